@@ -1,0 +1,147 @@
+"""The ``normbench`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import warnings
+from pathlib import Path
+
+from rich.console import Console
+
+from normbench import __version__
+from normbench.config import PROFILES, RunConfig, make_profile
+from normbench.errors import UserError
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+
+def _csv(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list, e.g. in,bn")
+    return items
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="normbench",
+        description="Benchmark normalization layers in fast style-transfer generators.",
+    )
+    parser.add_argument("--version", action="version", version=f"normbench {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    run = commands.add_parser(
+        "run", help="train and measure norms on the same data, budget and seeds",
+        description="Train one generator per norm (per style for single-style norms) on the same data, "
+                    "budget and seeds, measure each on held-out content, and write results under "
+                    "OUT_DIR/RUN_ID/.",
+    )
+    run.add_argument("--norms", type=_csv, default=None, metavar="LIST",
+                     help="comma-separated norms to compare (default: every registered norm), e.g. in,bn")
+    run.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                     help="budget preset: quick (default without a GPU) or standard (default with one)")
+    run.add_argument("--steps", type=int, help="optimizer steps per style (overrides the profile)")
+    run.add_argument("--image-size", type=int, help="training crop size in pixels")
+    run.add_argument("--eval-size", type=int, help="size of the held-out images that are stylized and measured")
+    run.add_argument("--batch-size", type=int, help="training batch size, also the throughput batch")
+    run.add_argument("--lr", type=float, help="Adam learning rate")
+    run.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
+    run.add_argument("--seed", type=int, default=0, help="seed for initialisation and data order (default 0)")
+    run.add_argument("--styles", type=_csv, help="comma-separated style names to use (default: all)")
+    run.add_argument("--content-dir", type=Path, help="folder of content photos, searched recursively "
+                     "(PNG, JPEG, WebP); a quarter is held out for evaluation")
+    run.add_argument("--style-dir", type=Path, help="folder of style images, searched recursively")
+    run.add_argument("--weights", choices=("auto", "pretrained", "random"), default="auto",
+                     help="VGG feature weights: pretrained ImageNet weights from TORCH_HOME, seeded random, "
+                          "or auto (pretrained when present, else random with a warning)")
+    run.add_argument("--out-dir", type=Path, default=Path("reports/runs"), help="where run directories go")
+    run.add_argument("--run-id", help="name of the run directory (default: time stamp and norms)")
+    return parser
+
+
+def resolve_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {requested}: CUDA is not available on this machine")
+    try:
+        torch.device(requested)
+    except RuntimeError as error:
+        raise UserError(f"--device {requested!r} is not a device torch knows ({error})") from None
+    return requested
+
+
+def command_run(args: argparse.Namespace, console: Console) -> int:
+    from normbench import runner
+    from normbench.data import load_images
+    from normbench.harness import architecture_for, required_feature_nets
+    from normbench.models.vgg import resolve_features
+    from normbench.plugins import load_norms
+    from normbench.progress import RunProgress, summary_table
+    from normbench.results import RunDirectory
+
+    registry = load_norms()
+    norms = [registry.get(name).name for name in (args.norms or registry.names())]
+    specs = [registry.get(name) for name in norms]
+    for spec in specs:
+        architecture_for(spec)
+    device = resolve_device(args.device)
+    profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
+                           steps=args.steps, image_size=args.image_size, eval_size=args.eval_size,
+                           batch_size=args.batch_size, lr=args.lr)
+    config = RunConfig(norms=norms, profile=profile, device=device, seed=args.seed, weights=args.weights,
+                       styles=args.styles, content_dir=args.content_dir, style_dir=args.style_dir,
+                       out_dir=args.out_dir)
+    config.features = resolve_features(args.weights, required_feature_nets(specs))
+    images = load_images(args.content_dir, args.style_dir, args.styles)
+    run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(norms)}"
+    run_dir = RunDirectory.create(args.out_dir, run_id)
+    console.print(f"normbench {__version__}: {', '.join(norms)} on {device}, profile {profile.name}, "
+                  f"{len(images.styles)} styles, features {config.features} -> {run_dir.path}")
+    run = runner.Run(config, registry, images, run_dir)
+    try:
+        with RunProgress(console) as progress:
+            run.execute(progress)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted: {len(run_dir.rows)} finished rows kept in {run_dir.path}")
+        return EXIT_INTERRUPTED
+    console.print(summary_table(run_dir.rows))
+    if config.features == "random":
+        console.print("[red]features=random: VGG weights were randomly initialised; "
+                      "losses are not comparable with papers or with pretrained runs")
+    console.print(f"results: {run_dir.path / 'results.csv'}")
+    return EXIT_OK
+
+
+def _show_warning(console: Console):
+    def show(message, category, filename, lineno, file=None, line=None):
+        console.print(f"[yellow]warning:[/] {message}", highlight=False)
+    return show
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        console.width = 160  # logs and CI: keep the summary table's columns whole
+    warnings.showwarning = _show_warning(console)
+    try:
+        if args.command == "run":
+            return command_run(args, console)
+    except UserError as error:
+        console.print(f"[red]error:[/] {error}", highlight=False)
+        return error.exit_code
+    except (ValueError, FileExistsError) as error:
+        console.print(f"[red]error:[/] {error}", highlight=False)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted")
+        return EXIT_INTERRUPTED
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Run profiles and the resolved configuration of one run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A training and measuring budget, identical for every norm in a run.
+
+    ``steps`` counts optimizer steps *per style*: a single-style model trains
+    ``steps`` steps, a model serving ``S`` styles trains ``steps * S``, so each
+    style gets the same number of training images whatever the norm.
+    """
+
+    name: str
+    image_size: int
+    eval_size: int
+    steps: int
+    batch_size: int
+    lr: float
+    log_every: int
+    timing_reps: int
+    # Loss weights, one set per architecture; every norm of that architecture uses it.
+    content_weight: float = 2.0
+    style_weight: float = 1.0
+    tv_weight: float = 1.0
+    adain_content_weight: float = 1.0
+    adain_style_weight: float = 1.0
+    content_layer: str = "relu2_2"
+
+
+PROFILES = {
+    "quick": Profile("quick", image_size=64, eval_size=128, steps=160, batch_size=4, lr=1e-3,
+                     log_every=10, timing_reps=5),
+    "standard": Profile("standard", image_size=256, eval_size=256, steps=4000, batch_size=8, lr=1e-3,
+                        log_every=50, timing_reps=10),
+}
+
+
+@dataclass
+class RunConfig:
+    """Everything that decides what a run computes; stored whole in the manifest."""
+
+    norms: list[str]
+    profile: Profile
+    device: str
+    seed: int = 0
+    weights: str = "auto"
+    styles: list[str] | None = None
+    content_dir: Path | None = None
+    style_dir: Path | None = None
+    out_dir: Path = Path("reports/runs")
+    features: str = field(default="unresolved")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for key in ("content_dir", "style_dir", "out_dir"):
+            data[key] = str(data[key]) if data[key] is not None else None
+        return data
+
+
+def make_profile(name: str, **overrides) -> Profile:
+    """``PROFILES[name]`` with the given fields replaced (``None`` values are ignored)."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; available: {', '.join(PROFILES)}")
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    for key, value in changes.items():
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"--{key.replace('_', '-')} must be at least 1, got {value}")
+    return replace(PROFILES[name], **changes)

@@ -1,0 +1,138 @@
+"""Images in and out: user folders, the built-in set, held-out splits and the seeded batch sampler."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from normbench import samples
+from normbench.errors import UserError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+#: The held-out split of a user's content folder does not depend on --seed, so runs with
+#: different seeds are measured on the same images.
+SPLIT_SEED = 0
+
+
+@dataclass
+class ImageSet:
+    """Named RGB images: training content, held-out content and styles."""
+
+    train: list[tuple[str, Image.Image]]
+    heldout: list[tuple[str, Image.Image]]
+    styles: list[tuple[str, Image.Image]]
+    source: str
+
+
+def find_images(folder: Path, what: str) -> list[Path]:
+    """Image files under ``folder``, recursively, sorted.
+
+    :raises UserError: when the folder is missing or holds no image files.
+    """
+    if not folder.is_dir():
+        raise UserError(f"{what} folder {str(folder)!r} does not exist or is not a folder")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise UserError(f"{what} folder {str(folder)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def load_folder(folder: Path, what: str) -> list[tuple[str, Image.Image]]:
+    """Decode every image under ``folder``; unreadable files are named in a warning and skipped."""
+    images = []
+    for path in find_images(folder, what):
+        try:
+            with Image.open(path) as handle:
+                images.append((path.relative_to(folder).with_suffix("").as_posix(), handle.convert("RGB")))
+        except (UnidentifiedImageError, OSError, ValueError) as error:
+            warnings.warn(f"skipping {path}: not a readable image ({error})", stacklevel=2)
+    if not images:
+        raise UserError(f"{what} folder {str(folder)!r} has no readable images")
+    return images
+
+
+def split_heldout(images: list, fraction: float = 0.25, most: int = 8) -> tuple[list, list]:
+    """Hold out a fixed-seed quarter (1 to ``most`` images) of a user's content for evaluation."""
+    if len(images) < 2:
+        raise UserError("the content folder needs at least 2 images: 1 to train on and 1 held out")
+    count = min(most, max(1, round(len(images) * fraction)))
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(images))
+    heldout = set(order[:count].tolist())
+    train = [image for i, image in enumerate(images) if i not in heldout]
+    return train, [image for i, image in enumerate(images) if i in heldout]
+
+
+def select_styles(styles: list, wanted: list[str] | None) -> list:
+    """Keep the styles named in ``wanted`` (all when ``None``), in the order given."""
+    if not wanted:
+        return styles
+    by_name = dict(styles)
+    unknown = [name for name in wanted if name not in by_name]
+    if unknown:
+        raise UserError(f"unknown style {unknown[0]!r}; available: {', '.join(by_name)}")
+    return [(name, by_name[name]) for name in wanted]
+
+
+def load_images(content_dir: Path | None, style_dir: Path | None, styles: list[str] | None) -> ImageSet:
+    """The images a run uses: the user's folders where given, the built-in set otherwise."""
+    if content_dir is not None:
+        train, heldout = split_heldout(load_folder(content_dir, "content"))
+    else:
+        train, heldout = samples.builtin_content()
+    style_images = load_folder(style_dir, "style") if style_dir is not None else samples.builtin_styles()
+    source = "user" if content_dir or style_dir else "builtin"
+    return ImageSet(train, heldout, select_styles(style_images, styles), source)
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    """``(3, H, W)`` float tensor in [0, 1]."""
+    return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1).contiguous()
+
+
+def to_image(tensor: torch.Tensor) -> Image.Image:
+    pixels = tensor.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+    return Image.fromarray(pixels)
+
+
+def resize_short_side(image: Image.Image, size: int) -> Image.Image:
+    scale = size / min(image.size)
+    return image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))),
+                        Image.Resampling.BICUBIC)
+
+
+def center_square(image: Image.Image, size: int) -> torch.Tensor:
+    """Resize the short side to ``size`` and take the central ``size x size`` square."""
+    image = resize_short_side(image, size)
+    left, top = (image.width - size) // 2, (image.height - size) // 2
+    return to_tensor(image.crop((left, top, left + size, top + size)))
+
+
+class BatchSampler:
+    """Random crops of the training content, in an order fixed by the seed alone.
+
+    Every norm's model that asks for step ``k`` gets the same crops, so the
+    comparison sees the same data in the same order. Images are decoded and
+    resized once (short side 1.5x the crop, so crops vary in framing).
+    """
+
+    def __init__(self, images: list[tuple[str, Image.Image]], crop: int, batch_size: int, seed: int):
+        self.pool = [to_tensor(resize_short_side(image, round(crop * 1.5))) for _, image in images]
+        self.crop, self.batch_size, self.seed = crop, batch_size, seed
+
+    def batches(self, steps: int):
+        generator = torch.Generator().manual_seed(self.seed)
+        for _ in range(steps):
+            yield torch.stack([self._crop(generator) for _ in range(self.batch_size)])
+
+    def _crop(self, generator: torch.Generator) -> torch.Tensor:
+        image = self.pool[int(torch.randint(len(self.pool), (1,), generator=generator))]
+        _, height, width = image.shape
+        top = int(torch.randint(height - self.crop + 1, (1,), generator=generator))
+        left = int(torch.randint(width - self.crop + 1, (1,), generator=generator))
+        patch = image[:, top:top + self.crop, left:left + self.crop]
+        return patch.flip(-1) if bool(torch.rand((), generator=generator) < 0.5) else patch

@@ -1,0 +1,1 @@
+"""Generator networks and the frozen VGG feature networks."""

@@ -1,0 +1,121 @@
+"""Frozen VGG feature networks for the losses and the AdaIN encoder, pretrained or seeded-random."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torchvision
+from torch import nn
+
+from normbench.errors import MissingWeightsError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+#: Seed for ``--weights random``: fixed, so random features are the same network in every run.
+RANDOM_FEATURES_SEED = 1234
+
+
+@dataclass(frozen=True)
+class VGGSpec:
+    """A torchvision VGG cut after the deepest layer normbench taps."""
+
+    name: str
+    builder: Callable[..., torchvision.models.VGG]
+    weights: torchvision.models.WeightsEnum
+    depth: int
+    taps: dict[str, int]
+
+
+VGG_SPECS = {
+    "vgg16": VGGSpec(
+        "vgg16", torchvision.models.vgg16, torchvision.models.VGG16_Weights.IMAGENET1K_V1,
+        depth=23, taps={"relu1_2": 3, "relu2_2": 8, "relu3_3": 15, "relu4_3": 22},
+    ),
+    "vgg19": VGGSpec(
+        "vgg19", torchvision.models.vgg19, torchvision.models.VGG19_Weights.IMAGENET1K_V1,
+        depth=21, taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 20},
+    ),
+}
+
+
+def weights_path(name: str) -> Path:
+    """Where torchvision's weights API caches ``name``'s ImageNet weights (under TORCH_HOME)."""
+    url = VGG_SPECS[name].weights.url
+    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def resolve_features(mode: str, names: list[str]) -> str:
+    """Turn ``--weights auto|pretrained|random`` into ``"pretrained"`` or ``"random"``.
+
+    :raises MissingWeightsError: ``pretrained`` with a file missing.
+    """
+    if mode not in ("auto", "pretrained", "random"):
+        raise ValueError(f"unknown weights mode {mode!r}; available: auto, pretrained, random")
+    if mode == "random":
+        return "random"
+    missing = [name for name in names if not weights_path(name).is_file()]
+    if not missing:
+        return "pretrained"
+    if mode == "pretrained":
+        first = missing[0]
+        raise MissingWeightsError(
+            f"pretrained {first} weights not found: looked for {weights_path(first).name} in "
+            f"{weights_path(first).parent} (TORCH_HOME); download {VGG_SPECS[first].weights.url} there, "
+            "or pass --weights random"
+        )
+    warnings.warn(
+        f"pretrained weights missing ({', '.join(weights_path(n).name for n in missing)} not in "
+        f"{weights_path(missing[0]).parent}); using seeded random features: losses are not comparable "
+        "with papers",
+        stacklevel=2,
+    )
+    return "random"
+
+
+class VGGFeatures(nn.Module):
+    """A frozen VGG trunk taking RGB in [0, 1] and returning the tapped activations by name."""
+
+    def __init__(self, spec: VGGSpec, trunk: nn.Sequential):
+        super().__init__()
+        self.spec = spec
+        self.trunk = trunk.eval().requires_grad_(False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self._names_by_index = {index: name for name, index in spec.taps.items()}
+
+    def train(self, mode: bool = True) -> "VGGFeatures":
+        # NOTE: the trunk stays in eval mode; it is a fixed measuring instrument.
+        return super().train(False)
+
+    def forward(self, image: torch.Tensor, upto: str | None = None) -> dict[str, torch.Tensor]:
+        x = (image - self.mean) / self.std
+        out: dict[str, torch.Tensor] = {}
+        last = self.spec.taps[upto] if upto else len(self.trunk) - 1
+        for index, layer in enumerate(self.trunk):
+            x = layer(x)
+            if index in self._names_by_index:
+                out[self._names_by_index[index]] = x
+            if index == last:
+                break
+        return out
+
+
+def load_vgg(name: str, features: str) -> VGGFeatures:
+    """Build ``name``'s frozen trunk with ``features`` = ``"pretrained"`` or ``"random"``."""
+    spec = VGG_SPECS[name]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(RANDOM_FEATURES_SEED)
+        model = spec.builder(weights=None)
+    if features == "pretrained":
+        state = torch.load(weights_path(name), map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    trunk = nn.Sequential(*list(model.features.children())[: spec.depth])
+    for module in trunk:
+        if isinstance(module, nn.ReLU):
+            module.inplace = False  # tapped activations must not be overwritten
+    return VGGFeatures(spec, trunk)

@@ -1,0 +1,43 @@
+"""``adain``: adaptive instance normalization (Huang & Belongie 2017), affine taken from style features."""
+
+import torch
+from torch import nn
+
+from normbench import NormSpec, hookimpl
+
+
+def channel_mean_std(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample, per-channel mean and std over H x W, shaped ``(N, C, 1, 1)``."""
+    var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+    return mean, (var + eps).sqrt()
+
+
+class AdaptiveInstanceNorm2d(nn.Module):
+    """Normalize content features, then give them the style features' channel mean and std.
+
+    No learned parameters: the affine transform comes from the style input.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5):
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        content_mean, content_std = channel_mean_std(x, self.eps)
+        style_mean, style_std = channel_mean_std(style, self.eps)
+        return (x - content_mean) / content_std * style_std + style_mean
+
+
+@hookimpl
+def normbench_register_norms(registry):
+    registry.add(
+        NormSpec(
+            name="adain",
+            factory=AdaptiveInstanceNorm2d,
+            conditioning="style_feat",
+            architecture="adain",
+            aliases=("adaptive_instance_norm",),
+            description="AdaIN: content features take the style features' channel mean and std",
+        )
+    )

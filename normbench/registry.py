@@ -1,0 +1,122 @@
+"""Norm specifications and the registry that plugins add them to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from torch import nn
+
+#: What a norm layer needs besides its input; see ``hookspecs.normbench_register_norms``.
+CONDITIONINGS = ("none", "style_id", "style_feat")
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def normalize_name(name: str) -> str:
+    """Lower-case ``name`` and treat ``-`` like ``_``, so ``Batch-Norm`` finds ``batch_norm``."""
+    return name.strip().lower().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class NormSpec:
+    """A normalization layer as a plugin describes it.
+
+    :param name: short unique name used on the command line (``--norms in,bn``).
+    :param factory: ``factory(num_features, **kwargs) -> nn.Module``, channels first.
+    :param conditioning: one of :data:`CONDITIONINGS`.
+    :param architecture: the generator it is benchmarked in by default:
+        ``"transformer"`` (Johnson et al.) or ``"adain"`` (Huang & Belongie's
+        VGG encoder / decoder).
+    :param aliases: other names that resolve to this one.
+    :param description: one line shown in listings and reports.
+    """
+
+    name: str
+    factory: Callable[..., nn.Module]
+    conditioning: str = "none"
+    architecture: str = "transformer"
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        for label in (self.name, *self.aliases):
+            if not _NAME_RE.match(normalize_name(label)):
+                raise ValueError(f"invalid norm name {label!r}: use letters, digits and '_'")
+        if self.conditioning not in CONDITIONINGS:
+            raise ValueError(
+                f"norm {self.name!r}: unknown conditioning {self.conditioning!r}; "
+                f"expected one of {', '.join(CONDITIONINGS)}"
+            )
+        if not callable(self.factory):
+            raise ValueError(f"norm {self.name!r}: factory must be callable")
+
+
+@dataclass
+class _Entry:
+    spec: NormSpec
+    plugin: str
+
+
+@dataclass
+class NormRegistry:
+    """Every norm the loaded plugins registered, by name and alias.
+
+    Plugins see it through ``normbench_register_norms(registry)`` and call
+    :meth:`add`; the harness calls :meth:`get` and :meth:`names`.
+    """
+
+    _entries: dict[str, _Entry] = field(default_factory=dict)
+    _lookup: dict[str, str] = field(default_factory=dict)
+    _current_plugin: str = "<direct>"
+
+    def add(self, spec: NormSpec) -> None:
+        """Register ``spec``.
+
+        :raises ValueError: when its name or an alias is already taken; the
+            message names both plugins.
+        """
+        for label in (spec.name, *spec.aliases):
+            key = normalize_name(label)
+            if key in self._lookup:
+                owner = self._entries[self._lookup[key]]
+                raise ValueError(
+                    f"norm name {key!r} is registered twice: by plugin {owner.plugin!r} "
+                    f"(norm {owner.spec.name!r}) and by plugin {self._current_plugin!r} "
+                    f"(norm {spec.name!r}); disable one of them"
+                )
+        canonical = normalize_name(spec.name)
+        self._entries[canonical] = _Entry(spec, self._current_plugin)
+        for label in (spec.name, *spec.aliases):
+            self._lookup[normalize_name(label)] = canonical
+
+    def get(self, name: str) -> NormSpec:
+        """The spec registered under ``name`` or one of its aliases.
+
+        :raises ValueError: for an unknown name, listing the available ones.
+        """
+        key = normalize_name(name)
+        if key not in self._lookup:
+            raise ValueError(f"unknown norm {name!r}; available: {', '.join(self.names())}")
+        return self._entries[self._lookup[key]].spec
+
+    def plugin_of(self, name: str) -> str:
+        """The name of the plugin that registered ``name``."""
+        self.get(name)
+        return self._entries[self._lookup[normalize_name(name)]].plugin
+
+    def names(self) -> list[str]:
+        """Canonical names in registration order (built-ins first)."""
+        return list(self._entries)
+
+    def __iter__(self) -> Iterator[NormSpec]:
+        return (entry.spec for entry in self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def registering(self, plugin: str) -> "NormRegistry":
+        """Attribute the following :meth:`add` calls to ``plugin`` (for error messages)."""
+        self._current_plugin = plugin
+        return self

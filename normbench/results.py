@@ -1,0 +1,131 @@
+"""Run directories: the flat results table, the training log, the manifest and images, written atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import torch
+from PIL import Image
+
+SCHEMA_VERSION = 1
+
+#: Columns of results.csv, in order; one row per (norm, style).
+RESULT_COLUMNS = [
+    "norm", "style", "seed", "status", "content_loss", "style_loss", "train_img_per_s",
+    "infer_img_per_s", "latency_ms_p50", "params", "features", "params_frozen", "architecture",
+    "conditioning", "train_steps", "train_seconds", "image_size", "eval_size", "batch_size",
+    "infer_batch", "peak_mem_mb", "device", "error",
+]
+
+PACKAGES = ("normbench", "torch", "torchvision", "numpy", "pandas", "pillow", "scikit-image",
+            "lpips", "pytorch-fid", "rich", "pluggy")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then move it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def save_png(path: Path, image: Image.Image) -> None:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def package_versions() -> dict[str, str | None]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_commit() -> str | None:
+    """The commit of the normbench source tree, with ``-dirty`` when it has local changes."""
+    source = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}-dirty" if dirty else commit
+
+
+def device_description(device: torch.device) -> dict:
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    else:
+        name = platform.processor() or platform.machine()
+    return {"type": device.type, "name": name, "torch_threads": torch.get_num_threads(),
+            "cpu_count": os.cpu_count(), "cuda": torch.version.cuda}
+
+
+def environment(device: torch.device) -> dict:
+    return {
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": device_description(device),
+    }
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class RunDirectory:
+    """One run's directory under ``reports/runs/<id>/``; every file lands whole or not at all."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.rows: list[dict] = []
+        self.log_rows: list[dict] = []
+
+    @classmethod
+    def create(cls, root: Path, run_id: str) -> "RunDirectory":
+        path = root / run_id
+        if path.exists():
+            raise FileExistsError(f"run directory {path} already exists; choose another --run-id")
+        path.mkdir(parents=True)
+        return cls(path)
+
+    def write_manifest(self, manifest: dict) -> None:
+        atomic_write_text(self.path / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+
+    def add_rows(self, rows: list[dict], log_rows: list[dict]) -> None:
+        """Append finished rows and rewrite results.csv and train_log.csv in one piece each."""
+        self.rows.extend(rows)
+        self.log_rows.extend(log_rows)
+        table = pd.DataFrame(self.rows).reindex(columns=RESULT_COLUMNS)
+        atomic_write_text(self.path / "results.csv", table.to_csv(index=False))
+        if self.log_rows:
+            atomic_write_text(self.path / "train_log.csv", pd.DataFrame(self.log_rows).to_csv(index=False))
+
+    def image_path(self, *parts: str) -> Path:
+        return self.path.joinpath("images", *parts)

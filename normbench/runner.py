@@ -1,0 +1,177 @@
+"""One benchmark run: every requested norm trained and measured the same way, rows stored as they finish."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from normbench import data, harness, measure
+from normbench.config import RunConfig
+from normbench.data import ImageSet
+from normbench.images import style_grid
+from normbench.models.vgg import RANDOM_FEATURES_SEED, load_vgg, resolve_features
+from normbench.progress import RunProgress
+from normbench.registry import NormRegistry, NormSpec
+from normbench.results import SCHEMA_VERSION, RunDirectory, environment, now, save_png
+from normbench.train import TrainOutcome, train_model
+
+
+def plan_models(spec: NormSpec, num_styles: int) -> list[list[int]]:
+    """Style indices each model of ``spec`` serves: one model per style, or one for all."""
+    if spec.conditioning in harness.MULTI_STYLE:
+        return [list(range(num_styles))]
+    return [[index] for index in range(num_styles)]
+
+
+class Run:
+    """Trains and measures ``config.norms`` on ``images``, writing into ``run_dir``."""
+
+    def __init__(self, config: RunConfig, registry: NormRegistry, images: ImageSet, run_dir: RunDirectory):
+        self.config, self.registry, self.images, self.run_dir = config, registry, images, run_dir
+        self.specs = [registry.get(name) for name in config.norms]
+        self.device = torch.device(config.device)
+        self.profile = config.profile
+        self.outputs: dict[str, dict[str, list[Image.Image]]] = {}  # style -> norm -> images
+        self.manifest: dict = {}
+
+    def execute(self, progress: RunProgress) -> None:
+        """Run every model; on Ctrl-C or a crash the finished rows, images and manifest stay."""
+        self.manifest = self._manifest()
+        self.run_dir.write_manifest(self.manifest)
+        start = time.perf_counter()
+        status = "interrupted"
+        try:
+            self._prepare()
+            jobs = [(spec, styles) for spec in self.specs for styles in plan_models(spec, len(self.images.styles))]
+            progress.start_run(len(jobs))
+            for spec, style_indices in jobs:
+                self._run_model(spec, style_indices, progress)
+            status = "complete"
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            status = "failed"
+            raise
+        finally:
+            self._write_grids()
+            self.manifest.update(status=status, finished_at=now(), wall_seconds=round(time.perf_counter() - start, 2))
+            self.run_dir.write_manifest(self.manifest)
+
+    def _manifest(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self.run_dir.path.name,
+            "status": "running",
+            "started_at": now(),
+            "command": sys.argv,
+            "config": self.config.to_dict(),
+            "seeds": {"seed": self.config.seed, "random_features_seed": RANDOM_FEATURES_SEED,
+                      "heldout_split_seed": data.SPLIT_SEED},
+            "features": self.config.features,
+            "data": {"source": self.images.source,
+                     "train_content": [name for name, _ in self.images.train],
+                     "heldout_content": [name for name, _ in self.images.heldout],
+                     "styles": [name for name, _ in self.images.styles]},
+            "norms": [{"name": s.name, "plugin": self.registry.plugin_of(s.name), "conditioning": s.conditioning,
+                       "architecture": s.architecture, "description": s.description} for s in self.specs],
+            "evaluation": {"loss_network": harness.EVAL_FEATURE_NET, "content_layer": measure.CONTENT_LAYER,
+                           "timing": f"median of >= {max(5, self.profile.timing_reps)} reps after "
+                                     f"{measure.WARMUP_REPS} warm-up"},
+            "environment": environment(self.device),
+        }
+
+    def _prepare(self) -> None:
+        """Load the feature networks and put the styles and held-out images on the device once."""
+        names = harness.required_feature_nets(self.specs)
+        self.nets = {name: load_vgg(name, self.config.features).to(self.device) for name in names}
+        styles = [image for _, image in self.images.styles]
+        self.train_bank = harness.StyleBank(self._stack(styles, self.profile.image_size))
+        self.eval_bank = harness.StyleBank(self._stack(styles, self.profile.eval_size))
+        self.heldout = self._stack([image for _, image in self.images.heldout], self.profile.eval_size)
+        self.sampler = data.BatchSampler(self.images.train, self.profile.image_size,
+                                         self.profile.batch_size, self.config.seed)
+
+    def _stack(self, images: list[Image.Image], size: int) -> torch.Tensor:
+        return torch.stack([data.center_square(image, size) for image in images]).to(self.device)
+
+    def _run_model(self, spec: NormSpec, style_indices: list[int], progress: RunProgress) -> None:
+        """Train one model and store a row per style it serves; a failure becomes ``error`` rows."""
+        label = spec.name if len(style_indices) > 1 else f"{spec.name}/{self.images.styles[style_indices[0]][0]}"
+        steps = self.profile.steps * len(style_indices)
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        try:
+            torch.manual_seed(self.config.seed)
+            model = harness.build_generator(spec, len(self.images.styles), self.nets).to(self.device)
+            arch = harness.architecture_for(spec)
+            criterion = arch.criterion(self.nets[arch.feature_net], self.train_bank.images, self.profile)
+            with progress.model(label, steps) as on_step:
+                outcome = train_model(model, criterion, spec.conditioning, self.train_bank, self.sampler,
+                                      style_indices, steps, self.profile.lr, self.profile.log_every, on_step)
+            rows = [self._evaluate(spec, model, index, outcome) for index in style_indices]
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:  # one broken norm must not end the sweep
+            self._log_error(label, error)
+            outcome, model = TrainOutcome("error", 0, 0, 0.0), None
+            rows = [self._row(spec, index, outcome, model, error=f"{type(error).__name__}: {error}")
+                    for index in style_indices]
+        log_rows = [{"norm": spec.name, "model": label, **entry} for entry in outcome.log]
+        self.run_dir.add_rows(rows, log_rows)
+        progress.model_done(rows)
+
+    def _evaluate(self, spec: NormSpec, model, style_index: int, outcome: TrainOutcome) -> dict:
+        style_name = self.images.styles[style_index][0]
+        row = self._row(spec, style_index, outcome, model)
+        if outcome.status != "ok":
+            return row
+        ids = torch.full((self.heldout.shape[0],), style_index, device=self.device)
+        cond = self.eval_bank.conditioning(spec.conditioning, ids)
+        outputs = measure.stylize(model, self.heldout, cond, self.profile.batch_size)
+        row.update(measure.quality(self.nets[harness.EVAL_FEATURE_NET], outputs, self.heldout,
+                                   self.eval_bank.images[style_index]))
+        batch = self.heldout[:1].expand(self.profile.batch_size, -1, -1, -1).contiguous()
+        batch_cond = cond[:1].expand(batch.shape[0], *cond.shape[1:]).contiguous() if cond is not None else None
+        row.update(measure.inference_speed(model, batch, batch_cond, self.profile.timing_reps))
+        self._save_outputs(spec.name, style_name, outputs)
+        return row
+
+    def _row(self, spec: NormSpec, style_index: int, outcome: TrainOutcome, model, error: str = "") -> dict:
+        params, frozen = harness.count_parameters(model) if model is not None else (math.nan, math.nan)
+        peak = torch.cuda.max_memory_allocated(self.device) / 2**20 if self.device.type == "cuda" else math.nan
+        return {
+            "norm": spec.name, "style": self.images.styles[style_index][0], "seed": self.config.seed,
+            "status": outcome.status, "train_img_per_s": outcome.img_per_s, "params": params,
+            "params_frozen": frozen, "features": self.config.features, "architecture": spec.architecture,
+            "conditioning": spec.conditioning, "train_steps": outcome.steps,
+            "train_seconds": round(outcome.seconds, 3), "image_size": self.profile.image_size,
+            "eval_size": self.profile.eval_size, "batch_size": self.profile.batch_size,
+            "peak_mem_mb": peak, "device": self.config.device, "error": error,
+        }
+
+    def _save_outputs(self, norm: str, style: str, outputs: torch.Tensor) -> None:
+        images = [data.to_image(output) for output in outputs]
+        self.outputs.setdefault(style, {})[norm] = images
+        for (content_name, _), image in zip(self.images.heldout, images):
+            save_png(self.run_dir.image_path(norm, style, f"{Path(content_name).name}.png"), image)
+
+    def _write_grids(self) -> None:
+        """One grid per style from whatever finished, so an interrupted run still has them."""
+        size = self.profile.eval_size
+        contents = [data.to_image(data.center_square(image, size)) for _, image in self.images.heldout]
+        for style_name, style_image in self.images.styles:
+            if style_name in self.outputs:
+                grid = style_grid(style_image, contents, self.outputs[style_name], size)
+                save_png(self.run_dir.image_path(f"grid_{style_name}.png"), grid)
+
+    def _log_error(self, label: str, error: BaseException) -> None:
+        text = f"--- {label}\n" + "".join(traceback.format_exception(error))
+        with open(self.run_dir.path / "errors.log", "a", encoding="utf-8") as stream:
+            stream.write(text)

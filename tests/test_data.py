@@ -1,0 +1,87 @@
+import json
+import pathlib
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from normbench import data, samples
+from normbench.errors import UserError
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_find_images_is_recursive_and_takes_png_jpeg_webp(image_folder):
+    folder = image_folder("content", 6)
+    (folder / "notes.txt").write_text("not an image")
+    files = data.find_images(folder, "content")
+    assert len(files) == 6 and {f.suffix for f in files} == {".png", ".jpg", ".webp"}
+
+
+def test_missing_and_empty_folders_are_named(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        data.find_images(tmp_path / "nope", "content")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="'.*empty' has no images"):
+        data.find_images(tmp_path / "empty", "content")
+
+
+def test_corrupt_files_are_named_in_a_warning_and_skipped(image_folder):
+    folder = image_folder("content", 3)
+    (folder / "broken.png").write_bytes(b"not a png")
+    with pytest.warns(UserWarning, match="broken.png"):
+        images = data.load_folder(folder, "content")
+    assert len(images) == 3
+
+
+def test_a_folder_of_only_corrupt_files_is_an_error(tmp_path):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "a.jpg").write_bytes(b"\x00\x01")
+    with pytest.warns(UserWarning), pytest.raises(UserError, match="no readable images"):
+        data.load_folder(tmp_path / "bad", "style")
+
+
+def test_heldout_split_is_fixed_disjoint_and_nonempty():
+    images = [(f"img{i}", None) for i in range(10)]
+    train, heldout = data.split_heldout(images)
+    assert len(heldout) == 2 and len(train) == 8
+    assert not {n for n, _ in train} & {n for n, _ in heldout}
+    assert data.split_heldout(images) == (train, heldout)
+    with pytest.raises(UserError, match="at least 2"):
+        data.split_heldout(images[:1])
+
+
+def test_unknown_style_lists_the_available_ones():
+    with pytest.raises(UserError, match="unknown style 'x'; available: embers, waves, tiles"):
+        data.select_styles(samples.builtin_styles(), ["x"])
+
+
+def test_builtin_set_needs_no_files_and_holds_out_content():
+    images = data.load_images(None, None, None)
+    assert images.source == "builtin" and len(images.styles) == 3
+    assert not {n for n, _ in images.train} & {n for n, _ in images.heldout}
+
+
+def test_builtin_styles_are_identical_every_time_and_distinct():
+    first, second = samples.builtin_styles(), samples.builtin_styles()
+    assert all(a.tobytes() == b.tobytes() for (_, a), (_, b) in zip(first, second))
+    means = [torch.from_numpy(np.asarray(img, dtype=np.float32)).reshape(-1, 3).mean(0) for _, img in first]
+    assert min(torch.dist(a, b) for i, a in enumerate(means) for b in means[i + 1:]) > 40
+
+
+def test_datasets_manifest_describes_the_builtin_set():
+    manifest = json.loads((ROOT / "datasets" / "builtin.json").read_text())
+    assert manifest["content"]["train"] == list(samples.TRAIN_CONTENT)
+    assert manifest["content"]["heldout"] == list(samples.HELDOUT_CONTENT)
+    assert {s["name"]: s["seed"] for s in manifest["styles"]} == {n: seed for n, (_, seed) in samples.STYLE_RECIPES.items()}
+
+
+def test_sampler_gives_the_same_batches_for_the_same_seed():
+    images = [("a", Image.new("RGB", (80, 60), (200, 10, 10))), ("b", Image.new("RGB", (70, 90), (10, 10, 200)))]
+    first = list(data.BatchSampler(images, 32, 3, seed=5).batches(4))
+    second = list(data.BatchSampler(images, 32, 3, seed=5).batches(4))
+    other = list(data.BatchSampler(images, 32, 3, seed=6).batches(4))
+    assert first[0].shape == (3, 3, 32, 32)
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+    assert not all(torch.equal(a, b) for a, b in zip(first, other))

@@ -1,0 +1,113 @@
+"""The math of each built-in norm, and the contract every registered norm must keep."""
+
+import pytest
+import torch
+
+from normbench.norms.adaptive import AdaptiveInstanceNorm2d
+from normbench.norms.conditional import ConditionalInstanceNorm2d
+
+
+def channel_stats(x, dims):
+    return x.mean(dim=dims), x.var(dim=dims, correction=0).sqrt()
+
+
+def make(registry, name, channels=4, num_styles=3):
+    spec = registry.get(name)
+    kwargs = {"num_styles": num_styles} if spec.conditioning == "style_id" else {}
+    return spec.factory(channels, **kwargs)
+
+
+def call(layer, spec, x):
+    if spec.conditioning == "style_id":
+        return layer(x, torch.arange(x.shape[0]) % 3)
+    if spec.conditioning == "style_feat":
+        return layer(x, torch.randn(x.shape[0], x.shape[1], 5, 7) * 2 + 1)
+    return layer(x)
+
+
+def test_none_is_the_identity(registry):
+    x = torch.randn(2, 4, 8, 8)
+    assert torch.equal(make(registry, "none")(x), x)
+
+
+def test_bn_uses_batch_statistics_in_training(registry):
+    layer = make(registry, "bn").train()
+    y = layer(torch.randn(6, 4, 8, 8) * 3 + 5)
+    mean, std = channel_stats(y, (0, 2, 3))
+    assert torch.allclose(mean, torch.zeros(4), atol=1e-5) and torch.allclose(std, torch.ones(4), atol=1e-3)
+
+
+def test_bn_uses_running_statistics_in_eval(registry):
+    layer = make(registry, "bn")
+    layer.running_mean.fill_(2.0)
+    layer.running_var.fill_(4.0)
+    x = torch.randn(2, 4, 8, 8)
+    expected = (x - 2.0) / torch.sqrt(torch.tensor(4.0) + layer.eps)
+    assert torch.allclose(layer.eval()(x), expected, atol=1e-6)
+
+
+def test_in_normalizes_each_sample_and_channel_the_same_in_train_and_eval(registry):
+    layer = make(registry, "in")
+    x = torch.randn(3, 4, 8, 8) * torch.arange(1, 4.0).view(3, 1, 1, 1) + 7
+    train_out = layer.train()(x)
+    mean, std = channel_stats(train_out, (2, 3))
+    assert torch.allclose(mean, torch.zeros(3, 4), atol=1e-5)
+    assert torch.allclose(std, torch.ones(3, 4), atol=1e-3)
+    assert torch.allclose(layer.eval()(x), train_out)
+    assert sum(p.numel() for p in layer.parameters()) == 2 * 4  # affine
+
+
+def test_cin_selects_the_affine_pair_of_each_samples_style():
+    layer = ConditionalInstanceNorm2d(4, num_styles=3)
+    with torch.no_grad():
+        layer.weight.copy_(torch.arange(12.0).view(3, 4) + 1)
+        layer.bias.copy_(-torch.arange(12.0).view(3, 4))
+    x = torch.randn(2, 4, 8, 8)
+    styles = torch.tensor([2, 0])
+    normalized = torch.nn.functional.instance_norm(x)
+    expected = normalized * layer.weight[styles][:, :, None, None] + layer.bias[styles][:, :, None, None]
+    assert torch.allclose(layer(x, styles), expected)
+
+
+def test_cin_adding_a_style_adds_two_parameters_per_channel():
+    count = lambda styles: sum(p.numel() for p in ConditionalInstanceNorm2d(16, styles).parameters())
+    assert count(5) - count(4) == 2 * 16
+
+
+def test_adain_output_takes_the_style_channel_mean_and_std():
+    layer = AdaptiveInstanceNorm2d(8)
+    content = torch.randn(2, 8, 16, 16) * 4 - 3
+    style = torch.randn(2, 8, 9, 11) * torch.rand(1, 8, 1, 1) * 5 + torch.randn(1, 8, 1, 1) * 3
+    out_mean, out_std = channel_stats(layer(content, style), (2, 3))
+    style_mean, style_std = channel_stats(style, (2, 3))
+    assert torch.allclose(out_mean, style_mean, atol=1e-4)
+    assert torch.allclose(out_std, style_std, atol=1e-4)
+    assert not list(layer.parameters())
+
+
+NAMES = ["none", "bn", "in", "cin", "adain"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_contract_forward_backward_shape_and_finiteness(registry, name):
+    spec = registry.get(name)
+    layer = make(registry, name)
+    x = torch.randn(2, 4, 12, 12, requires_grad=True)
+    y = call(layer, spec, x)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+    y.square().mean().backward()
+    assert torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_contract_state_dict_round_trip(registry, name):
+    spec = registry.get(name)
+    first, second = make(registry, name), make(registry, name)
+    for p in first.parameters():
+        torch.nn.init.normal_(p)
+    second.load_state_dict(first.state_dict())
+    x = torch.randn(2, 4, 12, 12)
+    torch.manual_seed(1)
+    a = call(first.eval(), spec, x)
+    torch.manual_seed(1)
+    assert torch.allclose(a, call(second.eval(), spec, x))

@@ -1,0 +1,48 @@
+import pluggy
+import pytest
+
+from normbench.plugins import DEFAULT_PLUGINS, collect_norms, get_plugin_manager, load_norms
+
+PLUGIN_SOURCE = """
+from torch import nn
+from normbench import NormSpec, hookimpl
+
+@hookimpl
+def normbench_register_norms(registry):
+    registry.add(NormSpec(name="ln", factory=lambda c: nn.GroupNorm(1, c)))
+"""
+
+
+def test_each_call_builds_a_fresh_manager():
+    assert get_plugin_manager(entrypoints=False) is not get_plugin_manager(entrypoints=False)
+
+
+def test_builtins_are_registered_by_module_name():
+    pm = get_plugin_manager(entrypoints=False)
+    assert {pm.get_name(p) for p in pm.get_plugins()} >= set(DEFAULT_PLUGINS)
+
+
+def test_entry_point_plugins_are_discovered(fake_distribution):
+    fake_distribution("nb_layernorm", PLUGIN_SOURCE, dist_name="nb-layernorm", entry_name="layernorm")
+    registry = load_norms()
+    assert "ln" in registry.names()
+    assert registry.plugin_of("ln") == "layernorm"
+
+
+def test_blocked_plugins_are_not_loaded(monkeypatch, fake_distribution):
+    fake_distribution("nb_layernorm2", PLUGIN_SOURCE, entry_name="layernorm")
+    monkeypatch.setenv("NORMBENCH_DISABLE_PLUGINS", "layernorm, normbench.norms.batchnorm")
+    names = load_norms().names()
+    assert "ln" not in names and "bn" not in names and "in" in names
+
+
+def test_misspelled_hook_fails_when_the_manager_is_built(fake_distribution):
+    fake_distribution("nb_typo", PLUGIN_SOURCE.replace("register_norms", "register_normz"), entry_name="typo")
+    with pytest.raises(pluggy.PluginValidationError, match="normbench_register_normz"):
+        get_plugin_manager()
+
+
+def test_collect_norms_calls_builtins_through_the_public_hook():
+    pm = get_plugin_manager(entrypoints=False)
+    assert len(pm.hook.normbench_register_norms.get_hookimpls()) == len(DEFAULT_PLUGINS)
+    assert len(collect_norms(pm)) == len(DEFAULT_PLUGINS)
