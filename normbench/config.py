@@ -32,6 +32,8 @@ class Profile:
     content_layer: str = "relu2_2"
 
 
+MIN_IMAGE_SIZE = 32
+
 PROFILES = {
     "quick": Profile("quick", image_size=64, eval_size=128, steps=160, batch_size=4, lr=1e-3,
                      log_every=10, timing_reps=5),
@@ -68,6 +70,10 @@ def make_profile(name: str, **overrides) -> Profile:
         raise ValueError(f"unknown profile {name!r}; available: {', '.join(PROFILES)}")
     changes = {key: value for key, value in overrides.items() if value is not None}
     for key, value in changes.items():
-        if isinstance(value, int) and value < 1:
-            raise ValueError(f"--{key.replace('_', '-')} must be at least 1, got {value}")
+        flag = f"--{key.replace('_', '-')}"
+        if value <= 0:
+            raise ValueError(f"{flag} must be positive, got {value}")
+        # NOTE: the generators halve the size twice and VGG pools three times before relu4_x.
+        if key in ("image_size", "eval_size") and (value % 8 or value < MIN_IMAGE_SIZE):
+            raise ValueError(f"{flag} must be a multiple of 8 and at least {MIN_IMAGE_SIZE}, got {value}")
     return replace(PROFILES[name], **changes)

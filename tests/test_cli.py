@@ -122,3 +122,12 @@ def test_console_script_help_and_errors_have_no_traceback(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "normbench", "run", "--norms", "zz", "--out-dir", str(tmp_path)],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "unknown norm 'zz'" in bad.stderr
+
+
+@pytest.mark.parametrize("flag,value,message", [("--image-size", "30", "multiple of 8"),
+                                                ("--steps", "0", "must be positive"),
+                                                ("--lr", "-1", "must be positive")])
+def test_bad_numbers_exit_2_naming_the_flag(tmp_path, capsys, flag, value, message):
+    assert cli.main(["run", "--out-dir", str(tmp_path), flag, value]) == 2
+    err = capsys.readouterr().err
+    assert flag in err and message in err
