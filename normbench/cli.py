@@ -74,37 +74,42 @@ def resolve_device(requested: str) -> str:
     return requested
 
 
-def command_run(args: argparse.Namespace, console: Console) -> int:
-    from normbench import runner
-    from normbench.data import load_images
+def build_config(args: argparse.Namespace):
+    """Resolve the command line into a run config, checking norms, sizes and weights before any work."""
     from normbench.harness import architecture_for, required_feature_nets
     from normbench.models.vgg import resolve_features
     from normbench.plugins import load_norms
-    from normbench.progress import RunProgress, summary_table
-    from normbench.results import RunDirectory
 
     registry = load_norms()
-    norms = [registry.get(name).name for name in (args.norms or registry.names())]
-    specs = [registry.get(name) for name in norms]
+    specs = [registry.get(name) for name in (args.norms or registry.names())]
     for spec in specs:
         architecture_for(spec)
     device = resolve_device(args.device)
     profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
                            steps=args.steps, image_size=args.image_size, eval_size=args.eval_size,
                            batch_size=args.batch_size, lr=args.lr)
-    config = RunConfig(norms=norms, profile=profile, device=device, seed=args.seed, weights=args.weights,
-                       styles=args.styles, content_dir=args.content_dir, style_dir=args.style_dir,
-                       out_dir=args.out_dir)
+    config = RunConfig(norms=[spec.name for spec in specs], profile=profile, device=device, seed=args.seed,
+                       weights=args.weights, styles=args.styles, content_dir=args.content_dir,
+                       style_dir=args.style_dir, out_dir=args.out_dir)
     config.features = resolve_features(args.weights, required_feature_nets(specs))
+    return config, registry
+
+
+def command_run(args: argparse.Namespace, console: Console) -> int:
+    from normbench import runner
+    from normbench.data import load_images
+    from normbench.progress import RunProgress, summary_table
+    from normbench.results import RunDirectory
+
+    config, registry = build_config(args)
     images = load_images(args.content_dir, args.style_dir, args.styles)
-    run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(norms)}"
+    run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
     run_dir = RunDirectory.create(args.out_dir, run_id)
-    console.print(f"normbench {__version__}: {', '.join(norms)} on {device}, profile {profile.name}, "
-                  f"{len(images.styles)} styles, features {config.features} -> {run_dir.path}")
-    run = runner.Run(config, registry, images, run_dir)
+    console.print(f"normbench {__version__}: {', '.join(config.norms)} on {config.device}, profile "
+                  f"{config.profile.name}, {len(images.styles)} styles, features {config.features} -> {run_dir.path}")
     try:
         with RunProgress(console) as progress:
-            run.execute(progress)
+            runner.Run(config, registry, images, run_dir).execute(progress)
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted: {len(run_dir.rows)} finished rows kept in {run_dir.path}")
         return EXIT_INTERRUPTED

@@ -43,7 +43,8 @@ class RunProgress:
         try:
             yield on_step
         finally:
-            self.progress.update(task, visible=True)
+            # NOTE: finished models are summarised by model_done's line; their bars would pile up.
+            self.progress.remove_task(task)
 
     def model_done(self, rows: list[dict]) -> None:
         if self.overall is not None:

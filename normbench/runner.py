@@ -6,7 +6,6 @@ import math
 import sys
 import time
 import traceback
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -16,7 +15,7 @@ from normbench import data, harness, measure
 from normbench.config import RunConfig
 from normbench.data import ImageSet
 from normbench.images import style_grid
-from normbench.models.vgg import RANDOM_FEATURES_SEED, load_vgg, resolve_features
+from normbench.models.vgg import RANDOM_FEATURES_SEED, load_vgg
 from normbench.progress import RunProgress
 from normbench.registry import NormRegistry, NormSpec
 from normbench.results import SCHEMA_VERSION, RunDirectory, environment, now, save_png
@@ -46,7 +45,7 @@ class Run:
         self.manifest = self._manifest()
         self.run_dir.write_manifest(self.manifest)
         start = time.perf_counter()
-        status = "interrupted"
+        status = "failed"
         try:
             self._prepare()
             jobs = [(spec, styles) for spec in self.specs for styles in plan_models(spec, len(self.images.styles))]
@@ -55,9 +54,7 @@ class Run:
                 self._run_model(spec, style_indices, progress)
             status = "complete"
         except KeyboardInterrupt:
-            raise
-        except BaseException:
-            status = "failed"
+            status = "interrupted"
             raise
         finally:
             self._write_grids()

@@ -29,6 +29,27 @@ class TrainOutcome:
         return self.images / self.seconds if self.seconds > 0 else float("nan")
 
 
+class LossLog:
+    """Loss terms summed on the device between log steps, read back only when flushed."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+        self._sums: dict[str, torch.Tensor] = {}
+        self._count = 0
+
+    def add(self, terms: dict[str, torch.Tensor]) -> None:
+        for name, value in terms.items():
+            self._sums[name] = self._sums.get(name, 0.0) + value.detach()
+        self._count += 1
+
+    def flush(self, step: int) -> dict:
+        # NOTE: the only host sync of the training loop, once per log interval.
+        means = {name: float(total) / self._count for name, total in self._sums.items()}
+        self.rows.append({"step": step, **means})
+        self._sums, self._count = {}, 0
+        return means
+
+
 def style_schedule(style_indices: list[int], batch_size: int, steps: int, device) -> torch.Tensor:
     """``(steps, batch)`` style index per sample, cycling through the model's styles.
 
@@ -57,9 +78,7 @@ def train_model(model: nn.Module, criterion: Callable, conditioning: str, bank: 
     optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
     schedule = style_schedule(style_indices, sampler.batch_size, steps, device)
     model.train()
-    sums: dict[str, torch.Tensor] = {}
-    log: list[dict] = []
-    since_log = 0
+    log = LossLog()
     _sync(device)
     start = time.perf_counter()
     for step, content in enumerate(sampler.batches(steps), start=1):
@@ -69,17 +88,10 @@ def train_model(model: nn.Module, criterion: Callable, conditioning: str, bank: 
         optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
         optimizer.step()
-        for name, value in terms.items():
-            sums[name] = sums.get(name, 0.0) + value.detach()
-        since_log += 1
-        logged = None
-        if step % log_every == 0 or step == steps:
-            # NOTE: the only host sync in the loop, once per log interval.
-            logged = {name: float(total) / since_log for name, total in sums.items()}
-            log.append({"step": step, **logged})
-            sums, since_log = {}, 0
+        log.add(terms)
+        logged = log.flush(step) if step % log_every == 0 or step == steps else None
         on_step(step, logged)
         if logged is not None and not math.isfinite(logged["total"]):
-            return TrainOutcome("diverged", step, step * sampler.batch_size, time.perf_counter() - start, log)
+            return TrainOutcome("diverged", step, step * sampler.batch_size, time.perf_counter() - start, log.rows)
     _sync(device)
-    return TrainOutcome("ok", steps, steps * sampler.batch_size, time.perf_counter() - start, log)
+    return TrainOutcome("ok", steps, steps * sampler.batch_size, time.perf_counter() - start, log.rows)
