@@ -45,13 +45,23 @@ class StyleBank:
         return None
 
 
+def per_image_features(net: VGGFeatures, images: torch.Tensor) -> dict[str, torch.Tensor]:
+    """``net``'s features of each image computed alone and stacked.
+
+    Convolution numerics change with batch size, so a batch of all styles would
+    make one style's targets depend on which other styles share the run.
+    """
+    with torch.no_grad():
+        single = [net(image[None]) for image in images]
+    return {layer: torch.cat([features[layer] for features in single]) for layer in single[0]}
+
+
 class GramCriterion:
     """Johnson et al.'s loss: VGG16 content at one layer, Gram style at four, total variation."""
 
     def __init__(self, loss_net: VGGFeatures, styles: torch.Tensor, profile: Profile):
         self.loss_net, self.profile = loss_net, profile
-        with torch.no_grad():
-            self.target_grams = {k: losses.gram_matrix(f) for k, f in loss_net(styles).items()}
+        self.target_grams = {k: losses.gram_matrix(f) for k, f in per_image_features(loss_net, styles).items()}
 
     def __call__(self, model: nn.Module, content, style_ids, cond) -> dict[str, torch.Tensor]:
         output = model(content, cond)
@@ -73,8 +83,7 @@ class MeanStdCriterion:
 
     def __init__(self, encoder: VGGFeatures, styles: torch.Tensor, profile: Profile):
         self.encoder, self.profile = encoder, profile
-        with torch.no_grad():
-            self.target_stats = {k: channel_mean_std(f, 1e-5) for k, f in encoder(styles).items()}
+        self.target_stats = {k: channel_mean_std(f, 1e-5) for k, f in per_image_features(encoder, styles).items()}
 
     def __call__(self, model: nn.Module, content, style_ids, cond) -> dict[str, torch.Tensor]:
         target = model.transfer(content, cond)

@@ -131,3 +131,13 @@ def test_bad_numbers_exit_2_naming_the_flag(tmp_path, capsys, flag, value, messa
     assert cli.main(["run", "--out-dir", str(tmp_path), flag, value]) == 2
     err = capsys.readouterr().err
     assert flag in err and message in err
+
+
+def test_a_styles_results_do_not_depend_on_the_other_styles_in_the_run(tmp_path):
+    assert run(tmp_path, "--norms", "in", "--styles", "waves") == 0
+    alone = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
+    assert cli.main(["run", "--out-dir", str(tmp_path / "runs"), "--run-id", "r2", *TINY,
+                     "--norms", "in", "--styles", "embers,waves,tiles"]) == 0
+    together = pd.read_csv(tmp_path / "runs" / "r2" / "results.csv").set_index("style")
+    assert alone.content_loss[0] == together.content_loss["waves"]
+    assert alone.style_loss[0] == together.style_loss["waves"]
