@@ -81,7 +81,8 @@ def build_config(args: argparse.Namespace):
     from normbench.plugins import load_norms
 
     registry = load_norms()
-    specs = [registry.get(name) for name in (args.norms or registry.names())]
+    # NOTE: aliases and repeats (in,in or bn,batchnorm) name one norm; it is trained once.
+    specs = list({spec.name: spec for spec in map(registry.get, args.norms or registry.names())}.values())
     for spec in specs:
         architecture_for(spec)
     device = resolve_device(args.device)

@@ -141,3 +141,8 @@ def test_a_styles_results_do_not_depend_on_the_other_styles_in_the_run(tmp_path)
     together = pd.read_csv(tmp_path / "runs" / "r2" / "results.csv").set_index("style")
     assert alone.content_loss[0] == together.content_loss["waves"]
     assert alone.style_loss[0] == together.style_loss["waves"]
+
+
+def test_repeated_or_aliased_norms_are_trained_once(tmp_path):
+    assert run(tmp_path, "--norms", "in,InstanceNorm,in", "--styles", "waves") == 0
+    assert pd.read_csv(tmp_path / "runs" / "r" / "results.csv").norm.tolist() == ["in"]
