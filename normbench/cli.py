@@ -12,6 +12,7 @@ from rich.console import Console
 
 from normbench import __version__
 from normbench.config import PROFILES, RunConfig, make_profile
+from normbench import weights_cli
 from normbench.errors import UserError
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "or auto (pretrained when present, else random with a warning)")
     run.add_argument("--out-dir", type=Path, default=Path("reports/runs"), help="where run directories go")
     run.add_argument("--run-id", help="name of the run directory (default: time stamp and norms)")
+    weights_cli.add_parser(commands)
     return parser
 
 
@@ -79,6 +81,7 @@ def build_config(args: argparse.Namespace):
     from normbench.harness import architecture_for, required_feature_nets
     from normbench.models.vgg import resolve_features
     from normbench.plugins import load_norms
+    from normbench.weights import METRIC_WEIGHTS
 
     registry = load_norms()
     # NOTE: aliases and repeats (in,in or bn,batchnorm) name one norm; it is trained once.
@@ -92,7 +95,7 @@ def build_config(args: argparse.Namespace):
     config = RunConfig(norms=[spec.name for spec in specs], profile=profile, device=device, seed=args.seed,
                        weights=args.weights, styles=args.styles, content_dir=args.content_dir,
                        style_dir=args.style_dir, out_dir=args.out_dir)
-    config.features = resolve_features(args.weights, required_feature_nets(specs))
+    config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
     return config, registry
 
 
@@ -122,6 +125,13 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def make_console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console.width = 160  # logs and CI: keep table columns whole
+    return console
+
+
 def _show_warning(console: Console):
     def show(message, category, filename, lineno, file=None, line=None):
         console.print(f"[yellow]warning:[/] {message}", highlight=False)
@@ -130,13 +140,13 @@ def _show_warning(console: Console):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        console.width = 160  # logs and CI: keep the summary table's columns whole
+    console = make_console(stderr=True)
     warnings.showwarning = _show_warning(console)
     try:
         if args.command == "run":
             return command_run(args, console)
+        if args.command == "weights":
+            return weights_cli.command_weights(args, console)
     except UserError as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
         return error.exit_code

@@ -58,3 +58,25 @@ def fake_distribution(tmp_path, monkeypatch):
         return site
 
     return install
+
+
+@pytest.fixture
+def stand_in_weights(monkeypatch, tmp_path):
+    """Save a state dict as the weights file ``name``, under a file name carrying its own hash.
+
+    The real files cannot be downloaded here; a stand-in whose name matches its
+    sha256 exercises the same loading and checking code.
+    """
+    from normbench import weights
+
+    def install(name: str, state: dict):
+        temp = tmp_path / f"{name}.tmp"
+        torch.save(state, temp)
+        digest = weights.sha256(temp)[:8]
+        entry = weights.WeightsFile(name, f"https://weights.invalid/{name}-{digest}.pth", "test")
+        monkeypatch.setitem(weights.WEIGHT_FILES, name, entry)
+        entry.path.parent.mkdir(parents=True, exist_ok=True)
+        temp.replace(entry.path)
+        return entry
+
+    return install

@@ -36,13 +36,11 @@ def test_random_features_are_seeded_and_frozen():
     assert set(a(image, upto="relu2_2")) == {"relu1_2", "relu2_2"}
 
 
-def test_pretrained_loads_the_file_from_torch_home():
+def test_pretrained_loads_the_file_from_torch_home(stand_in_weights):
     # NOTE: a differently seeded VGG16 stands in for the ImageNet file, which cannot be downloaded here.
     torch.manual_seed(99)
     reference = torchvision.models.vgg16(weights=None)
-    path = weights_path("vgg16")
-    path.parent.mkdir(parents=True)
-    torch.save(reference.state_dict(), path)
+    stand_in_weights("vgg16", reference.state_dict())
     assert resolve_features("pretrained", ["vgg16"]) == "pretrained"
     loaded = load_vgg("vgg16", "pretrained")
     assert torch.equal(loaded.trunk[0].weight, reference.features[0].weight)

@@ -11,7 +11,7 @@ import torch
 import torchvision
 from torch import nn
 
-from normbench.errors import MissingWeightsError
+from normbench.weights import WEIGHT_FILES, require
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -45,32 +45,28 @@ VGG_SPECS = {
 
 def weights_path(name: str) -> Path:
     """Where torchvision's weights API caches ``name``'s ImageNet weights (under TORCH_HOME)."""
-    url = VGG_SPECS[name].weights.url
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    return WEIGHT_FILES[name].path
 
 
 def resolve_features(mode: str, names: list[str]) -> str:
     """Turn ``--weights auto|pretrained|random`` into ``"pretrained"`` or ``"random"``.
 
-    :raises MissingWeightsError: ``pretrained`` with a file missing.
+    :param names: every weights file the run needs (feature nets and metric nets).
+    :raises MissingWeightsError: ``pretrained`` with a file missing or corrupt.
     """
     if mode not in ("auto", "pretrained", "random"):
         raise ValueError(f"unknown weights mode {mode!r}; available: auto, pretrained, random")
     if mode == "random":
         return "random"
-    missing = [name for name in names if not weights_path(name).is_file()]
+    if mode == "pretrained":
+        require(names)
+        return "pretrained"
+    missing = [WEIGHT_FILES[name] for name in names if not WEIGHT_FILES[name].path.is_file()]
     if not missing:
         return "pretrained"
-    if mode == "pretrained":
-        first = missing[0]
-        raise MissingWeightsError(
-            f"pretrained {first} weights not found: looked for {weights_path(first).name} in "
-            f"{weights_path(first).parent} (TORCH_HOME); download {VGG_SPECS[first].weights.url} there, "
-            "or pass --weights random"
-        )
     warnings.warn(
-        f"pretrained weights missing ({', '.join(weights_path(n).name for n in missing)} not in "
-        f"{weights_path(missing[0]).parent}); using seeded random features: losses are not comparable "
+        f"pretrained weights missing ({', '.join(entry.filename for entry in missing)} not in "
+        f"{missing[0].path.parent}); using seeded random features: losses and metrics are not comparable "
         "with papers",
         stacklevel=2,
     )

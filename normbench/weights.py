@@ -1,0 +1,108 @@
+"""Every pretrained file normbench can use: where it lives, where it comes from, and its hash.
+
+Files follow torch.hub's convention: they live in ``$TORCH_HOME/hub/checkpoints/``
+and their name ends in the first hex digits of their sha256, which is what
+``check`` and ``download`` verify.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytorch_fid.inception
+import torch
+import torchvision
+
+from normbench.errors import MissingWeightsError
+
+_HASH_IN_NAME = re.compile(r"-([0-9a-f]{6,64})\.")
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """One downloadable weights file and what uses it."""
+
+    name: str
+    url: str
+    used_by: str
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def hash_prefix(self) -> str:
+        return _HASH_IN_NAME.search(self.filename).group(1)
+
+    @property
+    def path(self) -> Path:
+        return Path(torch.hub.get_dir()) / "checkpoints" / self.filename
+
+
+WEIGHT_FILES = {
+    entry.name: entry
+    for entry in (
+        WeightsFile("vgg16", torchvision.models.VGG16_Weights.IMAGENET1K_V1.url,
+                    "transformer-net loss and every norm's content/style evaluation"),
+        WeightsFile("vgg19", torchvision.models.VGG19_Weights.IMAGENET1K_V1.url, "AdaIN encoder and its loss"),
+        WeightsFile("alexnet", torchvision.models.AlexNet_Weights.IMAGENET1K_V1.url, "LPIPS trunk (lpips v0.1)"),
+        WeightsFile("inception_fid", pytorch_fid.inception.FID_WEIGHTS_URL, "FID and KID features (pytorch-fid)"),
+    )
+}
+
+#: Files every run's metrics need, whatever norms it compares.
+METRIC_WEIGHTS = ("alexnet", "inception_fid")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check(entry: WeightsFile) -> str:
+    """``"ok"``, ``"missing"`` or ``"corrupt (...)"`` for the file on disk."""
+    if not entry.path.is_file():
+        return "missing"
+    actual = sha256(entry.path)
+    return "ok" if actual.startswith(entry.hash_prefix) else f"corrupt (sha256 {actual[:16]}..., expected {entry.hash_prefix}...)"
+
+
+def require(names: list[str]) -> None:
+    """Stop before any work unless every named file is present and intact.
+
+    :raises MissingWeightsError: naming the file, the folder and the URL.
+    """
+    for name in names:
+        entry = WEIGHT_FILES[name]
+        status = check(entry)
+        if status != "ok":
+            raise MissingWeightsError(
+                f"pretrained {name} weights {status}: {entry.filename} in {entry.path.parent} (TORCH_HOME); "
+                f"get it with `normbench weights download` or from {entry.url}, or pass --weights random"
+            )
+
+
+def download(entry: WeightsFile) -> None:
+    """Fetch ``entry`` to a temporary file beside its place, verify the hash, then move it in."""
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=entry.path.parent, prefix=f".{entry.filename}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(entry.url, timeout=60) as response:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                out.write(block)
+        actual = sha256(Path(temp))
+        if not actual.startswith(entry.hash_prefix):
+            raise MissingWeightsError(f"download of {entry.url} has sha256 {actual[:16]}..., "
+                                      f"expected {entry.hash_prefix}...; nothing was saved")
+        os.replace(temp, entry.path)
+    finally:
+        Path(temp).unlink(missing_ok=True)
