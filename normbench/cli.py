@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lr", type=float, help="Adam learning rate")
     run.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
     run.add_argument("--seed", type=int, default=0, help="seed for initialisation and data order (default 0)")
+    run.add_argument("--metrics", type=_csv, metavar="LIST",
+                     help="comma-separated quality metrics (default: every registered metric: lpips, fid, ...)")
     run.add_argument("--styles", type=_csv, help="comma-separated style names to use (default: all)")
     run.add_argument("--content-dir", type=Path, help="folder of content photos, searched recursively "
                      "(PNG, JPEG, WebP); a quarter is held out for evaluation")
@@ -80,10 +82,11 @@ def build_config(args: argparse.Namespace):
     """Resolve the command line into a run config, checking norms, sizes and weights before any work."""
     from normbench.harness import architecture_for, required_feature_nets
     from normbench.models.vgg import resolve_features
-    from normbench.plugins import load_norms
+    from normbench.plugins import load_plugins
     from normbench.weights import METRIC_WEIGHTS
 
-    registry = load_norms()
+    registry, all_metrics = load_plugins()
+    metric_registry = select_metrics(all_metrics, args.metrics)
     # NOTE: aliases and repeats (in,in or bn,batchnorm) name one norm; it is trained once.
     specs = list({spec.name: spec for spec in map(registry.get, args.norms or registry.names())}.values())
     for spec in specs:
@@ -96,7 +99,17 @@ def build_config(args: argparse.Namespace):
                        weights=args.weights, styles=args.styles, content_dir=args.content_dir,
                        style_dir=args.style_dir, out_dir=args.out_dir)
     config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
-    return config, registry
+    return config, registry, metric_registry
+
+
+def select_metrics(registry, names: list[str] | None):
+    """A registry of just the named metrics (all when ``names`` is None), each still credited to its plugin."""
+    if names is None:
+        return registry
+    chosen = type(registry)()
+    for spec in {registry.get(name).name: registry.get(name) for name in names}.values():
+        chosen.registering(registry.plugin_of(spec.name)).add(spec)
+    return chosen
 
 
 def command_run(args: argparse.Namespace, console: Console) -> int:
@@ -105,7 +118,7 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
     from normbench.progress import RunProgress, summary_table
     from normbench.results import RunDirectory
 
-    config, registry = build_config(args)
+    config, registry, metric_registry = build_config(args)
     images = load_images(args.content_dir, args.style_dir, args.styles)
     run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
     run_dir = RunDirectory.create(args.out_dir, run_id)
@@ -113,14 +126,15 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
                   f"{config.profile.name}, {len(images.styles)} styles, features {config.features} -> {run_dir.path}")
     try:
         with RunProgress(console) as progress:
-            runner.Run(config, registry, images, run_dir).execute(progress)
+            runner.Run(config, registry, images, run_dir, metric_registry).execute(progress)
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted: {len(run_dir.rows)} finished rows kept in {run_dir.path}")
         return EXIT_INTERRUPTED
     console.print(summary_table(run_dir.rows))
     if config.features == "random":
-        console.print("[red]features=random: VGG weights were randomly initialised; "
-                      "losses are not comparable with papers or with pretrained runs")
+        console.print("[red]features=random: the VGG (losses), AlexNet (LPIPS) and Inception (FID/KID) weights "
+                      "were randomly initialised; these numbers compare norms within this run only, not with "
+                      "papers or pretrained runs")
     console.print(f"results: {run_dir.path / 'results.csv'}")
     return EXIT_OK
 

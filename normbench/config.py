@@ -30,6 +30,8 @@ class Profile:
     adain_content_weight: float = 1.0
     adain_style_weight: float = 1.0
     content_layer: str = "relu2_2"
+    # Patches per row (and per reference set) for FID/KID; decides the feature size (functional.feature_dims_for).
+    fid_samples: int = 96
 
 
 MIN_IMAGE_SIZE = 32
@@ -38,7 +40,7 @@ PROFILES = {
     "quick": Profile("quick", image_size=64, eval_size=128, steps=160, batch_size=4, lr=1e-3,
                      log_every=10, timing_reps=5),
     "standard": Profile("standard", image_size=256, eval_size=256, steps=4000, batch_size=8, lr=1e-3,
-                        log_every=50, timing_reps=10),
+                        log_every=50, timing_reps=10, fid_samples=1000),
 }
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from normbench.metrics.base import MetricRegistry
     from normbench.registry import NormRegistry
 
 hookspec = pluggy.HookspecMarker("normbench")
@@ -45,5 +46,24 @@ def normbench_register_norms(registry: NormRegistry) -> None:
     :param registry: the registry to add to; adding a name or alias that
         another plugin already registered raises ``ValueError`` naming both
         plugins.
+    :returns: nothing; registration happens through ``registry.add``.
+    """
+
+
+@hookspec
+def normbench_register_metrics(registry: MetricRegistry) -> None:
+    """Register quality metrics measured on every (norm, style) row of a run.
+
+    Call ``registry.add(MetricSpec(name=..., factory=..., higher_is_better=...))``.
+    ``factory(context)`` is called once per run with a
+    :class:`~normbench.metrics.base.MetricContext` and returns a
+    :class:`~normbench.metrics.base.Metric`. For each row the run calls
+    ``reset()``, then ``update(sample)`` with a
+    :class:`~normbench.metrics.base.StylizedSample` (stylized outputs, held-out
+    content, style image, all RGB in [0, 1]), then ``compute()``, whose dict
+    becomes result columns. ``provenance()`` is stored in the run's manifest.
+
+    :param registry: the registry to add to; a name another plugin already
+        registered raises ``ValueError`` naming both plugins.
     :returns: nothing; registration happens through ``registry.add``.
     """

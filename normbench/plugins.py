@@ -8,6 +8,7 @@ import os
 import pluggy
 
 from normbench import PROJECT_NAME, hookspecs
+from normbench.metrics.base import MetricRegistry
 from normbench.registry import NormRegistry
 
 #: Built-in norms, registered through the same hook as third-party plugins.
@@ -17,6 +18,7 @@ DEFAULT_PLUGINS = (
     "normbench.norms.instancenorm",
     "normbench.norms.conditional",
     "normbench.norms.adaptive",
+    "normbench.metrics.builtin",
 )
 
 #: Entry-point group third-party distributions declare their plugins in.
@@ -50,20 +52,32 @@ def get_plugin_manager(*, entrypoints: bool = True, blocked: tuple[str, ...] = (
     return pm
 
 
-def collect_norms(pm: pluggy.PluginManager) -> NormRegistry:
-    """Call every ``normbench_register_norms`` implementation into one registry.
-
-    Implementations are called one at a time, in registration order, so the
-    registry can name the plugin behind a duplicate.
-    """
-    registry = NormRegistry()
-    for impl in pm.hook.normbench_register_norms.get_hookimpls():
+def _collect(pm: pluggy.PluginManager, hook_name: str, registry):
+    """Call every implementation of ``hook_name`` into ``registry``, one at a time in registration
+    order, so the registry can name the plugin behind a duplicate."""
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
         registry.registering(impl.plugin_name)
         impl.function(registry=registry)
     registry.registering("<direct>")
     return registry
 
 
+def collect_norms(pm: pluggy.PluginManager) -> NormRegistry:
+    """Every norm the manager's plugins register."""
+    return _collect(pm, "normbench_register_norms", NormRegistry())
+
+
+def collect_metrics(pm: pluggy.PluginManager) -> MetricRegistry:
+    """Every metric the manager's plugins register."""
+    return _collect(pm, "normbench_register_metrics", MetricRegistry())
+
+
 def load_norms(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> NormRegistry:
     """The registry of every available norm: built-ins plus installed plugins."""
     return collect_norms(get_plugin_manager(entrypoints=entrypoints, blocked=blocked))
+
+
+def load_plugins(*, entrypoints: bool = True) -> tuple[NormRegistry, MetricRegistry]:
+    """Norms and metrics from one plugin manager."""
+    pm = get_plugin_manager(entrypoints=entrypoints)
+    return collect_norms(pm), collect_metrics(pm)

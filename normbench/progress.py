@@ -68,7 +68,9 @@ def summary_table(rows: list[dict]) -> Table:
     """The finished rows as a terminal table."""
     table = Table(title="normbench results (lower loss is better)")
     columns = [("norm", "norm"), ("style", "style"), ("status", "status"), ("content_loss", "content"),
-               ("style_loss", "style"), ("train_img_per_s", "train img/s"), ("infer_img_per_s", "infer img/s"),
+               ("style_loss", "style"), ("lpips", "lpips"), ("fid", "fid"), ("kid", "kid"),
+               ("artfid", "artfid"), ("contrast_lpips", "contrast"),
+               ("train_img_per_s", "train img/s"), ("infer_img_per_s", "infer img/s"),
                ("latency_ms_p50", "latency ms"), ("params", "params"), ("features", "features")]
     for _, header in columns:
         table.add_column(header, justify="left" if header in ("norm", "style", "status", "features") else "right")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from torch import nn
@@ -11,7 +11,7 @@ from torch import nn
 #: What a norm layer needs besides its input; see ``hookspecs.normbench_register_norms``.
 CONDITIONINGS = ("none", "style_id", "style_feat")
 
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def normalize_name(name: str) -> str:
@@ -42,7 +42,7 @@ class NormSpec:
 
     def __post_init__(self) -> None:
         for label in (self.name, *self.aliases):
-            if not _NAME_RE.match(normalize_name(label)):
+            if not NAME_PATTERN.match(normalize_name(label)):
                 raise ValueError(f"invalid norm name {label!r}: use letters, digits and '_'")
         if self.conditioning not in CONDITIONINGS:
             raise ValueError(
@@ -55,24 +55,26 @@ class NormSpec:
 
 @dataclass
 class _Entry:
-    spec: NormSpec
+    spec: object
     plugin: str
 
 
-@dataclass
-class NormRegistry:
-    """Every norm the loaded plugins registered, by name and alias.
+class Registry:
+    """Specs by name and alias, with the plugin that added each; ``kind`` names them in errors.
 
-    Plugins see it through ``normbench_register_norms(registry)`` and call
+    Plugins see a registry through a ``normbench_register_*`` hook and call
     :meth:`add`; the harness calls :meth:`get` and :meth:`names`.
     """
 
-    _entries: dict[str, _Entry] = field(default_factory=dict)
-    _lookup: dict[str, str] = field(default_factory=dict)
-    _current_plugin: str = "<direct>"
+    kind = "entry"
 
-    def add(self, spec: NormSpec) -> None:
-        """Register ``spec``.
+    def __init__(self):
+        self._entries: dict[str, _Entry] = {}
+        self._lookup: dict[str, str] = {}
+        self._current_plugin = "<direct>"
+
+    def add(self, spec) -> None:
+        """Register ``spec`` (it has ``name`` and ``aliases``).
 
         :raises ValueError: when its name or an alias is already taken; the
             message names both plugins.
@@ -82,23 +84,23 @@ class NormRegistry:
             if key in self._lookup:
                 owner = self._entries[self._lookup[key]]
                 raise ValueError(
-                    f"norm name {key!r} is registered twice: by plugin {owner.plugin!r} "
-                    f"(norm {owner.spec.name!r}) and by plugin {self._current_plugin!r} "
-                    f"(norm {spec.name!r}); disable one of them"
+                    f"{self.kind} name {key!r} is registered twice: by plugin {owner.plugin!r} "
+                    f"({self.kind} {owner.spec.name!r}) and by plugin {self._current_plugin!r} "
+                    f"({self.kind} {spec.name!r}); disable one of them"
                 )
         canonical = normalize_name(spec.name)
         self._entries[canonical] = _Entry(spec, self._current_plugin)
         for label in (spec.name, *spec.aliases):
             self._lookup[normalize_name(label)] = canonical
 
-    def get(self, name: str) -> NormSpec:
+    def get(self, name: str):
         """The spec registered under ``name`` or one of its aliases.
 
         :raises ValueError: for an unknown name, listing the available ones.
         """
         key = normalize_name(name)
         if key not in self._lookup:
-            raise ValueError(f"unknown norm {name!r}; available: {', '.join(self.names())}")
+            raise ValueError(f"unknown {self.kind} {name!r}; available: {', '.join(self.names())}")
         return self._entries[self._lookup[key]].spec
 
     def plugin_of(self, name: str) -> str:
@@ -110,13 +112,19 @@ class NormRegistry:
         """Canonical names in registration order (built-ins first)."""
         return list(self._entries)
 
-    def __iter__(self) -> Iterator[NormSpec]:
+    def __iter__(self) -> Iterator:
         return (entry.spec for entry in self._entries.values())
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def registering(self, plugin: str) -> "NormRegistry":
+    def registering(self, plugin: str):
         """Attribute the following :meth:`add` calls to ``plugin`` (for error messages)."""
         self._current_plugin = plugin
         return self
+
+
+class NormRegistry(Registry):
+    """Every norm the loaded plugins registered."""
+
+    kind = "norm"

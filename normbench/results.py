@@ -16,13 +16,14 @@ import pandas as pd
 import torch
 from PIL import Image
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Columns of results.csv, in order; one row per (norm, style).
 RESULT_COLUMNS = [
     "norm", "style", "seed", "status", "content_loss", "style_loss", "train_img_per_s",
-    "infer_img_per_s", "latency_ms_p50", "params", "features", "params_frozen", "architecture",
-    "conditioning", "train_steps", "train_seconds", "image_size", "eval_size", "batch_size",
+    "infer_img_per_s", "latency_ms_p50", "params", "features", "lpips", "fid", "fid_n", "fid_dims",
+    "kid", "kid_std", "artfid", "contrast_lpips", "params_frozen", "architecture", "conditioning",
+    "train_steps", "train_seconds", "metrics_seconds", "image_size", "eval_size", "batch_size",
     "infer_batch", "peak_mem_mb", "device", "error",
 ]
 
@@ -122,7 +123,9 @@ class RunDirectory:
         """Append finished rows and rewrite results.csv and train_log.csv in one piece each."""
         self.rows.extend(rows)
         self.log_rows.extend(log_rows)
-        table = pd.DataFrame(self.rows).reindex(columns=RESULT_COLUMNS)
+        extra = [key for row in self.rows for key in row if key not in RESULT_COLUMNS]
+        # NOTE: third-party metrics add their own columns after the standard ones.
+        table = pd.DataFrame(self.rows).reindex(columns=RESULT_COLUMNS + list(dict.fromkeys(extra)))
         atomic_write_text(self.path / "results.csv", table.to_csv(index=False))
         if self.log_rows:
             atomic_write_text(self.path / "train_log.csv", pd.DataFrame(self.log_rows).to_csv(index=False))

@@ -15,6 +15,8 @@ from normbench import data, harness, measure
 from normbench.config import RunConfig
 from normbench.data import ImageSet
 from normbench.images import style_grid
+from normbench.metrics import functional
+from normbench.metrics.base import MetricContext, MetricRegistry, StylizedSample
 from normbench.models.vgg import RANDOM_FEATURES_SEED, load_vgg
 from normbench.progress import RunProgress
 from normbench.registry import NormRegistry, NormSpec
@@ -32,8 +34,10 @@ def plan_models(spec: NormSpec, num_styles: int) -> list[list[int]]:
 class Run:
     """Trains and measures ``config.norms`` on ``images``, writing into ``run_dir``."""
 
-    def __init__(self, config: RunConfig, registry: NormRegistry, images: ImageSet, run_dir: RunDirectory):
+    def __init__(self, config: RunConfig, registry: NormRegistry, images: ImageSet, run_dir: RunDirectory,
+                 metric_registry: MetricRegistry | None = None):
         self.config, self.registry, self.images, self.run_dir = config, registry, images, run_dir
+        self.metric_registry = metric_registry if metric_registry is not None else MetricRegistry()
         self.specs = [registry.get(name) for name in config.norms]
         self.device = torch.device(config.device)
         self.profile = config.profile
@@ -81,6 +85,7 @@ class Run:
             "evaluation": {"loss_network": harness.EVAL_FEATURE_NET, "content_layer": measure.CONTENT_LAYER,
                            "timing": f"median of >= {max(5, self.profile.timing_reps)} reps after "
                                      f"{measure.WARMUP_REPS} warm-up"},
+            "metrics": {},
             "environment": environment(self.device),
         }
 
@@ -94,6 +99,13 @@ class Run:
         self.heldout = self._stack([image for _, image in self.images.heldout], self.profile.eval_size)
         self.sampler = data.BatchSampler(self.images.train, self.profile.image_size,
                                          self.profile.batch_size, self.config.seed)
+        context = MetricContext(self.device, self.config.features, self.config.seed, self.profile.fid_samples)
+        self.metrics = [spec.factory(context) for spec in self.metric_registry]
+        self.manifest["metrics"] = {
+            spec.name: {"plugin": self.metric_registry.plugin_of(spec.name), "higher_is_better": spec.higher_is_better,
+                        "description": spec.description, **metric.provenance()}
+            for spec, metric in zip(self.metric_registry, self.metrics)}
+        self.run_dir.write_manifest(self.manifest)
 
     def _stack(self, images: list[Image.Image], size: int) -> torch.Tensor:
         return torch.stack([data.center_square(image, size) for image in images]).to(self.device)
@@ -132,13 +144,33 @@ class Run:
         ids = torch.full((self.heldout.shape[0],), style_index, device=self.device)
         cond = self.eval_bank.conditioning(spec.conditioning, ids)
         outputs = measure.stylize(model, self.heldout, cond, self.profile.batch_size)
-        row.update(measure.quality(self.nets[harness.EVAL_FEATURE_NET], outputs, self.heldout,
-                                   self.eval_bank.images[style_index]))
+        style = self.eval_bank.images[style_index]
+        row.update(measure.quality(self.nets[harness.EVAL_FEATURE_NET], outputs, self.heldout, style))
+        sample = StylizedSample(outputs, self.heldout, style[None],
+                                lambda images: measure.stylize(model, images, cond, self.profile.batch_size))
+        row.update(self._measure_metrics(sample, f"{spec.name}/{style_name}", row))
         batch = self.heldout[:1].expand(self.profile.batch_size, -1, -1, -1).contiguous()
         batch_cond = cond[:1].expand(batch.shape[0], *cond.shape[1:]).contiguous() if cond is not None else None
         row.update(measure.inference_speed(model, batch, batch_cond, self.profile.timing_reps))
         self._save_outputs(spec.name, style_name, outputs)
         return row
+
+    def _measure_metrics(self, sample: StylizedSample, label: str, row: dict) -> dict:
+        """Every registered metric on one row; a failing metric leaves NaN and a note, not a dead run."""
+        values: dict = {}
+        start = time.perf_counter()
+        for metric in self.metrics:
+            try:
+                metric.reset()
+                metric.update(sample)
+                values.update(metric.compute())
+            except Exception as error:  # a third-party metric must not take the run down
+                self._log_error(f"{label} metric {metric.name}", error)
+                row["error"] = f"{row['error']}; metric {metric.name}: {error}".lstrip("; ")
+        if "lpips" in values and "fid" in values:
+            values["artfid"] = functional.artfid(values["lpips"], values["fid"])
+        values["metrics_seconds"] = round(time.perf_counter() - start, 3)
+        return values
 
     def _row(self, spec: NormSpec, style_index: int, outcome: TrainOutcome, model, error: str = "") -> dict:
         params, frozen = harness.count_parameters(model) if model is not None else (math.nan, math.nan)

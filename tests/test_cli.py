@@ -12,17 +12,22 @@ from normbench import cli, train
 from normbench.results import RESULT_COLUMNS
 
 TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--device", "cpu"]
+# NOTE: FID/KID are exercised in test_run_writes_results_manifest_and_images and test_metrics.py; elsewhere
+# the cheaper metrics keep the suite fast.
+FAST = ["--metrics", "lpips"]
 
 
-def run(tmp_path, *args):
-    return cli.main(["run", "--out-dir", str(tmp_path / "runs"), "--run-id", "r", *TINY, *args])
+def run(tmp_path, *args, metrics=FAST):
+    return cli.main(["run", "--out-dir", str(tmp_path / "runs"), "--run-id", "r", *TINY, *metrics, *args])
 
 
 def test_run_writes_results_manifest_and_images(tmp_path):
-    assert run(tmp_path, "--norms", "in,bn", "--styles", "waves,tiles") == 0
+    assert run(tmp_path, "--norms", "in,bn", "--styles", "waves,tiles", metrics=()) == 0
     run_dir = tmp_path / "runs" / "r"
     table = pd.read_csv(run_dir / "results.csv")
     assert list(table.columns) == RESULT_COLUMNS
+    assert table[["lpips", "kid", "contrast_lpips", "artfid"]].notna().all().all()
+    assert (table.fid_n == 96).all() and (table.fid_dims == 64).all()
     assert sorted(zip(table.norm, table["style"])) == sorted(
         [("in", "waves"), ("in", "tiles"), ("bn", "waves"), ("bn", "tiles")])
     assert (table.status == "ok").all() and (table.features == "random").all()
@@ -30,6 +35,7 @@ def test_run_writes_results_manifest_and_images(tmp_path):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["features"] == "random"
     assert manifest["config"]["profile"]["steps"] == 2 and manifest["seeds"]["seed"] == 0
+    assert set(manifest["metrics"]) == {"lpips", "fid", "contrast_lpips"}
     assert manifest["environment"]["packages"]["torch"]
     for norm in ("in", "bn"):
         assert len(list((run_dir / "images" / norm / "waves").glob("*.png"))) == 3
@@ -146,3 +152,11 @@ def test_a_styles_results_do_not_depend_on_the_other_styles_in_the_run(tmp_path)
 def test_repeated_or_aliased_norms_are_trained_once(tmp_path):
     assert run(tmp_path, "--norms", "in,InstanceNorm,in", "--styles", "waves") == 0
     assert pd.read_csv(tmp_path / "runs" / "r" / "results.csv").norm.tolist() == ["in"]
+
+
+def test_metrics_flag_selects_metrics_and_rejects_unknown_ones(tmp_path, capsys):
+    assert run(tmp_path, "--norms", "in", "--styles", "waves", metrics=["--metrics", "contrast_lpips"]) == 0
+    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
+    assert table.contrast_lpips.notna().all() and table.lpips.isna().all()
+    assert cli.main(["run", "--metrics", "ssim", "--out-dir", str(tmp_path)]) == 2
+    assert "unknown metric 'ssim'; available: lpips, fid, contrast_lpips" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 import pluggy
 import pytest
 
-from normbench.plugins import DEFAULT_PLUGINS, collect_norms, get_plugin_manager, load_norms
+from normbench.plugins import DEFAULT_PLUGINS, collect_metrics, collect_norms, get_plugin_manager, load_norms
 
 PLUGIN_SOURCE = """
 from torch import nn
@@ -42,7 +42,8 @@ def test_misspelled_hook_fails_when_the_manager_is_built(fake_distribution):
         get_plugin_manager()
 
 
-def test_collect_norms_calls_builtins_through_the_public_hook():
+def test_builtins_register_through_the_public_hooks():
     pm = get_plugin_manager(entrypoints=False)
-    assert len(pm.hook.normbench_register_norms.get_hookimpls()) == len(DEFAULT_PLUGINS)
-    assert len(collect_norms(pm)) == len(DEFAULT_PLUGINS)
+    assert len(pm.hook.normbench_register_norms.get_hookimpls()) == len(collect_norms(pm)) == 5
+    assert [impl.plugin_name for impl in pm.hook.normbench_register_metrics.get_hookimpls()] == ["normbench.metrics.builtin"]
+    assert collect_metrics(pm).names() == ["lpips", "fid", "contrast_lpips"]
