@@ -22,7 +22,7 @@ SCHEMA_VERSION = 2
 RESULT_COLUMNS = [
     "norm", "style", "seed", "status", "content_loss", "style_loss", "train_img_per_s",
     "infer_img_per_s", "latency_ms_p50", "params", "features", "lpips", "fid", "fid_n", "fid_dims",
-    "kid", "kid_std", "artfid", "contrast_lpips", "params_frozen", "architecture", "conditioning",
+    "fid_note", "kid", "kid_std", "artfid", "contrast_lpips", "params_frozen", "architecture", "conditioning",
     "train_steps", "train_seconds", "metrics_seconds", "image_size", "eval_size", "batch_size",
     "infer_batch", "peak_mem_mb", "device", "error",
 ]

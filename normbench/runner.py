@@ -17,6 +17,7 @@ from normbench.data import ImageSet
 from normbench.images import style_grid
 from normbench.metrics import functional
 from normbench.metrics.base import MetricContext, MetricRegistry, StylizedSample
+from normbench.metrics.networks import weights_provenance
 from normbench.models.vgg import RANDOM_FEATURES_SEED, load_vgg
 from normbench.progress import RunProgress
 from normbench.registry import NormRegistry, NormSpec
@@ -101,11 +102,20 @@ class Run:
                                          self.profile.batch_size, self.config.seed)
         context = MetricContext(self.device, self.config.features, self.config.seed, self.profile.fid_samples)
         self.metrics = [spec.factory(context) for spec in self.metric_registry]
-        self.manifest["metrics"] = {
+        self.manifest["metrics"] = {**self._loss_provenance(), **{
             spec.name: {"plugin": self.metric_registry.plugin_of(spec.name), "higher_is_better": spec.higher_is_better,
                         "description": spec.description, **metric.provenance()}
-            for spec, metric in zip(self.metric_registry, self.metrics)}
+            for spec, metric in zip(self.metric_registry, self.metrics)}}
         self.run_dir.write_manifest(self.manifest)
+
+    def _loss_provenance(self) -> dict:
+        common = {"plugin": "normbench", "higher_is_better": False, "implementation": "normbench.measure",
+                  "network": f"torchvision {harness.EVAL_FEATURE_NET} features to relu4_3",
+                  "resize": f"bicubic, short side to {self.profile.eval_size}, centre crop",
+                  "input_range": "[0, 1], ImageNet mean/std normalised",
+                  **weights_provenance(harness.EVAL_FEATURE_NET, self.config.features)}
+        return {"content_loss": {**common, "description": f"relative MSE at {measure.CONTENT_LAYER}"},
+                "style_loss": {**common, "description": "relative Gram-matrix error, relu1_2/2_2/3_3/4_3"}}
 
     def _stack(self, images: list[Image.Image], size: int) -> torch.Tensor:
         return torch.stack([data.center_square(image, size) for image in images]).to(self.device)

@@ -35,7 +35,8 @@ def test_run_writes_results_manifest_and_images(tmp_path):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["features"] == "random"
     assert manifest["config"]["profile"]["steps"] == 2 and manifest["seeds"]["seed"] == 0
-    assert set(manifest["metrics"]) == {"lpips", "fid", "contrast_lpips"}
+    assert set(manifest["metrics"]) == {"content_loss", "style_loss", "lpips", "fid", "contrast_lpips"}
+    assert all(entry["weights"] == "random" for entry in manifest["metrics"].values())
     assert manifest["environment"]["packages"]["torch"]
     for norm in ("in", "bn"):
         assert len(list((run_dir / "images" / norm / "waves").glob("*.png"))) == 3

@@ -83,6 +83,7 @@ def test_few_samples_give_no_fid_but_still_kid(tmp_path):
     metric = InceptionDistance(context(tmp_path, fid_samples=40))
     values = measure(metric, sample(torch.rand(3, 3, 64, 64), style=torch.rand(1, 3, 64, 64)))
     assert math.isnan(values["fid"]) and values["fid_n"] == 40 and values["kid"] > 0
+    assert values["fid_note"] == "too few samples (40) for a 64-d covariance"
 
 
 def test_reference_statistics_are_computed_once_and_cached_on_disk(tmp_path, monkeypatch):

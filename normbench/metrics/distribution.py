@@ -80,10 +80,12 @@ class InceptionDistance(Metric):
         fake = np.concatenate(self._fake)
         kid_mean, kid_std = functional.kid(fake, self._real, subsets=KID_SUBSETS, subset_size=max(2, len(fake) // 2),
                                            seed=self.context.seed)
-        enough = functional.feature_dims_for(len(fake)) is not None
-        fid = functional.frechet_distance(*functional.gaussian_stats(fake), *functional.gaussian_stats(self._real))
-        return {"fid": fid.value if enough and fid.finite else float("nan"), "fid_n": len(fake),
-                "fid_dims": self.dims, "kid": kid_mean, "kid_std": kid_std}
+        fid, note = float("nan"), f"too few samples ({len(fake)}) for a {self.dims}-d covariance"
+        if functional.feature_dims_for(len(fake)) is not None:
+            result = functional.frechet_distance(*functional.gaussian_stats(fake), *functional.gaussian_stats(self._real))
+            fid, note = (result.value, "") if result.finite else (float("nan"), result.note)
+        return {"fid": fid, "fid_n": len(fake), "fid_dims": self.dims, "fid_note": note,
+                "kid": kid_mean, "kid_std": kid_std}
 
     def provenance(self) -> dict:
         return {**inception_provenance(self.context.features, self.dims), "fid_samples": self.context.fid_samples,
