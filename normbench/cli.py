@@ -60,6 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
                           "or auto (pretrained when present, else random with a warning)")
     run.add_argument("--out-dir", type=Path, default=Path("reports/runs"), help="where run directories go")
     run.add_argument("--run-id", help="name of the run directory (default: time stamp and norms)")
+    report = commands.add_parser(
+        "report", help="build the HTML report, summary CSV and Markdown table of a stored run",
+        description="Build RUN_DIR/report.html (one self-contained file) and RUN_DIR/summary.csv only from "
+                    "what the run stored, and print the summary table as Markdown.")
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    report.add_argument("-o", "--output", type=Path, help="where the HTML goes (default RUN_DIR/report.html)")
+    report.add_argument("--quality", help="column plotted against speed (default artfid, else style_loss)")
+    compare = commands.add_parser("compare", help="compare two stored runs side by side, with the change per metric")
+    compare.add_argument("run_a", type=Path, metavar="RUN_A")
+    compare.add_argument("run_b", type=Path, metavar="RUN_B")
+    compare.add_argument("-o", "--output", type=Path, default=Path("compare.html"), help="default compare.html")
     weights_cli.add_parser(commands)
     return parser
 
@@ -136,6 +147,18 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
                       "were randomly initialised; these numbers compare norms within this run only, not with "
                       "papers or pretrained runs")
     console.print(f"results: {run_dir.path / 'results.csv'}")
+    from normbench.report.page import write_report
+
+    console.print(f"report: {write_report(run_dir.path)}")
+    return EXIT_OK
+
+
+def command_report(args: argparse.Namespace, console: Console) -> int:
+    from normbench.report.page import markdown, write_report
+
+    output = write_report(args.run_dir, args.output, args.quality)
+    print(markdown(args.run_dir))
+    console.print(f"report: {output}")
     return EXIT_OK
 
 
@@ -161,6 +184,13 @@ def main(argv: list[str] | None = None) -> int:
             return command_run(args, console)
         if args.command == "weights":
             return weights_cli.command_weights(args, console)
+        if args.command == "report":
+            return command_report(args, console)
+        if args.command == "compare":
+            from normbench.report.compare import write_comparison
+
+            console.print(f"comparison: {write_comparison(args.run_a, args.run_b, args.output)}")
+            return EXIT_OK
     except UserError as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
         return error.exit_code

@@ -77,11 +77,22 @@ def git_commit() -> str | None:
     return f"{commit}-dirty" if dirty else commit
 
 
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as stream:
+            for line in stream:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def device_description(device: torch.device) -> dict:
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
     else:
-        name = platform.processor() or platform.machine()
+        name = _cpu_model() or platform.processor() or platform.machine()
     return {"type": device.type, "name": name, "torch_threads": torch.get_num_threads(),
             "cpu_count": os.cpu_count(), "cuda": torch.version.cuda}
 
