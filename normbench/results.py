@@ -18,6 +18,9 @@ from PIL import Image
 
 SCHEMA_VERSION = 2
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 #: Columns of results.csv, in order; one row per (norm, style).
 RESULT_COLUMNS = [
     "norm", "style", "seed", "status", "content_loss", "style_loss", "train_img_per_s",
@@ -38,6 +41,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        # NOTE: mkstemp makes files private (0600); results are meant to be shared, so honour the umask.
+        os.chmod(temp, 0o666 & ~_UMASK)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -42,6 +42,7 @@ def test_run_writes_results_manifest_and_images(tmp_path):
         assert len(list((run_dir / "images" / norm / "waves").glob("*.png"))) == 3
     assert Image.open(run_dir / "images" / "grid_tiles.png").size[0] == 3 * 32
     assert set(pd.read_csv(run_dir / "train_log.csv").model) == {"in/waves", "in/tiles", "bn/waves", "bn/tiles"}
+    assert all((path.stat().st_mode & 0o044) == 0o044 for path in run_dir.rglob("*") if path.is_file())
 
 
 def test_multi_style_norms_train_one_model_and_report_every_style(tmp_path):

@@ -61,6 +61,7 @@ def test_report_command_prints_markdown_and_rejects_other_folders(stored_runs, t
     assert cli.main(["report", str(stored_runs / "a"), "-o", str(tmp_path / "r.html"), "--quality", "lpips"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("| norm") and "LPIPS ↓" in out and "inference (img/s) ↑" in out
+    assert "| in     | tiles   |" in out  # the per-(norm, style) table follows the summary
     assert cli.main(["report", str(tmp_path)]) == 2
     assert cli.main(["report", str(stored_runs / "a"), "--quality", "nope"]) == 2
 
@@ -83,3 +84,9 @@ def test_best_value_follows_each_columns_direction():
 def test_pareto_front_keeps_only_undominated_points():
     points = pd.DataFrame({"speed": [10, 20, 15, 5], "q": [1.0, 2.0, 3.0, 0.5]}, index=["a", "b", "c", "d"])
     assert list(charts.pareto_front(points, "speed", "q", higher_quality_is_better=False).index) == ["d", "a", "b"]
+
+
+def test_the_plotted_quality_and_speed_lead_the_summary_table(stored_runs, tmp_path):
+    assert cli.main(["report", str(stored_runs / "a"), "-o", str(tmp_path / "r.html"), "--quality", "lpips"]) == 0
+    summary = (tmp_path / "r.html").read_text().split('id="summary"')[1].split("</tr>")[0]
+    assert summary.index("LPIPS") < summary.index("inference (img/s)") < summary.index("content loss")

@@ -7,7 +7,6 @@ import html
 import io
 from pathlib import Path
 
-import pandas as pd
 from PIL import Image
 
 from normbench.report import charts, tables
@@ -59,8 +58,10 @@ def sortable_table(headers: list[str], rows: list[list[tuple[str, object, bool]]
     return f'<div class="scroll"><table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def summary_html(run: tables.StoredRun) -> str:
+def summary_html(run: tables.StoredRun, first: tuple[str, ...] = ()) -> str:
+    """The per-norm table; ``first`` columns lead (the plotted quality and speed beside the chart)."""
     columns = tables.metric_columns(run)
+    columns = {**{name: columns[name] for name in first if name in columns}, **columns}
     table = tables.summary(run)
     best = tables.best_norms(table, columns)
     headers = ["norm"] + [f"{header} {'↑' if higher else '↓'}" for header, higher in columns.values()]
@@ -129,7 +130,7 @@ def render(run: tables.StoredRun, quality: str | None = None) -> str:
             f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{_e(title)}</title>'
             f"<style>{CSS}</style></head><body><h1>{_e(title)}</h1>{banner(run)}"
             f'<h2>Which norm, at what speed</h2><div class="answer"><div>{scatter}</div>'
-            f"<div>{summary_html(run)}<p>Mean ± std over styles and seeds; best per column in bold. "
+            f"<div>{summary_html(run, (quality, 'infer_img_per_s'))}<p>Mean ± std over styles and seeds; best per column in bold. "
             f"↑ higher is better, ↓ lower is better. Click a header to sort.</p></div></div>"
             f"<h2>Every norm and style</h2>{detail_html(run)}"
             f"<h2>Training curves</h2>{curves}<h2>Images</h2>{grids}"
@@ -150,7 +151,9 @@ def write_report(run_dir: Path, output: Path | None = None, quality: str | None 
 
 
 def markdown(run_dir: Path) -> str:
-    return tables.display_summary(tables.load_run(run_dir)).to_markdown()
+    """Both tables as Markdown: the per-norm summary, then every (norm, style) row."""
+    run = tables.load_run(run_dir)
+    return (tables.display_summary(run).to_markdown() + "\n\n"
+            + tables.detail(run).to_markdown(index=False, floatfmt=".4g"))
 
 
-__all__ = ["markdown", "render", "write_report", "pd"]
