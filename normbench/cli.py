@@ -12,7 +12,7 @@ from rich.console import Console
 
 from normbench import __version__
 from normbench.config import PROFILES, RunConfig, make_profile
-from normbench import weights_cli
+from normbench import plugins_cli, weights_cli
 from normbench.errors import UserError
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "or auto (pretrained when present, else random with a warning)")
     run.add_argument("--out-dir", type=Path, default=Path("reports/runs"), help="where run directories go")
     run.add_argument("--run-id", help="name of the run directory (default: time stamp and norms)")
+    run.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                     help="leave this plugin out (repeatable; NORMBENCH_DISABLE_PLUGINS works too)")
     report = commands.add_parser(
         "report", help="build the HTML report, summary CSV and Markdown table of a stored run",
         description="Build RUN_DIR/report.html (one self-contained file) and RUN_DIR/summary.csv only from "
@@ -72,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_b", type=Path, metavar="RUN_B")
     compare.add_argument("-o", "--output", type=Path, default=Path("compare.html"), help="default compare.html")
     weights_cli.add_parser(commands)
+    plugins_cli.add_parser(commands)
     return parser
 
 
@@ -96,10 +99,16 @@ def build_config(args: argparse.Namespace):
     from normbench.plugins import load_plugins
     from normbench.weights import METRIC_WEIGHTS
 
-    registry, all_metrics = load_plugins()
-    metric_registry = select_metrics(all_metrics, args.metrics)
-    # NOTE: aliases and repeats (in,in or bn,batchnorm) name one norm; it is trained once.
-    specs = list({spec.name: spec for spec in map(registry.get, args.norms or registry.names())}.values())
+    registry, all_metrics, report = load_plugins(blocked=tuple(args.disable_plugin))
+    for name, reason in report.broken.items():
+        warnings.warn(f"plugin {name!r} failed and was skipped: {reason}", stacklevel=1)
+    try:
+        metric_registry = select_metrics(all_metrics, args.metrics)
+        # NOTE: aliases and repeats (in,in or bn,batchnorm) name one norm; it is trained once.
+        specs = list({spec.name: spec for spec in map(registry.get, args.norms or registry.names())}.values())
+    except ValueError as error:
+        hint = report.hint()
+        raise UserError(f"{error}" + (f" ({hint})" if hint else "")) from None
     for spec in specs:
         architecture_for(spec)
     device = resolve_device(args.device)
@@ -110,6 +119,7 @@ def build_config(args: argparse.Namespace):
                        weights=args.weights, styles=args.styles, content_dir=args.content_dir,
                        style_dir=args.style_dir, out_dir=args.out_dir)
     config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
+    config.plugins = plugins_cli.describe(registry, metric_registry, report)
     return config, registry, metric_registry
 
 
@@ -184,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_run(args, console)
         if args.command == "weights":
             return weights_cli.command_weights(args, console)
+        if args.command == "plugins":
+            return plugins_cli.command_plugins(args, console)
         if args.command == "report":
             return command_report(args, console)
         if args.command == "compare":

@@ -58,6 +58,7 @@ class RunConfig:
     style_dir: Path | None = None
     out_dir: Path = Path("reports/runs")
     features: str = field(default="unresolved")
+    plugins: dict = field(default_factory=dict)  # what `normbench plugins --json` shows, for the manifest
 
     def to_dict(self) -> dict:
         data = asdict(self)

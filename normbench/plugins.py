@@ -1,17 +1,19 @@
-"""Building the plugin manager and collecting what plugins register."""
+"""Building the plugin manager and collecting what plugins register, one broken plugin never stopping the rest."""
 
 from __future__ import annotations
 
 import importlib
 import os
+from dataclasses import dataclass, field
+from importlib import metadata
 
 import pluggy
 
-from normbench import PROJECT_NAME, hookspecs
+from normbench import PROJECT_NAME, __version__, hookspecs
 from normbench.metrics.base import MetricRegistry
 from normbench.registry import NormRegistry
 
-#: Built-in norms, registered through the same hook as third-party plugins.
+#: Built-in norms and metrics, registered through the same hooks as third-party plugins.
 DEFAULT_PLUGINS = (
     "normbench.norms.identity",
     "normbench.norms.batchnorm",
@@ -28,56 +30,111 @@ ENTRY_POINT_GROUP = PROJECT_NAME
 DISABLE_ENV = "NORMBENCH_DISABLE_PLUGINS"
 
 
-def get_plugin_manager(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> pluggy.PluginManager:
+@dataclass
+class PluginReport:
+    """Where each plugin came from, and which were disabled or broken (with the reason)."""
+
+    origins: dict[str, str] = field(default_factory=dict)  # plugin name -> "dist version" / "built-in"
+    broken: dict[str, str] = field(default_factory=dict)  # plugin name -> what went wrong
+    disabled: list[str] = field(default_factory=list)
+
+    def hint(self) -> str:
+        """A sentence for error messages about names that may belong to a disabled or broken plugin."""
+        parts = [f"plugin {name!r} is broken: {reason}" for name, reason in self.broken.items()]
+        parts += [f"plugin {name!r} is disabled" for name in self.disabled]
+        return "; ".join(parts)
+
+
+def disabled_plugins(extra: tuple[str, ...] = ()) -> list[str]:
+    """``extra`` plus the names in ``NORMBENCH_DISABLE_PLUGINS``."""
+    from_env = [name.strip() for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()]
+    return list(dict.fromkeys([*extra, *from_env]))
+
+
+def get_plugin_manager(*, entrypoints: bool = True, blocked: tuple[str, ...] = (),
+                       report: PluginReport | None = None) -> pluggy.PluginManager:
     """A fresh plugin manager with the built-ins and, optionally, installed plugins.
 
     :param entrypoints: also load the ``normbench`` entry-point group.
     :param blocked: plugin names (module names for built-ins, entry-point
         names for third parties) never to register; ``NORMBENCH_DISABLE_PLUGINS``
         adds to them.
-    :returns: a validated manager (``check_pending`` has run, so a misspelled
-        hook fails here instead of silently never running).
+    :param report: filled with origins and problems; with it, a third-party
+        plugin that fails to import or to validate is skipped instead of raising.
+    :returns: a validated manager (a misspelled hook fails here, never silently).
     """
+    strict = report is None
+    report = PluginReport() if strict else report
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    env_blocked = [name.strip() for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()]
-    for name in (*blocked, *env_blocked):
+    report.disabled = disabled_plugins(blocked)
+    for name in report.disabled:
         pm.set_blocked(name)
     for module_name in DEFAULT_PLUGINS:
         if not pm.is_blocked(module_name):
             pm.register(importlib.import_module(module_name), name=module_name)
-    if entrypoints:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+            report.origins[module_name] = f"normbench {__version__} (built-in)"
     pm.check_pending()
+    if entrypoints:
+        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            _register_entry_point(pm, entry_point, report, strict)
     return pm
 
 
-def _collect(pm: pluggy.PluginManager, hook_name: str, registry):
+def _register_entry_point(pm: pluggy.PluginManager, entry_point, report: PluginReport, strict: bool) -> None:
+    if pm.is_blocked(entry_point.name) or pm.has_plugin(entry_point.name):
+        return
+    dist = f"{entry_point.dist.name} {entry_point.dist.version}" if entry_point.dist else "unknown distribution"
+    try:
+        pm.register(entry_point.load(), name=entry_point.name)
+        pm.check_pending()
+    except Exception as error:  # a broken third-party plugin is reported and skipped
+        if pm.has_plugin(entry_point.name):
+            pm.unregister(name=entry_point.name)
+        if strict:
+            raise
+        report.broken[entry_point.name] = f"{dist}: {type(error).__name__}: {error}"
+        return
+    report.origins[entry_point.name] = dist
+
+
+def _collect(pm: pluggy.PluginManager, hook_name: str, registry, report: PluginReport | None = None):
     """Call every implementation of ``hook_name`` into ``registry``, one at a time in registration
-    order, so the registry can name the plugin behind a duplicate."""
+    order, so the registry can name the plugin behind a duplicate. With a ``report``, a plugin whose
+    hook raises is recorded there, its partial registrations removed, and the rest go on."""
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
         registry.registering(impl.plugin_name)
-        impl.function(registry=registry)
+        before = set(registry.names())
+        try:
+            impl.function(registry=registry)
+        except Exception as error:
+            if report is None:
+                raise
+            registry.discard({name for name in registry.names() if name not in before})
+            report.broken[impl.plugin_name] = (f"{report.origins.get(impl.plugin_name, 'unknown distribution')}: "
+                                               f"{hook_name} raised {type(error).__name__}: {error}")
     registry.registering("<direct>")
     return registry
 
 
-def collect_norms(pm: pluggy.PluginManager) -> NormRegistry:
+def collect_norms(pm: pluggy.PluginManager, report: PluginReport | None = None) -> NormRegistry:
     """Every norm the manager's plugins register."""
-    return _collect(pm, "normbench_register_norms", NormRegistry())
+    return _collect(pm, "normbench_register_norms", NormRegistry(), report)
 
 
-def collect_metrics(pm: pluggy.PluginManager) -> MetricRegistry:
+def collect_metrics(pm: pluggy.PluginManager, report: PluginReport | None = None) -> MetricRegistry:
     """Every metric the manager's plugins register."""
-    return _collect(pm, "normbench_register_metrics", MetricRegistry())
+    return _collect(pm, "normbench_register_metrics", MetricRegistry(), report)
 
 
 def load_norms(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> NormRegistry:
-    """The registry of every available norm: built-ins plus installed plugins."""
+    """The registry of every available norm: built-ins plus installed plugins (strict: problems raise)."""
     return collect_norms(get_plugin_manager(entrypoints=entrypoints, blocked=blocked))
 
 
-def load_plugins(*, entrypoints: bool = True) -> tuple[NormRegistry, MetricRegistry]:
-    """Norms and metrics from one plugin manager."""
-    pm = get_plugin_manager(entrypoints=entrypoints)
-    return collect_norms(pm), collect_metrics(pm)
+def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()
+                 ) -> tuple[NormRegistry, MetricRegistry, PluginReport]:
+    """Norms and metrics from one plugin manager; broken third-party plugins are skipped and reported."""
+    report = PluginReport()
+    pm = get_plugin_manager(entrypoints=entrypoints, blocked=blocked, report=report)
+    return collect_norms(pm, report), collect_metrics(pm, report), report

@@ -103,6 +103,12 @@ class Registry:
             raise ValueError(f"unknown {self.kind} {name!r}; available: {', '.join(self.names())}")
         return self._entries[self._lookup[key]].spec
 
+    def discard(self, names: set[str]) -> None:
+        """Forget the canonical ``names`` and their aliases (a plugin that failed half-way)."""
+        for name in names:
+            self._entries.pop(name, None)
+        self._lookup = {key: value for key, value in self._lookup.items() if value not in names}
+
     def plugin_of(self, name: str) -> str:
         """The name of the plugin that registered ``name``."""
         self.get(name)

@@ -81,8 +81,10 @@ class Run:
                      "train_content": [name for name, _ in self.images.train],
                      "heldout_content": [name for name, _ in self.images.heldout],
                      "styles": [name for name, _ in self.images.styles]},
-            "norms": [{"name": s.name, "plugin": self.registry.plugin_of(s.name), "conditioning": s.conditioning,
-                       "architecture": s.architecture, "description": s.description} for s in self.specs],
+            "norms": [entry for entry in self.config.plugins.get("norms", []) if entry["name"] in self.config.norms]
+            or [{"name": s.name, "plugin": self.registry.plugin_of(s.name), "conditioning": s.conditioning,
+                 "architecture": s.architecture, "description": s.description} for s in self.specs],
+            "plugins": {key: self.config.plugins.get(key) for key in ("broken", "disabled")},
             "evaluation": {"loss_network": harness.EVAL_FEATURE_NET, "content_layer": measure.CONTENT_LAYER,
                            "timing": f"median of >= {max(5, self.profile.timing_reps)} reps after "
                                      f"{measure.WARMUP_REPS} warm-up"},
