@@ -31,6 +31,8 @@ class NormSpec:
         VGG encoder / decoder).
     :param aliases: other names that resolve to this one.
     :param description: one line shown in listings and reports.
+    :param params_per_channel: learned parameters per channel (per style for
+        ``style_id`` norms), checked by the contract kit; ``None`` skips the check.
     """
 
     name: str
@@ -39,6 +41,7 @@ class NormSpec:
     architecture: str = "transformer"
     aliases: tuple[str, ...] = ()
     description: str = ""
+    params_per_channel: int | None = None
 
     def __post_init__(self) -> None:
         for label in (self.name, *self.aliases):

@@ -5,6 +5,7 @@ import torch
 
 from normbench.norms.adaptive import AdaptiveInstanceNorm2d
 from normbench.norms.conditional import ConditionalInstanceNorm2d
+from normbench.testing import NormContract
 
 
 def channel_stats(x, dims):
@@ -85,29 +86,38 @@ def test_adain_output_takes_the_style_channel_mean_and_std():
     assert not list(layer.parameters())
 
 
-NAMES = ["none", "bn", "in", "cin", "adain"]
+class TestBuiltinNormsKeepTheContract(NormContract):
+    """The built-ins go through the same kit (normbench.testing) a third-party plugin runs."""
+
+    @pytest.fixture(params=["none", "bn", "in", "cin", "adain"])
+    def norm_spec(self, request, registry):
+        return registry.get(request.param)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_contract_forward_backward_shape_and_finiteness(registry, name):
-    spec = registry.get(name)
-    layer = make(registry, name)
-    x = torch.randn(2, 4, 12, 12, requires_grad=True)
-    y = call(layer, spec, x)
-    assert y.shape == x.shape and torch.isfinite(y).all()
-    y.square().mean().backward()
-    assert torch.isfinite(x.grad).all()
+BROKEN_NORM_TESTS = """
+import pytest
+from torch import nn
+from normbench import NormSpec
+from normbench.testing import NormContract
+
+class Shrinks(nn.Module):
+    def forward(self, x):
+        return x[:, :, 1:]
+
+class TestBroken(NormContract):
+    @pytest.fixture
+    def norm_spec(self):
+        return NormSpec(name="broken", factory=lambda c: Shrinks(), params_per_channel=1)
+"""
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_contract_state_dict_round_trip(registry, name):
-    spec = registry.get(name)
-    first, second = make(registry, name), make(registry, name)
-    for p in first.parameters():
-        torch.nn.init.normal_(p)
-    second.load_state_dict(first.state_dict())
-    x = torch.randn(2, 4, 12, 12)
-    torch.manual_seed(1)
-    a = call(first.eval(), spec, x)
-    torch.manual_seed(1)
-    assert torch.allclose(a, call(second.eval(), spec, x))
+def test_the_kit_catches_a_norm_that_breaks_the_contract(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "test_broken.py").write_text(BROKEN_NORM_TESTS)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_broken.py"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1, result.stdout
+    assert "2 failed, 3 passed" in result.stdout
+    assert "output (2, 8, 11, 12) != input (2, 8, 12, 12)" in result.stdout

@@ -13,7 +13,7 @@ from normbench import NormSpec, hookimpl
 
 @hookimpl
 def normbench_register_norms(registry):
-    registry.add(NormSpec(name="ln", factory=lambda c: nn.GroupNorm(1, c), description="LayerNorm"))
+    registry.add(NormSpec(name="fake_ln", factory=lambda c: nn.GroupNorm(1, c), description="LayerNorm"))
 """
 FAILS_TO_IMPORT = "import a_module_that_does_not_exist\n"
 RAISES_IN_HOOK = """
@@ -33,7 +33,7 @@ def test_a_plugin_that_fails_to_import_is_reported_with_its_distribution(fake_di
     fake_distribution("nb_good", GOOD, dist_name="nb-good", entry_name="good")
     fake_distribution("nb_bad", FAILS_TO_IMPORT, dist_name="nb-bad", entry_name="bad")
     norms, _, report = load_plugins()
-    assert "ln" in norms.names() and "in" in norms.names()
+    assert "fake_ln" in norms.names() and "in" in norms.names()
     assert report.broken["bad"].startswith("nb-bad 0.1: ModuleNotFoundError")
     assert report.origins["good"] == "nb-good 0.1"
 
@@ -59,7 +59,7 @@ def test_run_goes_on_without_a_broken_plugin_and_names_it_when_asked_for(tmp_pat
 
 def test_disable_plugin_flag_and_environment_variable(tmp_path, fake_distribution, monkeypatch, capsys):
     fake_distribution("nb_good", GOOD, dist_name="nb-good", entry_name="good")
-    args = ["run", "--out-dir", str(tmp_path), *TINY, "--norms", "ln"]
+    args = ["run", "--out-dir", str(tmp_path), *TINY, "--norms", "fake_ln"]
     assert cli.main([*args, "--run-id", "r", "--disable-plugin", "good"]) == 2
     assert "plugin 'good' is disabled" in capsys.readouterr().err
     monkeypatch.setenv("NORMBENCH_DISABLE_PLUGINS", "good")
@@ -68,7 +68,7 @@ def test_disable_plugin_flag_and_environment_variable(tmp_path, fake_distributio
     assert cli.main([*args, "--run-id", "r"]) == 0
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert manifest["norms"][0] | {"distribution": "nb-good 0.1", "builtin": False, "plugin": "good"} == manifest["norms"][0]
-    assert pd.read_csv(tmp_path / "r" / "results.csv").norm.tolist() == ["ln"]
+    assert pd.read_csv(tmp_path / "r" / "results.csv").norm.tolist() == ["fake_ln"]
 
 
 def test_plugins_command_lists_norms_metrics_origins_and_problems(fake_distribution, capsys):
@@ -79,7 +79,7 @@ def test_plugins_command_lists_norms_metrics_origins_and_problems(fake_distribut
     by_name = {n["name"]: n for n in info["norms"]}
     assert by_name["in"]["builtin"] and by_name["in"]["aliases"] == ["instancenorm", "instance_norm"]
     assert by_name["adain"]["conditioning"] == "style_feat" and by_name["adain"]["architecture"] == "adain"
-    assert by_name["ln"] == {"name": "ln", "aliases": [], "conditioning": "none", "architecture": "transformer",
+    assert by_name["fake_ln"] == {"name": "fake_ln", "aliases": [], "conditioning": "none", "architecture": "transformer",
                              "description": "LayerNorm", "plugin": "good", "distribution": "nb-good 0.1",
                              "builtin": False}
     assert [m["name"] for m in info["metrics"]] == ["lpips", "fid", "contrast_lpips"]

@@ -9,7 +9,7 @@ from normbench import NormSpec, hookimpl
 
 @hookimpl
 def normbench_register_norms(registry):
-    registry.add(NormSpec(name="ln", factory=lambda c: nn.GroupNorm(1, c)))
+    registry.add(NormSpec(name="fake_ln", factory=lambda c: nn.GroupNorm(1, c)))
 """
 
 
@@ -23,17 +23,17 @@ def test_builtins_are_registered_by_module_name():
 
 
 def test_entry_point_plugins_are_discovered(fake_distribution):
-    fake_distribution("nb_layernorm", PLUGIN_SOURCE, dist_name="nb-layernorm", entry_name="layernorm")
+    fake_distribution("nb_layernorm", PLUGIN_SOURCE, dist_name="nb-layernorm", entry_name="fake_layernorm")
     registry = load_norms()
-    assert "ln" in registry.names()
-    assert registry.plugin_of("ln") == "layernorm"
+    assert "fake_ln" in registry.names()
+    assert registry.plugin_of("fake_ln") == "fake_layernorm"
 
 
 def test_blocked_plugins_are_not_loaded(monkeypatch, fake_distribution):
-    fake_distribution("nb_layernorm2", PLUGIN_SOURCE, entry_name="layernorm")
-    monkeypatch.setenv("NORMBENCH_DISABLE_PLUGINS", "layernorm, normbench.norms.batchnorm")
+    fake_distribution("nb_layernorm2", PLUGIN_SOURCE, entry_name="fake_layernorm")
+    monkeypatch.setenv("NORMBENCH_DISABLE_PLUGINS", "fake_layernorm, normbench.norms.batchnorm")
     names = load_norms().names()
-    assert "ln" not in names and "bn" not in names and "in" in names
+    assert "fake_ln" not in names and "bn" not in names and "in" in names
 
 
 def test_misspelled_hook_fails_when_the_manager_is_built(fake_distribution):

@@ -39,5 +39,6 @@ def normbench_register_norms(registry):
             architecture="adain",
             aliases=("adaptive_instance_norm",),
             description="AdaIN: content features take the style features' channel mean and std",
+            params_per_channel=0,
         )
     )

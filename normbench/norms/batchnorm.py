@@ -18,5 +18,6 @@ def normbench_register_norms(registry):
             factory=batch_norm,
             aliases=("batchnorm", "batch_norm"),
             description="BatchNorm: batch statistics in training, running statistics in eval",
+            params_per_channel=2,
         )
     )

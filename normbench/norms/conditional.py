@@ -37,5 +37,6 @@ def normbench_register_norms(registry):
             conditioning="style_id",
             aliases=("conditional_instance_norm",),
             description="Conditional InstanceNorm: one learned (gamma, beta) per style",
+            params_per_channel=2,
         )
     )

@@ -18,5 +18,6 @@ def normbench_register_norms(registry):
             factory=identity_norm,
             aliases=("identity",),
             description="no normalization (nn.Identity)",
+            params_per_channel=0,
         )
     )

@@ -18,5 +18,6 @@ def normbench_register_norms(registry):
             factory=instance_norm,
             aliases=("instancenorm", "instance_norm"),
             description="InstanceNorm: per-sample, per-channel statistics over H x W, with affine",
+            params_per_channel=2,
         )
     )

@@ -1,0 +1,116 @@
+"""The norm contract as a pytest kit: what every norm plugin, built-in or third-party, must satisfy.
+
+Installed as a pytest plugin (``pytest11`` entry point), so in a plugin's own tests::
+
+    from normbench.testing import NormContract
+
+    class TestGroupNorm(NormContract):
+        norm = "gn"          # a registered name (found through installed plugins)
+
+Each check runs on small CPU tensors with the conditioning the norm declares.
+Top-level imports stay light: pytest imports this module in every session.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+CHANNELS, STYLES, BATCH, SIZE = 8, 3, 2, 12
+
+
+def _inputs(spec, seed: int = 0):
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(BATCH, CHANNELS, SIZE, SIZE, generator=generator) * 2 + 0.5
+    if spec.conditioning == "style_id":
+        return x, (torch.tensor([1, 2]),)
+    if spec.conditioning == "style_feat":
+        return x, (torch.randn(BATCH, CHANNELS, SIZE - 4, SIZE + 2, generator=generator) * 3 - 1,)
+    return x, ()
+
+
+def build(spec):
+    """The layer for ``CHANNELS`` channels (and ``STYLES`` styles where it is style-conditioned)."""
+    kwargs = {"num_styles": STYLES} if spec.conditioning == "style_id" else {}
+    return spec.factory(CHANNELS, **kwargs)
+
+
+def _perturb(layer) -> None:
+    import torch
+
+    with torch.no_grad():
+        for parameter in layer.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.5)
+
+
+@pytest.fixture
+def normbench_registry():
+    """Every norm of the built-ins and the installed plugins (strict: a broken plugin fails the test)."""
+    from normbench.plugins import load_norms
+
+    return load_norms()
+
+
+class NormContract:
+    """Subclass and set ``norm`` to a registered name, or override the ``norm_spec`` fixture."""
+
+    norm = ""
+
+    @pytest.fixture
+    def norm_spec(self, normbench_registry):
+        if not self.norm:
+            pytest.fail(f"{type(self).__name__} must set `norm` or override the `norm_spec` fixture")
+        return normbench_registry.get(self.norm)
+
+    def test_forward_and_backward_keep_shape_and_stay_finite(self, norm_spec):
+        import torch
+
+        layer = build(norm_spec).train()
+        x, cond = _inputs(norm_spec)
+        x.requires_grad_(True)
+        y = layer(x, *cond)
+        assert y.shape == x.shape, f"{norm_spec.name}: output {tuple(y.shape)} != input {tuple(x.shape)}"
+        assert torch.isfinite(y).all(), f"{norm_spec.name}: non-finite output"
+        (y * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
+        assert torch.isfinite(x.grad).all(), f"{norm_spec.name}: non-finite input gradient"
+        for name, parameter in layer.named_parameters():
+            assert parameter.grad is not None and torch.isfinite(parameter.grad).all(), f"{name}: bad gradient"
+
+    def test_state_dict_round_trip(self, norm_spec):
+        import torch
+
+        first, second = build(norm_spec), build(norm_spec)
+        _perturb(first)
+        first.train()(*(_inputs(norm_spec)[0], *_inputs(norm_spec)[1]))  # fill any running statistics
+        second.load_state_dict(first.state_dict())
+        x, cond = _inputs(norm_spec, seed=1)
+        assert torch.allclose(first.eval()(x, *cond), second.eval()(x, *cond))
+
+    def test_eval_mode_is_deterministic(self, norm_spec):
+        import torch
+
+        layer = build(norm_spec).eval()
+        x, cond = _inputs(norm_spec)
+        with torch.no_grad():
+            assert torch.equal(layer(x, *cond), layer(x, *cond))
+
+    def test_declared_conditioning_is_honoured(self, norm_spec):
+        import torch
+
+        layer = build(norm_spec).eval()
+        _perturb(layer)
+        x, cond = _inputs(norm_spec)
+        if norm_spec.conditioning == "none":
+            layer(x)  # called with the input alone
+            return
+        other = (torch.tensor([0, 0]),) if norm_spec.conditioning == "style_id" else (cond[0] * 2 + 3,)
+        with torch.no_grad():
+            assert not torch.allclose(layer(x, *cond), layer(x, *other)), (
+                f"{norm_spec.name} declares {norm_spec.conditioning!r} conditioning but ignores it")
+
+    def test_parameter_count_is_as_declared(self, norm_spec):
+        if norm_spec.params_per_channel is None:
+            pytest.skip(f"{norm_spec.name} declares no params_per_channel")
+        expected = norm_spec.params_per_channel * CHANNELS * (STYLES if norm_spec.conditioning == "style_id" else 1)
+        assert sum(p.numel() for p in build(norm_spec).parameters()) == expected
