@@ -104,9 +104,11 @@ class Run:
                                          self.profile.batch_size, self.config.seed)
         context = MetricContext(self.device, self.config.features, self.config.seed, self.profile.fid_samples)
         self.metrics = [spec.factory(context) for spec in self.metric_registry]
+        origins = {entry["name"]: entry["distribution"] for entry in self.config.plugins.get("metrics", [])}
         self.manifest["metrics"] = {**self._loss_provenance(), **{
             spec.name: {"plugin": self.metric_registry.plugin_of(spec.name), "higher_is_better": spec.higher_is_better,
                         "description": spec.description, **metric.provenance()}
+            | ({"distribution": origins[spec.name]} if spec.name in origins else {})
             for spec, metric in zip(self.metric_registry, self.metrics)}}
         self.run_dir.write_manifest(self.manifest)
 

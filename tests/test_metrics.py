@@ -173,5 +173,6 @@ def test_hook_normbench_register_metrics_adds_a_column_and_a_broken_metric_does_
     assert table.lpips[0] > 0 and table.artfid[0] == pytest.approx((1 + table.lpips[0]) * (1 + table.fid[0]))
     manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
     assert manifest["metrics"]["mad"] == {"plugin": "mad_plugin", "higher_is_better": False,
-                                          "description": "mean absolute difference", "implementation": "test plugin"}
+                                          "description": "mean absolute difference", "implementation": "test plugin",
+                                          "distribution": "nb-mad 0.1"}
     assert manifest["metrics"]["fid"]["weights"] == "random" and manifest["metrics"]["lpips"]["input_range"]

@@ -85,3 +85,26 @@ def test_plugins_command_lists_norms_metrics_origins_and_problems(fake_distribut
     assert [m["name"] for m in info["metrics"]] == ["lpips", "fid", "contrast_lpips"]
     assert "bad" in info["broken"]
     assert cli.main(["plugins"]) == 0 and "broken plugin bad" in capsys.readouterr().out
+
+
+NAN_NORM = """
+import torch
+from torch import nn
+from normbench import NormSpec, hookimpl
+
+class Explodes(nn.Module):
+    def forward(self, x):
+        return x * float("nan")
+
+@hookimpl
+def normbench_register_norms(registry):
+    registry.add(NormSpec(name="nan_norm", factory=lambda c: Explodes()))
+"""
+
+
+def test_a_norm_that_produces_nan_marks_its_own_rows_diverged_and_the_run_goes_on(tmp_path, fake_distribution):
+    fake_distribution("nb_nan", NAN_NORM, dist_name="nb-nan", entry_name="nan_plugin")
+    args = ["run", "--out-dir", str(tmp_path), *TINY, "--norms", "nan_norm,in", "--run-id", "r"]
+    assert cli.main(args) == 0
+    table = pd.read_csv(tmp_path / "r" / "results.csv")
+    assert table.status.tolist() == ["diverged", "ok"] and table.content_loss.isna().tolist() == [True, False]
