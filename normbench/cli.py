@@ -32,6 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"normbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_run_parser(commands)
+    _add_report_parsers(commands)
+    weights_cli.add_parser(commands)
+    plugins_cli.add_parser(commands)
+    return parser
+
+
+def _add_run_parser(commands) -> None:
     run = commands.add_parser(
         "run", help="train and measure norms on the same data, budget and seeds",
         description="Train one generator per norm (per style for single-style norms) on the same data, "
@@ -62,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="name of the run directory (default: time stamp and norms)")
     run.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
                      help="leave this plugin out (repeatable; NORMBENCH_DISABLE_PLUGINS works too)")
+
+
+def _add_report_parsers(commands) -> None:
     report = commands.add_parser(
         "report", help="build the HTML report, summary CSV and Markdown table of a stored run",
         description="Build RUN_DIR/report.html (one self-contained file) and RUN_DIR/summary.csv only from "
@@ -73,9 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_a", type=Path, metavar="RUN_A")
     compare.add_argument("run_b", type=Path, metavar="RUN_B")
     compare.add_argument("-o", "--output", type=Path, default=Path("compare.html"), help="default compare.html")
-    weights_cli.add_parser(commands)
-    plugins_cli.add_parser(commands)
-    return parser
 
 
 def resolve_device(requested: str) -> str:
