@@ -68,8 +68,7 @@ def _add_run_parser(commands) -> None:
                           "or auto (pretrained when present, else random with a warning)")
     run.add_argument("--out-dir", type=Path, default=Path("reports/runs"), help="where run directories go")
     run.add_argument("--run-id", help="name of the run directory (default: time stamp and norms)")
-    run.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
-                     help="leave this plugin out (repeatable; NORMBENCH_DISABLE_PLUGINS works too)")
+    plugins_cli.add_disable_plugin_argument(run)
 
 
 def _add_report_parsers(commands) -> None:

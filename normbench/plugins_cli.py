@@ -15,6 +15,11 @@ def add_parser(commands) -> None:
         description="List the norms and metrics that built-in and installed plugins register, "
                     "and any plugin that is disabled or failed to load.")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_disable_plugin_argument(parser)
+
+
+def add_disable_plugin_argument(parser) -> None:
+    """``--disable-plugin NAME``, shared by every command that loads plugins."""
     parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
                         help="leave this plugin out (repeatable; NORMBENCH_DISABLE_PLUGINS works too)")
 
