@@ -13,6 +13,7 @@ from rich.console import Console
 from normbench import __version__
 from normbench.config import PROFILES, RunConfig, make_profile
 from normbench import plugins_cli, weights_cli
+from normbench.speed import cli as bench_cli
 from normbench.errors import UserError
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"normbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_run_parser(commands)
+    bench_cli.add_parser(commands)
     _add_report_parsers(commands)
     weights_cli.add_parser(commands)
     plugins_cli.add_parser(commands)
@@ -57,6 +59,12 @@ def _add_run_parser(commands) -> None:
     run.add_argument("--lr", type=float, help="Adam learning rate")
     run.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
     run.add_argument("--seed", type=int, default=0, help="seed for initialisation and data order (default 0)")
+    run.add_argument("--speed", default="fast", metavar="SWITCHES",
+                     help="speed switches for training and timing: fast (default: what pays off on the device), "
+                          "plain (fp32, NCHW, eager), or switches joined by + from channels_last, bf16, fp16, "
+                          "compile[=BACKEND], cudnn_benchmark, workers[=N], e.g. fast+compile")
+    run.add_argument("--deterministic", action="store_true",
+                     help="deterministic algorithms where torch has them, and no cudnn autotuning")
     run.add_argument("--metrics", type=_csv, metavar="LIST",
                      help="comma-separated quality metrics (default: every registered metric: lpips, fid, ...)")
     run.add_argument("--styles", type=_csv, help="comma-separated style names to use (default: all)")
@@ -73,9 +81,10 @@ def _add_run_parser(commands) -> None:
 
 def _add_report_parsers(commands) -> None:
     report = commands.add_parser(
-        "report", help="build the HTML report, summary CSV and Markdown table of a stored run",
+        "report", help="build the HTML report, summary CSV and Markdown table of a stored run or bench",
         description="Build RUN_DIR/report.html (one self-contained file) and RUN_DIR/summary.csv only from "
-                    "what the run stored, and print the summary table as Markdown.")
+                    "what the run stored, and print the summary table as Markdown. A directory written by "
+                    "`normbench bench` gets its speed report.")
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     report.add_argument("-o", "--output", type=Path, help="where the HTML goes (default RUN_DIR/report.html)")
     report.add_argument("--quality", help="column plotted against speed (default artfid, else style_loss)")
@@ -101,9 +110,12 @@ def resolve_device(requested: str) -> str:
 
 def build_config(args: argparse.Namespace):
     """Resolve the command line into a run config, checking norms, sizes and weights before any work."""
+    import torch
+
     from normbench.harness import architecture_for, required_feature_nets
     from normbench.models.vgg import resolve_features
     from normbench.plugins import load_plugins
+    from normbench.speed.switches import parse_settings
     from normbench.weights import METRIC_WEIGHTS
 
     registry, all_metrics, report = load_plugins(blocked=tuple(args.disable_plugin))
@@ -119,11 +131,13 @@ def build_config(args: argparse.Namespace):
     for spec in specs:
         architecture_for(spec)
     device = resolve_device(args.device)
+    speed = parse_settings(args.speed, torch.device(device))
     profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
                            steps=args.steps, image_size=args.image_size, eval_size=args.eval_size,
                            batch_size=args.batch_size, lr=args.lr)
     config = RunConfig(norms=[spec.name for spec in specs], profile=profile, device=device, seed=args.seed,
-                       weights=args.weights, styles=args.styles, content_dir=args.content_dir,
+                       weights=args.weights, speed=speed, deterministic=args.deterministic,
+                       styles=args.styles, content_dir=args.content_dir,
                        style_dir=args.style_dir, out_dir=args.out_dir)
     config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
     config.plugins = plugins_cli.describe(registry, metric_registry, report)
@@ -140,6 +154,18 @@ def select_metrics(registry, names: list[str] | None):
     return chosen
 
 
+def use_deterministic_algorithms() -> None:
+    import os
+
+    import torch
+
+    # NOTE: cuBLAS is deterministic only with a fixed workspace, set before its first use.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    # NOTE: warn_only, because some kernels (reflection padding's CUDA backward) have no deterministic version.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic = True
+
+
 def command_run(args: argparse.Namespace, console: Console) -> int:
     from normbench import runner
     from normbench.data import load_images
@@ -147,11 +173,14 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
     from normbench.results import RunDirectory
 
     config, registry, metric_registry = build_config(args)
+    if config.deterministic:
+        use_deterministic_algorithms()
     images = load_images(args.content_dir, args.style_dir, args.styles)
     run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
     run_dir = RunDirectory.create(args.out_dir, run_id)
     console.print(f"normbench {__version__}: {', '.join(config.norms)} on {config.device}, profile "
-                  f"{config.profile.name}, {len(images.styles)} styles, features {config.features} -> {run_dir.path}")
+                  f"{config.profile.name}, speed {config.speed.label}, {len(images.styles)} styles, features "
+                  f"{config.features} -> {run_dir.path}")
     try:
         with RunProgress(console) as progress:
             runner.Run(config, registry, images, run_dir, metric_registry).execute(progress)
@@ -171,8 +200,14 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def command_report(args: argparse.Namespace, console: Console) -> int:
+    from normbench.report import speed
     from normbench.report.page import markdown, write_report
 
+    if (args.run_dir / "bench.csv").is_file():
+        output = speed.write_speed_report(args.run_dir, args.output)
+        print(speed.markdown(args.run_dir))
+        console.print(f"report: {output}")
+        return EXIT_OK
     output = write_report(args.run_dir, args.output, args.quality)
     print(markdown(args.run_dir))
     console.print(f"report: {output}")
@@ -196,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = make_console(stderr=True)
     warnings.showwarning = _show_warning(console)
+    if args.command in ("run", "bench"):
+        from normbench.speed.allocator import keep_freed_memory
+
+        keep_freed_memory()
     try:
         if args.command == "run":
             return command_run(args, console)
@@ -205,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             return plugins_cli.command_plugins(args, console)
         if args.command == "report":
             return command_report(args, console)
+        if args.command == "bench":
+            return bench_cli.command_bench(args, console)
         if args.command == "compare":
             from normbench.report.compare import write_comparison
 

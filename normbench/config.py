@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from normbench.speed.switches import PLAIN, SpeedSettings
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -57,11 +59,14 @@ class RunConfig:
     content_dir: Path | None = None
     style_dir: Path | None = None
     out_dir: Path = Path("reports/runs")
+    speed: SpeedSettings = PLAIN
+    deterministic: bool = False
     features: str = field(default="unresolved")
     plugins: dict = field(default_factory=dict)  # what `normbench plugins --json` shows, for the manifest
 
     def to_dict(self) -> dict:
         data = asdict(self)
+        data["speed"] = self.speed.to_dict()
         for key in ("content_dir", "style_dir", "out_dir"):
             data[key] = str(data[key]) if data[key] is not None else None
         return data

@@ -112,27 +112,32 @@ def center_square(image: Image.Image, size: int) -> torch.Tensor:
     return to_tensor(image.crop((left, top, left + size, top + size)))
 
 
-class BatchSampler:
-    """Random crops of the training content, in an order fixed by the seed alone.
+class CropBatches(torch.utils.data.Dataset):
+    """Batch ``k`` of random crops of the training content, a function of the seed and ``k`` alone.
 
-    Every norm's model that asks for step ``k`` gets the same crops, so the
-    comparison sees the same data in the same order. Images are decoded and
-    resized once (short side 1.5x the crop, so crops vary in framing).
+    Every norm's model that asks for step ``k`` gets the same crops, however
+    many loader workers make them and in whatever order. Images are decoded
+    and resized once (short side 1.5x the crop, so crops vary in framing) and
+    kept in memory for the whole run.
     """
 
     def __init__(self, images: list[tuple[str, Image.Image]], crop: int, batch_size: int, seed: int):
         self.pool = [to_tensor(resize_short_side(image, round(crop * 1.5))) for _, image in images]
         self.crop, self.batch_size, self.seed = crop, batch_size, seed
 
-    def batches(self, steps: int):
-        generator = torch.Generator().manual_seed(self.seed)
-        for _ in range(steps):
-            yield torch.stack([self._crop(generator) for _ in range(self.batch_size)])
+    def __getitem__(self, step: int) -> torch.Tensor:
+        rng = np.random.default_rng([self.seed, step])
+        return torch.stack([self._crop(rng) for _ in range(self.batch_size)])
 
-    def _crop(self, generator: torch.Generator) -> torch.Tensor:
-        image = self.pool[int(torch.randint(len(self.pool), (1,), generator=generator))]
+    def batches(self, steps: int, workers: int = 0, pin_memory: bool = False) -> torch.utils.data.DataLoader:
+        """Batches for steps ``0 .. steps - 1`` in order, made by ``workers`` processes ahead of use."""
+        return torch.utils.data.DataLoader(self, batch_size=None, sampler=range(steps), num_workers=workers,
+                                           pin_memory=pin_memory, prefetch_factor=4 if workers else None)
+
+    def _crop(self, rng: np.random.Generator) -> torch.Tensor:
+        image = self.pool[int(rng.integers(len(self.pool)))]
         _, height, width = image.shape
-        top = int(torch.randint(height - self.crop + 1, (1,), generator=generator))
-        left = int(torch.randint(width - self.crop + 1, (1,), generator=generator))
+        top = int(rng.integers(height - self.crop + 1))
+        left = int(rng.integers(width - self.crop + 1))
         patch = image[:, top:top + self.crop, left:left + self.crop]
-        return patch.flip(-1) if bool(torch.rand((), generator=generator) < 0.5) else patch
+        return patch.flip(-1) if rng.random() < 0.5 else patch.contiguous()

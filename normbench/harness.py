@@ -21,27 +21,33 @@ from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import VGGFeatures
 from normbench.norms.adaptive import channel_mean_std
 from normbench.registry import NormSpec
+from normbench.speed.switches import original_module
 
 #: Conditionings whose single model serves every style of the run.
 MULTI_STYLE = ("style_id", "style_feat")
 
 
 class StyleBank:
-    """The run's style images on the device, and the conditioning input a batch needs."""
+    """The run's style images on the device, their encoded features, and the conditioning a batch needs.
 
-    def __init__(self, images: torch.Tensor):
-        self.images = images
+    :param features: the architecture's encoding of each style, computed once
+        (``Architecture.encode_styles``), so no training step re-encodes a style.
+    """
+
+    def __init__(self, images: torch.Tensor, features: torch.Tensor | None = None):
+        self.images, self.features = images, features
 
     def __len__(self) -> int:
         return self.images.shape[0]
 
     def conditioning(self, conditioning: str, style_ids: torch.Tensor) -> torch.Tensor | None:
-        """What the generator is given beside the content: nothing, style indices or style images."""
+        """What the generator is given beside the content: nothing, style indices or style features."""
         if conditioning == "style_id":
             return style_ids
         if conditioning == "style_feat":
-            # NOTE: the generator turns images into features with its own encoder.
-            return self.images[style_ids]
+            if self.features is None:
+                raise ValueError("style_feat conditioning needs a StyleBank built with encoded style features")
+            return self.features[style_ids]
         return None
 
 
@@ -57,11 +63,16 @@ def per_image_features(net: VGGFeatures, images: torch.Tensor) -> dict[str, torc
 
 
 class GramCriterion:
-    """Johnson et al.'s loss: VGG16 content at one layer, Gram style at four, total variation."""
+    """Johnson et al.'s loss: VGG16 content at one layer, Gram style at four, total variation.
+
+    :param loss_net: the VGG16 trunk, possibly compiled or channels_last for training speed;
+        style targets are computed once, with the uncompiled module.
+    """
 
     def __init__(self, loss_net: VGGFeatures, styles: torch.Tensor, profile: Profile):
         self.loss_net, self.profile = loss_net, profile
-        self.target_grams = {k: losses.gram_matrix(f) for k, f in per_image_features(loss_net, styles).items()}
+        targets = per_image_features(original_module(loss_net), styles)
+        self.target_grams = {k: losses.gram_matrix(f) for k, f in targets.items()}
 
     def __call__(self, model: nn.Module, content, style_ids, cond) -> dict[str, torch.Tensor]:
         output = model(content, cond)
@@ -83,11 +94,11 @@ class MeanStdCriterion:
 
     def __init__(self, encoder: VGGFeatures, styles: torch.Tensor, profile: Profile):
         self.encoder, self.profile = encoder, profile
-        self.target_stats = {k: channel_mean_std(f, 1e-5) for k, f in per_image_features(encoder, styles).items()}
+        targets = per_image_features(original_module(encoder), styles)
+        self.target_stats = {k: channel_mean_std(f, 1e-5) for k, f in targets.items()}
 
     def __call__(self, model: nn.Module, content, style_ids, cond) -> dict[str, torch.Tensor]:
-        target = model.transfer(content, cond)
-        output = model.decoder(target)
+        output, target = model(content, cond, return_target=True)
         features = self.encoder(output)
         stats = {k: (mean[style_ids], std[style_ids]) for k, (mean, std) in self.target_stats.items()}
         terms = {
@@ -108,6 +119,12 @@ class Architecture:
     supports: tuple[str, ...]
     build: Callable[[Callable[[int], nn.Module], bool, dict], nn.Module]
     criterion: Callable[[VGGFeatures, torch.Tensor, Profile], Callable]
+    #: ``(nets, style images) -> features`` a ``style_feat`` norm is given, or None where unsupported.
+    encode_styles: Callable[[dict, torch.Tensor], torch.Tensor | None] = lambda nets, images: None
+
+    def style_bank(self, nets: dict[str, VGGFeatures], images: torch.Tensor) -> StyleBank:
+        """``images`` with this architecture's encoding of each, computed once."""
+        return StyleBank(images, self.encode_styles(nets, images))
 
 
 ARCHITECTURES = {
@@ -120,6 +137,7 @@ ARCHITECTURES = {
         "adain", "vgg19", ("none", "style_id", "style_feat"),
         build=lambda norm_layer, conditioned, nets: AdaINNet(nets["vgg19"], norm_layer, conditioned),
         criterion=MeanStdCriterion,
+        encode_styles=lambda nets, images: per_image_features(nets["vgg19"], images)["relu4_1"],
     ),
 }
 

@@ -3,6 +3,9 @@
 Every feature term is divided by its target's mean square, so a weight means the
 same whether the loss network is pretrained or randomly initialised (whose
 activation scales differ by orders of magnitude between layers).
+
+The loss arithmetic runs in float32 even under bf16/fp16 autocast: Gram matrices
+and squared errors lose too much in a 8-bit mantissa, and they cost little.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ EPS = 1e-8
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """``(N, C, H, W) -> (N, C, C)`` Gram matrix normalized by ``C * H * W``."""
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
-    return flat @ flat.transpose(1, 2) / (c * h * w)
+    with torch.autocast(features.device.type, enabled=False):
+        flat = features.float().reshape(n, c, h * w)
+        return flat @ flat.transpose(1, 2) / (c * h * w)
 
 
 def relative_mse(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean squared error divided by the target's mean square (a scale-free error)."""
+    value, target = value.float(), target.float()
     return (value - target).pow(2).mean() / (target.detach().pow(2).mean() + EPS)
 
 
@@ -46,13 +51,14 @@ def mean_std_style_loss(features: dict, target_stats: dict) -> torch.Tensor:
     """Huang & Belongie's style loss: match channel means and stds layer by layer."""
     total = 0.0
     for layer, (target_mean, target_std) in target_stats.items():
-        mean, std = channel_mean_std(features[layer], eps=1e-5)
+        mean, std = channel_mean_std(features[layer].float(), eps=1e-5)
         total = total + relative_mse(mean, target_mean) + relative_mse(std, target_std)
     return total
 
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:
     """Mean squared difference between neighbouring pixels (smoothness prior)."""
+    image = image.float()
     dy = image[:, :, 1:, :] - image[:, :, :-1, :]
     dx = image[:, :, :, 1:] - image[:, :, :, :-1]
     return dy.pow(2).mean() + dx.pow(2).mean()

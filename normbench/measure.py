@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-from typing import Callable
-
 import torch
 from torch import nn
 
 from normbench import losses
 from normbench.models.vgg import VGGFeatures
+from normbench.speed.switches import PLAIN, SpeedSettings, autocast, prepare_input, prepare_module
+from normbench.speed.timing import time_calls
 
-#: Timed repetitions are preceded by this many untimed ones (allocator, caches, cudnn autotune).
-WARMUP_REPS = 2
 CONTENT_LAYER = "relu2_2"
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def median_seconds(fn: Callable[[], object], reps: int, device: torch.device) -> float:
-    """Median wall time of ``fn`` over ``reps`` (at least 5) timed calls after warm-up."""
-    for _ in range(WARMUP_REPS):
-        fn()
-    synchronize(device)
-    times = []
-    for _ in range(max(5, reps)):
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 @torch.inference_mode()
@@ -63,17 +40,25 @@ def quality(eval_net: VGGFeatures, outputs: torch.Tensor, content: torch.Tensor,
     }
 
 
-@torch.inference_mode()
-def inference_speed(model: nn.Module, content: torch.Tensor, cond: torch.Tensor | None, reps: int) -> dict:
-    """Throughput at ``content``'s batch size and batch-1 latency, as medians of timed runs."""
+def inference_speed(model: nn.Module, content: torch.Tensor, cond: torch.Tensor | None, reps: int,
+                    settings: SpeedSettings = PLAIN) -> dict:
+    """Throughput at ``content``'s batch size and batch-1 latency under ``settings``, as timed medians.
+
+    Compilation and autotuning fall in the untimed warm-up calls.
+    """
     model.eval()
-    device = content.device
-    batch = content.shape[0]
-    batch_seconds = median_seconds(lambda: model(content, cond), reps, device)
+    device, batch = content.device, content.shape[0]
+    runnable = prepare_module(model, settings)
+
+    def call(images: torch.Tensor, images_cond: torch.Tensor | None):
+        with torch.inference_mode(), autocast(settings, device):
+            return runnable(prepare_input(images, settings), images_cond)
+
+    batch_timing = time_calls(lambda: call(content, cond), reps, device)
     single_cond = cond[:1] if cond is not None else None
-    single_seconds = median_seconds(lambda: model(content[:1], single_cond), reps, device)
+    single_timing = time_calls(lambda: call(content[:1], single_cond), reps, device)
     return {
-        "infer_img_per_s": batch / batch_seconds,
+        "infer_img_per_s": batch / batch_timing.median_s,
         "infer_batch": batch,
-        "latency_ms_p50": single_seconds * 1000.0,
+        "latency_ms_p50": single_timing.median_s * 1000.0,
     }

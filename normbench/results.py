@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -24,10 +24,10 @@ os.umask(_UMASK)
 #: Columns of results.csv, in order; one row per (norm, style).
 RESULT_COLUMNS = [
     "norm", "style", "seed", "status", "content_loss", "style_loss", "train_img_per_s",
-    "infer_img_per_s", "latency_ms_p50", "params", "features", "lpips", "fid", "fid_n", "fid_dims",
+    "infer_img_per_s", "infer_plain_img_per_s", "infer_speedup", "latency_ms_p50", "params", "features", "lpips", "fid", "fid_n", "fid_dims",
     "fid_note", "kid", "kid_std", "artfid", "contrast_lpips", "params_frozen", "architecture", "conditioning",
     "train_steps", "train_seconds", "metrics_seconds", "image_size", "eval_size", "batch_size",
-    "infer_batch", "peak_mem_mb", "device", "error",
+    "infer_batch", "peak_mem_mb", "device", "speed", "optimizer", "error",
 ]
 
 PACKAGES = ("normbench", "torch", "torchvision", "numpy", "pandas", "pillow", "scikit-image",

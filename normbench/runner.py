@@ -22,6 +22,9 @@ from normbench.models.vgg import RANDOM_FEATURES_SEED, load_vgg
 from normbench.progress import RunProgress
 from normbench.registry import NormRegistry, NormSpec
 from normbench.results import SCHEMA_VERSION, RunDirectory, environment, now, save_png
+from normbench.speed import allocator
+from normbench.speed.switches import PLAIN, prepare_module, speed_phase
+from normbench.speed.timing import MIN_REPS, WARMUP_REPS, WARMUP_SECONDS
 from normbench.train import TrainOutcome, train_model
 
 
@@ -86,8 +89,10 @@ class Run:
                  "architecture": s.architecture, "description": s.description} for s in self.specs],
             "plugins": {key: self.config.plugins.get(key) for key in ("broken", "disabled")},
             "evaluation": {"loss_network": harness.EVAL_FEATURE_NET, "content_layer": measure.CONTENT_LAYER,
-                           "timing": f"median of >= {max(5, self.profile.timing_reps)} reps after "
-                                     f"{measure.WARMUP_REPS} warm-up"},
+                           "timing": f"median of >= {max(MIN_REPS, self.profile.timing_reps)} reps after "
+                                     f">= {WARMUP_REPS} warm-up calls lasting >= {WARMUP_SECONDS} s",
+                           "stylization": "fp32, eager (quality is measured without speed switches)",
+                           "allocator": allocator.status()},
             "metrics": {},
             "environment": environment(self.device),
         }
@@ -96,12 +101,17 @@ class Run:
         """Load the feature networks and put the styles and held-out images on the device once."""
         names = harness.required_feature_nets(self.specs)
         self.nets = {name: load_vgg(name, self.config.features).to(self.device) for name in names}
+        # NOTE: one prepared (channels_last/compiled) loss net per trunk, shared by every model, compiles once.
+        self.loss_nets = {name: prepare_module(net, self.config.speed) for name, net in self.nets.items()}
         styles = [image for _, image in self.images.styles]
-        self.train_bank = harness.StyleBank(self._stack(styles, self.profile.image_size))
-        self.eval_bank = harness.StyleBank(self._stack(styles, self.profile.eval_size))
+        train_styles = self._stack(styles, self.profile.image_size)
+        eval_styles = self._stack(styles, self.profile.eval_size)
+        architectures = {harness.architecture_for(spec).name: harness.architecture_for(spec) for spec in self.specs}
+        self.train_banks = {name: arch.style_bank(self.nets, train_styles) for name, arch in architectures.items()}
+        self.eval_banks = {name: arch.style_bank(self.nets, eval_styles) for name, arch in architectures.items()}
         self.heldout = self._stack([image for _, image in self.images.heldout], self.profile.eval_size)
-        self.sampler = data.BatchSampler(self.images.train, self.profile.image_size,
-                                         self.profile.batch_size, self.config.seed)
+        self.crops = data.CropBatches(self.images.train, self.profile.image_size,
+                                      self.profile.batch_size, self.config.seed)
         context = MetricContext(self.device, self.config.features, self.config.seed, self.profile.fid_samples)
         self.metrics = [spec.factory(context) for spec in self.metric_registry]
         origins = {entry["name"]: entry["distribution"] for entry in self.config.plugins.get("metrics", [])}
@@ -134,10 +144,11 @@ class Run:
             torch.manual_seed(self.config.seed)
             model = harness.build_generator(spec, len(self.images.styles), self.nets).to(self.device)
             arch = harness.architecture_for(spec)
-            criterion = arch.criterion(self.nets[arch.feature_net], self.train_bank.images, self.profile)
-            with progress.model(label, steps) as on_step:
-                outcome = train_model(model, criterion, spec.conditioning, self.train_bank, self.sampler,
-                                      style_indices, steps, self.profile.lr, self.profile.log_every, on_step)
+            bank = self.train_banks[arch.name]
+            criterion = arch.criterion(self.loss_nets[arch.feature_net], bank.images, self.profile)
+            with progress.model(label, steps) as on_step, speed_phase(self.config.speed, self.config.deterministic):
+                outcome = train_model(model, criterion, spec.conditioning, bank, self.crops, style_indices, steps,
+                                      self.profile.lr, self.profile.log_every, on_step, self.config.speed)
             rows = [self._evaluate(spec, model, index, outcome) for index in style_indices]
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -156,18 +167,30 @@ class Run:
         if outcome.status != "ok":
             return row
         ids = torch.full((self.heldout.shape[0],), style_index, device=self.device)
-        cond = self.eval_bank.conditioning(spec.conditioning, ids)
+        cond = self.eval_banks[spec.architecture].conditioning(spec.conditioning, ids)
         outputs = measure.stylize(model, self.heldout, cond, self.profile.batch_size)
-        style = self.eval_bank.images[style_index]
+        style = self.eval_banks[spec.architecture].images[style_index]
         row.update(measure.quality(self.nets[harness.EVAL_FEATURE_NET], outputs, self.heldout, style))
         sample = StylizedSample(outputs, self.heldout, style[None],
                                 lambda images: measure.stylize(model, images, cond, self.profile.batch_size))
         row.update(self._measure_metrics(sample, f"{spec.name}/{style_name}", row))
         batch = self.heldout[:1].expand(self.profile.batch_size, -1, -1, -1).contiguous()
         batch_cond = cond[:1].expand(batch.shape[0], *cond.shape[1:]).contiguous() if cond is not None else None
-        row.update(measure.inference_speed(model, batch, batch_cond, self.profile.timing_reps))
+        row.update(self._inference_speed(model, batch, batch_cond))
         self._save_outputs(spec.name, style_name, outputs)
         return row
+
+    def _inference_speed(self, model, batch: torch.Tensor, cond: torch.Tensor | None) -> dict:
+        """Inference speed under the run's switches and, in the same process, the plain baseline."""
+        reps, speed = self.profile.timing_reps, self.config.speed
+        with speed_phase(PLAIN):
+            plain = measure.inference_speed(model, batch, cond, reps, PLAIN)
+        if speed == PLAIN:
+            return {**plain, "infer_plain_img_per_s": plain["infer_img_per_s"], "infer_speedup": 1.0}
+        with speed_phase(speed, self.config.deterministic):
+            fast = measure.inference_speed(model, batch, cond, reps, speed)
+        return {**fast, "infer_plain_img_per_s": plain["infer_img_per_s"],
+                "infer_speedup": fast["infer_img_per_s"] / plain["infer_img_per_s"]}
 
     def _measure_metrics(self, sample: StylizedSample, label: str, row: dict) -> dict:
         """Every registered metric on one row; a failing metric leaves NaN and a note, not a dead run."""
@@ -196,7 +219,8 @@ class Run:
             "conditioning": spec.conditioning, "train_steps": outcome.steps,
             "train_seconds": round(outcome.seconds, 3), "image_size": self.profile.image_size,
             "eval_size": self.profile.eval_size, "batch_size": self.profile.batch_size,
-            "peak_mem_mb": peak, "device": self.config.device, "error": error,
+            "peak_mem_mb": peak, "device": self.config.device, "speed": self.config.speed.label,
+            "optimizer": outcome.optimizer, "error": error,
         }
 
     def _save_outputs(self, norm: str, style: str, outputs: torch.Tensor) -> None:

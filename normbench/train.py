@@ -1,4 +1,4 @@
-"""Training one generator: a plain Adam loop that syncs with the host only at log intervals."""
+"""Training one generator: an Adam loop that syncs with the host only at log intervals."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Callable
 import torch
 from torch import nn
 
-from normbench.data import BatchSampler
+from normbench.data import CropBatches
 from normbench.harness import StyleBank
+from normbench.speed.switches import PLAIN, SpeedSettings, autocast, make_optimizer, prepare_input, prepare_module
+from normbench.speed.timing import synchronize
 
 
 @dataclass
@@ -23,6 +25,7 @@ class TrainOutcome:
     images: int
     seconds: float
     log: list[dict] = field(default_factory=list)
+    optimizer: str = ""
 
     @property
     def img_per_s(self) -> float:
@@ -60,38 +63,57 @@ def style_schedule(style_indices: list[int], batch_size: int, steps: int, device
     return torch.tensor(style_indices, device=device)[order.to(device)].view(steps, batch_size)
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+class TrainStep:
+    """One optimizer step of generator and loss network under ``settings``, with no host sync.
+
+    ``model`` keeps its own parameters; the step runs a channels_last and/or
+    compiled view of it as ``settings`` ask. Autocast covers the forward pass
+    only; fp16 gets a gradient scaler, which the fused Adam applies on the device.
+    """
+
+    def __init__(self, model: nn.Module, criterion: Callable, conditioning: str, bank: StyleBank, lr: float,
+                 settings: SpeedSettings = PLAIN):
+        self.device = next(model.parameters()).device
+        self.settings, self.criterion, self.conditioning, self.bank = settings, criterion, conditioning, bank
+        self.forward_model = prepare_module(model, settings)
+        self.optimizer, self.optimizer_name = make_optimizer([p for p in model.parameters() if p.requires_grad], lr)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=settings.autocast == "fp16")
+        model.train()
+
+    def __call__(self, content: torch.Tensor, style_ids: torch.Tensor) -> dict[str, torch.Tensor]:
+        content = prepare_input(content.to(self.device, non_blocking=True), self.settings)
+        with autocast(self.settings, self.device):
+            terms = self.criterion(self.forward_model, content, style_ids,
+                                   self.bank.conditioning(self.conditioning, style_ids))
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(terms["total"]).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return terms
 
 
 def train_model(model: nn.Module, criterion: Callable, conditioning: str, bank: StyleBank,
-                sampler: BatchSampler, style_indices: list[int], steps: int, lr: float,
-                log_every: int, on_step: Callable[[int, dict | None], None]) -> TrainOutcome:
+                crops: CropBatches, style_indices: list[int], steps: int, lr: float,
+                log_every: int, on_step: Callable[[int, dict | None], None],
+                settings: SpeedSettings = PLAIN) -> TrainOutcome:
     """Train ``model`` for ``steps`` Adam steps; stop early, marked ``diverged``, on a non-finite loss.
 
     ``on_step(step, logged)`` is called every step; ``logged`` holds the mean
     loss terms since the last log line at log steps and is ``None`` otherwise.
     """
-    device = next(model.parameters()).device
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
-    schedule = style_schedule(style_indices, sampler.batch_size, steps, device)
-    model.train()
+    step_fn = TrainStep(model, criterion, conditioning, bank, lr, settings)
+    schedule = style_schedule(style_indices, crops.batch_size, steps, step_fn.device)
     log = LossLog()
-    _sync(device)
+    synchronize(step_fn.device)
     start = time.perf_counter()
-    for step, content in enumerate(sampler.batches(steps), start=1):
-        style_ids = schedule[step - 1]
-        content = content.to(device, non_blocking=True)
-        terms = criterion(model, content, style_ids, bank.conditioning(conditioning, style_ids))
-        optimizer.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        optimizer.step()
-        log.add(terms)
+    batches = crops.batches(steps, settings.workers, settings.pin_memory and step_fn.device.type == "cuda")
+    for step, content in enumerate(batches, start=1):
+        log.add(step_fn(content, schedule[step - 1]))
         logged = log.flush(step) if step % log_every == 0 or step == steps else None
         on_step(step, logged)
         if logged is not None and not math.isfinite(logged["total"]):
-            return TrainOutcome("diverged", step, step * sampler.batch_size, time.perf_counter() - start, log.rows)
-    _sync(device)
-    return TrainOutcome("ok", steps, steps * sampler.batch_size, time.perf_counter() - start, log.rows)
+            return TrainOutcome("diverged", step, step * crops.batch_size, time.perf_counter() - start, log.rows,
+                                step_fn.optimizer_name)
+    synchronize(step_fn.device)
+    return TrainOutcome("ok", steps, steps * crops.batch_size, time.perf_counter() - start, log.rows,
+                        step_fn.optimizer_name)

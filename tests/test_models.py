@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from normbench import NormSpec
-from normbench.harness import build_generator, count_parameters, required_feature_nets
+from normbench.harness import architecture_for, build_generator, count_parameters, required_feature_nets
 from normbench.models.layers import NormSlot
 from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import load_vgg
@@ -58,9 +58,18 @@ def test_adain_net_gives_the_norm_style_features_at_relu4_1(vgg19):
     Recorder.calls = []
     spec = NormSpec(name="rec", factory=Recorder, conditioning="style_feat", architecture="adain")
     net = build_generator(spec, num_styles=3, nets=vgg19)
-    y = net(torch.rand(2, 3, 32, 32), torch.rand(2, 3, 48, 48))
+    y = net(torch.rand(2, 3, 32, 32), net.encode(torch.rand(2, 3, 48, 48)))
     assert y.shape == (2, 3, 32, 32)
     assert Recorder.calls[0][0].shape == (2, 512, 6, 6)
+
+
+def test_the_harness_encodes_each_style_once_for_style_feat_norms(vgg19, registry):
+    arch = architecture_for(registry.get("adain"))
+    styles = torch.rand(2, 3, 32, 32)
+    bank = arch.style_bank(vgg19, styles)
+    assert bank.features.shape == (2, 512, 4, 4)
+    assert torch.equal(bank.conditioning("style_feat", torch.tensor([1, 1, 0])), bank.features[[1, 1, 0]])
+    assert architecture_for(registry.get("in")).style_bank(vgg19, styles).features is None
 
 
 def test_adain_net_trains_only_the_decoder(vgg19, registry):

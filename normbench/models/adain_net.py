@@ -39,12 +39,14 @@ class AdaINNet(nn.Module):
         self.decoder = _decoder()
 
     def encode(self, image: torch.Tensor) -> torch.Tensor:
+        """relu4_1 features of ``image``: what a ``style_feat`` norm takes, computed once per style."""
         return self.encoder(image)["relu4_1"]
 
-    def transfer(self, content: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
-        """The target features ``t = norm(f(c), f(s))`` the decoder learns to invert."""
-        style_features = self.encode(style) if style is not None else None
-        return self.norm(self.encode(content), style_features)
+    def forward(self, content: torch.Tensor, cond: torch.Tensor | None = None, return_target: bool = False):
+        """Stylize ``content``; ``cond`` is ``encode(style)`` for a ``style_feat`` norm (style ids for ``style_id``).
 
-    def forward(self, content: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
-        return self.decoder(self.transfer(content, style))
+        :param return_target: also return ``t = norm(f(c), f(s))``, the features the decoder learns to invert.
+        """
+        target = self.norm(self.encode(content), cond)
+        output = self.decoder(target)
+        return (output, target) if return_target else output

@@ -1,0 +1,115 @@
+"""The speed section: built only from a stored ``bench.csv`` and its manifest, like every other report part."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from normbench.errors import UserError
+
+#: Shown columns of the speed table: (bench.csv column, header).
+SHOWN = [("norm", "norm"), ("kind", "kind"), ("size", "size"), ("batch", "batch"), ("mode", "speed mode"),
+         ("img_per_s", "img/s ↑"), ("iqr", "img/s IQR"), ("speedup", "× plain ↑"),
+         ("achieved_tflops", "TFLOP/s"), ("peak_share", "% of peak"), ("gflops_per_img", "GFLOP/img"),
+         ("compile_s", "compile s"), ("peak_mem_mb", "peak MiB"), ("status", "status")]
+
+
+def load_bench(path: Path) -> tuple[pd.DataFrame, dict]:
+    """``bench.csv`` and the manifest of a bench directory (or a run directory holding one)."""
+    csv, manifest = path / "bench.csv", path / "manifest.json"
+    if not csv.is_file():
+        raise UserError(f"{path} has no bench.csv; is it a directory written by `normbench bench`?")
+    meta = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    return pd.read_csv(csv, keep_default_na=True).fillna({"error": ""}), meta
+
+
+def _number(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}g}"
+
+
+def display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The speed table as shown: IQR as a range, the peak share in percent."""
+    shown = frame.assign(
+        iqr=[f"{_number(a)}–{_number(b)}" for a, b in zip(frame.img_per_s_q1, frame.img_per_s_q3)],
+        peak_share=frame.peak_share * 100)
+    return shown[[column for column, _ in SHOWN]].rename(columns=dict(SHOWN))
+
+
+def best_against_plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per norm, kind, size and batch: the plain baseline, the fastest mode and the speed-up."""
+    ok = frame[frame.status == "ok"]
+    rows = []
+    for (norm, kind, size, batch), group in ok.groupby(["norm", "kind", "size", "batch"], sort=False):
+        plain = group[group["mode"] == "plain"].img_per_s
+        best = group.loc[group.img_per_s.idxmax()]
+        rows.append({"norm": norm, "kind": kind, "size": size, "batch": batch,
+                     "plain img/s": plain.iloc[0] if len(plain) else math.nan,
+                     "fastest mode": best["mode"], "fastest img/s": best.img_per_s,
+                     "× plain": best.speedup, "% of peak": best.peak_share * 100})
+    return pd.DataFrame(rows)
+
+
+def facts(frame: pd.DataFrame, manifest: dict) -> str:
+    env = manifest.get("environment", {})
+    device = env.get("device", {})
+    plan = manifest.get("plan", {})
+    sources = ", ".join(sorted(set(frame.peak_source.dropna())))
+    return (f"device {device.get('name')} ({device.get('type')}) · {plan.get('threads')} torch threads · torch "
+            f"{env.get('packages', {}).get('torch')} · {manifest.get('timing', '')} · peak: {sources} · "
+            f"FLOPs: {manifest.get('flops', '')} · status {manifest.get('status')} · "
+            f"commit {str(env.get('git_commit'))[:12]}")
+
+
+def section(path: Path) -> str:
+    """The HTML speed section for the bench stored at ``path``."""
+    from normbench.report.page import sortable_table
+
+    frame, manifest = load_bench(path)
+    summary, full = best_against_plain(frame), display(frame)
+    profiles = "".join(
+        f"<details><summary>{html.escape(file.stem)}</summary><pre>{html.escape(file.read_text('utf-8'))}</pre>"
+        f"</details>" for file in sorted(path.glob("profile_*.txt")))
+    return (f'<h2>Speed</h2><div class="banner">{html.escape(facts(frame, manifest))}</div>'
+            f"<h3>Fastest mode against the plain baseline (fp32, NCHW, eager), same process</h3>"
+            f"{sortable_table(list(summary.columns), _cells(summary), 'speed-summary')}"
+            f"<h3>Every timed configuration</h3>{sortable_table(list(full.columns), _cells(full), 'speed')}"
+            f"<p>img/s is the median over timed repetitions; IQR gives the inter-quartile range. "
+            f"compile s is the first call's extra time.</p>"
+            + (f"<h3>Where the time goes: one training step</h3>{profiles}" if profiles else ""))
+
+
+def _cells(frame: pd.DataFrame) -> list[list[tuple[str, object, bool]]]:
+    return [[(_number(v) if isinstance(v, float) else str(v), "" if isinstance(v, float) and math.isnan(v) else v,
+              False) for v in record] for record in frame.itertuples(index=False)]
+
+
+def render(path: Path) -> str:
+    """A whole page for a bench directory."""
+    from normbench.report.page import CSS, SORT_SCRIPT
+
+    _, manifest = load_bench(path)
+    title = f"normbench speed report: {manifest.get('run_id', path.name)}"
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title>'
+            f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>{section(path)}"
+            f"<script>{SORT_SCRIPT}</script></body></html>\n")
+
+
+def write_speed_report(path: Path, output: Path | None = None) -> Path:
+    from normbench.results import atomic_write_text
+
+    output = output or path / "report.html"
+    atomic_write_text(output, render(path))
+    return output
+
+
+def markdown(path: Path) -> str:
+    frame, _ = load_bench(path)
+    return (best_against_plain(frame).to_markdown(index=False, floatfmt=".4g") + "\n\n"
+            + display(frame).to_markdown(index=False, floatfmt=".4g"))

@@ -1,0 +1,130 @@
+"""``normbench bench``: the speed protocol from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from normbench.errors import UserError
+
+
+def _csv(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list, e.g. in,bn")
+    return items
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        values = [int(item) for item in _csv(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    if any(value <= 0 for value in values):
+        raise argparse.ArgumentTypeError(f"values must be positive, got {text!r}")
+    return values
+
+
+def add_parser(commands) -> None:
+    from normbench import plugins_cli
+
+    bench = commands.add_parser(
+        "bench", help="time inference and training steps of each norm under each set of speed switches",
+        description="Speed only, no training to convergence: for each norm, inference throughput at each size "
+                    "and batch and the throughput of one training step (generator plus loss network, forward "
+                    "and backward), as median and IQR of timed repetitions after warm-up, beside the plain "
+                    "baseline (fp32, NCHW, eager) timed in the same process. Writes OUT_DIR/RUN_ID/bench.csv, "
+                    "manifest.json and report.html. Defaults depend on the device: on a CPU 256² at batch 1 "
+                    "and 4 and training at 128² batch 4; on CUDA 256² and 512² at batch 1, 8, 32 and "
+                    "training at 256² batch 8.")
+    bench.add_argument("--norms", type=_csv, default=["in", "bn", "adain"], metavar="LIST",
+                       help="comma-separated norms (default in,bn,adain)")
+    bench.add_argument("--modes", type=_csv, metavar="LIST",
+                       help="comma-separated speed modes: plain, fast, or switches joined by + (channels_last, "
+                            "bf16, fp16, compile[=BACKEND], cudnn_benchmark, workers[=N]); plain is always timed "
+                            "(default on CPU: plain,fast,channels_last,compile)")
+    bench.add_argument("--sizes", type=_sizes, metavar="LIST", help="inference image sizes, e.g. 256,512")
+    bench.add_argument("--batches", type=_sizes, metavar="LIST", help="inference batch sizes, e.g. 1,8,32")
+    bench.add_argument("--train-size", type=int, help="training crop size")
+    bench.add_argument("--train-batch", type=int, help="training batch size; 0 skips the training step")
+    bench.add_argument("--reps", type=int, default=7, help="timed repetitions per configuration (at least 5)")
+    bench.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice); recorded")
+    bench.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
+    bench.add_argument("--weights", choices=("auto", "pretrained", "random"), default="random",
+                       help="VGG weights for the loss network and AdaIN encoder; speed does not depend on "
+                            "them (default random)")
+    bench.add_argument("--profile", action="store_true",
+                       help="also profile one training step per norm and mode; tables go to profile_*.txt")
+    bench.add_argument("--out-dir", type=Path, default=Path("reports/bench"), help="where bench directories go")
+    bench.add_argument("--run-id", help="name of the bench directory (default: time stamp and norms)")
+    plugins_cli.add_disable_plugin_argument(bench)
+
+
+def build_plan(args: argparse.Namespace):
+    """Resolve the command line into a plan and registry, checking everything before any timing."""
+    import torch
+
+    from normbench.cli import resolve_device
+    from normbench.harness import architecture_for, required_feature_nets
+    from normbench.models.vgg import resolve_features
+    from normbench.plugins import load_plugins
+    from normbench.speed.bench import BenchPlan, default_plan
+    from normbench.speed.switches import parse_settings
+
+    registry, _, report = load_plugins(blocked=tuple(args.disable_plugin))
+    try:
+        specs = list({spec.name: spec for spec in map(registry.get, args.norms)}.values())
+    except ValueError as error:
+        raise UserError(f"{error}" + (f" ({report.hint()})" if report.hint() else "")) from None
+    for spec in specs:
+        architecture_for(spec)
+    device = resolve_device(args.device)
+    defaults = default_plan(torch.device(device))
+    modes = args.modes or defaults["modes"]
+    for mode in modes:
+        parse_settings(mode, torch.device(device))
+    train_size = args.train_size or defaults["train_size"]
+    for size in [*(args.sizes or defaults["sizes"]), train_size]:
+        if size % 8 or size < 32:
+            raise UserError(f"image sizes must be multiples of 8 and at least 32, got {size}")
+    if args.threads is not None:
+        if args.threads <= 0:
+            raise UserError(f"--threads must be positive, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    features = resolve_features(args.weights, required_feature_nets(specs))
+    return BenchPlan(
+        norms=[spec.name for spec in specs], modes=modes, sizes=args.sizes or defaults["sizes"],
+        batches=args.batches or defaults["batches"], train_size=train_size,
+        train_batch=defaults["train_batch"] if args.train_batch is None else args.train_batch,
+        reps=args.reps, threads=torch.get_num_threads(), device=device, features=features,
+        profile_steps=args.profile), registry
+
+
+def command_bench(args: argparse.Namespace, console: Console) -> int:
+    from normbench.report.speed import markdown, write_speed_report
+    from normbench.speed.bench import Bench
+    from normbench.speed.store import BenchDirectory
+
+    plan, registry = build_plan(args)
+    run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-bench-{'-'.join(plan.norms)}"
+    store = BenchDirectory.create(args.out_dir, run_id)
+    bench = Bench(plan, registry, store)
+    console.print(f"bench: {', '.join(plan.norms)} on {plan.device} ({bench.device_name}), {plan.threads} threads, "
+                  f"modes {', '.join(bench.settings)} -> {store.path}", highlight=False)
+    total = len(plan.norms) * len(bench.settings) * plan.measurements
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("bench", total=total)
+            bench.execute(lambda label: progress.update(task, advance=1, description=label))
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted: {len(store.rows)} finished rows kept in {store.path}")
+        return 130
+    print(markdown(store.path))
+    console.print(f"results: {store.path / 'bench.csv'}")
+    console.print(f"report: {write_speed_report(store.path)}")
+    return 0
