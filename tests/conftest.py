@@ -17,6 +17,10 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
     monkeypatch.delenv("NORMBENCH_DISABLE_PLUGINS", raising=False)
     torch.manual_seed(0)
+    yield
+    # NOTE: `run --deterministic` sets process-wide flags; later tests must not inherit them.
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.deterministic = False
 
 
 @pytest.fixture

@@ -162,3 +162,28 @@ def test_metrics_flag_selects_metrics_and_rejects_unknown_ones(tmp_path, capsys)
     assert table.contrast_lpips.notna().all() and table.lpips.isna().all()
     assert cli.main(["run", "--metrics", "ssim", "--out-dir", str(tmp_path)]) == 2
     assert "unknown metric 'ssim'; available: lpips, fid, contrast_lpips" in capsys.readouterr().err
+
+
+def test_run_records_its_speed_switches_and_the_plain_baseline_beside_them(tmp_path):
+    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--speed", "bf16") == 0
+    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
+    row = table.iloc[0]
+    assert row.speed == "bf16" and row.optimizer in ("adam-fused", "adam-foreach")
+    assert row.infer_plain_img_per_s > 0
+    assert row.infer_speedup == pytest.approx(row.infer_img_per_s / row.infer_plain_img_per_s)
+    manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
+    assert manifest["config"]["speed"]["speed_autocast"] == "bf16" and not manifest["config"]["deterministic"]
+    assert "allocator" in manifest["evaluation"]
+
+
+def test_a_plain_deterministic_run_has_speedup_one_and_says_so(tmp_path):
+    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--speed", "plain", "--deterministic") == 0
+    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
+    assert (table.infer_speedup == 1.0).all() and (table.speed == "plain").all()
+    assert json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())["config"]["deterministic"]
+
+
+def test_an_unknown_speed_switch_is_refused_before_any_work(tmp_path, capsys):
+    assert run(tmp_path, "--norms", "in", "--speed", "bf16+warp") == 2
+    assert "unknown speed switch 'warp'" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
