@@ -15,7 +15,8 @@ from normbench.errors import UserError
 SHOWN = [("norm", "norm"), ("kind", "kind"), ("size", "size"), ("batch", "batch"), ("mode", "speed mode"),
          ("img_per_s", "img/s ↑"), ("iqr", "img/s IQR"), ("speedup", "× plain ↑"),
          ("achieved_tflops", "TFLOP/s"), ("peak_share", "% of peak"), ("gflops_per_img", "GFLOP/img"),
-         ("compile_s", "compile s"), ("peak_mem_mb", "peak MiB"), ("status", "status")]
+         ("compile_s", "compile s"), ("peak_mem_mb", "peak MiB"), ("process_max_rss_mb", "process max RSS MiB"),
+         ("status", "status")]
 
 
 def load_bench(path: Path) -> tuple[pd.DataFrame, dict]:
@@ -80,7 +81,8 @@ def section(path: Path) -> str:
             f"{sortable_table(list(summary.columns), _cells(summary), 'speed-summary')}"
             f"<h3>Every timed configuration</h3>{sortable_table(list(full.columns), _cells(full), 'speed')}"
             f"<p>img/s is the median over timed repetitions; IQR gives the inter-quartile range. "
-            f"compile s is the first call's extra time.</p>"
+            f"compile s is the first call's extra time. peak MiB is the CUDA allocator's peak for that "
+            f"configuration; process max RSS is the whole process's high-water mark so far.</p>"
             + (f"<h3>Where the time goes: one training step</h3>{profiles}" if profiles else ""))
 
 

@@ -19,8 +19,8 @@ DATASHEET_TFLOPS = {
     "A100": {"bf16": 312.0, "fp16": 312.0, "fp32": 156.0},
 }
 MATMUL_SIZE = 2048
-#: The residual blocks' convolution: 128 channels, 3x3, on a batch of 8 64x64 maps.
-CONV_SHAPE = (8, 128, 64, 64)
+#: 3x3 convolutions of the shapes the generators and VGG run: (batch, channels, height, width).
+CONV_SHAPES = ((8, 128, 64, 64), (2, 64, 256, 256), (4, 256, 64, 64), (4, 512, 32, 32))
 
 
 def count_flops(fn: Callable[[], object]) -> int:
@@ -40,27 +40,28 @@ def device_peak_tflops(device: torch.device, precision: str) -> tuple[float, str
         for key, peaks in DATASHEET_TFLOPS.items():
             if key in name:
                 return peaks[precision], f"data sheet ({key}, dense {precision})"
-    return measured_peak_tflops(str(device), precision), f"measured best of a dense matmul and a conv, {precision}"
+    return measured_peak_tflops(str(device), precision), f"measured best of a dense matmul and 3x3 convs, {precision}"
 
 
 @functools.lru_cache(maxsize=None)
 def measured_peak_tflops(device: str, precision: str) -> float:
-    """The best this device does on a large matmul or a 3x3 convolution: a practical ceiling where no
-    data sheet applies (a CPU's BLAS can fall far below its vector units' paper peak, so both are tried)."""
+    """The best this device does on a large matmul or a 3x3 convolution of a few shapes: a practical
+    ceiling where no data sheet applies (a CPU's BLAS can fall far below its vector units' paper
+    peak, so convolutions are tried too). A model can still beat it slightly on a shape not tried."""
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     where = torch.device(device)
     a = torch.randn(MATMUL_SIZE, MATMUL_SIZE, device=where, dtype=dtype)
-    conv = torch.nn.Conv2d(CONV_SHAPE[1], CONV_SHAPE[1], 3, padding=1).to(where, dtype)
-    x = torch.randn(*CONV_SHAPE, device=where, dtype=dtype)
+    rates = [2 * MATMUL_SIZE**3 / _settled_seconds(lambda: a @ a, where)]
     with torch.inference_mode():
-        conv_flops = count_flops(lambda: conv(x))
-        # NOTE: oneDNN and the clock take a few calls to settle; the peak is the settled speed.
-        rates = [flop / _settled_seconds(fn, where) for flop, fn in
-                 ((2 * MATMUL_SIZE**3, lambda: a @ a), (conv_flops, lambda: conv(x)))]
+        for shape in CONV_SHAPES:
+            conv = torch.nn.Conv2d(shape[1], shape[1], 3, padding=1).to(where, dtype)
+            x = torch.randn(*shape, device=where, dtype=dtype)
+            rates.append(count_flops(lambda: conv(x)) / _settled_seconds(lambda: conv(x), where))
     return max(rates) / 1e12
 
 
-def _settled_seconds(fn: Callable[[], object], device: torch.device, warmup: int = 10) -> float:
-    for _ in range(warmup):
+def _settled_seconds(fn: Callable[[], object], device: torch.device) -> float:
+    # NOTE: oneDNN and the clock take a few calls to settle; the peak is the settled speed.
+    for _ in range(5):
         fn()
-    return time_calls(fn, reps=10, device=device).median_s
+    return time_calls(fn, reps=7, device=device).median_s

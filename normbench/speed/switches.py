@@ -10,6 +10,7 @@ the CPU computes bf16 natively (elsewhere oneDNN emulates it, which is slower).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from dataclasses import asdict, dataclass, replace
 
@@ -122,6 +123,8 @@ def prepare_module(module: nn.Module, settings: SpeedSettings) -> nn.Module:
     module = original_module(module)
     module.to(memory_format=torch.channels_last if settings.channels_last else torch.contiguous_format)
     if settings.compile != "off":
+        # NOTE: on a machine without CUDA, inductor's C++ toolchain lookup logs a warning on every compile.
+        logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
         module = torch.compile(module, backend=settings.compile)
     return module
 
