@@ -13,17 +13,11 @@ from rich.console import Console
 from normbench import __version__
 from normbench.config import PROFILES, RunConfig, make_profile
 from normbench import plugins_cli, weights_cli
+from normbench.argtypes import csv_list
 from normbench.speed import cli as bench_cli
 from normbench.errors import UserError
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
-
-
-def _csv(text: str) -> list[str]:
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise argparse.ArgumentTypeError("expected a comma-separated list, e.g. in,bn")
-    return items
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +42,7 @@ def _add_run_parser(commands) -> None:
                     "budget and seeds, measure each on held-out content, and write results under "
                     "OUT_DIR/RUN_ID/.",
     )
-    run.add_argument("--norms", type=_csv, default=None, metavar="LIST",
+    run.add_argument("--norms", type=csv_list, default=None, metavar="LIST",
                      help="comma-separated norms to compare (default: every registered norm), e.g. in,bn")
     run.add_argument("--profile", choices=sorted(PROFILES), default=None,
                      help="budget preset: quick (default without a GPU) or standard (default with one)")
@@ -65,9 +59,9 @@ def _add_run_parser(commands) -> None:
                           "compile[=BACKEND], cudnn_benchmark, workers[=N], e.g. fast+compile")
     run.add_argument("--deterministic", action="store_true",
                      help="deterministic algorithms where torch has them, and no cudnn autotuning")
-    run.add_argument("--metrics", type=_csv, metavar="LIST",
+    run.add_argument("--metrics", type=csv_list, metavar="LIST",
                      help="comma-separated quality metrics (default: every registered metric: lpips, fid, ...)")
-    run.add_argument("--styles", type=_csv, help="comma-separated style names to use (default: all)")
+    run.add_argument("--styles", type=csv_list, help="comma-separated style names to use (default: all)")
     run.add_argument("--content-dir", type=Path, help="folder of content photos, searched recursively "
                      "(PNG, JPEG, WebP); a quarter is held out for evaluation")
     run.add_argument("--style-dir", type=Path, help="folder of style images, searched recursively")

@@ -9,6 +9,7 @@ import os
 import platform
 import subprocess
 import tempfile
+import traceback
 from importlib import metadata
 from pathlib import Path
 
@@ -116,24 +117,40 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class RunDirectory:
-    """One run's directory under ``reports/runs/<id>/``; every file lands whole or not at all."""
+class OutputDirectory:
+    """A new directory of results with its manifest and error log; every file lands whole or not at all."""
+
+    kind = "output"
 
     def __init__(self, path: Path):
         self.path = path
         self.rows: list[dict] = []
-        self.log_rows: list[dict] = []
 
     @classmethod
-    def create(cls, root: Path, run_id: str) -> "RunDirectory":
+    def create(cls, root: Path, run_id: str):
         path = root / run_id
         if path.exists():
-            raise FileExistsError(f"run directory {path} already exists; choose another --run-id")
+            raise FileExistsError(f"{cls.kind} directory {path} already exists; choose another --run-id")
         path.mkdir(parents=True)
         return cls(path)
 
     def write_manifest(self, manifest: dict) -> None:
         atomic_write_text(self.path / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+
+    def log_error(self, label: str, error: BaseException) -> None:
+        """Append ``error``'s traceback to errors.log; the row that failed says only its message."""
+        with open(self.path / "errors.log", "a", encoding="utf-8") as stream:
+            stream.write(f"--- {label}\n" + "".join(traceback.format_exception(error)))
+
+
+class RunDirectory(OutputDirectory):
+    """One run's directory under ``reports/runs/<id>/``."""
+
+    kind = "run"
+
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self.log_rows: list[dict] = []
 
     def add_rows(self, rows: list[dict], log_rows: list[dict]) -> None:
         """Append finished rows and rewrite results.csv and train_log.csv in one piece each."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import torch
@@ -153,7 +152,7 @@ class Run:
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as error:  # one broken norm must not end the sweep
-            self._log_error(label, error)
+            self.run_dir.log_error(label, error)
             outcome, model = TrainOutcome("error", 0, 0, 0.0), None
             rows = [self._row(spec, index, outcome, model, error=f"{type(error).__name__}: {error}")
                     for index in style_indices]
@@ -202,7 +201,7 @@ class Run:
                 metric.update(sample)
                 values.update(metric.compute())
             except Exception as error:  # a third-party metric must not take the run down
-                self._log_error(f"{label} metric {metric.name}", error)
+                self.run_dir.log_error(f"{label} metric {metric.name}", error)
                 row["error"] = f"{row['error']}; metric {metric.name}: {error}".lstrip("; ")
         if "lpips" in values and "fid" in values:
             values["artfid"] = functional.artfid(values["lpips"], values["fid"])
@@ -237,8 +236,3 @@ class Run:
             if style_name in self.outputs:
                 grid = style_grid(style_image, contents, self.outputs[style_name], size)
                 save_png(self.run_dir.image_path(f"grid_{style_name}.png"), grid)
-
-    def _log_error(self, label: str, error: BaseException) -> None:
-        text = f"--- {label}\n" + "".join(traceback.format_exception(error))
-        with open(self.run_dir.path / "errors.log", "a", encoding="utf-8") as stream:
-            stream.write(text)

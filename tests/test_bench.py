@@ -46,6 +46,7 @@ def test_bench_manifest_records_the_plan_switches_threads_and_allocator(bench_di
     assert manifest["plan"]["threads"] >= 1 and manifest["plan"]["norms"] == ["in", "adain"]
     assert manifest["speed"]["bf16"]["speed_autocast"] == "bf16"
     assert "allocator" in manifest and "median and IQR" in manifest["timing"]
+    assert manifest["compile_cache"].startswith("cold")
 
 
 def test_bench_profiles_one_training_step_per_norm_and_mode(bench_dir):
@@ -73,3 +74,19 @@ def test_bench_refuses_bad_input_by_name(tmp_path, capsys, args, message):
     assert cli.main(["bench", "--out-dir", str(tmp_path), *TINY, *args]) == 2
     assert message in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_an_interrupted_bench_keeps_its_rows_and_report(tmp_path, monkeypatch):
+    from normbench.speed import bench
+
+
+    def interrupt(self, *args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench.Bench, "_train", interrupt)
+    assert cli.main(["bench", "--norms", "in", "--modes", "plain", "--out-dir", str(tmp_path), "--run-id", "i",
+                     *TINY]) == 130
+    run_dir = tmp_path / "i"
+    assert len(pd.read_csv(run_dir / "bench.csv")) == 2  # the two inference batches finished
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "interrupted"
+    assert (run_dir / "report.html").is_file() and not list(run_dir.glob("*.tmp"))

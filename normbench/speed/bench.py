@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import resource
 import sys
 import warnings
@@ -25,7 +26,7 @@ from normbench.models.vgg import load_vgg
 from normbench.registry import NormRegistry, NormSpec
 from normbench.results import device_description, environment, now
 from normbench.speed import allocator, flops, profiling
-from normbench.speed.store import BenchDirectory
+from normbench.speed.store import BENCH_SCHEMA_VERSION, BenchDirectory
 from normbench.speed.switches import SpeedSettings, autocast, parse_settings, prepare_input, prepare_module, speed_phase
 from normbench.speed.timing import MAX_WARMUP_REPS, MIN_REPS, WARMUP_REPS, WARMUP_SECONDS, Timing, time_calls
 from normbench.train import TrainStep, style_schedule
@@ -88,7 +89,7 @@ class Bench:
         self.device_name = device_description(self.device)["name"]
 
     def manifest(self) -> dict:
-        return {"kind": "bench", "run_id": self.store.path.name, "status": "running", "started_at": now(),
+        return {"schema_version": BENCH_SCHEMA_VERSION, "kind": "bench", "run_id": self.store.path.name, "status": "running", "started_at": now(),
                 "command": sys.argv, "plan": asdict(self.plan),
                 "speed": {mode: s.to_dict() for mode, s in self.settings.items()},
                 "timing": f"median and IQR of >= {max(MIN_REPS, self.plan.reps)} synchronised reps after "
@@ -98,6 +99,9 @@ class Bench:
                          "(inference) or forward + backward (training), per image",
                 "norms": [{"name": s.name, "plugin": self.plugins[s.name], "architecture": s.architecture,
                            "conditioning": s.conditioning} for s in self.specs],
+                "compile_cache": "cold: empty inductor and triton caches for this bench"
+                if "normbench-compile-cache-" in os.environ.get("TORCHINDUCTOR_CACHE_DIR", "")
+                else "inductor's and triton's own (warm compiles possible)",
                 "allocator": allocator.status(), "features": self.plan.features,
                 "environment": environment(self.device)}
 

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from normbench.argtypes import csv_list, positive_ints
 from normbench.errors import UserError
-
-
-def _csv(text: str) -> list[str]:
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise argparse.ArgumentTypeError("expected a comma-separated list, e.g. in,bn")
-    return items
-
-
-def _sizes(text: str) -> list[int]:
-    try:
-        values = [int(item) for item in _csv(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
-    if any(value <= 0 for value in values):
-        raise argparse.ArgumentTypeError(f"values must be positive, got {text!r}")
-    return values
 
 
 def add_parser(commands) -> None:
@@ -41,14 +28,14 @@ def add_parser(commands) -> None:
                     "manifest.json and report.html. Defaults depend on the device: on a CPU 256² at batch 1 "
                     "and 4 and training at 128² batch 4; on CUDA 256² and 512² at batch 1, 8, 32 and "
                     "training at 256² batch 8.")
-    bench.add_argument("--norms", type=_csv, default=["in", "bn", "adain"], metavar="LIST",
+    bench.add_argument("--norms", type=csv_list, default=["in", "bn", "adain"], metavar="LIST",
                        help="comma-separated norms (default in,bn,adain)")
-    bench.add_argument("--modes", type=_csv, metavar="LIST",
+    bench.add_argument("--modes", type=csv_list, metavar="LIST",
                        help="comma-separated speed modes: plain, fast, or switches joined by + (channels_last, "
                             "bf16, fp16, compile[=BACKEND], cudnn_benchmark, workers[=N]); plain is always timed "
                             "(default on CPU: plain,fast,channels_last,compile)")
-    bench.add_argument("--sizes", type=_sizes, metavar="LIST", help="inference image sizes, e.g. 256,512")
-    bench.add_argument("--batches", type=_sizes, metavar="LIST", help="inference batch sizes, e.g. 1,8,32")
+    bench.add_argument("--sizes", type=positive_ints, metavar="LIST", help="inference image sizes, e.g. 256,512")
+    bench.add_argument("--batches", type=positive_ints, metavar="LIST", help="inference batch sizes, e.g. 1,8,32")
     bench.add_argument("--train-size", type=int, help="training crop size")
     bench.add_argument("--train-batch", type=int, help="training batch size; 0 skips the training step")
     bench.add_argument("--reps", type=int, default=7, help="timed repetitions per configuration (at least 5)")
@@ -104,6 +91,20 @@ def build_plan(args: argparse.Namespace):
         profile_steps=args.profile), registry
 
 
+@contextlib.contextmanager
+def cold_compile_cache():
+    """Inductor and triton caches in an empty folder for the bench, so compile_s is a cold compile."""
+    with tempfile.TemporaryDirectory(prefix="normbench-compile-cache-") as root:
+        saved = {name: os.environ.get(name) for name in ("TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR")}
+        os.environ.update(TORCHINDUCTOR_CACHE_DIR=os.path.join(root, "inductor"),
+                          TRITON_CACHE_DIR=os.path.join(root, "triton"))
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                os.environ.pop(name) if value is None else os.environ.update({name: value})
+
+
 def command_bench(args: argparse.Namespace, console: Console) -> int:
     from normbench.report.speed import markdown, write_speed_report
     from normbench.speed.bench import Bench
@@ -118,11 +119,13 @@ def command_bench(args: argparse.Namespace, console: Console) -> int:
     total = len(plan.norms) * len(bench.settings) * plan.measurements
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=console) as progress:
+        with cold_compile_cache(), Progress(*columns, console=console) as progress:
             task = progress.add_task("bench", total=total)
             bench.execute(lambda label: progress.update(task, advance=1, description=label))
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted: {len(store.rows)} finished rows kept in {store.path}")
+        if store.rows:
+            console.print(f"report: {write_speed_report(store.path)}")
         return 130
     print(markdown(store.path))
     console.print(f"results: {store.path / 'bench.csv'}")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import traceback
 from pathlib import Path
 
 import pandas as pd
 
-from normbench.results import atomic_write_text
+from normbench.results import OutputDirectory, atomic_write_text
 
 BENCH_SCHEMA_VERSION = 1
 #: Columns of bench.csv, in order. ``speedup`` is against the plain row of the same norm, kind, size and batch.
@@ -29,24 +27,10 @@ def with_speedups(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(speedup=frame["img_per_s"].to_numpy() / baseline.to_numpy(dtype=float))
 
 
-class BenchDirectory:
-    """``reports/bench/<id>/``; every file is written whole or not at all."""
+class BenchDirectory(OutputDirectory):
+    """``reports/bench/<id>/``."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.rows: list[dict] = []
-
-    @classmethod
-    def create(cls, root: Path, run_id: str) -> "BenchDirectory":
-        path = root / run_id
-        if path.exists():
-            raise FileExistsError(f"bench directory {path} already exists; choose another --run-id")
-        path.mkdir(parents=True)
-        return cls(path)
-
-    def write_manifest(self, manifest: dict) -> None:
-        manifest = {"schema_version": BENCH_SCHEMA_VERSION, **manifest}
-        atomic_write_text(self.path / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+    kind = "bench"
 
     def add_row(self, row: dict) -> None:
         self.rows.append(row)
@@ -60,7 +44,3 @@ class BenchDirectory:
         path = self.path / f"profile_{norm}_{mode.replace('+', '-').replace('=', '')}.txt"
         atomic_write_text(path, f"# one training step: {norm}, speed {mode}\n{table}\n")
         return path
-
-    def log_error(self, label: str, error: BaseException) -> None:
-        with open(self.path / "errors.log", "a", encoding="utf-8") as stream:
-            stream.write(f"--- {label}\n" + "".join(traceback.format_exception(error)))

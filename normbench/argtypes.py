@@ -1,0 +1,24 @@
+"""argparse value types shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def csv_list(text: str) -> list[str]:
+    """``"in, bn"`` -> ``["in", "bn"]``; an empty list is refused."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list, e.g. in,bn")
+    return items
+
+
+def positive_ints(text: str) -> list[int]:
+    """``"256,512"`` -> ``[256, 512]``; anything not a positive whole number is refused."""
+    try:
+        values = [int(item) for item in csv_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    if any(value <= 0 for value in values):
+        raise argparse.ArgumentTypeError(f"values must be positive, got {text!r}")
+    return values
