@@ -60,7 +60,8 @@ def facts(frame: pd.DataFrame, manifest: dict) -> str:
     env = manifest.get("environment", {})
     device = env.get("device", {})
     plan = manifest.get("plan", {})
-    sources = ", ".join(sorted(set(frame.peak_source.dropna())))
+    peaks = frame.dropna(subset=["peak_source"]).drop_duplicates("peak_source")
+    sources = "; ".join(f"{peak:.3g} TFLOP/s, {source}" for peak, source in zip(peaks.peak_tflops, peaks.peak_source))
     return (f"device {device.get('name')} ({device.get('type')}) · {plan.get('threads')} torch threads · torch "
             f"{env.get('packages', {}).get('torch')} · {manifest.get('timing', '')} · peak: {sources} · "
             f"FLOPs: {manifest.get('flops', '')} · status {manifest.get('status')} · "
