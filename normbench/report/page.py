@@ -91,7 +91,9 @@ def image_data_uri(path: Path, width: int = 640) -> str:
 def banner(run: tables.StoredRun) -> str:
     manifest, profile = run.manifest, run.manifest["config"]["profile"]
     env, packages = manifest["environment"], manifest["environment"]["packages"]
-    facts = (f"device {env['device']['name']} ({env['device']['type']}) · normbench {packages.get('normbench')} · "
+    speed = manifest["config"].get("speed", {}).get("speed", "plain")
+    facts = (f"device {env['device']['name']} ({env['device']['type']}) · speed {speed} · "
+             f"normbench {packages.get('normbench')} · "
              f"torch {packages.get('torch')} · profile {profile['name']} · {profile['steps']} steps/style at "
              f"{profile['image_size']}² · batch {profile['batch_size']} · seeds {sorted(set(run.results.seed))} · "
              f"status {manifest.get('status')} · commit {str(env.get('git_commit'))[:12]}")

@@ -21,6 +21,7 @@ KNOWN_COLUMNS = {
     "artfid": ("ArtFID", False),
     "contrast_lpips": ("contrast LPIPS", False),
     "infer_img_per_s": ("inference (img/s)", True),
+    "infer_speedup": ("inference × plain", True),
     "latency_ms_p50": ("latency (ms)", False),
     "train_img_per_s": ("training (img/s)", True),
     "params": ("parameters", False),
