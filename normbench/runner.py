@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import time
@@ -100,8 +101,10 @@ class Run:
         """Load the feature networks and put the styles and held-out images on the device once."""
         names = harness.required_feature_nets(self.specs)
         self.nets = {name: load_vgg(name, self.config.features).to(self.device) for name in names}
-        # NOTE: one prepared (channels_last/compiled) loss net per trunk, shared by every model, compiles once.
-        self.loss_nets = {name: prepare_module(net, self.config.speed) for name, net in self.nets.items()}
+        # NOTE: one prepared (channels_last/compiled) loss net per trunk, shared by every model, compiles once;
+        # a copy, so the evaluation net stays fp32 NCHW eager whatever the switches.
+        self.loss_nets = {name: prepare_module(copy.deepcopy(net), self.config.speed)
+                          for name, net in self.nets.items()}
         styles = [image for _, image in self.images.styles]
         train_styles = self._stack(styles, self.profile.image_size)
         eval_styles = self._stack(styles, self.profile.eval_size)
