@@ -7,7 +7,7 @@ from torch import nn
 
 from normbench import losses
 from normbench.models.vgg import VGGFeatures
-from normbench.speed.switches import PLAIN, SpeedSettings, autocast, prepare_input, prepare_module
+from normbench.speed.switches import PLAIN, SpeedSettings, inference_call
 from normbench.speed.timing import time_calls
 
 CONTENT_LAYER = "relu2_2"
@@ -48,12 +48,7 @@ def inference_speed(model: nn.Module, content: torch.Tensor, cond: torch.Tensor 
     """
     model.eval()
     device, batch = content.device, content.shape[0]
-    runnable = prepare_module(model, settings)
-
-    def call(images: torch.Tensor, images_cond: torch.Tensor | None):
-        with torch.inference_mode(), autocast(settings, device):
-            return runnable(prepare_input(images, settings), images_cond)
-
+    call = inference_call(model, settings, device)
     batch_timing = time_calls(lambda: call(content, cond), reps, device)
     single_cond = cond[:1] if cond is not None else None
     single_timing = time_calls(lambda: call(content[:1], single_cond), reps, device)

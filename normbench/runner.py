@@ -108,7 +108,7 @@ class Run:
         styles = [image for _, image in self.images.styles]
         train_styles = self._stack(styles, self.profile.image_size)
         eval_styles = self._stack(styles, self.profile.eval_size)
-        architectures = {harness.architecture_for(spec).name: harness.architecture_for(spec) for spec in self.specs}
+        architectures = {arch.name: arch for arch in map(harness.architecture_for, self.specs)}
         self.train_banks = {name: arch.style_bank(self.nets, train_styles) for name, arch in architectures.items()}
         self.eval_banks = {name: arch.style_bank(self.nets, eval_styles) for name, arch in architectures.items()}
         self.heldout = self._stack([image for _, image in self.images.heldout], self.profile.eval_size)

@@ -27,7 +27,7 @@ from normbench.registry import NormRegistry, NormSpec
 from normbench.results import device_description, environment, now
 from normbench.speed import allocator, flops, profiling
 from normbench.speed.store import BENCH_SCHEMA_VERSION, BenchDirectory
-from normbench.speed.switches import SpeedSettings, autocast, parse_settings, prepare_input, prepare_module, speed_phase
+from normbench.speed.switches import SpeedSettings, inference_call, parse_settings, prepare_module, speed_phase
 from normbench.speed.timing import MAX_WARMUP_REPS, MIN_REPS, WARMUP_REPS, WARMUP_SECONDS, Timing, time_calls
 from normbench.train import TrainStep, style_schedule
 
@@ -131,6 +131,7 @@ class Bench:
         styles = [image for _, image in samples.builtin_styles()]
         self.styles = {size: torch.stack([data.center_square(s, size) for s in styles]).to(self.device)
                        for size in {*self.plan.sizes, self.plan.train_size}}
+        self.banks: dict[tuple[str, int], harness.StyleBank] = {}
 
     def _bench_norm(self, spec: NormSpec, advance: Callable[[str], None]) -> None:
         arch = harness.architecture_for(spec)
@@ -181,34 +182,39 @@ class Bench:
     def _infer(self, spec: NormSpec, arch, model: nn.Module, settings: SpeedSettings, size: int, batch: int) -> dict:
         model.eval()
         content = self._content(size, batch)
-        cond = arch.style_bank(self.nets, self.styles[size]).conditioning(
+        cond = self._bank(arch, size).conditioning(
             spec.conditioning, torch.zeros(batch, dtype=torch.long, device=self.device))
-        runnable = prepare_module(model, settings)
-
-        def call():
-            with torch.inference_mode(), autocast(settings, self.device):
-                return runnable(prepare_input(content, settings), cond)
-
+        call = inference_call(model, settings, self.device)
         with speed_phase(settings):
-            timing = time_calls(call, self.plan.reps, self.device)
+            timing = time_calls(lambda: call(content, cond), self.plan.reps, self.device)
         with torch.inference_mode():
             count = flops.count_flops(lambda: model(content[:1], cond[:1] if cond is not None else None))
         return self._figures(timing, batch, count, settings)
 
     def _train(self, spec: NormSpec, arch, model: nn.Module, settings: SpeedSettings) -> dict:
-        batch, size = self.plan.train_batch, self.plan.train_size
-        bank = arch.style_bank(self.nets, self.styles[size])
-        criterion = arch.criterion(prepare_module(self.nets[arch.feature_net], settings), bank.images,
-                                   PROFILES["quick"])
-        step = TrainStep(model, criterion, spec.conditioning, bank, 1e-4, settings)
+        step, ids = self._train_step(spec, arch, model, settings)
         calls = MAX_WARMUP_REPS + max(MIN_REPS, self.plan.reps) + 1
-        ids = style_schedule(list(range(len(bank))), batch, 1, self.device)[0]
         batches = iter(self.crops.batches(calls, settings.workers, settings.pin_memory))
         with speed_phase(settings):
             timing = time_calls(lambda: step(next(batches), ids), self.plan.reps, self.device)
-        count_step = TrainStep(copy.deepcopy(model), criterion, spec.conditioning, bank, 1e-4)
+        count_step = TrainStep(copy.deepcopy(model), step.criterion, spec.conditioning, step.bank, 1e-4)
         count = flops.count_flops(lambda: count_step(self.crops[0][:1], ids[:1]))
-        return self._figures(timing, batch, count, settings) | {"optimizer": step.optimizer_name}
+        return self._figures(timing, self.plan.train_batch, count, settings) | {"optimizer": step.optimizer_name}
+
+    def _train_step(self, spec: NormSpec, arch, model: nn.Module, settings: SpeedSettings):
+        """The run's own training step for ``model`` under ``settings``, and the style ids of one batch."""
+        bank = self._bank(arch, self.plan.train_size)
+        criterion = arch.criterion(prepare_module(self.nets[arch.feature_net], settings), bank.images,
+                                   PROFILES["quick"])
+        ids = style_schedule(list(range(len(bank))), self.plan.train_batch, 1, self.device)[0]
+        return TrainStep(model, criterion, spec.conditioning, bank, 1e-4, settings), ids
+
+    def _bank(self, arch, size: int):
+        """The styles at ``size`` with ``arch``'s encoding, computed once per bench."""
+        key = (arch.name, size)
+        if key not in self.banks:
+            self.banks[key] = arch.style_bank(self.nets, self.styles[size])
+        return self.banks[key]
 
     def _figures(self, timing: Timing, batch: int, flops_per_image: int, settings: SpeedSettings) -> dict:
         speed = timing.throughput(batch)
@@ -226,11 +232,7 @@ class Bench:
         return photo.expand(batch, -1, -1, -1).contiguous().to(self.device)
 
     def _profile(self, spec: NormSpec, arch, model: nn.Module, mode: str, settings: SpeedSettings) -> None:
-        bank = arch.style_bank(self.nets, self.styles[self.plan.train_size])
-        criterion = arch.criterion(prepare_module(self.nets[arch.feature_net], settings), bank.images,
-                                   PROFILES["quick"])
-        step = TrainStep(model, criterion, spec.conditioning, bank, 1e-4, settings)
-        ids = style_schedule(list(range(len(bank))), self.plan.train_batch, 1, self.device)[0]
+        step, ids = self._train_step(spec, arch, model, settings)
         with speed_phase(settings):
             table = profiling.top_entries(lambda: step(self.crops[0], ids), self.device)
         self.store.write_profile(spec.name, mode, table)

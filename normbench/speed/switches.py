@@ -140,6 +140,17 @@ def prepare_input(images: torch.Tensor, settings: SpeedSettings) -> torch.Tensor
     return images
 
 
+def inference_call(model: nn.Module, settings: SpeedSettings, device: torch.device):
+    """``call(images, cond)``: ``model`` prepared as ``settings`` ask, run under inference mode and autocast."""
+    runnable = prepare_module(model, settings)
+
+    def call(images: torch.Tensor, cond: torch.Tensor | None):
+        with torch.inference_mode(), autocast(settings, device):
+            return runnable(prepare_input(images, settings), cond)
+
+    return call
+
+
 def autocast(settings: SpeedSettings, device: torch.device):
     """The autocast context ``settings`` ask for (a disabled one for ``off``)."""
     dtype = AUTOCAST_DTYPES.get(settings.autocast, torch.bfloat16)
