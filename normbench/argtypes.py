@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from normbench.errors import UserError
+
 
 def csv_list(text: str) -> list[str]:
     """``"in, bn"`` -> ``["in", "bn"]``; an empty list is refused."""
@@ -22,3 +24,17 @@ def positive_ints(text: str) -> list[int]:
     if any(value <= 0 for value in values):
         raise argparse.ArgumentTypeError(f"values must be positive, got {text!r}")
     return values
+
+
+def resolve_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {requested}: CUDA is not available on this machine")
+    try:
+        torch.device(requested)
+    except RuntimeError as error:
+        raise UserError(f"--device {requested!r} is not a device torch knows ({error})") from None
+    return requested

@@ -3,8 +3,9 @@
     python -m normbench.bench_metrics --images 1000 --size 256
 
 It stylizes N crops of the built-in photographs with an untrained IN
-transformer net (the metrics' cost does not depend on training), then times
-each metric stage as a run performs it and prints one line per stage.
+transformer net (the metrics' cost does not depend on training), then runs
+every registered metric over them in chunks, exactly as a run does for one
+row, and prints one line per metric.
 """
 
 from __future__ import annotations
@@ -12,30 +13,14 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import torch
 
 from normbench import data, samples
-from normbench.metrics import functional
-from normbench.metrics.base import MetricContext
-from normbench.metrics.distribution import InceptionDistance, random_patches
-from normbench.metrics.perceptual import CONTRAST_FACTORS, lpips_distance, scale_contrast, shared_lpips
+from normbench.evaluation import CHUNK, model_stylizer
+from normbench.metrics.base import DerivedMetric, MetricContext, StylizedSample
+from normbench.metrics.distribution import random_patches
 from normbench.models.transformer import TransformerNet
-
-
-def _timed(label: str, count: int, fn, results: list):
-    start = time.perf_counter()
-    value = fn()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    results.append((label, count, seconds))
-    print(f"{label:38} {count:6d} images {seconds:8.1f} s {count / seconds:8.1f} img/s", flush=True)
-    return value
-
-
-def _chunks(images: torch.Tensor, size: int):
-    return [images[i:i + size] for i in range(0, len(images), size)]
+from normbench.plugins import load_plugins
 
 
 def make_content(count: int, size: int, device) -> torch.Tensor:
@@ -44,11 +29,16 @@ def make_content(count: int, size: int, device) -> torch.Tensor:
     return random_patches(pool, count, size, seed=0).to(device)
 
 
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--fid-samples", type=int, default=1000)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--features", choices=("random", "pretrained"), default="random")
     args = parser.parse_args(argv)
@@ -57,31 +47,31 @@ def main(argv: list[str] | None = None) -> int:
           f"{torch.get_num_threads()} threads, features={args.features}")
     torch.manual_seed(0)
     generator = TransformerNet(lambda c: torch.nn.InstanceNorm2d(c, affine=True)).to(device).eval()
+    stylize = model_stylizer(generator, lambda count: None, CHUNK)
     content = make_content(args.images, args.size, device)
-    results: list = []
-    with torch.inference_mode():
-        stylize = lambda images: torch.cat([generator(chunk) for chunk in _chunks(images, args.batch)])
-        stylized = _timed("generator (not a metric)", args.images, lambda: stylize(content), results)
-        lpips = shared_lpips(args.features, str(device))
-        _timed("lpips(stylized, content)", args.images,
-               lambda: torch.cat([lpips_distance(lpips, a, b) for a, b in zip(_chunks(stylized, args.batch),
-                                                                             _chunks(content, args.batch))]), results)
-        fid = InceptionDistance(MetricContext(device, args.features, fid_samples=args.images))
-        patch = args.size // 2
-        fake = _timed(f"inception {fid.dims}-d, stylized patches", args.images, lambda: np.concatenate(
-            [fid.features(c) for c in _chunks(random_patches(stylized, args.images, patch, 0), args.batch)]), results)
-        style = data.center_square(samples.builtin_styles()[0][1], args.size)[None].to(device)
-        real = _timed(f"inception {fid.dims}-d, reference patches", args.images, lambda: np.concatenate(
-            [fid.features(c) for c in _chunks(random_patches(style, args.images, patch, 1), args.batch)]), results)
-        _timed(f"frechet distance ({fid.dims}-d, float64)", args.images, lambda: functional.frechet_distance(
-            *functional.gaussian_stats(fake), *functional.gaussian_stats(real)), results)
-        _timed("kid (100 subsets of N/2)", args.images, lambda: functional.kid(fake, real, 100, args.images // 2), results)
-        for factor in CONTRAST_FACTORS:
-            _timed(f"contrast x{factor}: generator + lpips", args.images, lambda: torch.cat([
-                lpips_distance(lpips, s, stylize(scale_contrast(c, factor)))
-                for s, c in zip(_chunks(stylized, args.batch), _chunks(content, args.batch))]), results)
-    metric_seconds = sum(seconds for label, _, seconds in results if not label.startswith("generator"))
-    print(f"{'all metrics':38} {args.images:6d} images {metric_seconds:8.1f} s")
+    style = data.center_square(samples.builtin_styles()[0][1], args.size)[None].to(device)
+    start = time.perf_counter()
+    chunks = [(first, content[first:first + CHUNK], stylize(content[first:first + CHUNK]))
+              for first in range(0, args.images, CHUNK)]
+    _synchronize(device)
+    print(f"{'generator (not a metric)':38} {args.images:6d} images {time.perf_counter() - start:8.1f} s")
+    context = MetricContext(device, args.features, fid_samples=args.fid_samples, num_images=args.images)
+    total, values = 0.0, {}
+    for spec in load_plugins(entrypoints=False).metrics:
+        metric = spec.factory(context)
+        start = time.perf_counter()
+        if isinstance(metric, DerivedMetric):
+            values.update(metric.derive(values))
+        else:
+            metric.reset()
+            for first, images, outputs in chunks:
+                metric.update(StylizedSample(outputs, images, style, stylize, first))
+            values.update(metric.compute())
+        _synchronize(device)
+        seconds = time.perf_counter() - start
+        total += seconds
+        print(f"{spec.name:38} {args.images:6d} images {seconds:8.1f} s {args.images / seconds:8.1f} img/s", flush=True)
+    print(f"{'all metrics':38} {args.images:6d} images {total:8.1f} s")
     return 0
 
 

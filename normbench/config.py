@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from normbench.precision import PRECISIONS
 from normbench.speed.switches import PLAIN, SpeedSettings
 
 
@@ -34,6 +35,10 @@ class Profile:
     content_layer: str = "relu2_2"
     # Patches per row (and per reference set) for FID/KID; decides the feature size (functional.feature_dims_for).
     fid_samples: int = 96
+    # Training numerics (normbench.precision): part of the protocol, the same on every machine.
+    precision: str = "fp32"
+    # Independently seeded evaluation networks with random features (one pretrained network otherwise).
+    eval_draws: int = 3
 
 
 MIN_IMAGE_SIZE = 32
@@ -42,7 +47,7 @@ PROFILES = {
     "quick": Profile("quick", image_size=64, eval_size=128, steps=160, batch_size=4, lr=1e-3,
                      log_every=10, timing_reps=5),
     "standard": Profile("standard", image_size=256, eval_size=256, steps=4000, batch_size=8, lr=1e-3,
-                        log_every=50, timing_reps=10, fid_samples=1000),
+                        log_every=50, timing_reps=10, fid_samples=1000, precision="bf16"),
 }
 
 
@@ -56,8 +61,11 @@ class RunConfig:
     seed: int = 0
     weights: str = "auto"
     styles: list[str] | None = None
+    baselines: list[str] = field(default_factory=list)
     content_dir: Path | None = None
     style_dir: Path | None = None
+    eval_content_dir: Path | None = None
+    eval_style_dir: Path | None = None
     out_dir: Path = Path("reports/runs")
     speed: SpeedSettings = PLAIN
     deterministic: bool = False
@@ -67,13 +75,16 @@ class RunConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["speed"] = self.speed.to_dict()
-        for key in ("content_dir", "style_dir", "out_dir"):
+        for key in ("content_dir", "style_dir", "eval_content_dir", "eval_style_dir", "out_dir"):
             data[key] = str(data[key]) if data[key] is not None else None
         return data
 
 
-def make_profile(name: str, **overrides) -> Profile:
-    """``PROFILES[name]`` with the given fields replaced (``None`` values are ignored)."""
+def make_profile(name: str, precision: str | None = None, **overrides) -> Profile:
+    """``PROFILES[name]`` with the given fields replaced (``None`` values are ignored).
+
+    :raises ValueError: naming the flag of a value out of range, or the valid choices.
+    """
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; available: {', '.join(PROFILES)}")
     changes = {key: value for key, value in overrides.items() if value is not None}
@@ -84,4 +95,8 @@ def make_profile(name: str, **overrides) -> Profile:
         # NOTE: the generators halve the size twice and VGG pools three times before relu4_x.
         if key in ("image_size", "eval_size") and (value % 8 or value < MIN_IMAGE_SIZE):
             raise ValueError(f"{flag} must be a multiple of 8 and at least {MIN_IMAGE_SIZE}, got {value}")
+    if precision is not None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; available: {', '.join(PRECISIONS)}")
+        changes["precision"] = precision
     return replace(PROFILES[name], **changes)

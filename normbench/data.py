@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +21,18 @@ SPLIT_SEED = 0
 
 @dataclass
 class ImageSet:
-    """Named RGB images: training content, held-out content and styles."""
+    """Named RGB images: training content, held-out content, training styles and held-out styles.
+
+    ``heldout_styles`` are never trained on; only models that take arbitrary styles
+    (``style_feat`` conditioning) and the baselines are evaluated on them.
+    """
 
     train: list[tuple[str, Image.Image]]
     heldout: list[tuple[str, Image.Image]]
     styles: list[tuple[str, Image.Image]]
     source: str
+    heldout_styles: list[tuple[str, Image.Image]] = field(default_factory=list)
+    heldout_source: str = "split"
 
 
 def find_images(folder: Path, what: str) -> list[Path]:
@@ -42,13 +48,20 @@ def find_images(folder: Path, what: str) -> list[Path]:
     return files
 
 
-def load_folder(folder: Path, what: str) -> list[tuple[str, Image.Image]]:
-    """Decode every image under ``folder``; unreadable files are named in a warning and skipped."""
+def load_folder(folder: Path, what: str, square: int | None = None) -> list[tuple[str, Image.Image]]:
+    """Decode every image under ``folder``; unreadable files are named in a warning and skipped.
+
+    :param square: keep each image only as its central ``square x square`` crop (an
+        evaluation folder of any size then takes little memory).
+    """
     images = []
     for path in find_images(folder, what):
         try:
             with Image.open(path) as handle:
-                images.append((path.relative_to(folder).with_suffix("").as_posix(), handle.convert("RGB")))
+                image = handle.convert("RGB")
+                if square is not None:
+                    image = center_square_image(image, square)
+                images.append((path.relative_to(folder).with_suffix("").as_posix(), image))
         except (UnidentifiedImageError, OSError, ValueError) as error:
             warnings.warn(f"skipping {path}: not a readable image ({error})", stacklevel=2)
     if not images:
@@ -56,11 +69,12 @@ def load_folder(folder: Path, what: str) -> list[tuple[str, Image.Image]]:
     return images
 
 
-def split_heldout(images: list, fraction: float = 0.25, most: int = 8) -> tuple[list, list]:
-    """Hold out a fixed-seed quarter (1 to ``most`` images) of a user's content for evaluation."""
+def split_heldout(images: list, fraction: float = 0.25) -> tuple[list, list]:
+    """Hold out a fixed-seed quarter (at least 1) of a user's content for evaluation."""
     if len(images) < 2:
-        raise UserError("the content folder needs at least 2 images: 1 to train on and 1 held out")
-    count = min(most, max(1, round(len(images) * fraction)))
+        raise UserError("the content folder needs at least 2 images: 1 to train on and 1 held out "
+                        "(or give the evaluation images apart with --eval-content-dir)")
+    count = max(1, round(len(images) * fraction))
     order = np.random.default_rng(SPLIT_SEED).permutation(len(images))
     heldout = set(order[:count].tolist())
     train = [image for i, image in enumerate(images) if i not in heldout]
@@ -78,15 +92,33 @@ def select_styles(styles: list, wanted: list[str] | None) -> list:
     return [(name, by_name[name]) for name in wanted]
 
 
-def load_images(content_dir: Path | None, style_dir: Path | None, styles: list[str] | None) -> ImageSet:
-    """The images a run uses: the user's folders where given, the built-in set otherwise."""
+def load_images(content_dir: Path | None, style_dir: Path | None, styles: list[str] | None,
+                eval_content_dir: Path | None = None, eval_style_dir: Path | None = None,
+                eval_size: int | None = None) -> ImageSet:
+    """The images a run uses: the user's folders where given, the built-in set otherwise.
+
+    With ``eval_content_dir``, every image there is evaluated and all of the
+    training content trains; without it, a fixed quarter of ``content_dir`` (or
+    the built-in held-out views) is evaluated. Held-out styles come from
+    ``eval_style_dir``, else the built-in held-out styles.
+    """
     if content_dir is not None:
-        train, heldout = split_heldout(load_folder(content_dir, "content"))
+        content = load_folder(content_dir, "content")
+        train, heldout = (content, []) if eval_content_dir is not None else split_heldout(content)
     else:
         train, heldout = samples.builtin_content()
+    heldout_source = "builtin views" if content_dir is None else "split"
+    if eval_content_dir is not None:
+        heldout, heldout_source = load_folder(eval_content_dir, "evaluation content", square=eval_size), "folder"
     style_images = load_folder(style_dir, "style") if style_dir is not None else samples.builtin_styles()
-    source = "user" if content_dir or style_dir else "builtin"
-    return ImageSet(train, heldout, select_styles(style_images, styles), source)
+    chosen = select_styles(style_images, styles)
+    heldout_styles = (load_folder(eval_style_dir, "evaluation style") if eval_style_dir is not None
+                      else samples.builtin_heldout_styles())
+    clash = sorted({name for name, _ in chosen} & {name for name, _ in heldout_styles})
+    if clash:
+        raise UserError(f"style {clash[0]!r} is both a training style and a held-out style; rename one")
+    source = "user" if content_dir or style_dir or eval_content_dir or eval_style_dir else "builtin"
+    return ImageSet(train, heldout, chosen, source, heldout_styles, heldout_source)
 
 
 def to_tensor(image: Image.Image) -> torch.Tensor:
@@ -105,11 +137,18 @@ def resize_short_side(image: Image.Image, size: int) -> Image.Image:
                         Image.Resampling.BICUBIC)
 
 
-def center_square(image: Image.Image, size: int) -> torch.Tensor:
+def center_square_image(image: Image.Image, size: int) -> Image.Image:
     """Resize the short side to ``size`` and take the central ``size x size`` square."""
+    if image.size == (size, size):
+        return image
     image = resize_short_side(image, size)
     left, top = (image.width - size) // 2, (image.height - size) // 2
-    return to_tensor(image.crop((left, top, left + size, top + size)))
+    return image.crop((left, top, left + size, top + size))
+
+
+def center_square(image: Image.Image, size: int) -> torch.Tensor:
+    """:func:`center_square_image` as a ``(3, size, size)`` tensor in [0, 1]."""
+    return to_tensor(center_square_image(image, size))
 
 
 class CropBatches(torch.utils.data.Dataset):

@@ -141,10 +141,6 @@ ARCHITECTURES = {
     ),
 }
 
-#: The loss network every norm is measured with, whatever it was trained with.
-EVAL_FEATURE_NET = "vgg16"
-
-
 def architecture_for(spec: NormSpec) -> Architecture:
     """The architecture ``spec`` is benchmarked in.
 
@@ -169,9 +165,8 @@ def build_generator(spec: NormSpec, num_styles: int, nets: dict[str, VGGFeatures
 
 
 def required_feature_nets(specs: list[NormSpec]) -> list[str]:
-    """The VGG trunks a run needs: the evaluation net and each architecture's own."""
-    names = [EVAL_FEATURE_NET] + [architecture_for(spec).feature_net for spec in specs]
-    return list(dict.fromkeys(names))
+    """The VGG trunks training needs: each architecture's own (evaluation brings its own networks)."""
+    return list(dict.fromkeys(architecture_for(spec).feature_net for spec in specs))
 
 
 def count_parameters(model: nn.Module) -> tuple[int, int]:

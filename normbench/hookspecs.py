@@ -20,7 +20,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from normbench.metrics.base import MetricRegistry
-    from normbench.registry import NormRegistry
+    from normbench.registry import BaselineRegistry, NormRegistry
 
 hookspec = pluggy.HookspecMarker("normbench")
 
@@ -52,18 +52,45 @@ def normbench_register_norms(registry: NormRegistry) -> None:
 
 @hookspec
 def normbench_register_metrics(registry: MetricRegistry) -> None:
-    """Register quality metrics measured on every (norm, style) row of a run.
+    """Register quality metrics measured on every row of a run (every norm and baseline, every style).
 
-    Call ``registry.add(MetricSpec(name=..., factory=..., higher_is_better=...))``.
+    Call ``registry.add(MetricSpec(name=..., factory=...))``. The factory is
+    usually a :class:`~normbench.Metric` subclass, which declares its columns
+    once: ``name``, ``higher_is_better`` and ``axis`` for one column, or a
+    ``columns`` tuple of :class:`~normbench.Column`. The axis says what a column
+    measures (``content``, ``style``, ``composite``, ``invariance``, ...); reports
+    plot style against content, and flag a ``style`` or ``composite`` column that
+    a reference baseline wins.
+
     ``factory(context)`` is called once per run with a
-    :class:`~normbench.metrics.base.MetricContext` and returns a
-    :class:`~normbench.metrics.base.Metric`. For each row the run calls
-    ``reset()``, then ``update(sample)`` with a
-    :class:`~normbench.metrics.base.StylizedSample` (stylized outputs, held-out
-    content, style image, all RGB in [0, 1]), then ``compute()``, whose dict
-    becomes result columns. ``provenance()`` is stored in the run's manifest.
+    :class:`~normbench.MetricContext` and returns the metric. For each row the
+    run calls ``reset()``, then ``update(sample)`` once per chunk of evaluation
+    images with a :class:`~normbench.StylizedSample` (stylized outputs, held-out
+    content, the style image at training resolution, all RGB in [0, 1]), then
+    ``compute()``, whose dict fills the declared columns. A
+    :class:`~normbench.DerivedMetric` is instead given the row's other values
+    (``derive(values)``) after the metrics it ``requires``. ``provenance()`` is
+    stored in the run's manifest.
 
     :param registry: the registry to add to; a name another plugin already
-        registered raises ``ValueError`` naming both plugins.
+        registered, or a column another metric declares, raises ``ValueError``
+        naming both.
+    :returns: nothing; registration happens through ``registry.add``.
+    """
+
+
+@hookspec
+def normbench_register_baselines(registry: BaselineRegistry) -> None:
+    """Register reference baselines: methods that need no training, measured beside the norms in every run.
+
+    Call ``registry.add(BaselineSpec(name=..., stylize=...))``, where
+    ``stylize(content, style)`` maps ``(N, 3, H, W)`` content and a ``(1, 3, h, w)``
+    style image (RGB in [0, 1]) to ``(N, 3, H, W)`` outputs in [0, 1]. Each
+    baseline gets a row per style with ``kind=baseline``, measured by every
+    metric. ``wins_by_construction`` names the axes it wins by definition (the
+    unchanged content wins ``content``), which are not flagged when it does.
+
+    :param registry: the registry to add to; a name already taken raises
+        ``ValueError`` naming both plugins.
     :returns: nothing; registration happens through ``registry.add``.
     """

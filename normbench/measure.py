@@ -1,16 +1,12 @@
-"""Measuring a trained generator: quality on held-out content and inference speed."""
+"""Running a trained generator on held-out content, and timing its inference."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from normbench import losses
-from normbench.models.vgg import VGGFeatures
 from normbench.speed.switches import PLAIN, SpeedSettings, inference_call
 from normbench.speed.timing import time_calls
-
-CONTENT_LAYER = "relu2_2"
 
 
 @torch.inference_mode()
@@ -23,21 +19,6 @@ def stylize(model: nn.Module, content: torch.Tensor, cond: torch.Tensor | None, 
         chunk_cond = cond[: chunk.shape[0]] if cond is not None else None
         outputs.append(model(chunk, chunk_cond).clamp(0, 1))
     return torch.cat(outputs)
-
-
-@torch.inference_mode()
-def quality(eval_net: VGGFeatures, outputs: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> dict:
-    """Content loss (relu2_2) and Gram style loss (four layers) of ``outputs``, without weights.
-
-    Every norm is measured with this same network, whatever loss it trained with.
-    """
-    out_features = eval_net(outputs)
-    content_features = eval_net(content, upto=CONTENT_LAYER)
-    style_grams = {k: losses.gram_matrix(f) for k, f in eval_net(style[None]).items()}
-    return {
-        "content_loss": float(losses.content_loss(out_features, content_features, CONTENT_LAYER)),
-        "style_loss": float(losses.gram_style_loss(out_features, style_grams)),
-    }
 
 
 def inference_speed(model: nn.Module, content: torch.Tensor, cond: torch.Tensor | None, reps: int,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from importlib import metadata
 
 import pluggy
 
 from normbench import PROJECT_NAME, __version__, hookspecs
 from normbench.metrics.base import MetricRegistry
-from normbench.registry import NormRegistry
+from normbench.registry import BaselineRegistry, NormRegistry
 
 #: Built-in norms and metrics, registered through the same hooks as third-party plugins.
 DEFAULT_PLUGINS = (
@@ -21,6 +22,7 @@ DEFAULT_PLUGINS = (
     "normbench.norms.conditional",
     "normbench.norms.adaptive",
     "normbench.metrics.builtin",
+    "normbench.baselines",
 )
 
 #: Entry-point group third-party distributions declare their plugins in.
@@ -127,14 +129,27 @@ def collect_metrics(pm: pluggy.PluginManager, report: PluginReport | None = None
     return _collect(pm, "normbench_register_metrics", MetricRegistry(), report)
 
 
+def collect_baselines(pm: pluggy.PluginManager, report: PluginReport | None = None) -> BaselineRegistry:
+    """Every reference baseline the manager's plugins register."""
+    return _collect(pm, "normbench_register_baselines", BaselineRegistry(), report)
+
+
+class LoadedPlugins(NamedTuple):
+    """What every loaded plugin registered, and the report on where each came from."""
+
+    norms: NormRegistry
+    metrics: MetricRegistry
+    baselines: BaselineRegistry
+    report: PluginReport
+
+
 def load_norms(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> NormRegistry:
     """The registry of every available norm: built-ins plus installed plugins (strict: problems raise)."""
     return collect_norms(get_plugin_manager(entrypoints=entrypoints, blocked=blocked))
 
 
-def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()
-                 ) -> tuple[NormRegistry, MetricRegistry, PluginReport]:
-    """Norms and metrics from one plugin manager; broken third-party plugins are skipped and reported."""
+def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> LoadedPlugins:
+    """Norms, metrics and baselines from one plugin manager; broken third-party plugins are skipped and reported."""
     report = PluginReport()
     pm = get_plugin_manager(entrypoints=entrypoints, blocked=blocked, report=report)
-    return collect_norms(pm, report), collect_metrics(pm, report), report
+    return LoadedPlugins(collect_norms(pm, report), collect_metrics(pm, report), collect_baselines(pm, report), report)

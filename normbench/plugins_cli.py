@@ -24,7 +24,7 @@ def add_disable_plugin_argument(parser) -> None:
                         help="leave this plugin out (repeatable; NORMBENCH_DISABLE_PLUGINS works too)")
 
 
-def describe(norms, metrics, report) -> dict:
+def describe(norms, metrics, report, baselines=None) -> dict:
     """Everything ``plugins`` shows, as data (also stored in a run's manifest)."""
     def origin(registry, name):
         plugin = registry.plugin_of(name)
@@ -35,18 +35,26 @@ def describe(norms, metrics, report) -> dict:
         "norms": [{"name": s.name, "aliases": list(s.aliases), "conditioning": s.conditioning,
                    "architecture": s.architecture, "description": s.description, **origin(norms, s.name)}
                   for s in norms],
-        "metrics": [{"name": s.name, "aliases": list(s.aliases), "higher_is_better": s.higher_is_better,
-                     "description": s.description, **origin(metrics, s.name)} for s in metrics],
+        "metrics": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
+                     "columns": [{"name": c.name, "higher_is_better": c.higher_is_better, "axis": c.axis}
+                                 for c in s.columns], **origin(metrics, s.name)} for s in metrics],
+        "baselines": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
+                       "wins_by_construction": list(s.wins_by_construction), **origin(baselines, s.name)}
+                      for s in (baselines or [])],
         "broken": report.broken,
         "disabled": report.disabled,
     }
+
+
+_ARROWS = {True: "↑", False: "↓"}
 
 
 def command_plugins(args: argparse.Namespace, console: Console) -> int:
     from normbench.cli import make_console
     from normbench.plugins import load_plugins
 
-    info = describe(*load_plugins(blocked=tuple(args.disable_plugin)))
+    loaded = load_plugins(blocked=tuple(args.disable_plugin))
+    info = describe(loaded.norms, loaded.metrics, loaded.report, loaded.baselines)
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -57,11 +65,19 @@ def command_plugins(args: argparse.Namespace, console: Console) -> int:
     for n in info["norms"]:
         norms.add_row(n["name"], ", ".join(n["aliases"]), n["conditioning"], n["architecture"], n["plugin"], n["distribution"])
     metrics = Table(title="metrics")
-    for column in ("name", "better", "plugin", "distribution", "description"):
+    for column in ("name", "columns (↓ lower, ↑ higher is better; axis)", "plugin", "distribution", "description"):
         metrics.add_column(column)
     for m in info["metrics"]:
-        metrics.add_row(m["name"], "higher" if m["higher_is_better"] else "lower", m["plugin"], m["distribution"], m["description"])
-    out.print(norms, metrics)
+        shown = ", ".join(f"{c['name']} {_ARROWS[c['higher_is_better']]} {c['axis']}" for c in m["columns"]
+                          if c["higher_is_better"] is not None)
+        metrics.add_row(m["name"], shown, m["plugin"], m["distribution"], m["description"])
+    baselines = Table(title="baselines (measured in every run)")
+    for column in ("name", "wins by construction", "plugin", "distribution", "description"):
+        baselines.add_column(column)
+    for b in info["baselines"]:
+        baselines.add_row(b["name"], ", ".join(b["wins_by_construction"]) or "-", b["plugin"], b["distribution"],
+                          b["description"])
+    out.print(norms, metrics, baselines)
     for name, reason in info["broken"].items():
         out.print(f"[red]broken plugin {name}:[/] {reason}", highlight=False)
     for name in info["disabled"]:

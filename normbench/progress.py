@@ -8,6 +8,7 @@ import math
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 
 class RunProgress:
@@ -21,6 +22,7 @@ class RunProgress:
             console=console, transient=False,
         )
         self.overall = None
+        self.columns: dict[str, dict] = {}
 
     def __enter__(self) -> "RunProgress":
         self.progress.__enter__()
@@ -29,8 +31,10 @@ class RunProgress:
     def __exit__(self, *exc) -> None:
         self.progress.__exit__(*exc)
 
-    def start_run(self, models: int) -> None:
-        self.overall = self.progress.add_task("models", total=models, loss="")
+    def start_run(self, jobs: int, columns: dict[str, dict] | None = None) -> None:
+        """``jobs`` baselines and models to go; ``columns`` are the run's declarations (name -> Column dict)."""
+        self.overall = self.progress.add_task("models", total=jobs, loss="")
+        self.columns = columns or {}
 
     @contextlib.contextmanager
     def model(self, label: str, steps: int):
@@ -49,13 +53,17 @@ class RunProgress:
     def model_done(self, rows: list[dict]) -> None:
         if self.overall is not None:
             self.progress.advance(self.overall)
+        shown = headline_columns(self.columns)
         for row in rows:
+            where = f"{row['norm']}/{row['style']}" + (" (held-out style)" if row.get("style_split") == "heldout" else "")
+            where += " [baseline]" if row.get("kind") == "baseline" else ""
             if row["status"] != "ok":
-                self.console.print(f"[yellow]{row['norm']}/{row['style']}: {row['status']} {row['error']}")
-            else:
-                self.console.print(f"{row['norm']}/{row['style']}: content {_fmt(row['content_loss'])}, "
-                                   f"style {_fmt(row['style_loss'])}, {_fmt(row['infer_img_per_s'])} img/s",
-                                   highlight=False)
+                self.console.print(Text(f"{where}: {row['status']} {row['error']}", style="yellow"))
+                continue
+            figures = [f"{self.columns[name]['label']} {_fmt(row.get(name, ''))}" for name in shown if name in row]
+            if row.get("kind") != "baseline":
+                figures.append(f"{_fmt(row.get('infer_img_per_s', ''))} img/s")
+            self.console.print(Text(f"{where}: " + ", ".join(figures)))
 
 
 def _fmt(value, digits: int = 4) -> str:
@@ -64,16 +72,31 @@ def _fmt(value, digits: int = 4) -> str:
     return str(value)
 
 
-def summary_table(rows: list[dict]) -> Table:
-    """The finished rows as a terminal table."""
-    table = Table(title="normbench results (lower loss is better)")
-    columns = [("norm", "norm"), ("style", "style"), ("status", "status"), ("content_loss", "content"),
-               ("style_loss", "style"), ("lpips", "lpips"), ("fid", "fid"), ("kid", "kid"),
-               ("artfid", "artfid"), ("contrast_lpips", "contrast"),
-               ("train_img_per_s", "train img/s"), ("infer_img_per_s", "infer img/s"),
-               ("latency_ms_p50", "latency ms"), ("params", "params"), ("features", "features")]
-    for _, header in columns:
-        table.add_column(header, justify="left" if header in ("norm", "style", "status", "features") else "right")
+#: Axes the terminal table shows, in this order; every other column is in results.csv and the report.
+TABLE_AXES = ("content", "style", "other")
+#: Speed columns the terminal table ends with.
+TABLE_SPEED = ("train_img_per_s", "infer_img_per_s")
+_LABELS = ("norm", "kind", "style", "split", "status")
+
+
+def headline_columns(columns: dict[str, dict]) -> list[str]:
+    """Ranked content and style columns, in declaration order: what a finished row's line shows."""
+    return [name for name, column in columns.items()
+            if column.get("higher_is_better") is not None and column.get("axis") in ("content", "style")][:4]
+
+
+def summary_table(rows: list[dict], columns: dict[str, dict]) -> Table:
+    """The finished rows as a terminal table: every ranked column of the axes in TABLE_AXES, with its direction."""
+    shown = [name for axis in TABLE_AXES for name, column in columns.items()
+             if column.get("axis") == axis and column.get("higher_is_better") is not None]
+    shown += [name for name in TABLE_SPEED if name in columns]
+    table = Table(title="normbench results (↓ lower is better, ↑ higher is better; every column is in results.csv)")
+    for header in _LABELS:
+        table.add_column(header, justify="left", overflow="fold")
+    for name in shown:
+        table.add_column(f"{name} {'↑' if columns[name]['higher_is_better'] else '↓'}", justify="right",
+                         overflow="fold")
     for row in rows:
-        table.add_row(*(_fmt(row.get(key, "")) for key, _ in columns))
+        labels = [row.get(key, "") for key in ("norm", "kind", "style", "style_split", "status")]
+        table.add_row(*(Text(_fmt(value)) for value in [*labels, *(row.get(name, "") for name in shown)]))
     return table

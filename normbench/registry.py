@@ -137,3 +137,38 @@ class NormRegistry(Registry):
     """Every norm the loaded plugins registered."""
 
     kind = "norm"
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """A reference method that needs no training, measured by the same metrics as every norm.
+
+    :param name: the name its rows carry in the ``norm`` column (with ``kind=baseline``).
+    :param stylize: ``stylize(content, style) -> images``: ``content`` is ``(N, 3, H, W)``,
+        ``style`` is ``(1, 3, h, w)`` at the training resolution, both RGB in [0, 1] on
+        the run's device; returns ``(N, 3, H, W)`` in [0, 1].
+    :param description: one line shown in listings and reports.
+    :param wins_by_construction: axes (``"content"``, ``"style"``) it wins by definition,
+        such as the unchanged content on content distance. A metric of such an axis is
+        not flagged when this baseline wins it; any other win by a baseline is.
+    :param aliases: other names that resolve to this one.
+    """
+
+    name: str
+    stylize: Callable
+    description: str = ""
+    wins_by_construction: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for label in (self.name, *self.aliases):
+            if not NAME_PATTERN.match(normalize_name(label)):
+                raise ValueError(f"invalid baseline name {label!r}: use letters, digits and '_'")
+        if not callable(self.stylize):
+            raise ValueError(f"baseline {self.name!r}: stylize must be callable")
+
+
+class BaselineRegistry(Registry):
+    """Every reference baseline the loaded plugins registered."""
+
+    kind = "baseline"

@@ -17,19 +17,10 @@ import pandas as pd
 import torch
 from PIL import Image
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-
-#: Columns of results.csv, in order; one row per (norm, style).
-RESULT_COLUMNS = [
-    "norm", "style", "seed", "status", "content_loss", "style_loss", "train_img_per_s",
-    "infer_img_per_s", "infer_plain_img_per_s", "infer_speedup", "latency_ms_p50", "params", "features", "lpips", "fid", "fid_n", "fid_dims",
-    "fid_note", "kid", "kid_std", "artfid", "contrast_lpips", "params_frozen", "architecture", "conditioning",
-    "train_steps", "train_seconds", "metrics_seconds", "image_size", "eval_size", "batch_size",
-    "infer_batch", "peak_mem_mb", "device", "speed", "optimizer", "error",
-]
 
 PACKAGES = ("normbench", "torch", "torchvision", "numpy", "pandas", "pillow", "scikit-image",
             "lpips", "pytorch-fid", "rich", "pluggy")
@@ -151,14 +142,15 @@ class RunDirectory(OutputDirectory):
     def __init__(self, path: Path):
         super().__init__(path)
         self.log_rows: list[dict] = []
+        #: results.csv's columns in order (the run sets them from the declared columns); others follow.
+        self.columns: list[str] = []
 
     def add_rows(self, rows: list[dict], log_rows: list[dict]) -> None:
         """Append finished rows and rewrite results.csv and train_log.csv in one piece each."""
         self.rows.extend(rows)
         self.log_rows.extend(log_rows)
-        extra = [key for row in self.rows for key in row if key not in RESULT_COLUMNS]
-        # NOTE: third-party metrics add their own columns after the standard ones.
-        table = pd.DataFrame(self.rows).reindex(columns=RESULT_COLUMNS + list(dict.fromkeys(extra)))
+        extra = [key for row in self.rows for key in row if key not in self.columns]
+        table = pd.DataFrame(self.rows).reindex(columns=self.columns + list(dict.fromkeys(extra)))
         atomic_write_text(self.path / "results.csv", table.to_csv(index=False))
         if self.log_rows:
             atomic_write_text(self.path / "train_log.csv", pd.DataFrame(self.log_rows).to_csv(index=False))

@@ -48,16 +48,17 @@ class WeightsFile:
 WEIGHT_FILES = {
     entry.name: entry
     for entry in (
-        WeightsFile("vgg16", torchvision.models.VGG16_Weights.IMAGENET1K_V1.url,
-                    "transformer-net loss and every norm's content/style evaluation"),
+        WeightsFile("vgg16", torchvision.models.VGG16_Weights.IMAGENET1K_V1.url, "transformer-net training loss"),
         WeightsFile("vgg19", torchvision.models.VGG19_Weights.IMAGENET1K_V1.url, "AdaIN encoder and its loss"),
+        WeightsFile("vgg13", torchvision.models.VGG13_Weights.IMAGENET1K_V1.url,
+                    "content and style distances of every row (evaluation only; no training uses it)"),
         WeightsFile("alexnet", torchvision.models.AlexNet_Weights.IMAGENET1K_V1.url, "LPIPS trunk (lpips v0.1)"),
         WeightsFile("inception_fid", pytorch_fid.inception.FID_WEIGHTS_URL, "FID and KID features (pytorch-fid)"),
     )
 }
 
 #: Files every run's metrics need, whatever norms it compares.
-METRIC_WEIGHTS = ("alexnet", "inception_fid")
+METRIC_WEIGHTS = ("vgg13", "alexnet", "inception_fid")
 
 
 def sha256(path: Path) -> str:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from normbench import cli, train
-from normbench.results import RESULT_COLUMNS
+from normbench import cli, run_cli, train
+from normbench.columns import ID_COLUMNS
 
 TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--device", "cpu"]
 # NOTE: FID/KID are exercised in test_run_writes_results_manifest_and_images and test_metrics.py; elsewhere
@@ -21,38 +21,57 @@ def run(tmp_path, *args, metrics=FAST):
     return cli.main(["run", "--out-dir", str(tmp_path / "runs"), "--run-id", "r", *TINY, *metrics, *args])
 
 
+MEASURED = ["content_distance", "style_gram", "style_meanstd", "lpips", "kid", "artfid", "contrast_sensitivity",
+            "contrast_sensitivity_per_image", "batch_dependence_train", "batch_dependence_eval"]
+
+
 def test_run_writes_results_manifest_and_images(tmp_path):
     assert run(tmp_path, "--norms", "in,bn", "--styles", "waves,tiles", metrics=()) == 0
     run_dir = tmp_path / "runs" / "r"
     table = pd.read_csv(run_dir / "results.csv")
-    assert list(table.columns) == RESULT_COLUMNS
-    assert table[["lpips", "kid", "contrast_lpips", "artfid"]].notna().all().all()
-    assert (table.fid_n == 96).all() and (table.fid_dims == 64).all()
-    assert sorted(zip(table.norm, table["style"])) == sorted(
+    assert list(table.columns[:len(ID_COLUMNS)]) == list(ID_COLUMNS)
+    assert table[MEASURED].notna().all().all()
+    assert (table.fid_n == 96).all() and (table.fid_dims == 64).all() and (table.eval_images == 21).all()
+    norms, baselines = table[table.kind == "norm"], table[table.kind == "baseline"]
+    assert sorted(zip(norms.norm, norms["style"])) == sorted(
         [("in", "waves"), ("in", "tiles"), ("bn", "waves"), ("bn", "tiles")])
-    assert (table.status == "ok").all() and (table.features == "random").all()
-    assert table[["content_loss", "style_loss", "train_img_per_s", "infer_img_per_s", "latency_ms_p50"]].gt(0).all().all()
+    assert sorted(set(baselines.norm)) == ["color_transfer", "identity", "style_image"] and len(baselines) == 6
+    assert (table.style_split == "train").all(), "no norm here takes arbitrary styles: no held-out styles"
+    assert (table.status == "ok").all() and (table.features == "random").all() and (table.precision == "fp32").all()
+    assert norms[["train_img_per_s", "infer_img_per_s", "latency_ms_p50"]].gt(0).all().all()
+    assert baselines.train_img_per_s.isna().all() and (baselines.content_distance[baselines.norm == "identity"] == 0).all()
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["features"] == "random"
     assert manifest["config"]["profile"]["steps"] == 2 and manifest["seeds"]["seed"] == 0
-    assert set(manifest["metrics"]) == {"content_loss", "style_loss", "lpips", "fid", "contrast_lpips"}
-    assert all(entry["weights"] == "random" for entry in manifest["metrics"].values())
+    assert set(manifest["metrics"]) == {"distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"}
+    assert all(entry.get("weights", "random") == "random" for entry in manifest["metrics"].values())
+    assert [draw["random_seed"] for draw in manifest["metrics"]["distances"]["draws"]] == [2001, 2002, 2003]
+    assert manifest["columns"]["style_gram"] == {"name": "style_gram", "higher_is_better": False, "axis": "style",
+                                                 "label": "style distance (Gram)", "metric": "distances",
+                                                 "description": manifest["columns"]["style_gram"]["description"]}
+    assert manifest["protocol"]["profile"]["precision"] == "fp32" and manifest["protocol"]["data"]["digest"]
     assert manifest["environment"]["packages"]["torch"]
-    for norm in ("in", "bn"):
-        assert len(list((run_dir / "images" / norm / "waves").glob("*.png"))) == 3
-    assert Image.open(run_dir / "images" / "grid_tiles.png").size[0] == 3 * 32
+    for norm in ("in", "bn", "identity"):
+        assert len(list((run_dir / "images" / norm / "waves").glob("*.png"))) == 21
+    assert Image.open(run_dir / "images" / "grid_tiles.png").size[0] == (1 + 2 + 3) * 32
     assert set(pd.read_csv(run_dir / "train_log.csv").model) == {"in/waves", "in/tiles", "bn/waves", "bn/tiles"}
     assert all((path.stat().st_mode & 0o044) == 0o044 for path in run_dir.rglob("*") if path.is_file())
 
 
-def test_multi_style_norms_train_one_model_and_report_every_style(tmp_path):
-    assert run(tmp_path, "--norms", "cin,adain,none", "--styles", "embers,waves") == 0
+def test_multi_style_norms_train_one_model_and_arbitrary_style_ones_meet_held_out_styles(tmp_path):
+    assert run(tmp_path, "--norms", "cin,adain,none", "--styles", "embers,waves", "--baselines", "identity") == 0
     table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
-    assert len(table) == 6 and (table.status == "ok").all()
+    assert (table.status == "ok").all()
     cin = table[table.norm == "cin"]
-    assert (cin.train_steps == 4).all()  # 2 steps per style, one model for both
+    assert (cin.train_steps == 4).all() and len(cin) == 2  # 2 steps per style, one model for both
     assert (table[table.norm == "none"].train_steps == 2).all()
-    assert (table[table.norm == "adain"].architecture == "adain").all()
+    adain = table[table.norm == "adain"]
+    assert (adain.architecture == "adain").all()
+    assert adain.groupby("style_split")["style"].apply(list).to_dict() == {
+        "train": ["embers", "waves"], "heldout": ["ash", "ripples", "mosaic"]}
+    assert (table[table.norm.isin(["cin", "none"])].style_split == "train").all()
+    assert sorted(table[table.norm == "identity"]["style"]) == sorted(["embers", "waves", "ash", "ripples", "mosaic"])
+    assert adain[adain.style_split == "heldout"].lpips.notna().all()
 
 
 def test_user_folders(tmp_path, image_folder):
@@ -60,6 +79,16 @@ def test_user_folders(tmp_path, image_folder):
     assert run(tmp_path, "--norms", "in", "--content-dir", str(content), "--style-dir", str(styles)) == 0
     manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
     assert manifest["data"]["source"] == "user" and len(manifest["data"]["heldout_content"]) == 1
+
+
+def test_an_evaluation_folder_is_measured_whole_and_the_content_folder_all_trains(tmp_path, image_folder):
+    content, evaluation = image_folder("content", 3), image_folder("evaluation", 11)
+    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--baselines", "identity", "--content-dir", str(content),
+               "--eval-content-dir", str(evaluation)) == 0
+    manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
+    assert len(manifest["data"]["train_content"]) == 3 and len(manifest["data"]["heldout_content"]) == 11
+    assert (pd.read_csv(tmp_path / "runs" / "r" / "results.csv").eval_images == 11).all()
+    assert len(list((tmp_path / "runs" / "r" / "images" / "in" / "waves").rglob("*.png"))) == 11
 
 
 def test_unknown_norm_exits_2_listing_the_available_ones(tmp_path, capsys):
@@ -103,7 +132,7 @@ def test_ctrl_c_keeps_finished_rows(tmp_path, monkeypatch):
     monkeypatch.setattr("normbench.runner.train_model", interrupt_second_model)
     assert run(tmp_path, "--norms", "in,bn", "--styles", "waves") == 130
     run_dir = tmp_path / "runs" / "r"
-    assert pd.read_csv(run_dir / "results.csv").norm.tolist() == ["in"]
+    assert pd.read_csv(run_dir / "results.csv").query("kind == 'norm'").norm.tolist() == ["in"]
     assert json.loads((run_dir / "manifest.json").read_text())["status"] == "interrupted"
     assert (run_dir / "images" / "grid_waves.png").exists()
     assert not list(run_dir.rglob("*.tmp"))
@@ -119,7 +148,7 @@ def test_a_failing_norm_becomes_error_rows_and_the_sweep_goes_on(tmp_path, monke
 
     monkeypatch.setattr("normbench.runner.train_model", fail_for_bn)
     assert run(tmp_path, "--norms", "bn,in", "--styles", "waves") == 0
-    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
+    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").query("kind == 'norm'").reset_index()
     assert table.status.tolist() == ["error", "ok"] and "boom" in table.error[0]
     assert "boom" in (tmp_path / "runs" / "r" / "errors.log").read_text()
 
@@ -142,48 +171,65 @@ def test_bad_numbers_exit_2_naming_the_flag(tmp_path, capsys, flag, value, messa
 
 
 def test_a_styles_results_do_not_depend_on_the_other_styles_in_the_run(tmp_path):
-    assert run(tmp_path, "--norms", "in", "--styles", "waves") == 0
-    alone = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
-    assert cli.main(["run", "--out-dir", str(tmp_path / "runs"), "--run-id", "r2", *TINY,
+    assert run(tmp_path, "--norms", "in", "--styles", "waves", metrics=["--metrics", "distances"]) == 0
+    alone = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").query("kind == 'norm'").reset_index()
+    assert cli.main(["run", "--out-dir", str(tmp_path / "runs"), "--run-id", "r2", *TINY, "--metrics", "distances",
                      "--norms", "in", "--styles", "embers,waves,tiles"]) == 0
-    together = pd.read_csv(tmp_path / "runs" / "r2" / "results.csv").set_index("style")
-    assert alone.content_loss[0] == together.content_loss["waves"]
-    assert alone.style_loss[0] == together.style_loss["waves"]
+    together = pd.read_csv(tmp_path / "runs" / "r2" / "results.csv").query("kind == 'norm'").set_index("style")
+    assert alone.content_distance[0] == together.content_distance["waves"]
+    assert alone.style_gram[0] == together.style_gram["waves"]
 
 
 def test_repeated_or_aliased_norms_are_trained_once(tmp_path):
-    assert run(tmp_path, "--norms", "in,InstanceNorm,in", "--styles", "waves") == 0
-    assert pd.read_csv(tmp_path / "runs" / "r" / "results.csv").norm.tolist() == ["in"]
+    assert run(tmp_path, "--norms", "in,InstanceNorm,in", "--styles", "waves", "--baselines", "identity") == 0
+    assert pd.read_csv(tmp_path / "runs" / "r" / "results.csv").norm.tolist() == ["identity", "in"]
 
 
 def test_metrics_flag_selects_metrics_and_rejects_unknown_ones(tmp_path, capsys):
-    assert run(tmp_path, "--norms", "in", "--styles", "waves", metrics=["--metrics", "contrast_lpips"]) == 0
+    assert run(tmp_path, "--norms", "in", "--styles", "waves", metrics=["--metrics", "contrast"]) == 0
     table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
-    assert table.contrast_lpips.notna().all() and table.lpips.isna().all()
+    assert table.contrast_sensitivity.notna().all() and "lpips" not in table
     assert cli.main(["run", "--metrics", "ssim", "--out-dir", str(tmp_path)]) == 2
-    assert "unknown metric 'ssim'; available: lpips, fid, contrast_lpips" in capsys.readouterr().err
+    assert ("unknown metric 'ssim'; available: distances, lpips, fid, artfid, contrast, batch_dependence"
+            in capsys.readouterr().err)
+    assert cli.main(["run", "--metrics", "artfid,lpips", "--out-dir", str(tmp_path)]) == 2
+    assert "metric 'artfid' is computed from fid; add fid to --metrics" in capsys.readouterr().err
 
 
-def test_run_records_its_speed_switches_and_the_plain_baseline_beside_them(tmp_path):
-    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--speed", "bf16") == 0
-    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
-    row = table.iloc[0]
-    assert row.speed == "bf16" and row.optimizer in ("adam-fused", "adam-foreach")
+def test_precision_is_the_protocols_and_recorded_while_speed_switches_change_only_speed(tmp_path, capsys):
+    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--precision", "bf16", "--speed", "channels_last",
+               "--baselines", "identity") == 0
+    row = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").query("kind == 'norm'").iloc[0]
+    assert row.precision == "bf16" and row.speed == "channels_last" and row.optimizer in ("adam-fused", "adam-foreach")
     assert row.infer_plain_img_per_s > 0
     assert row.infer_speedup == pytest.approx(row.infer_img_per_s / row.infer_plain_img_per_s)
     manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
-    assert manifest["config"]["speed"]["speed_autocast"] == "bf16" and not manifest["config"]["deterministic"]
+    assert manifest["precision"] == "bf16" and manifest["protocol"]["profile"]["precision"] == "bf16"
+    assert manifest["config"]["speed"]["speed_autocast"] == "off" and not manifest["config"]["deterministic"]
     assert "allocator" in manifest["evaluation"]
+    assert run(tmp_path, "--norms", "in", "--speed", "fast+bf16") == 2
+    err = capsys.readouterr().err
+    assert "bf16 changes the numbers a run produces" in err and "--precision bf16" in err
+    assert run(tmp_path, "--norms", "in", "--precision", "fp16") == 2
+    assert "precision fp16 needs a CUDA device" in capsys.readouterr().err
+
+
+def test_the_default_precision_and_switches_do_not_depend_on_the_cpu(tmp_path, monkeypatch):
+    from normbench.speed import switches
+
+    monkeypatch.setattr(switches, "cpu_has_native_bf16", lambda: True)
+    config = run_cli.build_config(cli.build_parser().parse_args(["run", "--device", "cpu", "--weights", "random"]))[0]
+    assert config.profile.precision == "fp32" and config.speed == switches.PLAIN
 
 
 def test_a_plain_deterministic_run_has_speedup_one_and_says_so(tmp_path):
     assert run(tmp_path, "--norms", "in", "--styles", "waves", "--speed", "plain", "--deterministic") == 0
-    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
+    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").query("kind == 'norm'")
     assert (table.infer_speedup == 1.0).all() and (table.speed == "plain").all()
     assert json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())["config"]["deterministic"]
 
 
 def test_an_unknown_speed_switch_is_refused_before_any_work(tmp_path, capsys):
-    assert run(tmp_path, "--norms", "in", "--speed", "bf16+warp") == 2
+    assert run(tmp_path, "--norms", "in", "--speed", "channels_last+warp") == 2
     assert "unknown speed switch 'warp'" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()

@@ -59,8 +59,27 @@ def test_unknown_style_lists_the_available_ones():
 
 def test_builtin_set_needs_no_files_and_holds_out_content():
     images = data.load_images(None, None, None)
-    assert images.source == "builtin" and len(images.styles) == 3
-    assert not {n for n, _ in images.train} & {n for n, _ in images.heldout}
+    assert images.source == "builtin" and len(images.styles) == 3 and len(images.heldout_styles) == 3
+    assert not {n for n, _ in images.train} & {n.split("_tile")[0] for n, _ in images.heldout}
+    assert len(images.heldout) == 21 and len({n for n, _ in images.heldout}) == 21
+
+
+def test_a_held_out_photo_gives_its_whole_view_and_non_overlapping_tiles():
+    photo = Image.fromarray(np.random.default_rng(0).integers(0, 255, (300, 451, 3), dtype=np.uint8))
+    views = samples.photo_views("cat", photo)
+    assert [name for name, _ in views] == ["cat"] + [f"cat_tile{i}" for i in range(1, 7)]
+    assert views[0][1].size == (300, 300) and all(view.size == (150, 150) for _, view in views[1:])
+    assert len({view.tobytes() for _, view in views}) == 7
+
+
+def test_held_out_styles_are_new_to_training_and_clash_with_no_training_style(image_folder):
+    trained = {name for name, _ in samples.builtin_styles()}
+    held = samples.builtin_heldout_styles()
+    assert {name for name, _ in held} == {"ash", "ripples", "mosaic"} and not trained & {name for name, _ in held}
+    assert all(a.tobytes() != b.tobytes() for (_, a), (_, b) in zip(samples.builtin_styles(), held))
+    folder = image_folder("styles", 2)
+    with pytest.raises(UserError, match="both a training style and a held-out style"):
+        data.load_images(None, folder, None, eval_style_dir=folder)
 
 
 def test_builtin_styles_are_identical_every_time_and_distinct():
@@ -74,7 +93,10 @@ def test_datasets_manifest_describes_the_builtin_set():
     manifest = json.loads((ROOT / "datasets" / "builtin.json").read_text())
     assert manifest["content"]["train"] == list(samples.TRAIN_CONTENT)
     assert manifest["content"]["heldout"] == list(samples.HELDOUT_CONTENT)
-    assert {s["name"]: s["seed"] for s in manifest["styles"]} == {n: seed for n, (_, seed) in samples.STYLE_RECIPES.items()}
+    assert {s["name"]: s["seed"] for s in manifest["styles"]} == {n: r[1] for n, r in samples.STYLE_RECIPES.items()}
+    assert {s["name"]: s["seed"] for s in manifest["heldout_styles"]["styles"]} == {
+        n: r[1] for n, r in samples.HELDOUT_STYLE_RECIPES.items()}
+    assert manifest["content"]["heldout_views"]["count"] == len(samples.builtin_content()[1])
 
 
 def test_sampler_gives_the_same_batches_for_the_same_seed():

@@ -11,14 +11,15 @@ from normbench import cli
 from normbench.metrics import networks
 from normbench.metrics.base import MetricContext, StylizedSample
 from normbench.metrics.distribution import InceptionDistance, random_patches
-from normbench.metrics.perceptual import LPIPS, ContrastLPIPS, lpips_distance, scale_contrast, shared_lpips
+from normbench.metrics.invariance import ContrastSensitivity, scale_contrast
+from normbench.metrics.perceptual import LPIPS, lpips_distance, shared_lpips
 
 
 def context(tmp_path, **kwargs):
     return MetricContext(torch.device("cpu"), "random", cache_dir=tmp_path / "cache", **kwargs)
 
 
-def sample(stylized, content=None, style=None, stylize=lambda x: x):
+def sample(stylized, content=None, style=None, stylize=lambda x, statistics="eval": x):
     content = stylized if content is None else content
     style = stylized[:1] if style is None else style
     return StylizedSample(stylized, content, style, stylize)
@@ -35,7 +36,7 @@ def test_lpips_of_an_image_with_itself_is_zero_and_of_others_positive(tmp_path):
     metric = LPIPS(context(tmp_path))
     assert measure(metric, sample(x))["lpips"] == pytest.approx(0, abs=1e-7)
     assert measure(metric, sample(x, content=torch.rand(3, 3, 32, 32)))["lpips"] > 0.01
-    assert metric.higher_is_better is False
+    assert [(c.name, c.higher_is_better, c.axis) for c in LPIPS.declared_columns()] == [("lpips", False, "content")]
 
 
 def test_lpips_scales_to_minus_one_one_exactly_once(tmp_path):
@@ -56,14 +57,15 @@ def test_lpips_rejects_input_outside_zero_one(tmp_path, bad):
 def test_contrast_sensitivity_is_zero_for_a_contrast_invariant_generator(tmp_path):
     content = torch.rand(2, 3, 32, 32) * 0.5 + 0.25  # x1.5 contrast stays inside [0, 1]
 
-    def normalize(images):
+    def normalize(images, statistics="eval"):
         mean, std = images.mean((2, 3), keepdim=True), images.std((2, 3), keepdim=True)
         return ((images - mean) / std * 0.1 + 0.5).clamp(0, 1)
 
-    metric = ContrastLPIPS(context(tmp_path))
+    metric = ContrastSensitivity(context(tmp_path))
     invariant = measure(metric, sample(normalize(content), content=content, stylize=normalize))
-    identity = measure(metric, sample(content, stylize=lambda x: x))
-    assert invariant["contrast_lpips"] < 1e-4 < identity["contrast_lpips"]
+    identity = measure(metric, sample(content))
+    assert invariant["contrast_sensitivity"] < 1e-4 < identity["contrast_sensitivity"]
+    assert invariant["contrast_sensitivity_per_image"] < 1e-4 < identity["contrast_sensitivity_per_image"]
 
 
 def test_scale_contrast_keeps_the_mean():
@@ -71,27 +73,43 @@ def test_scale_contrast_keeps_the_mean():
     assert torch.allclose(scale_contrast(x, 1.5).mean((2, 3)), x.mean((2, 3)), atol=1e-6)
 
 
-def test_fid_of_outputs_identical_to_the_reference_is_zero(tmp_path):
-    style = torch.rand(1, 3, 64, 64)
-    metric = InceptionDistance(context(tmp_path, fid_samples=70))
+def test_fid_of_outputs_identical_to_a_flat_reference_is_zero(tmp_path):
+    style = torch.full((1, 3, 64, 64), 0.3)
+    metric = InceptionDistance(context(tmp_path, fid_samples=70, num_images=3))
     values = measure(metric, sample(style.expand(3, -1, -1, -1), style=style))
     assert values["fid"] == pytest.approx(0, abs=1e-6)
     assert values["fid_n"] == 70 and values["fid_dims"] == 64 and abs(values["kid"]) < 1e-3
+    assert values["fid_note"].startswith("70 patches (32 px) of 3 outputs against 70 patches of the style image")
+
+
+def test_fid_knows_the_style_from_noise_and_does_not_depend_on_chunking(tmp_path):
+    style = torch.rand(1, 3, 64, 64)
+    metric = InceptionDistance(context(tmp_path, fid_samples=70, num_images=4))
+    same = measure(metric, sample(style.repeat(4, 1, 1, 1), style=style))
+    noise = measure(metric, sample(torch.rand(4, 3, 64, 64) * 0.2, style=style))
+    assert same["fid"] < 0.1 * noise["fid"]
+    outputs = torch.rand(4, 3, 64, 64)
+    whole = measure(metric, sample(outputs, style=style))
+    metric.reset()
+    for first in (0, 3):
+        metric.update(StylizedSample(outputs[first:first + 3], outputs[first:first + 3], style,
+                                     lambda x, statistics="eval": x, first))
+    assert metric.compute()["fid"] == pytest.approx(whole["fid"], rel=1e-9)
 
 
 def test_few_samples_give_no_fid_but_still_kid(tmp_path):
-    metric = InceptionDistance(context(tmp_path, fid_samples=40))
+    metric = InceptionDistance(context(tmp_path, fid_samples=40, num_images=3))
     values = measure(metric, sample(torch.rand(3, 3, 64, 64), style=torch.rand(1, 3, 64, 64)))
     assert math.isnan(values["fid"]) and values["fid_n"] == 40 and values["kid"] > 0
-    assert values["fid_note"] == "too few samples (40) for a 64-d covariance"
+    assert values["fid_note"].startswith("no FID: too few samples (40) for a 64-d covariance; KID on 40 patches")
 
 
 def test_reference_statistics_are_computed_once_and_cached_on_disk(tmp_path, monkeypatch):
     style, outputs = torch.rand(1, 3, 64, 64), torch.rand(3, 3, 64, 64)
-    first = InceptionDistance(context(tmp_path, fid_samples=70))
+    first = InceptionDistance(context(tmp_path, fid_samples=70, num_images=3))
     expected = measure(first, sample(outputs, style=style))
     assert len(list((tmp_path / "cache" / "fid_reference").glob("*.npy"))) == 1
-    second = InceptionDistance(context(tmp_path, fid_samples=70))
+    second = InceptionDistance(context(tmp_path, fid_samples=70, num_images=3))
     calls = []
     real_features = second.features
     monkeypatch.setattr(second, "features", lambda images: calls.append(len(images)) or real_features(images))
@@ -166,13 +184,16 @@ def test_hook_normbench_register_metrics_adds_a_column_and_a_broken_metric_does_
         tmp_path, fake_distribution):
     fake_distribution("nb_mad", METRIC_PLUGIN, dist_name="nb-mad", entry_name="mad_plugin")
     args = ["run", "--norms", "in", "--styles", "waves", "--steps", "2", "--image-size", "32", "--eval-size", "32",
-            "--batch-size", "2", "--out-dir", str(tmp_path / "runs"), "--run-id", "r"]
+            "--batch-size", "2", "--baselines", "identity", "--out-dir", str(tmp_path / "runs"), "--run-id", "r"]
     assert cli.main(args) == 0
-    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
-    assert table.status.tolist() == ["ok"] and table.mad[0] > 0 and "metric broken: metric exploded" in table.error[0]
-    assert table.lpips[0] > 0 and table.artfid[0] == pytest.approx((1 + table.lpips[0]) * (1 + table.fid[0]))
+    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").set_index("norm")
+    assert (table.status == "ok").all() and table.mad["in"] > 0 and table.mad["identity"] == 0
+    assert "metric broken: metric exploded" in table.error["in"]
+    assert table.lpips["in"] > 0 and table.artfid["in"] == pytest.approx((1 + table.lpips["in"]) * (1 + table.fid["in"]))
     manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
-    assert manifest["metrics"]["mad"] == {"plugin": "mad_plugin", "higher_is_better": False,
-                                          "description": "mean absolute difference", "implementation": "test plugin",
+    assert manifest["metrics"]["mad"] == {"plugin": "mad_plugin", "description": "mean absolute difference",
+                                          "columns": ["mad"], "implementation": "test plugin",
                                           "distribution": "nb-mad 0.1"}
+    assert manifest["columns"]["mad"]["higher_is_better"] is False and manifest["columns"]["mad"]["axis"] == "other"
     assert manifest["metrics"]["fid"]["weights"] == "random" and manifest["metrics"]["lpips"]["input_range"]
+    assert cli.main(["report", str(tmp_path / "runs" / "r")]) == 0  # the plugin's column is reported like any other

@@ -26,13 +26,13 @@ def normbench_register_norms(registry):
     raise RuntimeError("hook exploded")
 """
 TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--metrics", "lpips",
-        "--styles", "waves"]
+        "--styles", "waves", "--baselines", "identity"]
 
 
 def test_a_plugin_that_fails_to_import_is_reported_with_its_distribution(fake_distribution):
     fake_distribution("nb_good", GOOD, dist_name="nb-good", entry_name="good")
     fake_distribution("nb_bad", FAILS_TO_IMPORT, dist_name="nb-bad", entry_name="bad")
-    norms, _, report = load_plugins()
+    norms, _, _, report = load_plugins()
     assert "fake_ln" in norms.names() and "in" in norms.names()
     assert report.broken["bad"].startswith("nb-bad 0.1: ModuleNotFoundError")
     assert report.origins["good"] == "nb-good 0.1"
@@ -40,7 +40,7 @@ def test_a_plugin_that_fails_to_import_is_reported_with_its_distribution(fake_di
 
 def test_a_hook_that_raises_is_skipped_and_its_partial_registrations_removed(fake_distribution):
     fake_distribution("nb_raises", RAISES_IN_HOOK, dist_name="nb-raises", entry_name="raises")
-    norms, _, report = load_plugins()
+    norms, _, _, report = load_plugins()
     assert "half" not in norms.names() and "hook exploded" in report.broken["raises"]
     assert "nb-raises 0.1" in report.broken["raises"]
 
@@ -68,7 +68,7 @@ def test_disable_plugin_flag_and_environment_variable(tmp_path, fake_distributio
     assert cli.main([*args, "--run-id", "r"]) == 0
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert manifest["norms"][0] | {"distribution": "nb-good 0.1", "builtin": False, "plugin": "good"} == manifest["norms"][0]
-    assert pd.read_csv(tmp_path / "r" / "results.csv").norm.tolist() == ["fake_ln"]
+    assert pd.read_csv(tmp_path / "r" / "results.csv").norm.tolist() == ["identity", "fake_ln"]
 
 
 def test_plugins_command_lists_norms_metrics_origins_and_problems(fake_distribution, capsys):
@@ -82,7 +82,8 @@ def test_plugins_command_lists_norms_metrics_origins_and_problems(fake_distribut
     assert by_name["fake_ln"] == {"name": "fake_ln", "aliases": [], "conditioning": "none", "architecture": "transformer",
                              "description": "LayerNorm", "plugin": "good", "distribution": "nb-good 0.1",
                              "builtin": False}
-    assert [m["name"] for m in info["metrics"]] == ["lpips", "fid", "contrast_lpips"]
+    assert [m["name"] for m in info["metrics"]] == ["distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"]
+    assert [b["name"] for b in info["baselines"]] == ["identity", "color_transfer", "style_image"]
     assert "bad" in info["broken"]
     assert cli.main(["plugins"]) == 0 and "broken plugin bad" in capsys.readouterr().out
 
@@ -106,5 +107,5 @@ def test_a_norm_that_produces_nan_marks_its_own_rows_diverged_and_the_run_goes_o
     fake_distribution("nb_nan", NAN_NORM, dist_name="nb-nan", entry_name="nan_plugin")
     args = ["run", "--out-dir", str(tmp_path), *TINY, "--norms", "nan_norm,in", "--run-id", "r"]
     assert cli.main(args) == 0
-    table = pd.read_csv(tmp_path / "r" / "results.csv")
-    assert table.status.tolist() == ["diverged", "ok"] and table.content_loss.isna().tolist() == [True, False]
+    table = pd.read_csv(tmp_path / "r" / "results.csv").query("kind == 'norm'")
+    assert table.status.tolist() == ["diverged", "ok"] and table.lpips.isna().tolist() == [True, False]

@@ -30,4 +30,4 @@ def test_the_readme_plugin_runs_end_to_end(tmp_path, fake_distribution):
                      "--eval-size", "32", "--batch-size", "2", "--metrics", "lpips", "--out-dir", str(tmp_path),
                      "--run-id", "r"]) == 0
     table = pd.read_csv(tmp_path / "r" / "results.csv")
-    assert table.norm.tolist() == [norm, "in"] and (table.status == "ok").all()
+    assert table.query("kind == 'norm'").norm.tolist() == [norm, "in"] and (table.status == "ok").all()

@@ -19,7 +19,7 @@ TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size
 def stored_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     for run_id, norms in (("a", "in,bn"), ("b", "in,bn,none")):
-        assert cli.main(["run", "--norms", norms, "--styles", "waves,tiles", "--metrics", "lpips,contrast_lpips",
+        assert cli.main(["run", "--norms", norms, "--styles", "waves,tiles", "--metrics", "distances,lpips",
                          "--out-dir", str(root), "--run-id", run_id, *TINY]) == 0
     return root
 
@@ -27,7 +27,8 @@ def stored_runs(tmp_path_factory):
 def test_run_writes_a_report_and_a_summary(stored_runs):
     assert (stored_runs / "a" / "report.html").is_file()
     summary = pd.read_csv(stored_runs / "a" / "summary.csv", index_col=0)
-    assert list(summary.index) == ["in", "bn"] and "lpips_mean" in summary and "infer_img_per_s_std" in summary
+    assert list(summary.index) == ["in", "bn", "identity", "color_transfer", "style_image"]
+    assert "lpips_mean" in summary and "infer_img_per_s_std" in summary and "style_gram_mean" in summary
 
 
 def test_page_is_self_contained_and_every_image_decodes(stored_runs):
@@ -38,13 +39,13 @@ def test_page_is_self_contained_and_every_image_decodes(stored_runs):
     assert len(images) == 2
     for data in images:
         assert Image.open(io.BytesIO(base64.b64decode(data))).size[0] > 0
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 3  # style against content, quality against speed, training curves
 
 
 def test_detail_table_has_one_row_per_norm_and_style(stored_runs):
     page = (stored_runs / "b" / "report.html").read_text()
     detail = page.split('id="detail"')[1].split("</table>")[0]
-    assert detail.count("<tr>") == 1 + 3 * 2  # header + rows
+    assert detail.count("<tr>") == 1 + (3 + 3) * 2  # header + a row per norm or baseline and style
 
 
 def test_rebuilding_gives_the_same_page(stored_runs, tmp_path):
@@ -60,8 +61,9 @@ def test_random_features_are_flagged_in_red(stored_runs):
 def test_report_command_prints_markdown_and_rejects_other_folders(stored_runs, tmp_path, capsys):
     assert cli.main(["report", str(stored_runs / "a"), "-o", str(tmp_path / "r.html"), "--quality", "lpips"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("| norm") and "LPIPS ↓" in out and "inference (img/s) ↑" in out
-    assert "| in     | tiles   |" in out  # the per-(norm, style) table follows the summary
+    assert "| norm " in out and "LPIPS ↓" in out and "inference (img/s) ↑" in out
+    assert "| identity (baseline) " in out
+    assert "| in             | norm     | tiles   |" in out  # the per-row table follows the summary
     assert cli.main(["report", str(tmp_path)]) == 2
     assert cli.main(["report", str(stored_runs / "a"), "--quality", "nope"]) == 2
 
@@ -70,15 +72,49 @@ def test_compare_shows_the_change_for_shared_norms(stored_runs, tmp_path):
     assert cli.main(["compare", str(stored_runs / "a"), str(stored_runs / "b"), "-o", str(tmp_path / "c.html")]) == 0
     page = (tmp_path / "c.html").read_text()
     rows = page.split('id="compare"')[1].split("</table>")[0].count("<tr>") - 1
-    assert rows == 2 * len(tables.metric_columns(tables.load_run(stored_runs / "a")))
+    assert rows == (2 + 3) * len(tables.metric_columns(tables.load_run(stored_runs / "a")))
 
 
-def test_best_value_follows_each_columns_direction():
-    frame = pd.DataFrame({"norm": ["x", "y"], "style": "s", "seed": 0, "status": "ok",
-                          "lpips": [0.1, 0.2], "infer_img_per_s": [10.0, 20.0]})
-    run = tables.StoredRun(None, frame, {"metrics": {}}, pd.DataFrame())
-    best = tables.best_norms(tables.summary(run), tables.metric_columns(run))
+COLUMNS = {"lpips": {"higher_is_better": False, "axis": "content"},
+           "style_gram": {"higher_is_better": False, "axis": "style"},
+           "artfid": {"higher_is_better": False, "axis": "composite"},
+           "infer_img_per_s": {"higher_is_better": True, "axis": "speed"}}
+
+
+def stored(rows: dict[str, dict], wins=None) -> tables.StoredRun:
+    """A stored run of one style from ``{name: {"kind": ..., column: value}}``."""
+    frame = pd.DataFrame([{"norm": name, "style": "s", "style_split": "train", "seed": 0, "status": "ok", **values}
+                          for name, values in rows.items()])
+    baselines = [{"name": name, "wins_by_construction": list((wins or {}).get(name, ()))}
+                 for name, values in rows.items() if values["kind"] == "baseline"]
+    return tables.StoredRun(None, frame, {"columns": COLUMNS, "baselines": baselines}, pd.DataFrame())
+
+
+def test_best_value_follows_each_columns_direction_and_is_never_a_baseline():
+    run = stored({"x": {"kind": "norm", "lpips": 0.1, "infer_img_per_s": 10.0},
+                  "y": {"kind": "norm", "lpips": 0.2, "infer_img_per_s": 20.0},
+                  "identity": {"kind": "baseline", "lpips": 0.0}})
+    best = tables.best_norms(tables.summary(run), tables.metric_columns(run), run.kinds())
     assert best == {"lpips": "x", "infer_img_per_s": "y"}
+
+
+def test_a_stylization_metric_a_baseline_wins_is_flagged_and_never_the_headline():
+    run = stored({"in": {"kind": "norm", "lpips": 0.2, "style_gram": 0.5, "artfid": 1.3},
+                  "bn": {"kind": "norm", "lpips": 0.1, "style_gram": 0.6, "artfid": 1.2},
+                  "identity": {"kind": "baseline", "lpips": 0.0, "style_gram": 0.9, "artfid": 1.05},
+                  "style_image": {"kind": "baseline", "lpips": 0.4, "style_gram": 0.01, "artfid": 1.4}},
+                 wins={"identity": ("content",), "style_image": ("style",)})
+    flags = tables.baseline_flags(run)
+    assert [(flag.column, flag.winners) for flag in flags] == [("artfid", (("identity", 1.05),))]
+    assert "does not separate stylization from doing nothing" in flags[0].sentence
+    assert tables.headline(run) == ("lpips", "style_gram")  # the style image's win on style is its job
+
+
+def test_when_every_style_metric_is_won_by_a_baseline_the_headline_says_so():
+    run = stored({"in": {"kind": "norm", "lpips": 0.2, "style_gram": 0.5},
+                  "color_transfer": {"kind": "baseline", "lpips": 0.1, "style_gram": 0.4}})
+    assert [flag.column for flag in tables.baseline_flags(run)] == ["style_gram"]
+    assert tables.headline(run) == ("lpips", "style_gram")
 
 
 def test_pareto_front_keeps_only_undominated_points():
@@ -86,7 +122,12 @@ def test_pareto_front_keeps_only_undominated_points():
     assert list(charts.pareto_front(points, "speed", "q", higher_quality_is_better=False).index) == ["d", "a", "b"]
 
 
-def test_the_plotted_quality_and_speed_lead_the_summary_table(stored_runs, tmp_path):
+def test_the_headline_plots_style_against_content_and_those_columns_lead_the_summary(stored_runs, tmp_path):
     assert cli.main(["report", str(stored_runs / "a"), "-o", str(tmp_path / "r.html"), "--quality", "lpips"]) == 0
-    summary = (tmp_path / "r.html").read_text().split('id="summary"')[1].split("</tr>")[0]
-    assert summary.index("LPIPS") < summary.index("inference (img/s)") < summary.index("content loss")
+    page = (tmp_path / "r.html").read_text()
+    trade_off = page.split("<svg")[1]
+    assert "content distance (lower keeps more of the content)" in trade_off
+    assert "style distance (Gram) (lower matches the style more)" in trade_off and "identity" in trade_off
+    assert "LPIPS (lower is better)" in page.split("<svg")[2]  # --quality picks the speed view's axis
+    summary = page.split('id="summary"')[1].split("</tr>")[0]
+    assert summary.index("content distance") < summary.index("style distance (Gram)") < summary.index("LPIPS")

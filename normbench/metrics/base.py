@@ -1,35 +1,49 @@
-"""The metric contract: what a metric is given for each (norm, style) row, and what it returns.
+"""The metric contract: what a metric is given for each row, and the columns it declares.
 
 Metrics follow torchmetrics' shape: ``update`` accumulates, ``compute`` returns
-the values, ``reset`` clears them, and ``higher_is_better`` tells the report
-which way is better.
+the values, ``reset`` clears them. Each metric class declares its columns once
+(``name``, ``higher_is_better`` and ``axis`` for a one-column metric, or a
+``columns`` tuple); the run stores the declarations in its manifest and reports
+read directions from there. A :class:`DerivedMetric` computes its columns from
+other metrics' values (ArtFID from LPIPS and FID).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ClassVar
 
 import torch
 
+from normbench.columns import Column
 from normbench.registry import NAME_PATTERN, Registry, normalize_name
 
 
 @dataclass(frozen=True)
 class StylizedSample:
-    """One (norm, style) row's images, all ``(N, 3, H, W)`` RGB in [0, 1] on the run's device.
+    """A chunk of one row's evaluation images; every tensor is RGB in [0, 1] on the run's device.
 
-    :param stylized: the generator's outputs for ``content``.
-    :param content: the held-out content images.
-    :param style: the style image, ``(1, 3, H, W)``.
-    :param stylize: runs the trained generator (for this style) on other images.
+    A row (one trained model, or one baseline, on one style) is measured on
+    every evaluation image; a large evaluation set arrives in several chunks,
+    each passed to ``update``.
+
+    :param stylized: ``(N, 3, H, W)``, the outputs for ``content``.
+    :param content: ``(N, 3, H, W)``, held-out content images (``H = W`` = the eval size).
+    :param style: ``(1, 3, h, w)``, the style image at the training resolution, the
+        scale at which the model learned the style.
+    :param stylize: ``stylize(images, statistics="eval")`` runs the same model on other
+        images. ``statistics="batch"`` computes normalization statistics from the
+        batch given, as in training (a copy of the model, so nothing it learned changes).
+    :param first_index: the position of ``content[0]`` in the row's evaluation set, for
+        sampling that must not depend on how the set was chunked.
     """
 
     stylized: torch.Tensor
     content: torch.Tensor
     style: torch.Tensor
-    stylize: Callable[[torch.Tensor], torch.Tensor]
+    stylize: Callable[..., torch.Tensor]
+    first_index: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,12 @@ class MetricContext:
     :param seed: the run's seed, for any sampling a metric does.
     :param fid_samples: how many patches distribution metrics compare per row.
     :param cache_dir: a folder for statistics worth keeping between runs.
+    :param num_images: how many evaluation images each row has.
+    :param batch_size: the training batch size (batch-dependence metrics use it).
+    :param eval_draws: how many independently seeded feature networks to measure
+        with when ``features`` is ``"random"``.
+    :param training_networks: the feature networks training used (``"vgg16"``, ...);
+        an evaluation network must differ from them.
     """
 
     device: torch.device
@@ -48,19 +68,37 @@ class MetricContext:
     seed: int = 0
     fid_samples: int = 96
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "normbench")
+    num_images: int = 1
+    batch_size: int = 4
+    eval_draws: int = 3
+    training_networks: tuple[str, ...] = ()
 
 
 class Metric:
-    """Base class: subclasses set ``name`` and ``higher_is_better`` and implement the three methods."""
+    """Base class: declare the columns, implement ``update``, ``compute`` and ``reset``.
 
-    name = "metric"
-    higher_is_better = False
+    A one-column metric sets ``name``, ``higher_is_better`` and ``axis`` (one of
+    :data:`normbench.columns.AXES`); a metric with several columns sets
+    ``columns`` instead. ``compute`` returns a value for each declared column.
+    """
+
+    name: ClassVar[str] = "metric"
+    higher_is_better: ClassVar[bool | None] = False
+    axis: ClassVar[str] = "other"
+    label: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    columns: ClassVar[tuple[Column, ...]] = ()
+
+    @classmethod
+    def declared_columns(cls) -> tuple[Column, ...]:
+        """``columns``, or the one column that ``name``, ``higher_is_better`` and ``axis`` describe."""
+        return cls.columns or (Column(cls.name, cls.higher_is_better, cls.label, cls.axis, cls.description),)
 
     def update(self, sample: StylizedSample) -> None:
         raise NotImplementedError
 
     def compute(self) -> dict[str, float]:
-        """Result columns, at least one named ``self.name``."""
+        """One value per declared column."""
         raise NotImplementedError
 
     def reset(self) -> None:
@@ -71,29 +109,78 @@ class Metric:
         return {}
 
 
+class DerivedMetric(Metric):
+    """A score computed from other metrics' columns of the same row, never from images.
+
+    :cvar requires: the columns it is computed from; the run measures them first.
+    """
+
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def update(self, sample: StylizedSample) -> None:  # NOTE: derived metrics see values, not images
+        pass
+
+    def reset(self) -> None:
+        pass
+
+    def compute(self) -> dict[str, float]:
+        raise TypeError(f"{type(self).__name__} is derived; the run calls derive(values)")
+
+    def derive(self, values: dict) -> dict:
+        """Columns from ``values``, the row's other columns (a missing one means it was not measured)."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
 class MetricSpec:
-    """A metric as a plugin describes it.
+    """A metric as a plugin registers it.
 
-    :param name: the results column it fills (lower case, ``_``).
-    :param factory: ``factory(context: MetricContext) -> Metric``, called once per run.
-    :param higher_is_better: which way is better, for reports.
+    :param name: the name ``--metrics`` takes (lower case, ``_``).
+    :param factory: ``factory(context: MetricContext) -> Metric``, called once per run;
+        usually the :class:`Metric` subclass itself.
     :param description: one line shown in listings and reports.
     :param aliases: other names that resolve to this one.
+    :param columns: the columns it fills; by default the factory's own declaration
+        (:meth:`Metric.declared_columns`), which is where they should be declared.
     """
 
     name: str
     factory: Callable[[MetricContext], Metric]
-    higher_is_better: bool = False
     description: str = ""
     aliases: tuple[str, ...] = ()
+    columns: tuple[Column, ...] = ()
 
     def __post_init__(self) -> None:
         if not NAME_PATTERN.match(normalize_name(self.name)):
             raise ValueError(f"invalid metric name {self.name!r}: use letters, digits and '_'")
+        if not callable(self.factory):
+            raise ValueError(f"metric {self.name!r}: factory must be callable")
+        if not self.columns:
+            declared = getattr(self.factory, "declared_columns", None)
+            if declared is None:
+                raise ValueError(f"metric {self.name!r}: its factory declares no columns; subclass "
+                                 "normbench.Metric or pass columns=(Column(...), ...)")
+            object.__setattr__(self, "columns", tuple(declared()))
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """Columns of other metrics this one is computed from (empty unless derived)."""
+        return tuple(getattr(self.factory, "requires", ()))
 
 
 class MetricRegistry(Registry):
     """Every metric the loaded plugins registered."""
 
     kind = "metric"
+
+    def column_owner(self) -> dict[str, str]:
+        """``{column: metric name}`` for every declared column."""
+        return {column.name: spec.name for spec in self for column in spec.columns}
+
+    def add(self, spec) -> None:
+        owners = self.column_owner()
+        for column in spec.columns:
+            if column.name in owners:
+                raise ValueError(f"column {column.name!r} of metric {spec.name!r} (plugin {self._current_plugin!r}) "
+                                 f"is already declared by metric {owners[column.name]!r}")
+        super().add(spec)

@@ -2,15 +2,26 @@
 
 from normbench import hookimpl
 from normbench.metrics.base import MetricSpec
+from normbench.metrics.derived import ArtFID
 from normbench.metrics.distribution import InceptionDistance
-from normbench.metrics.perceptual import LPIPS, ContrastLPIPS
+from normbench.metrics.features import FeatureDistances
+from normbench.metrics.invariance import BatchDependence, ContrastSensitivity
+from normbench.metrics.perceptual import LPIPS
 
 
 @hookimpl
 def normbench_register_metrics(registry):
-    registry.add(MetricSpec("lpips", LPIPS, higher_is_better=False,
-                            description="LPIPS (AlexNet, v0.1) between content and stylization"))
-    registry.add(MetricSpec("fid", InceptionDistance, higher_is_better=False,
+    registry.add(MetricSpec("distances", FeatureDistances, aliases=("content_distance", "style_distance"),
+                            description="content and style (Gram, mean/std) distances on VGG13, which no model "
+                                        "trains against"))
+    registry.add(MetricSpec("lpips", LPIPS, description="LPIPS (AlexNet, v0.1) between content and stylization"))
+    registry.add(MetricSpec("fid", InceptionDistance, aliases=("kid",),
                             description="FID and KID of stylized patches against style-image patches"))
-    registry.add(MetricSpec("contrast_lpips", ContrastLPIPS, higher_is_better=False,
-                            description="LPIPS between stylizations of one image at contrast x0.5 / x1.5 and x1"))
+    registry.add(MetricSpec("artfid", ArtFID, description="(1 + LPIPS)(1 + FID), with a note where its "
+                                                          "definition does not hold"))
+    registry.add(MetricSpec("contrast", ContrastSensitivity, aliases=("contrast_sensitivity",),
+                            description="how much the output changes with the input's contrast, with test-time "
+                                        "and per-image statistics"))
+    registry.add(MetricSpec("batch_dependence", BatchDependence,
+                            description="how much an image's output changes with the rest of its batch, in "
+                                        "training and test mode"))

@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 import torch
 
+from normbench.columns import Column
 from normbench.metrics import functional
 from normbench.metrics.base import Metric, MetricContext, StylizedSample
 from normbench.metrics.networks import inception_provenance, load_inception
@@ -28,13 +29,21 @@ class InceptionDistance(Metric):
     """FID and KID of a row's stylized patches against patches of its style image.
 
     Every row of a run compares the same number of patches (``fid_samples``),
-    and the feature size is the largest whose covariance that number can make
-    full rank; both are stored as ``fid_n`` and ``fid_dims``. Without enough
-    samples for even 64-d features, FID is NaN and only KID is reported.
+    spread evenly over its evaluation images, at half the training resolution
+    from both sides, so the output's texture is compared at the scale the model
+    learned it. The feature size is the largest whose covariance that number
+    can make full rank; without enough samples for even 64-d features, FID is
+    NaN and only KID (unbiased at any N) is reported. ``fid_note`` says on what.
     """
 
-    name = "fid"
-    higher_is_better = False
+    columns = (
+        Column("fid", False, "FID", "style", "Fréchet distance of stylized patches to style-image patches"),
+        Column("kid", False, "KID", "style", "kernel (MMD^2) distance of stylized patches to style-image patches"),
+        Column("kid_std", None, "KID std over subsets", "info"),
+        Column("fid_n", None, "FID/KID samples", "info"),
+        Column("fid_dims", None, "Inception feature size", "info"),
+        Column("fid_note", None, "FID note", "info", "what FID and KID were computed on, or why FID is missing"),
+    )
 
     def __init__(self, context: MetricContext):
         self.context = context
@@ -45,7 +54,9 @@ class InceptionDistance(Metric):
 
     def reset(self) -> None:
         self._fake: list[np.ndarray] = []
+        self._count, self._images = 0, 0
         self._real: np.ndarray | None = None
+        self._size = 0
 
     @torch.inference_mode()
     def features(self, images: torch.Tensor) -> np.ndarray:
@@ -54,9 +65,28 @@ class InceptionDistance(Metric):
         return pooled.double().cpu().numpy()
 
     def update(self, sample: StylizedSample) -> None:
-        size = sample.stylized.shape[-1] // 2
-        self._fake.append(self.features(random_patches(sample.stylized, self.context.fid_samples, size, self.context.seed)))
-        self._real = self.reference_features(sample.style, size)
+        self._size = max(8, min(sample.style.shape[-1], sample.stylized.shape[-1]) // 2)
+        if self._real is None:
+            self._real = self.reference_features(sample.style, self._size)
+        patches = []
+        for offset, image in enumerate(sample.stylized):
+            index = sample.first_index + offset
+            count = self.patches_for(index)
+            if count <= 0:
+                continue
+            # NOTE: seeded by the image's place in the set, so chunking changes no patch
+            patches.append(random_patches(image[None], count, self._size, self.context.seed * 1_000_003 + index))
+            self._count += count
+            self._images += 1
+        if patches:
+            self._fake.append(self.features(torch.cat(patches)))
+
+    def patches_for(self, index: int) -> int:
+        """Patches from evaluation image ``index``: ``fid_samples`` in all, spread as evenly as whole numbers allow."""
+        total, images = self.context.fid_samples, max(1, self.context.num_images)
+        if index >= images:  # NOTE: a set larger than declared adds nothing beyond fid_samples
+            return 0
+        return (index + 1) * total // images - index * total // images
 
     def reference_features(self, style: torch.Tensor, size: int) -> np.ndarray:
         """Features of the style's patches, computed once per (image, size, N, dims, weights) and kept on disk."""
@@ -73,23 +103,27 @@ class InceptionDistance(Metric):
 
     def _reference_key(self, style: torch.Tensor, size: int) -> str:
         pixels = (style.clamp(0, 1) * 255).round().byte().cpu().numpy().tobytes()
-        identity = f"{self.context.features}-{self.dims}-{size}-{self.context.fid_samples}".encode()
+        shape = "x".join(map(str, style.shape))
+        identity = f"{self.context.features}-{self.dims}-{size}-{self.context.fid_samples}-{shape}".encode()
         return hashlib.sha256(pixels + identity).hexdigest()[:24]
 
     def compute(self) -> dict[str, float]:
         fake = np.concatenate(self._fake)
         kid_mean, kid_std = functional.kid(fake, self._real, subsets=KID_SUBSETS, subset_size=max(2, len(fake) // 2),
                                            seed=self.context.seed)
-        fid, note = float("nan"), f"too few samples ({len(fake)}) for a {self.dims}-d covariance"
+        on_what = (f"{len(fake)} patches ({self._size} px) of {self._images} outputs against {len(self._real)} "
+                   f"patches of the style image; {self.dims}-d {self.context.features} Inception features")
+        fid, note = float("nan"), f"no FID: too few samples ({len(fake)}) for a {self.dims}-d covariance; KID on {on_what}"
         if functional.feature_dims_for(len(fake)) is not None:
             result = functional.frechet_distance(*functional.gaussian_stats(fake), *functional.gaussian_stats(self._real))
-            fid, note = (result.value, "") if result.finite else (float("nan"), result.note)
+            fid, note = (result.value, on_what) if result.finite else (float("nan"), f"{result.note}; {on_what}")
         return {"fid": fid, "fid_n": len(fake), "fid_dims": self.dims, "fid_note": note,
                 "kid": kid_mean, "kid_std": kid_std}
 
     def provenance(self) -> dict:
         return {**inception_provenance(self.context.features, self.dims), "fid_samples": self.context.fid_samples,
-                "patches": "random crops of half the evaluation size, from the outputs and from the style image",
+                "patches": "random crops of half the training resolution, spread evenly over the evaluation "
+                           "outputs, and from the style image at the training resolution",
                 "kid": f"unbiased MMD^2, cubic polynomial kernel, {KID_SUBSETS} subsets of N/2"}
 
 

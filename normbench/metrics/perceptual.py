@@ -1,4 +1,4 @@
-"""LPIPS between content and stylization, and the IN paper's contrast test, as update/compute/reset metrics."""
+"""LPIPS between content and stylization as an update/compute/reset metric, and the shared LPIPS helpers."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import torch
 from normbench.metrics.base import Metric, MetricContext, StylizedSample
 from normbench.metrics.networks import load_lpips, lpips_provenance
 
-#: Contrast factors of the sensitivity test (Ulyanov et al.: stylization should not depend on contrast).
-CONTRAST_FACTORS = (0.5, 1.5)
 _RANGE_SLACK = 1e-6
 
 
@@ -36,14 +34,8 @@ def lpips_distance(model, first: torch.Tensor, second: torch.Tensor) -> torch.Te
     return model(to_lpips_range(first), to_lpips_range(second)).flatten()
 
 
-def scale_contrast(images: torch.Tensor, factor: float) -> torch.Tensor:
-    """Scale each image's contrast about its own per-channel mean, kept in [0, 1]."""
-    mean = images.mean(dim=(2, 3), keepdim=True)
-    return (mean + factor * (images - mean)).clamp(0, 1)
-
-
-class _LPIPSBase(Metric):
-    higher_is_better = False
+class LPIPSMean(Metric):
+    """Base for metrics that average per-image LPIPS values into their columns."""
 
     def __init__(self, context: MetricContext):
         self.context = context
@@ -51,37 +43,26 @@ class _LPIPSBase(Metric):
         self.reset()
 
     def reset(self) -> None:
-        self._sum, self._count = 0.0, 0
+        self._sums: dict[str, float] = {}
+        self._counts: dict[str, int] = {}
 
     def compute(self) -> dict[str, float]:
-        return {self.name: self._sum / self._count if self._count else float("nan")}
+        return {column.name: self._sums[column.name] / self._counts[column.name]
+                if self._counts.get(column.name) else float("nan") for column in self.declared_columns()}
 
     def provenance(self) -> dict:
         return lpips_provenance(self.context.features)
 
-    def _add(self, distances: torch.Tensor) -> None:
-        self._sum += float(distances.sum())
-        self._count += distances.numel()
+    def _add(self, column: str, distances: torch.Tensor) -> None:
+        self._sums[column] = self._sums.get(column, 0.0) + float(distances.sum())
+        self._counts[column] = self._counts.get(column, 0) + distances.numel()
 
 
-class LPIPS(_LPIPSBase):
-    """Mean LPIPS between each held-out content image and its stylization (content kept: lower)."""
+class LPIPS(LPIPSMean):
+    """Mean LPIPS between each held-out content image and its stylization: how much of the content changed."""
 
-    name = "lpips"
-
-    def update(self, sample: StylizedSample) -> None:
-        self._add(lpips_distance(self.model, sample.stylized, sample.content))
-
-
-class ContrastLPIPS(_LPIPSBase):
-    """Mean LPIPS between G(x) and G(x') with x' = x at another contrast: how much contrast leaks through."""
-
-    name = "contrast_lpips"
+    name, higher_is_better, axis, label = "lpips", False, "content", "LPIPS"
+    description = "LPIPS (AlexNet, v0.1) between each content image and its stylization"
 
     def update(self, sample: StylizedSample) -> None:
-        for factor in CONTRAST_FACTORS:
-            changed = sample.stylize(scale_contrast(sample.content, factor))
-            self._add(lpips_distance(self.model, sample.stylized, changed))
-
-    def provenance(self) -> dict:
-        return {**super().provenance(), "contrast_factors": list(CONTRAST_FACTORS)}
+        self._add("lpips", lpips_distance(self.model, sample.stylized, sample.content))

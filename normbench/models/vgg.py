@@ -5,10 +5,10 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torchvision
+import torchvision.models.vgg as vgg_models
 from torch import nn
 
 from normbench.weights import WEIGHT_FILES, require
@@ -22,10 +22,13 @@ RANDOM_FEATURES_SEED = 1234
 
 @dataclass(frozen=True)
 class VGGSpec:
-    """A torchvision VGG cut after the deepest layer normbench taps."""
+    """A torchvision VGG cut after the deepest layer normbench taps.
+
+    :param config: torchvision's layer configuration (``torchvision.models.vgg.cfgs``).
+    """
 
     name: str
-    builder: Callable[..., torchvision.models.VGG]
+    config: str
     weights: torchvision.models.WeightsEnum
     depth: int
     taps: dict[str, int]
@@ -33,12 +36,18 @@ class VGGSpec:
 
 VGG_SPECS = {
     "vgg16": VGGSpec(
-        "vgg16", torchvision.models.vgg16, torchvision.models.VGG16_Weights.IMAGENET1K_V1,
+        "vgg16", "D", torchvision.models.VGG16_Weights.IMAGENET1K_V1,
         depth=23, taps={"relu1_2": 3, "relu2_2": 8, "relu3_3": 15, "relu4_3": 22},
     ),
     "vgg19": VGGSpec(
-        "vgg19", torchvision.models.vgg19, torchvision.models.VGG19_Weights.IMAGENET1K_V1,
+        "vgg19", "E", torchvision.models.VGG19_Weights.IMAGENET1K_V1,
         depth=21, taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 20},
+    ),
+    # NOTE: the evaluation network: no architecture trains against it, so quality is not measured
+    # with the instrument a model was optimised for.
+    "vgg13": VGGSpec(
+        "vgg13", "B", torchvision.models.VGG13_Weights.IMAGENET1K_V1,
+        depth=17, taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 16},
     ),
 }
 
@@ -101,16 +110,26 @@ class VGGFeatures(nn.Module):
         return out
 
 
-def load_vgg(name: str, features: str) -> VGGFeatures:
-    """Build ``name``'s frozen trunk with ``features`` = ``"pretrained"`` or ``"random"``."""
+def load_vgg(name: str, features: str, seed: int = RANDOM_FEATURES_SEED) -> VGGFeatures:
+    """Build ``name``'s frozen trunk with ``features`` = ``"pretrained"`` or ``"random"``.
+
+    :param seed: the draw of a random trunk (ignored when pretrained).
+    """
     spec = VGG_SPECS[name]
+    # NOTE: the convolutional part only: drawing the 120M classifier weights that are cut off anyway
+    # took most of a second per network. Convs are initialised as torchvision's VGG does.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(RANDOM_FEATURES_SEED)
-        model = spec.builder(weights=None)
+        torch.manual_seed(seed)
+        layers = vgg_models.make_layers(vgg_models.cfgs[spec.config])
+        for module in layers.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(module.bias)
     if features == "pretrained":
         state = torch.load(weights_path(name), map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-    trunk = nn.Sequential(*list(model.features.children())[: spec.depth])
+        layers.load_state_dict({key.removeprefix("features."): value for key, value in state.items()
+                                if key.startswith("features.")})
+    trunk = nn.Sequential(*list(layers.children())[: spec.depth])
     for module in trunk:
         if isinstance(module, nn.ReLU):
             module.inplace = False  # tapped activations must not be overwritten

@@ -16,7 +16,7 @@ def normbench_register_norms(registry):
         NormSpec(
             name="none",
             factory=identity_norm,
-            aliases=("identity",),
+            aliases=("no_norm",),
             description="no normalization (nn.Identity)",
             params_per_channel=0,
         )

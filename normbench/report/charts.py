@@ -1,4 +1,8 @@
-"""Inline SVG charts: quality against speed with its Pareto front, and training curves."""
+"""Inline SVG charts: style against content (the headline), quality against speed, training curves.
+
+Norms are blue circles; reference baselines are grey diamonds in the trade-off
+chart and grey dashed lines in the speed chart (they have no speed).
+"""
 
 from __future__ import annotations
 
@@ -34,19 +38,55 @@ def pareto_front(points: pd.DataFrame, speed: str, quality: str, higher_quality_
     return points.loc[front].sort_values(speed)
 
 
-def quality_vs_speed(points: pd.DataFrame, quality: str, label: str, higher_is_better: bool) -> str:
-    """Scatter of one point per norm: ``quality`` against inference throughput, Pareto front drawn."""
+NORM_COLOUR, BASELINE_COLOUR = "#1f77b4", "#7f7f7f"
+
+
+def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str, str]) -> str:
+    """The headline: ``style`` against ``content`` distance, one point per norm and baseline.
+
+    :param points: indexed by name, with ``content``, ``style``, ``kind`` and optional
+        ``<column>_sd`` spreads (drawn as error bars).
+    """
     with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(figsize=(5.2, 3.6))
-        axes.scatter(points["infer_img_per_s"], points[quality], color="#1f77b4", zorder=3)
+        figure, axes = plt.subplots(figsize=(5.2, 4.0))
+        for kind, marker, colour, size in (("norm", "o", NORM_COLOUR, 36), ("baseline", "D", BASELINE_COLOUR, 30)):
+            group = points[points["kind"] == kind]
+            if group.empty:
+                continue
+            axes.errorbar(group[content], group[style], xerr=group.get(f"{content}_sd"), yerr=group.get(f"{style}_sd"),
+                          fmt="none", ecolor=colour, alpha=0.6, elinewidth=1, zorder=2)
+            axes.scatter(group[content], group[style], marker=marker, s=size, color=colour, zorder=3,
+                         label="trained norm" if kind == "norm" else "baseline (no training)")
+            for name, row in group.iterrows():
+                axes.annotate(name, (row[content], row[style]), textcoords="offset points", xytext=(5, 4),
+                              color=colour, fontstyle="italic" if kind == "baseline" else "normal")
+        axes.set_xlabel(f"{labels[0]} (lower keeps more of the content)")
+        axes.set_ylabel(f"{labels[1]} (lower matches the style more)")
+        axes.annotate("better", xy=(0.03, 0.04), xycoords="axes fraction", color="#2ca02c", fontweight="bold")
+        axes.grid(alpha=0.3)
+        axes.legend(loc="upper right", fontsize=8)
+        return _svg(figure)
+
+
+def quality_vs_speed(points: pd.DataFrame, quality: str, label: str, higher_is_better: bool,
+                     baselines: dict[str, float] | None = None) -> str:
+    """One point per norm: ``quality`` against inference throughput, Pareto front drawn; baselines as lines."""
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(figsize=(5.2, 4.0))
+        axes.scatter(points["infer_img_per_s"], points[quality], color=NORM_COLOUR, zorder=3, label="trained norm")
         for norm, row in points.iterrows():
             axes.annotate(norm, (row["infer_img_per_s"], row[quality]), textcoords="offset points", xytext=(5, 4))
         front = pareto_front(points, "infer_img_per_s", quality, higher_is_better)
         axes.plot(front["infer_img_per_s"], front[quality], color="#d62728", linestyle="--", label="Pareto front")
+        for index, (name, value) in enumerate((baselines or {}).items()):
+            axes.axhline(value, color=BASELINE_COLOUR, linestyle=":", linewidth=1.2,
+                         label="baseline (no training)" if index == 0 else None)
+            axes.annotate(name, (1.0, value), xycoords=("axes fraction", "data"), textcoords="offset points",
+                          xytext=(-4, 3), ha="right", color=BASELINE_COLOUR, fontstyle="italic")
         axes.set_xlabel("inference throughput (img/s, higher is better)")
         axes.set_ylabel(f"{label} ({'higher' if higher_is_better else 'lower'} is better)")
         axes.grid(alpha=0.3)
-        axes.legend(loc="best")
+        axes.legend(loc="best", fontsize=8)
         return _svg(figure)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from normbench.errors import UserError
+from normbench.report.html import page, sortable_table
 
 #: Shown columns of the speed table: (bench.csv column, header).
 SHOWN = [("norm", "norm"), ("kind", "kind"), ("size", "size"), ("batch", "batch"), ("mode", "speed mode"),
@@ -70,8 +71,6 @@ def facts(frame: pd.DataFrame, manifest: dict) -> str:
 
 def section(path: Path) -> str:
     """The HTML speed section for the bench stored at ``path``."""
-    from normbench.report.page import sortable_table
-
     frame, manifest = load_bench(path)
     summary, full = best_against_plain(frame), display(frame)
     profiles = "".join(
@@ -94,14 +93,8 @@ def _cells(frame: pd.DataFrame) -> list[list[tuple[str, object, bool]]]:
 
 def render(path: Path) -> str:
     """A whole page for a bench directory."""
-    from normbench.report.page import CSS, SORT_SCRIPT
-
     _, manifest = load_bench(path)
-    title = f"normbench speed report: {manifest.get('run_id', path.name)}"
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title>'
-            f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>{section(path)}"
-            f"<script>{SORT_SCRIPT}</script></body></html>\n")
+    return page(f"normbench speed report: {manifest.get('run_id', path.name)}", section(path))
 
 
 def write_speed_report(path: Path, output: Path | None = None) -> Path:

@@ -1,4 +1,8 @@
-"""pandas tables from a stored run: per-norm mean ± std, per-(norm, style) rows, best values marked."""
+"""pandas tables from a stored run: columns as the manifest declares them, baselines beside norms, flags.
+
+Every direction, label and axis comes from the run's manifest (``columns``), so
+a third-party metric is reported exactly like a built-in one.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from normbench.columns import STYLIZATION_AXES, Column
 from normbench.errors import UserError
-
-#: Reported columns: (header with unit, higher is better). Metric plugins' own columns join from the manifest.
-KNOWN_COLUMNS = {
-    "content_loss": ("content loss", False),
-    "style_loss": ("style loss", False),
-    "lpips": ("LPIPS", False),
-    "fid": ("FID", False),
-    "kid": ("KID", False),
-    "artfid": ("ArtFID", False),
-    "contrast_lpips": ("contrast LPIPS", False),
-    "infer_img_per_s": ("inference (img/s)", True),
-    "infer_speedup": ("inference × plain", True),
-    "latency_ms_p50": ("latency (ms)", False),
-    "train_img_per_s": ("training (img/s)", True),
-    "params": ("parameters", False),
-}
+from normbench.results import SCHEMA_VERSION
 
 
 @dataclass
@@ -41,44 +31,127 @@ class StoredRun:
     def ok(self) -> pd.DataFrame:
         return self.results[self.results.status == "ok"]
 
+    def kinds(self) -> dict[str, str]:
+        """``{row name: "norm" or "baseline"}`` in run order, norms first."""
+        kinds = dict(zip(self.results.norm, self.results.kind))
+        return {name: kind for wanted in ("norm", "baseline") for name, kind in kinds.items() if kind == wanted}
+
+    def wins_by_construction(self) -> dict[str, set[str]]:
+        return {entry["name"]: set(entry.get("wins_by_construction", [])) for entry in self.manifest.get("baselines", [])}
+
 
 def load_run(path: Path) -> StoredRun:
     """Read a run directory.
 
-    :raises UserError: when it is not a run directory.
+    :raises UserError: when it is not a run directory, or one an older normbench wrote.
     """
     if not (path / "results.csv").is_file() or not (path / "manifest.json").is_file():
         raise UserError(f"{str(path)!r} is not a normbench run directory (no results.csv and manifest.json)")
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    schema = manifest.get("schema_version")
+    if schema != SCHEMA_VERSION or "columns" not in manifest:
+        raise UserError(f"{str(path)!r} was written with results schema {schema}; this normbench reads schema "
+                        f"{SCHEMA_VERSION} (its columns, baselines and protocol changed): run it again")
     log_path = path / "train_log.csv"
     train_log = pd.read_csv(log_path) if log_path.is_file() else pd.DataFrame(columns=["norm", "model", "step", "total"])
-    return StoredRun(path, pd.read_csv(path / "results.csv"), json.loads((path / "manifest.json").read_text()), train_log)
+    results = pd.read_csv(path / "results.csv", keep_default_na=True)
+    for column, default in (("error", ""), ("style_split", "train"), ("kind", "norm")):
+        results[column] = results[column].astype(object).where(results[column].notna(), default) \
+            if column in results else default
+    return StoredRun(path, results, manifest, train_log)
 
 
-def metric_columns(run: StoredRun) -> dict[str, tuple[str, bool]]:
-    """Columns to report, each with its header and direction; third-party metrics from the manifest."""
-    columns = dict(KNOWN_COLUMNS)
-    for name, info in run.manifest.get("metrics", {}).items():
-        columns.setdefault(name, (name, bool(info.get("higher_is_better", False))))
-    return {name: spec for name, spec in columns.items() if name in run.results and run.results[name].notna().any()}
+def declared_columns(run: StoredRun) -> dict[str, Column]:
+    """Every column the run declared, in declaration order."""
+    return {name: Column.from_dict({"name": name, **spec}) for name, spec in run.manifest["columns"].items()}
 
 
-def summary(run: StoredRun) -> pd.DataFrame:
-    """One row per norm (in run order): mean and std over styles and seeds of every reported column."""
+def metric_columns(run: StoredRun) -> dict[str, Column]:
+    """The ranked columns (with a better direction) that hold at least one number."""
+    return {name: column for name, column in declared_columns(run).items()
+            if column.ranked and name in run.results and pd.to_numeric(run.results[name], errors="coerce").notna().any()}
+
+
+def summary(run: StoredRun, split: str = "train") -> pd.DataFrame:
+    """One row per norm, then per baseline: mean and std over styles and seeds of every ranked column.
+
+    :param split: ``"train"`` (the styles models trained on) or ``"heldout"``.
+    """
     columns = list(metric_columns(run))
-    grouped = run.ok.groupby("norm", sort=False)[columns]
+    rows = run.ok[run.ok.style_split == split]
+    order = [name for name in run.kinds() if name in set(rows.norm)]
+    grouped = rows.groupby("norm", sort=False)[columns]
     means, stds = grouped.mean(), grouped.std(ddof=0)
-    table = pd.concat({"mean": means, "std": stds}, axis=1).swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
-    return table.reindex(columns=pd.MultiIndex.from_product([columns, ["mean", "std"]]))
+    table = pd.concat({"mean": means, "std": stds}, axis=1).swaplevel(axis=1)
+    return table.reindex(index=order, columns=pd.MultiIndex.from_product([columns, ["mean", "std"]]))
 
 
-def best_norms(table: pd.DataFrame, columns: dict[str, tuple[str, bool]]) -> dict[str, str]:
-    """For each column, the norm with the best mean, using the column's ``higher_is_better``."""
+def better(a: float, b: float, higher_is_better: bool) -> bool:
+    return a > b if higher_is_better else a < b
+
+
+def best_norms(table: pd.DataFrame, columns: dict[str, Column], kinds: dict[str, str]) -> dict[str, str]:
+    """For each column, the trained norm with the best mean (baselines are references, never best)."""
     best = {}
-    for name, (_, higher) in columns.items():
-        means = table[(name, "mean")].dropna()
+    norms = [name for name in table.index if kinds.get(name, "norm") == "norm"]
+    for name, column in columns.items():
+        means = table.loc[norms, (name, "mean")].dropna()
         if not means.empty:
-            best[name] = means.idxmax() if higher else means.idxmin()
+            best[name] = means.idxmax() if column.higher_is_better else means.idxmin()
     return best
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A stylization metric that baselines win against every trained norm in this run.
+
+    :param winners: ``(baseline, its mean)`` for each baseline better than the best norm.
+    """
+
+    column: str
+    label: str
+    winners: tuple[tuple[str, float], ...]
+    best_norm: str
+    norm_value: float
+
+    @property
+    def sentence(self) -> str:
+        scores = ", ".join(f"{name} {format_value(value)}" for name, value in self.winners)
+        return (f"{self.label} ({self.column}): this metric does not separate stylization from doing nothing in this "
+                f"run: {'baseline' if len(self.winners) == 1 else 'baselines'} {scores} beat every trained norm "
+                f"(best {self.best_norm}, {format_value(self.norm_value)})")
+
+
+def baseline_flags(run: StoredRun) -> list[Flag]:
+    """Every ``style`` or ``composite`` column on which a baseline beats every norm (on the training styles).
+
+    A baseline's win on an axis it wins by construction (the style image itself on
+    style distance) is its job, not a flag.
+    """
+    columns, kinds, wins = metric_columns(run), run.kinds(), run.wins_by_construction()
+    table = summary(run, "train")
+    best = best_norms(table, columns, kinds)
+    flags = []
+    for name, column in columns.items():
+        if column.axis not in STYLIZATION_AXES or name not in best:
+            continue
+        norm_value = table.loc[best[name], (name, "mean")]
+        winners = tuple((baseline, float(table.loc[baseline, (name, "mean")])) for baseline in table.index
+                        if kinds.get(baseline) == "baseline" and column.axis not in wins.get(baseline, set())
+                        and better(table.loc[baseline, (name, "mean")], norm_value, column.higher_is_better))
+        if winners:
+            flags.append(Flag(name, column.label, winners, best[name], norm_value))
+    return flags
+
+
+def headline(run: StoredRun) -> tuple[str | None, str | None]:
+    """``(content column, style column)`` for the headline chart: the first declared of each axis, skipping
+    style columns a baseline wins (a flagged column is used only when every one is flagged)."""
+    columns, flagged = metric_columns(run), {flag.column for flag in baseline_flags(run)}
+    content = [name for name, column in columns.items() if column.axis == "content"]
+    style = [name for name, column in columns.items() if column.axis == "style"]
+    style = [name for name in style if name not in flagged] + [name for name in style if name in flagged]
+    return (content[0] if content else None), (style[0] if style else None)
 
 
 def format_value(value: float) -> str:
@@ -89,21 +162,25 @@ def format_value(value: float) -> str:
     return f"{value:.4g}"
 
 
-def display_summary(run: StoredRun) -> pd.DataFrame:
-    """The summary as strings, ``mean ± std``, best value per column marked with ``*``."""
-    columns = metric_columns(run)
-    table = summary(run)
-    best = best_norms(table, columns)
-    shown = pd.DataFrame(index=table.index)
-    for name, (header, higher) in columns.items():
-        arrow = "↑" if higher else "↓"
-        shown[f"{header} {arrow}"] = [
+def display_summary(run: StoredRun, split: str = "train") -> pd.DataFrame:
+    """The summary as strings, ``mean ± std``, the best norm per column marked with ``*``."""
+    columns, kinds = metric_columns(run), run.kinds()
+    table = summary(run, split)
+    best = best_norms(table, columns, kinds)
+    shown = pd.DataFrame(index=[f"{name} (baseline)" if kinds.get(name) == "baseline" else name
+                                for name in table.index])
+    for name, column in columns.items():
+        arrow = "↑" if column.higher_is_better else "↓"
+        shown[f"{column.label} {arrow}"] = [
             f"{format_value(table.loc[norm, (name, 'mean')])} ± {format_value(table.loc[norm, (name, 'std')])}"
             + (" *" if best.get(name) == norm else "") for norm in table.index]
     return shown
 
 
+INFO = ("fid_n", "fid_dims", "eval_images", "eval_draws", "features", "precision")
+
+
 def detail(run: StoredRun) -> pd.DataFrame:
-    """The per-(norm, style) rows with the reported columns."""
-    keep = ["norm", "style", "seed", "status", *metric_columns(run), "fid_n", "fid_dims", "features"]
+    """The per-row table: every (norm or baseline, style) with the ranked columns and its provenance."""
+    keep = ["norm", "kind", "style", "style_split", "seed", "status", *metric_columns(run), *INFO]
     return run.results[[column for column in keep if column in run.results]]

@@ -62,9 +62,9 @@ def default_plan(device: torch.device) -> dict:
     """The sizes, batches and modes timed unless asked otherwise: what a device of this kind can finish."""
     if device.type == "cuda":
         return {"sizes": [256, 512], "batches": [1, 8, 32], "train_size": 256, "train_batch": 8,
-                "modes": ["plain", "fast", "channels_last", "bf16", "compile", "fast+compile"]}
+                "modes": ["plain", "fast", "bf16", "fast+bf16", "compile", "fast+bf16+compile"]}
     return {"sizes": [256], "batches": [1, 4], "train_size": 128, "train_batch": 4,
-            "modes": ["plain", "fast", "channels_last", "compile"]}
+            "modes": ["plain", "bf16", "channels_last", "compile"]}
 
 
 def is_out_of_memory(error: BaseException) -> bool:

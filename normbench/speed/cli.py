@@ -33,7 +33,8 @@ def add_parser(commands) -> None:
     bench.add_argument("--modes", type=csv_list, metavar="LIST",
                        help="comma-separated speed modes: plain, fast, or switches joined by + (channels_last, "
                             "bf16, fp16, compile[=BACKEND], cudnn_benchmark, workers[=N]); plain is always timed "
-                            "(default on CPU: plain,fast,channels_last,compile)")
+                            "(default on CPU: plain,bf16,channels_last,compile; bf16 and fp16 change the numerics, "
+                            "which only bench may treat as speed)")
     bench.add_argument("--sizes", type=positive_ints, metavar="LIST", help="inference image sizes, e.g. 256,512")
     bench.add_argument("--batches", type=positive_ints, metavar="LIST", help="inference batch sizes, e.g. 1,8,32")
     bench.add_argument("--train-size", type=int, help="training crop size")
@@ -55,14 +56,14 @@ def build_plan(args: argparse.Namespace):
     """Resolve the command line into a plan and registry, checking everything before any timing."""
     import torch
 
-    from normbench.cli import resolve_device
+    from normbench.argtypes import resolve_device
     from normbench.harness import architecture_for, required_feature_nets
     from normbench.models.vgg import resolve_features
     from normbench.plugins import load_plugins
     from normbench.speed.bench import BenchPlan, default_plan
     from normbench.speed.switches import parse_settings
 
-    registry, _, report = load_plugins(blocked=tuple(args.disable_plugin))
+    registry, _, _, report = load_plugins(blocked=tuple(args.disable_plugin))
     try:
         specs = list({spec.name: spec for spec in map(registry.get, args.norms)}.values())
     except ValueError as error:

@@ -2,9 +2,11 @@
 
 ``plain`` (fp32, NCHW, eager, no autotuning, no loader workers) is the baseline
 every speed-up is measured against, in the same process. ``fast`` is the set a
-device gains from: bf16 autocast, channels_last, cudnn autotuning and loader
-workers with pinned memory on CUDA; on a CPU only bf16 autocast, and only where
-the CPU computes bf16 natively (elsewhere oneDNN emulates it, which is slower).
+device gains from without changing what is computed: channels_last, cudnn
+autotuning and loader workers with pinned memory on CUDA; nothing on a CPU,
+where none of them pays off. Autocast (``bf16``/``fp16``) changes the numbers,
+so a run takes it only as its precision (``normbench.precision``); ``bench``,
+which measures speed alone, also takes it as a mode.
 """
 
 from __future__ import annotations
@@ -67,17 +69,19 @@ def default_workers() -> int:
 
 
 def default_settings(device: torch.device) -> SpeedSettings:
-    """The ``fast`` preset for ``device``: the switches known to pay off there without compile time."""
+    """The ``fast`` preset for ``device``: the switches that pay off there without compile time or new numerics."""
     if device.type == "cuda":
-        return SpeedSettings(channels_last=True, autocast="bf16", cudnn_benchmark=True,
-                             workers=default_workers(), pin_memory=True)
-    return SpeedSettings(autocast="bf16" if cpu_has_native_bf16() else "off")
+        return SpeedSettings(channels_last=True, cudnn_benchmark=True, workers=default_workers(), pin_memory=True)
+    return PLAIN
 
 
-def _switch(name: str, value: str | None, device: torch.device) -> dict:
+def _switch(name: str, value: str | None, device: torch.device, numerics: bool) -> dict:
     if name == "channels_last":
         return {"channels_last": True}
     if name in AUTOCAST_DTYPES:
+        if not numerics:
+            raise ValueError(f"{name} changes the numbers a run produces, so it is part of the protocol, not a "
+                             f"speed switch: use --precision {name}")
         if name == "fp16" and device.type != "cuda":
             raise ValueError("fp16 autocast needs a CUDA device; use bf16 on a CPU")
         return {"autocast": name}
@@ -96,10 +100,12 @@ def _switch(name: str, value: str | None, device: torch.device) -> dict:
     raise ValueError(f"unknown speed switch {name!r}; available: plain, fast, {', '.join(SWITCH_NAMES)}")
 
 
-def parse_settings(text: str, device: torch.device) -> SpeedSettings:
+def parse_settings(text: str, device: torch.device, *, numerics: bool = True) -> SpeedSettings:
     """``plain``, ``fast`` or switches joined with ``+`` (``fast+compile``, ``bf16+channels_last``, ``workers=2``).
 
-    :raises ValueError: naming an unknown switch or one the device cannot use.
+    :param numerics: accept autocast switches (``bench``, which measures speed alone);
+        a run passes ``False`` and takes them as ``--precision``.
+    :raises ValueError: naming an unknown switch, one the device cannot use, or autocast where refused.
     """
     settings = PLAIN
     for token in filter(None, (part.strip() for part in text.split("+"))):
@@ -110,7 +116,7 @@ def parse_settings(text: str, device: torch.device) -> SpeedSettings:
             settings = replace(default_settings(device), **{k: v for k, v in asdict(settings).items()
                                                             if v != getattr(PLAIN, k)})
             continue
-        settings = replace(settings, **_switch(name, value or None, device))
+        settings = replace(settings, **_switch(name, value or None, device, numerics))
     return settings
 
 

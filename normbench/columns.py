@@ -1,0 +1,92 @@
+"""Result columns, each declared once with its direction and the axis of the question it answers.
+
+A metric declares the columns it fills (``Metric.columns``); the run declares
+the few it measures itself (speed, size) in :data:`RUN_COLUMNS`. The manifest
+stores every declaration of a run, and reports read directions from there, so
+a third-party metric's column gets exactly what a built-in one gets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+#: What a column measures. Reports plot ``style`` against ``content``; a ``style`` or
+#: ``composite`` column that a reference baseline wins is flagged as not separating
+#: stylization from doing nothing. ``invariance`` columns describe a layer's behaviour
+#: (not stylization quality); ``other`` is a ranked measurement that declares none of these;
+#: ``info`` columns are bookkeeping with no better direction.
+AXES = ("content", "style", "composite", "invariance", "speed", "cost", "other", "info")
+
+#: Axes that claim to measure stylization; a baseline beating every norm on one is flagged.
+STYLIZATION_AXES = ("style", "composite")
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One results column.
+
+    :param name: the ``results.csv`` column (lower case, ``_``).
+    :param higher_is_better: ``True``/``False`` for a measured value; ``None`` for
+        bookkeeping (counts, notes, spreads) that is never ranked.
+    :param label: the header reports show (default: ``name``).
+    :param axis: one of :data:`AXES`.
+    :param description: one line for the report's legend and the manifest.
+    """
+
+    name: str
+    higher_is_better: bool | None = False
+    label: str = ""
+    axis: str = "info"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"invalid column name {self.name!r}: use lower-case letters, digits and '_'")
+        if self.axis not in AXES:
+            raise ValueError(f"column {self.name!r}: unknown axis {self.axis!r}; available: {', '.join(AXES)}")
+        if not self.label:
+            object.__setattr__(self, "label", self.name)
+
+    @property
+    def ranked(self) -> bool:
+        """Whether reports compare norms on it (it has a better direction)."""
+        return self.higher_is_better is not None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Column":
+        return cls(**{key: data[key] for key in ("name", "higher_is_better", "label", "axis", "description")
+                      if key in data})
+
+
+#: Which row a number belongs to; written first in results.csv.
+ID_COLUMNS = ("norm", "kind", "style", "style_split", "seed", "status")
+
+#: What the run measures itself, outside any metric.
+RUN_COLUMNS = (
+    Column("train_img_per_s", True, "training (img/s)", "speed", "training throughput, first step included"),
+    Column("infer_img_per_s", True, "inference (img/s)", "speed",
+           "inference throughput at the batch size under the run's switches and precision (median)"),
+    Column("infer_plain_img_per_s", True, "inference plain (img/s)", "speed",
+           "the same throughput in fp32, NCHW, eager, timed in the same process"),
+    Column("infer_speedup", True, "inference × plain", "speed", "infer_img_per_s / infer_plain_img_per_s"),
+    Column("latency_ms_p50", False, "latency (ms)", "speed", "batch-1 inference latency (median)"),
+    Column("params", False, "parameters", "cost", "trainable parameters"),
+)
+
+#: How the row was made: written after the measured columns.
+CONTEXT_COLUMNS = (
+    "features", "precision", "eval_images", "params_frozen", "architecture", "conditioning", "train_steps",
+    "train_seconds", "metrics_seconds", "image_size", "eval_size", "batch_size", "infer_batch", "peak_mem_mb",
+    "device", "speed", "optimizer", "error",
+)
+
+
+def table_of(columns) -> dict[str, dict]:
+    """``{name: declaration}`` as stored in a manifest's ``columns`` section."""
+    return {column.name: column.to_dict() for column in columns}

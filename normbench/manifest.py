@@ -1,0 +1,108 @@
+"""A run's manifest: what was run, with what, and the protocol that decides whether two runs compare.
+
+The protocol is everything that changes a quality number besides the seed and
+the norm: the profile (budget, sizes, precision, evaluation draws), the feature
+weights, the data (names and a digest of the pixels), the metrics and
+baselines. ``compare`` refuses runs whose protocols differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import asdict
+
+from PIL import Image
+
+from normbench import __version__, data
+from normbench.columns import RUN_COLUMNS, table_of
+from normbench.config import RunConfig
+from normbench.data import ImageSet
+from normbench.models.vgg import RANDOM_FEATURES_SEED
+from normbench.results import SCHEMA_VERSION, environment, now
+from normbench.speed import allocator
+from normbench.speed.timing import MIN_REPS, WARMUP_REPS, WARMUP_SECONDS
+
+
+def images_digest(*groups: list[tuple[str, Image.Image]]) -> str:
+    """sha256 (first 16 hex digits) of every image's name, size and pixels, in order."""
+    digest = hashlib.sha256()
+    for group in groups:
+        for name, image in group:
+            digest.update(f"{name}\0{image.size}\0".encode())
+            digest.update(image.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def data_section(images: ImageSet, heldout_styles: bool) -> dict:
+    """Which images trained, which were evaluated, and their digest."""
+    held_styles = images.heldout_styles if heldout_styles else []
+    return {"source": images.source, "heldout_source": images.heldout_source,
+            "train_content": [name for name, _ in images.train],
+            "heldout_content": [name for name, _ in images.heldout],
+            "styles": [name for name, _ in images.styles],
+            "heldout_styles": [name for name, _ in held_styles],
+            "digest": images_digest(images.train, images.heldout, images.styles, held_styles)}
+
+
+def protocol(config: RunConfig, data_info: dict, metrics: list[str], baselines: list[str]) -> dict:
+    """What must match for two runs' quality numbers to be compared (the seed and norms need not)."""
+    return {"schema_version": SCHEMA_VERSION, "profile": asdict(config.profile), "features": config.features,
+            "data": {key: data_info[key] for key in ("train_content", "heldout_content", "styles",
+                                                     "heldout_styles", "digest")},
+            "metrics": sorted(metrics), "baselines": sorted(baselines),
+            "stylization": "fp32, eager, test-time statistics"}
+
+
+def run_manifest(run) -> dict:
+    """The manifest a run starts with; metric provenance and columns are added once metrics are built."""
+    config, profile = run.config, run.config.profile
+    data_info = data_section(run.images, run.uses_heldout_styles)
+    norms = [entry for entry in config.plugins.get("norms", []) if entry["name"] in config.norms] or [
+        {"name": s.name, "plugin": run.registry.plugin_of(s.name), "conditioning": s.conditioning,
+         "architecture": s.architecture, "description": s.description} for s in run.specs]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run.run_dir.path.name,
+        "status": "running",
+        "started_at": now(),
+        "command": sys.argv,
+        "normbench": __version__,
+        "config": config.to_dict(),
+        "protocol": protocol(config, data_info, [spec.name for spec in run.metric_registry],
+                             [spec.name for spec in run.baselines]),
+        "seeds": {"seed": config.seed, "random_features_seed": RANDOM_FEATURES_SEED,
+                  "heldout_split_seed": data.SPLIT_SEED},
+        "features": config.features,
+        "precision": profile.precision,
+        "data": data_info,
+        "norms": norms,
+        "baselines": [{"name": b.name, "plugin": run.baseline_registry.plugin_of(b.name), "description": b.description,
+                       "wins_by_construction": list(b.wins_by_construction)} for b in run.baselines],
+        "plugins": {key: config.plugins.get(key) for key in ("broken", "disabled")},
+        "evaluation": {
+            "eval_images": len(run.images.heldout),
+            "style_target": f"the style image at the training resolution, {profile.image_size} px",
+            "heldout_styles": "evaluated for style_feat norms and baselines" if run.uses_heldout_styles
+            else "not evaluated: no norm of this run takes arbitrary styles",
+            "stylization": "fp32, eager, test-time statistics (quality is measured without speed switches)",
+            "timing": f"median of >= {max(MIN_REPS, profile.timing_reps)} reps after >= {WARMUP_REPS} "
+                      f"warm-up calls lasting >= {WARMUP_SECONDS} s, under the run's switches and precision",
+            "allocator": allocator.status()},
+        "columns": table_of(RUN_COLUMNS),
+        "metrics": {},
+        "environment": environment(run.device),
+    }
+
+
+def metric_sections(run) -> tuple[dict, dict]:
+    """``(metrics, columns)``: each metric's plugin, columns and provenance; every column's declaration."""
+    origins = {entry["name"]: entry["distribution"] for entry in run.config.plugins.get("metrics", [])}
+    metrics, columns = {}, {}
+    for spec, metric in run.metrics:
+        metrics[spec.name] = {"plugin": run.metric_registry.plugin_of(spec.name), "description": spec.description,
+                              "columns": [column.name for column in spec.columns], **metric.provenance()}
+        if spec.name in origins:
+            metrics[spec.name]["distribution"] = origins[spec.name]
+        columns.update({column.name: {**column.to_dict(), "metric": spec.name} for column in spec.columns})
+    return metrics, {**columns, **table_of(RUN_COLUMNS)}

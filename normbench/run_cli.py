@@ -1,0 +1,204 @@
+"""``normbench run``: its arguments, the resolved configuration, and the command."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import warnings
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from normbench import __version__, plugins_cli
+from normbench.argtypes import csv_list, resolve_device
+from normbench.config import PROFILES, RunConfig, make_profile
+from normbench.errors import UserError
+from normbench.precision import PRECISIONS
+
+EXIT_OK, EXIT_INTERRUPTED = 0, 130
+
+
+def add_parser(commands) -> None:
+    run = commands.add_parser(
+        "run", help="train and measure norms on the same data, budget and seeds",
+        description="Train one generator per norm (per style for single-style norms) on the same data, "
+                    "budget and seeds, measure each on held-out content, and write results under "
+                    "OUT_DIR/RUN_ID/.",
+    )
+    run.add_argument("--norms", type=csv_list, default=None, metavar="LIST",
+                     help="comma-separated norms to compare (default: every registered norm), e.g. in,bn")
+    run.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                     help="budget preset: quick (default without a GPU) or standard (default with one)")
+    run.add_argument("--steps", type=int, help="optimizer steps per style (overrides the profile)")
+    run.add_argument("--image-size", type=int, help="training crop size in pixels")
+    run.add_argument("--eval-size", type=int, help="size of the held-out images that are stylized and measured")
+    run.add_argument("--batch-size", type=int, help="training batch size, also the throughput batch")
+    run.add_argument("--lr", type=float, help="Adam learning rate")
+    run.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
+    run.add_argument("--seed", type=int, default=0, help="seed for initialisation and data order (default 0)")
+    run.add_argument("--precision", choices=PRECISIONS, default=None,
+                     help="training numerics, part of the protocol and recorded on every row: fp32, tf32 (CUDA), "
+                          "bf16 or fp16 (CUDA) (default: the profile's: quick fp32, standard bf16)")
+    run.add_argument("--speed", default="fast", metavar="SWITCHES",
+                     help="speed switches, which change how fast and never what is computed: fast (default: what "
+                          "pays off on the device; nothing on a CPU), plain (NCHW, eager), or switches joined by + "
+                          "from channels_last, compile[=BACKEND], cudnn_benchmark, workers[=N], e.g. fast+compile")
+    run.add_argument("--deterministic", action="store_true",
+                     help="deterministic algorithms where torch has them, and no cudnn autotuning")
+    run.add_argument("--metrics", type=csv_list, metavar="LIST",
+                     help="comma-separated quality metrics (default: every registered metric: lpips, fid, ...)")
+    run.add_argument("--baselines", type=csv_list, metavar="LIST",
+                     help="reference baselines measured beside the norms (default: every registered one: "
+                          "identity, color_transfer, style_image)")
+    run.add_argument("--styles", type=csv_list, help="comma-separated training style names (default: all)")
+    run.add_argument("--content-dir", type=Path, help="folder of content photos, searched recursively "
+                     "(PNG, JPEG, WebP); a quarter is held out for evaluation unless --eval-content-dir is given")
+    run.add_argument("--style-dir", type=Path, help="folder of training style images, searched recursively")
+    run.add_argument("--eval-content-dir", type=Path,
+                     help="folder of evaluation photos (e.g. COCO val2017), all of them measured; the content "
+                          "(built-in or --content-dir) then all trains")
+    run.add_argument("--eval-style-dir", type=Path,
+                     help="folder of held-out styles for norms that take arbitrary styles (default: the built-in "
+                          "held-out styles ash, ripples, mosaic)")
+    run.add_argument("--weights", choices=("auto", "pretrained", "random"), default="auto",
+                     help="VGG feature weights: pretrained ImageNet weights from TORCH_HOME, seeded random, "
+                          "or auto (pretrained when present, else random with a warning)")
+    run.add_argument("--out-dir", type=Path, default=Path("reports/runs"), help="where run directories go")
+    run.add_argument("--run-id", help="name of the run directory (default: time stamp and norms)")
+    plugins_cli.add_disable_plugin_argument(run)
+
+
+def build_config(args: argparse.Namespace):
+    """Resolve the command line into a run config, checking norms, sizes and weights before any work."""
+    import torch
+
+    from normbench.harness import architecture_for, required_feature_nets
+    from normbench.models.vgg import resolve_features
+    from normbench.plugins import load_plugins
+    from normbench.precision import check_precision
+    from normbench.speed.switches import parse_settings
+    from normbench.weights import METRIC_WEIGHTS
+
+    registry, all_metrics, baseline_registry, report = load_plugins(blocked=tuple(args.disable_plugin))
+    for name, reason in report.broken.items():
+        warnings.warn(f"plugin {name!r} failed and was skipped: {reason}", stacklevel=1)
+    try:
+        metric_registry = select_metrics(all_metrics, args.metrics)
+        # NOTE: aliases and repeats (in,in or bn,batchnorm) name one norm; it is trained once.
+        specs = unique(map(registry.get, args.norms or registry.names()))
+        baselines = unique(map(baseline_registry.get, args.baselines or baseline_registry.names()))
+    except ValueError as error:
+        hint = report.hint()
+        raise UserError(f"{error}" + (f" ({hint})" if hint else "")) from None
+    check_names(specs, baselines, registry)
+    for spec in specs:
+        architecture_for(spec)
+    device = resolve_device(args.device)
+    speed = parse_settings(args.speed, torch.device(device), numerics=False)
+    profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
+                           precision=args.precision, steps=args.steps, image_size=args.image_size,
+                           eval_size=args.eval_size, batch_size=args.batch_size, lr=args.lr)
+    check_precision(profile.precision, torch.device(device))
+    config = RunConfig(norms=[spec.name for spec in specs], profile=profile, device=device, seed=args.seed,
+                       weights=args.weights, speed=speed, deterministic=args.deterministic,
+                       styles=args.styles, baselines=[b.name for b in baselines], content_dir=args.content_dir,
+                       style_dir=args.style_dir, eval_content_dir=args.eval_content_dir,
+                       eval_style_dir=args.eval_style_dir, out_dir=args.out_dir)
+    config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
+    config.plugins = plugins_cli.describe(registry, metric_registry, report, baseline_registry)
+    return config, registry, metric_registry, baseline_registry
+
+
+def unique(specs) -> list:
+    """Specs without repeats, in order (a name and its alias are one spec)."""
+    return list({spec.name: spec for spec in specs}.values())
+
+
+def check_names(specs, baselines, registry) -> None:
+    """A baseline's rows are told apart from a norm's by name; refuse a baseline named like a norm."""
+    for baseline in baselines:
+        for label in (baseline.name, *baseline.aliases):
+            try:
+                norm = registry.get(label)
+            except ValueError:
+                continue
+            raise UserError(f"baseline {baseline.name!r} has the name of norm {norm.name!r}; "
+                            f"leave it out with --baselines or disable one of the plugins")
+
+
+def select_metrics(registry, names: list[str] | None):
+    """A registry of just the named metrics (all when ``names`` is None), each still credited to its plugin.
+
+    :raises ValueError: for an unknown name, or a derived metric without the metrics it is computed from.
+    """
+    if names is None:
+        return registry
+    chosen = type(registry)()
+    for spec in unique(map(registry.get, names)):
+        chosen.registering(registry.plugin_of(spec.name)).add(spec)
+    owners = chosen.column_owner()
+    for spec in chosen:
+        missing = [column for column in spec.requires if column not in owners]
+        if missing:
+            needed = sorted({registry.column_owner().get(column, column) for column in missing})
+            raise ValueError(f"metric {spec.name!r} is computed from {', '.join(missing)}; add {', '.join(needed)} "
+                             "to --metrics")
+    return chosen
+
+
+def use_deterministic_algorithms() -> None:
+    import os
+
+    import torch
+
+    # NOTE: cuBLAS is deterministic only with a fixed workspace, set before its first use.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    # NOTE: warn_only, because some kernels (reflection padding's CUDA backward) have no deterministic version.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic = True
+
+
+def command_run(args: argparse.Namespace, console: Console) -> int:
+    from normbench import runner
+    from normbench.data import load_images
+    from normbench.progress import RunProgress, summary_table
+    from normbench.results import RunDirectory
+
+    config, registry, metric_registry, baseline_registry = build_config(args)
+    if config.deterministic:
+        use_deterministic_algorithms()
+    images = load_images(args.content_dir, args.style_dir, args.styles, args.eval_content_dir, args.eval_style_dir,
+                         config.profile.eval_size)
+    run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
+    run_dir = RunDirectory.create(args.out_dir, run_id)
+    console.print(Text(f"normbench {__version__}: {', '.join(config.norms)} and baselines "
+                       f"{', '.join(config.baselines) or 'none'} on {config.device}, profile {config.profile.name}, "
+                       f"precision {config.profile.precision}, speed {config.speed.label}, {len(images.styles)} styles, "
+                       f"{len(images.heldout)} evaluation images, features {config.features} -> {run_dir.path}"))
+    run = runner.Run(config, registry, images, run_dir, metric_registry, baseline_registry)
+    try:
+        with RunProgress(console) as progress:
+            run.execute(progress)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted: {len(run_dir.rows)} finished rows kept in {run_dir.path}")
+        return EXIT_INTERRUPTED
+    console.print(summary_table(run_dir.rows, run.manifest["columns"]))
+    if config.features == "random":
+        console.print(f"[red]features=random: the VGG (training losses and {config.profile.eval_draws} evaluation "
+                      "draws of VGG13), AlexNet (LPIPS) and Inception (FID/KID) weights were randomly initialised; "
+                      "these numbers compare norms within this run only, not with papers or pretrained runs")
+    console.print(f"results: {run_dir.path / 'results.csv'}")
+    from normbench.report.page import write_report
+
+    console.print(f"report: {write_report(run_dir.path)}")
+    for flag in headline_flags(run_dir.path):
+        console.print(Text(f"flagged: {flag}", style="red"))
+    return EXIT_OK
+
+
+def headline_flags(run_dir: Path) -> list[str]:
+    """The report's flags: stylization metrics that a do-nothing baseline wins in this run."""
+    from normbench.report import tables
+
+    return [flag.sentence for flag in tables.baseline_flags(tables.load_run(run_dir))]
