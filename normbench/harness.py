@@ -119,6 +119,8 @@ class Architecture:
     supports: tuple[str, ...]
     build: Callable[[Callable[[int], nn.Module], bool, dict], nn.Module]
     criterion: Callable[[VGGFeatures, torch.Tensor, Profile], Callable]
+    #: The Adam learning rate this family trains with, read from the profile.
+    learning_rate: Callable[[Profile], float] = lambda profile: profile.lr
     #: ``(nets, style images) -> features`` a ``style_feat`` norm is given, or None where unsupported.
     encode_styles: Callable[[dict, torch.Tensor], torch.Tensor | None] = lambda nets, images: None
 
@@ -137,6 +139,7 @@ ARCHITECTURES = {
         "adain", "vgg19", ("none", "style_id", "style_feat"),
         build=lambda norm_layer, conditioned, nets: AdaINNet(nets["vgg19"], norm_layer, conditioned),
         criterion=MeanStdCriterion,
+        learning_rate=lambda profile: profile.adain_lr,
         encode_styles=lambda nets, images: per_image_features(nets["vgg19"], images)["relu4_1"],
     ),
 }

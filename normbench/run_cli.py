@@ -34,7 +34,9 @@ def add_parser(commands) -> None:
     run.add_argument("--image-size", type=int, help="training crop size in pixels")
     run.add_argument("--eval-size", type=int, help="size of the held-out images that are stylized and measured")
     run.add_argument("--batch-size", type=int, help="training batch size, also the throughput batch")
-    run.add_argument("--lr", type=float, help="Adam learning rate")
+    run.add_argument("--lr", type=float, help="Adam learning rate of the transformer nets (profile: 1e-3)")
+    run.add_argument("--adain-lr", type=float, help="Adam learning rate of the AdaIN decoder (profile: 1e-4, as "
+                                                    "Huang & Belongie)")
     run.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
     run.add_argument("--seed", type=int, default=0, help="seed for initialisation and data order (default 0)")
     run.add_argument("--precision", choices=PRECISIONS, default=None,
@@ -98,7 +100,8 @@ def build_config(args: argparse.Namespace):
     speed = parse_settings(args.speed, torch.device(device), numerics=False)
     profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
                            precision=args.precision, steps=args.steps, image_size=args.image_size,
-                           eval_size=args.eval_size, batch_size=args.batch_size, lr=args.lr)
+                           eval_size=args.eval_size, batch_size=args.batch_size, lr=args.lr,
+                           adain_lr=args.adain_lr)
     check_precision(profile.precision, torch.device(device))
     config = RunConfig(norms=[spec.name for spec in specs], profile=profile, device=device, seed=args.seed,
                        weights=args.weights, speed=speed, deterministic=args.deterministic,

@@ -138,7 +138,8 @@ class Run:
             with progress.model(label, steps) as on_step, speed_phase(self.config.speed, self.config.deterministic), \
                     precision_phase(self.profile.precision, self.device):
                 outcome = train_model(model, criterion, spec.conditioning, bank, self.crops, style_indices, steps,
-                                      self.profile.lr, self.profile.log_every, on_step, self.train_settings)
+                                      arch.learning_rate(self.profile), self.profile.log_every, on_step,
+                                      self.train_settings)
             rows = [self._evaluate(spec, model, index, outcome) for index, _ in measured]
             if outcome.status == "ok":  # NOTE: speed does not depend on the style: timed once per model
                 speed = self._inference_speed(model, self._conditioning(spec, style_indices[0]))

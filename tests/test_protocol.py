@@ -202,3 +202,15 @@ def test_compare_refuses_runs_whose_protocols_differ_unless_asked(two_runs, tmp_
     assert not (tmp_path / "c.html").exists()
     assert cli.main([*args, "--allow-protocol-mismatch"]) == 0
     assert "profile.steps: 2 vs 3" in (tmp_path / "c.html").read_text()
+
+
+def test_each_architecture_trains_at_its_papers_learning_rate(registry):
+    from normbench import harness
+    from normbench.config import make_profile
+
+    profile = make_profile("quick", lr=2e-3, adain_lr=3e-5)
+    assert harness.architecture_for(registry.get("in")).learning_rate(profile) == 2e-3
+    assert harness.architecture_for(registry.get("adain")).learning_rate(profile) == 3e-5
+    assert make_profile("quick").adain_lr == 1e-4
+    with pytest.raises(ValueError, match="--adain-lr must be positive"):
+        make_profile("quick", adain_lr=-1.0)
