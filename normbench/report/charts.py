@@ -57,9 +57,12 @@ def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str,
                           fmt="none", ecolor=colour, alpha=0.6, elinewidth=1, zorder=2)
             axes.scatter(group[content], group[style], marker=marker, s=size, color=colour, zorder=3,
                          label="trained norm" if kind == "norm" else "baseline (no training)")
+            # NOTE: norms labelled above right, baselines below left: the two kinds often sit close together.
+            offset, align = ((5, 4), "left") if kind == "norm" else ((-5, -11), "right")
             for name, row in group.iterrows():
-                axes.annotate(name, (row[content], row[style]), textcoords="offset points", xytext=(5, 4),
+                axes.annotate(name, (row[content], row[style]), textcoords="offset points", xytext=offset, ha=align,
                               color=colour, fontstyle="italic" if kind == "baseline" else "normal")
+        axes.margins(x=0.14, y=0.08)  # NOTE: room for labels at the extremes (identity sits at x = 0)
         axes.set_xlabel(f"{labels[0]} (lower keeps more of the content)")
         axes.set_ylabel(f"{labels[1]} (lower matches the style more)")
         axes.annotate("better", xy=(0.03, 0.04), xycoords="axes fraction", color="#2ca02c", fontweight="bold")
