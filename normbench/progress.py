@@ -76,7 +76,6 @@ def _fmt(value, digits: int = 4) -> str:
 TABLE_AXES = ("content", "style", "other")
 #: Speed columns the terminal table ends with.
 TABLE_SPEED = ("train_img_per_s", "infer_img_per_s")
-_LABELS = ("norm", "kind", "style", "split", "status")
 
 
 def headline_columns(columns: dict[str, dict]) -> list[str]:
@@ -86,17 +85,32 @@ def headline_columns(columns: dict[str, dict]) -> list[str]:
 
 
 def summary_table(rows: list[dict], columns: dict[str, dict]) -> Table:
-    """The finished rows as a terminal table: every ranked column of the axes in TABLE_AXES, with its direction."""
+    """One line per norm and then per baseline: the mean over styles of each content, style and speed column.
+
+    Held-out styles, where measured, get their own lines; rows that failed are left out (they are listed as
+    they finish).
+    """
     shown = [name for axis in TABLE_AXES for name, column in columns.items()
              if column.get("axis") == axis and column.get("higher_is_better") is not None]
     shown += [name for name in TABLE_SPEED if name in columns]
-    table = Table(title="normbench results (↓ lower is better, ↑ higher is better; every column is in results.csv)")
-    for header in _LABELS:
-        table.add_column(header, justify="left", overflow="fold")
+    table = Table(title="normbench summary: mean over styles (↓ lower is better, ↑ higher is better; "
+                        "every row and column is in results.csv and report.html)")
+    for header in ("norm", "kind", "styles"):
+        table.add_column(header, justify="left")
     for name in shown:
         table.add_column(f"{name} {'↑' if columns[name]['higher_is_better'] else '↓'}", justify="right",
                          overflow="fold")
+    groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        labels = [row.get(key, "") for key in ("norm", "kind", "style", "style_split", "status")]
-        table.add_row(*(Text(_fmt(value)) for value in [*labels, *(row.get(name, "") for name in shown)]))
+        if row.get("status") == "ok":
+            groups.setdefault((row["norm"], row.get("kind", "norm"), row.get("style_split", "train")), []).append(row)
+    order = sorted(groups, key=lambda key: (key[2] != "train", key[1] != "norm"))
+    for norm, kind, split in order:
+        means = [_mean([row.get(name) for row in groups[(norm, kind, split)]]) for name in shown]
+        table.add_row(*(Text(_fmt(value)) for value in [norm, kind, split, *means]))
     return table
+
+
+def _mean(values: list) -> float:
+    numbers = [value for value in values if isinstance(value, (int, float)) and not math.isnan(value)]
+    return sum(numbers) / len(numbers) if numbers else math.nan
