@@ -53,6 +53,8 @@ class Run:
         self.uses_heldout_styles = any(spec.conditioning == "style_feat" for spec in self.specs)
         self.outputs: dict[str, dict[str, list[Image.Image]]] = {}  # style -> norm -> grid images
         self.manifest: dict = {}
+        self.eval_set: EvaluationSet | None = None  # made by _prepare
+        self.style_images: list[tuple[str, Image.Image]] = []
 
     def execute(self, progress: RunProgress) -> None:
         """Every baseline, then every model; on Ctrl-C or a crash the finished rows, images and manifest stay."""
@@ -223,11 +225,11 @@ class Run:
 
     def _write_grids(self) -> None:
         """One grid per style from whatever finished (norms, then baselines), so an interrupted run has them."""
-        if not hasattr(self, "eval_set"):
+        if self.eval_set is None:
             return
         contents = self.eval_set.images(GRID_IMAGES)
         baselines = {baseline.name for baseline in self.baselines}
-        for style_name, style_image in getattr(self, "style_images", []):
+        for style_name, style_image in self.style_images:
             columns = self.outputs.get(style_name, {})
             if columns:
                 ordered = {k: v for k, v in columns.items() if k not in baselines} | {

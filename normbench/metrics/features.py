@@ -113,20 +113,20 @@ class FeatureDistances(Metric):
     def update(self, sample: StylizedSample) -> None:
         if self._style_features is None:  # NOTE: one style per row; its features are computed once
             self._style_features = [net(sample.style) for net in self.networks]
+        # NOTE: every row sees the same content chunks; the sum tells a chunk from another image set.
+        chunk = (sample.first_index, tuple(sample.content.shape), float(sample.content.double().sum()))
         for index, (net, style_features) in enumerate(zip(self.networks, self._style_features)):
-            features, content = net(sample.stylized), self._content_features(index, net, sample)
+            features, content = net(sample.stylized), self._content_features((index, *chunk), net, sample.content)
             values = (content_distance(features, content), gram_distance(features, style_features),
                       mean_std_distance(features, style_features))
             self._sums[index] += [float(value.double().sum()) for value in values]
         self._count += sample.stylized.shape[0]
 
-    def _content_features(self, index: int, net: VGGFeatures, sample: StylizedSample) -> dict:
+    def _content_features(self, key: tuple, net: VGGFeatures, content: torch.Tensor) -> dict:
         """The content's features, computed once per run for each chunk of the evaluation set that fits the cache."""
-        # NOTE: every row sees the same content chunks; the sum tells a chunk from another image set.
-        key = (index, sample.first_index, tuple(sample.content.shape), float(sample.content.double().sum()))
         if key in self._content_cache:
             return self._content_cache[key]
-        features = {CONTENT_LAYER: net(sample.content, upto=CONTENT_LAYER)[CONTENT_LAYER]}
+        features = {CONTENT_LAYER: net(content, upto=CONTENT_LAYER)[CONTENT_LAYER]}
         size = features[CONTENT_LAYER].numel() * features[CONTENT_LAYER].element_size()
         if self._cached_bytes + size <= CONTENT_CACHE_BYTES:
             self._content_cache[key], self._cached_bytes = features, self._cached_bytes + size

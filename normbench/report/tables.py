@@ -56,8 +56,8 @@ def load_run(path: Path) -> StoredRun:
     train_log = pd.read_csv(log_path) if log_path.is_file() else pd.DataFrame(columns=["norm", "model", "step", "total"])
     results = pd.read_csv(path / "results.csv", keep_default_na=True)
     for column, default in (("error", ""), ("style_split", "train"), ("kind", "norm")):
-        results[column] = results[column].astype(object).where(results[column].notna(), default) \
-            if column in results else default
+        # NOTE: an all-empty column reads as float; as object it takes a string default without a warning
+        results[column] = results[column].astype(object).fillna(default) if column in results else default
     return StoredRun(path, results, manifest, train_log)
 
 
