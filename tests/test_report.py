@@ -131,3 +131,16 @@ def test_the_headline_plots_style_against_content_and_those_columns_lead_the_sum
     assert "LPIPS (lower is better)" in page.split("<svg")[2]  # --quality picks the speed view's axis
     summary = page.split('id="summary"')[1].split("</tr>")[0]
     assert summary.index("content distance") < summary.index("style distance (Gram)") < summary.index("LPIPS")
+
+
+def test_a_baseline_winning_a_column_that_is_not_stylization_is_noted_not_flagged():
+    columns = {**COLUMNS, "batch_dependence_train": {"higher_is_better": False, "axis": "invariance"}}
+    run = stored({"bn": {"kind": "norm", "lpips": 0.2, "style_gram": 0.5, "batch_dependence_train": 0.1},
+                  "in": {"kind": "norm", "lpips": 0.3, "style_gram": 0.4, "batch_dependence_train": 0.0},
+                  "identity": {"kind": "baseline", "lpips": 0.0, "style_gram": 0.9, "batch_dependence_train": 0.0}},
+                 wins={"identity": ("content",)})
+    run.manifest["columns"] = columns
+    assert tables.baseline_flags(run) == []
+    notes = tables.baseline_notes(run)
+    assert notes[0].startswith("lpips (lpips, axis content): identity 0 (by construction)")
+    assert notes[1].startswith("batch_dependence_train (batch_dependence_train, axis invariance): identity 0,")

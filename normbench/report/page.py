@@ -38,6 +38,8 @@ def markdown(run_dir: Path) -> str:
     """The tables as Markdown: flags, the per-norm summary (baselines after the norms), then every row."""
     run = tables.load_run(run_dir)
     flags = "".join(f"> ⚑ {flag.sentence}\n" for flag in tables.baseline_flags(run))
+    flags += "".join(f"> baseline at least as good, not a stylization measure: {note}\n"
+                     for note in tables.baseline_notes(run))
     parts = [flags, tables.display_summary(run).to_markdown()]
     if (run.ok.style_split == "heldout").any():
         parts.append("Held-out styles:\n\n" + tables.display_summary(run, "heldout").to_markdown())

@@ -34,13 +34,19 @@ def detail_html(run: tables.StoredRun) -> str:
 
 
 def flags_html(run: tables.StoredRun) -> str:
-    """A red box naming every stylization metric a baseline wins; empty when there is none."""
-    flags = tables.baseline_flags(run)
-    if not flags:
-        return ""
-    items = "".join(f"<li>{escape(flag.sentence)}</li>" for flag in flags)
-    return (f'<div class="flags"><b>⚑ Metrics that do not separate stylization from doing nothing in this run</b>'
-            f"<ul>{items}</ul>These columns are reported but are never the headline.</div>")
+    """A red box naming every stylization metric a baseline wins, then a note on the other columns baselines win."""
+    flags, notes = tables.baseline_flags(run), tables.baseline_notes(run)
+    html = ""
+    if flags:
+        items = "".join(f"<li>{escape(flag.sentence)}</li>" for flag in flags)
+        html += (f'<div class="flags"><b>⚑ Metrics that do not separate stylization from doing nothing in this run'
+                 f"</b><ul>{items}</ul>These columns are reported but are never the headline.</div>")
+    if notes:
+        items = "".join(f"<li>{escape(note)}</li>" for note in notes)
+        html += (f'<div class="banner"><b>Columns a baseline wins or ties that do not measure stylization</b>'
+                 f"<ul>{items}</ul>Content columns are one axis of the trade-off; invariance columns describe which "
+                 "statistics a layer uses. Neither says which norm stylizes better.</div>")
+    return html
 
 
 def _points(run: tables.StoredRun, columns: list[str]) -> pd.DataFrame:

@@ -144,6 +144,34 @@ def baseline_flags(run: StoredRun) -> list[Flag]:
     return flags
 
 
+#: Axes a baseline may win without a flag, because they do not claim to measure stylization.
+_DESCRIPTIVE_AXES = ("content", "invariance", "other")
+
+
+def baseline_notes(run: StoredRun) -> list[str]:
+    """For every content, invariance or other column, the baselines that score at least as well as every norm.
+
+    These columns are not stylization quality, so a baseline's win is not a flag, but a reader must see it.
+    """
+    columns, kinds, wins = metric_columns(run), run.kinds(), run.wins_by_construction()
+    table = summary(run, "train")
+    best = best_norms(table, columns, kinds)
+    notes = []
+    for name, column in columns.items():
+        if column.axis not in _DESCRIPTIVE_AXES or name not in best:
+            continue
+        norm_value = table.loc[best[name], (name, "mean")]
+        winners = [f"{baseline} {format_value(value)}" + (" (by construction)" if column.axis in wins.get(baseline, ())
+                                                         else "")
+                   for baseline in table.index if kinds.get(baseline) == "baseline"
+                   for value in [table.loc[baseline, (name, "mean")]]
+                   if value == norm_value or better(value, norm_value, column.higher_is_better)]
+        if winners:
+            notes.append(f"{column.label} ({name}, axis {column.axis}): {', '.join(winners)}, at least as good as "
+                         f"every trained norm (best {best[name]}, {format_value(norm_value)})")
+    return notes
+
+
 def headline(run: StoredRun) -> tuple[str | None, str | None]:
     """``(content column, style column)`` for the headline chart: the first declared of each axis, skipping
     style columns a baseline wins (a flagged column is used only when every one is flagged)."""
