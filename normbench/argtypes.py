@@ -26,6 +26,21 @@ def positive_ints(text: str) -> list[int]:
     return values
 
 
+def seed_list(text: str) -> list[int]:
+    """``"0,1,2"`` or ``"0-2"`` (inclusive ranges, mixable: ``"0-2,7"``) -> ``[0, 1, 2]``."""
+    seeds = []
+    for item in csv_list(text):
+        first, dash, last = item.partition("-")
+        try:
+            low, high = int(first), int(last if dash else first)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected seeds like 0,1,2 or 0-4, got {item!r}") from None
+        if high < low:
+            raise argparse.ArgumentTypeError(f"empty seed range {item!r}: write it low-high, e.g. 0-4")
+        seeds.extend(range(low, high + 1))
+    return seeds
+
+
 def resolve_device(requested: str) -> str:
     import torch
 

@@ -33,12 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_report_parsers(commands) -> None:
     report = commands.add_parser(
-        "report", help="build the HTML report, summary CSV and Markdown table of a stored run or bench",
-        description="Build RUN_DIR/report.html (one self-contained file) and RUN_DIR/summary.csv only from "
-                    "what the run stored, and print the summary table as Markdown. A directory written by "
-                    "`normbench bench` gets its speed report.")
-    report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    report.add_argument("-o", "--output", type=Path, help="where the HTML goes (default RUN_DIR/report.html)")
+        "report", help="build the HTML report, summary CSV and Markdown table of stored runs or a bench",
+        description="Build RUN_DIR/report.html (one self-contained file), summary.csv and paired.csv only from "
+                    "what the run stored, and print the verdicts and summary as Markdown. Several run directories "
+                    "are analysed as one when their protocols match (their seeds pool; a (norm, style, seed) in "
+                    "two runs counts once) and refused, naming the differing fields, when they do not. A directory "
+                    "written by `normbench bench` gets its speed report.")
+    report.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+    report.add_argument("-o", "--output", type=Path,
+                        help="where the HTML goes (default RUN_DIR/report.html for one run, analysis.html for several; "
+                             "the CSVs go beside it)")
+    report.add_argument("--reference", metavar="NORM",
+                        help="the norm every other norm is tested against (default: the run's --reference, else "
+                             "its first norm)")
     report.add_argument("--quality", help="column plotted against speed (default: the headline style distance, "
                                           "a style column no baseline wins)")
     compare = commands.add_parser("compare", help="compare two stored runs side by side, with the change per metric")
@@ -52,15 +59,21 @@ def _add_report_parsers(commands) -> None:
 
 def command_report(args: argparse.Namespace, console: Console) -> int:
     from normbench.report import speed
-    from normbench.report.page import markdown, write_report
+    from normbench.report.page import markdown, write_pages
+    from normbench.report.pooling import load_runs
 
-    if (args.run_dir / "bench.csv").is_file():
-        output = speed.write_speed_report(args.run_dir, args.output)
-        print(speed.markdown(args.run_dir))
+    first = args.run_dirs[0]
+    if (first / "bench.csv").is_file():
+        if len(args.run_dirs) > 1:
+            raise UserError("a bench directory is reported on its own; give one bench directory")
+        output = speed.write_speed_report(first, args.output)
+        print(speed.markdown(first))
         console.print(f"report: {output}")
         return EXIT_OK
-    output = write_report(args.run_dir, args.output, args.quality)
-    print(markdown(args.run_dir))
+    run = load_runs(args.run_dirs)
+    default = first / "report.html" if len(args.run_dirs) == 1 else Path("analysis.html")
+    output = write_pages(run, args.output or default, args.quality, args.reference)
+    print(markdown(run, args.reference))
     console.print(f"report: {output}")
     return EXIT_OK
 

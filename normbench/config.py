@@ -42,6 +42,8 @@ class Profile:
     precision: str = "fp32"
     # Independently seeded evaluation networks with random features (one pretrained network otherwise).
     eval_draws: int = 3
+    # Training seeds when none are given: the first ``seeds`` (0, 1, ...). One seed is an anecdote.
+    seeds: int = 1
 
 
 MIN_IMAGE_SIZE = 32
@@ -52,6 +54,13 @@ PROFILES = {
     "standard": Profile("standard", image_size=256, eval_size=256, steps=4000, batch_size=8, lr=1e-3,
                         log_every=50, timing_reps=10, fid_samples=1000, precision="bf16"),
 }
+# NOTE: the quick budget with three paired seeds: the smallest study whose paired t-intervals can exclude zero.
+PROFILES["study"] = replace(PROFILES["quick"], name="study", seeds=3)
+
+#: Profile fields that do not change a quality number, left out of the protocol (runs that differ only in
+#: them pool into one analysis: three seeds of ``study`` and seeds 0, 1, 2 run one by one with ``quick``).
+NON_PROTOCOL_FIELDS = ("name", "seeds", "log_every", "timing_reps")
+MAX_SEED = 2**32 - 1
 
 
 @dataclass
@@ -61,7 +70,8 @@ class RunConfig:
     norms: list[str]
     profile: Profile
     device: str
-    seed: int = 0
+    seeds: list[int] = field(default_factory=lambda: [0])
+    reference: str | None = None  # the norm others are tested against (default: the first norm)
     weights: str = "auto"
     styles: list[str] | None = None
     baselines: list[str] = field(default_factory=list)
@@ -83,6 +93,25 @@ class RunConfig:
         return data
 
 
+def resolve_seeds(profile: Profile, seeds: list[int] | None = None, num_seeds: int | None = None) -> list[int]:
+    """The training seeds: ``seeds`` as given, else the first ``num_seeds``, else the profile's first ``seeds``.
+
+    :raises ValueError: for a seed outside 0..2**32-1, a repeated seed, or a count below 1.
+    """
+    if seeds is None:
+        count = profile.seeds if num_seeds is None else num_seeds
+        if count < 1:
+            raise ValueError(f"--num-seeds must be at least 1, got {count}")
+        seeds = list(range(count))
+    for seed in seeds:
+        if not 0 <= seed <= MAX_SEED:
+            raise ValueError(f"seed {seed} is out of range; seeds are integers from 0 to {MAX_SEED}")
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if repeated:
+        raise ValueError(f"seed {repeated[0]} is given twice; each seed trains every norm once")
+    return list(seeds)
+
+
 def make_profile(name: str, precision: str | None = None, **overrides) -> Profile:
     """``PROFILES[name]`` with the given fields replaced (``None`` values are ignored).
 
@@ -93,7 +122,7 @@ def make_profile(name: str, precision: str | None = None, **overrides) -> Profil
     changes = {key: value for key, value in overrides.items() if value is not None}
     for key, value in changes.items():
         flag = f"--{key.replace('_', '-')}"
-        if value <= 0:
+        if not value > 0:  # NOTE: also refuses NaN
             raise ValueError(f"{flag} must be positive, got {value}")
         # NOTE: the generators halve the size twice and VGG pools three times before relu4_x.
         if key in ("image_size", "eval_size") and (value % 8 or value < MIN_IMAGE_SIZE):

@@ -26,6 +26,8 @@ CHUNK = 32
 SAVED_IMAGES = 64
 #: Evaluation images shown in each style's grid.
 GRID_IMAGES = 6
+#: Seed of the metrics' own sampling (FID/KID patches, subsets): one instrument for every training seed.
+EVALUATION_SEED = 0
 
 Stylize = Callable[..., torch.Tensor]
 
@@ -98,15 +100,17 @@ class Evaluator:
         self.derived = [(spec, metric) for spec, metric in metrics if isinstance(metric, DerivedMetric)]
 
     def evaluate(self, label: str, stylize: Stylize, style: torch.Tensor,
-                 on_outputs: Callable[[int, torch.Tensor], None]) -> tuple[dict, list[str]]:
-        """The row's metric columns and error notes; ``on_outputs(first index, outputs)`` sees every chunk."""
+                 on_outputs: Callable[[int, torch.Tensor], None] | None = None) -> tuple[dict, list[str]]:
+        """The row's metric columns and error notes; ``on_outputs(first index, outputs)``, if given, sees every
+        chunk."""
         start_time, notes = time.perf_counter(), []
         working = dict(self.measured)
         for spec, metric in self.measured:
             self._guarded(label, spec, working, notes, metric.reset)
         for first, content in self.eval_set.chunks():
             outputs = stylize(content)
-            on_outputs(first, outputs)
+            if on_outputs is not None:
+                on_outputs(first, outputs)
             sample = StylizedSample(outputs, content, style, stylize, first)
             for spec, metric in list(working.items()):
                 self._guarded(label, spec, working, notes, lambda: metric.update(sample))

@@ -16,8 +16,9 @@ from PIL import Image
 
 from normbench import __version__, data
 from normbench.columns import RUN_COLUMNS, table_of
-from normbench.config import RunConfig
+from normbench.config import NON_PROTOCOL_FIELDS, RunConfig
 from normbench.data import ImageSet
+from normbench.evaluation import EVALUATION_SEED
 from normbench.models.vgg import RANDOM_FEATURES_SEED
 from normbench.results import SCHEMA_VERSION, environment, now
 from normbench.speed import allocator
@@ -45,9 +46,16 @@ def data_section(images: ImageSet, heldout_styles: bool) -> dict:
             "digest": images_digest(images.train, images.heldout, images.styles, held_styles)}
 
 
+def version_series(version: str) -> str:
+    """``"0.1.3"`` -> ``"0.1"``: the releases whose numbers compare (a patch release changes no number)."""
+    return ".".join(version.split(".")[:2])
+
+
 def protocol(config: RunConfig, data_info: dict, metrics: list[str], baselines: list[str]) -> dict:
-    """What must match for two runs' quality numbers to be compared (the seed and norms need not)."""
-    return {"schema_version": SCHEMA_VERSION, "profile": asdict(config.profile), "features": config.features,
+    """What must match for two runs' quality numbers to be compared or pooled (seeds and norms need not)."""
+    profile = {key: value for key, value in asdict(config.profile).items() if key not in NON_PROTOCOL_FIELDS}
+    return {"schema_version": SCHEMA_VERSION, "normbench": version_series(__version__), "profile": profile,
+            "features": config.features,
             "data": {key: data_info[key] for key in ("train_content", "heldout_content", "styles",
                                                      "heldout_styles", "digest")},
             "metrics": sorted(metrics), "baselines": sorted(baselines),
@@ -71,7 +79,8 @@ def run_manifest(run) -> dict:
         "config": config.to_dict(),
         "protocol": protocol(config, data_info, [spec.name for spec in run.metric_registry],
                              [spec.name for spec in run.baselines]),
-        "seeds": {"seed": config.seed, "random_features_seed": RANDOM_FEATURES_SEED,
+        "seeds": {"training": config.seeds, "reference": config.reference or config.norms[0],
+                  "evaluation_seed": EVALUATION_SEED, "random_features_seed": RANDOM_FEATURES_SEED,
                   "heldout_split_seed": data.SPLIT_SEED},
         "features": config.features,
         "precision": profile.precision,
@@ -86,6 +95,8 @@ def run_manifest(run) -> dict:
             "heldout_styles": "evaluated for style_feat norms and baselines" if run.uses_heldout_styles
             else "not evaluated: no norm of this run takes arbitrary styles",
             "stylization": "fp32, eager, test-time statistics (quality is measured without speed switches)",
+            "seeds": "every norm trains once per training seed; baselines do not train and are measured once; "
+                     "images and grids show the first seed",
             "timing": f"median of >= {max(MIN_REPS, profile.timing_reps)} reps after >= {WARMUP_REPS} "
                       f"warm-up calls lasting >= {WARMUP_SECONDS} s, under the run's switches and precision",
             "allocator": allocator.status()},

@@ -93,9 +93,9 @@ def summary_table(rows: list[dict], columns: dict[str, dict]) -> Table:
     shown = [name for axis in TABLE_AXES for name, column in columns.items()
              if column.get("axis") == axis and column.get("higher_is_better") is not None]
     shown += [name for name in TABLE_SPEED if name in columns]
-    table = Table(title="normbench summary: mean over styles (↓ lower is better, ↑ higher is better; "
+    table = Table(title="normbench summary: mean over styles and seeds (↓ lower is better, ↑ higher is better; "
                         "every row and column is in results.csv and report.html)")
-    for header in ("norm", "kind", "styles"):
+    for header in ("norm", "kind", "styles", "seeds"):
         table.add_column(header, justify="left")
     for name in shown:
         table.add_column(f"{name} {'↑' if columns[name]['higher_is_better'] else '↓'}", justify="right",
@@ -106,8 +106,10 @@ def summary_table(rows: list[dict], columns: dict[str, dict]) -> Table:
             groups.setdefault((row["norm"], row.get("kind", "norm"), row.get("style_split", "train")), []).append(row)
     order = sorted(groups, key=lambda key: (key[2] != "train", key[1] != "norm"))
     for norm, kind, split in order:
-        means = [_mean([row.get(name) for row in groups[(norm, kind, split)]]) for name in shown]
-        table.add_row(*(Text(_fmt(value)) for value in [norm, kind, split, *means]))
+        group = groups[(norm, kind, split)]
+        means = [_mean([row.get(name) for row in group]) for name in shown]
+        seeds = len({row["seed"] for row in group}) if kind == "norm" else "-"
+        table.add_row(*(Text(_fmt(value)) for value in [norm, kind, split, seeds, *means]))
     return table
 
 

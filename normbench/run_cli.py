@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.text import Text
 
 from normbench import __version__, plugins_cli
-from normbench.argtypes import csv_list, resolve_device
-from normbench.config import PROFILES, RunConfig, make_profile
+from normbench.argtypes import csv_list, resolve_device, seed_list
+from normbench.config import PROFILES, RunConfig, make_profile, resolve_seeds
 from normbench.errors import UserError
 from normbench.precision import PRECISIONS
 
@@ -29,7 +29,8 @@ def add_parser(commands) -> None:
     run.add_argument("--norms", type=csv_list, default=None, metavar="LIST",
                      help="comma-separated norms to compare (default: every registered norm), e.g. in,bn")
     run.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                     help="budget preset: quick (default without a GPU) or standard (default with one)")
+                     help="budget preset: quick (default without a GPU), standard (default with one), or study "
+                          "(quick with seeds 0,1,2, for conclusions)")
     run.add_argument("--steps", type=int, help="optimizer steps per style (overrides the profile)")
     run.add_argument("--image-size", type=int, help="training crop size in pixels")
     run.add_argument("--eval-size", type=int, help="size of the held-out images that are stylized and measured")
@@ -38,7 +39,16 @@ def add_parser(commands) -> None:
     run.add_argument("--adain-lr", type=float, help="Adam learning rate of the AdaIN decoder (profile: 1e-4, as "
                                                     "Huang & Belongie)")
     run.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
-    run.add_argument("--seed", type=int, default=0, help="seed for initialisation and data order (default 0)")
+    seeds = run.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=seed_list, metavar="LIST",
+                       help="training seeds, e.g. 0,1,2 or 0-4: every norm trains once per seed, and seed s gives "
+                            "every norm the same initialisation, crops and order (default: the profile's, 0 for "
+                            "quick and standard, 0-2 for study)")
+    seeds.add_argument("--num-seeds", type=int, metavar="N", help="the first N seeds, 0 to N-1")
+    seeds.add_argument("--seed", type=int, help="one training seed (the same as --seeds N)")
+    run.add_argument("--reference", metavar="NORM",
+                     help="the norm every other norm is tested against in the verdicts (default: the first of "
+                          "--norms); `normbench report --reference` changes it afterwards")
     run.add_argument("--precision", choices=PRECISIONS, default=None,
                      help="training numerics, part of the protocol and recorded on every row: fp32, tf32 (CUDA), "
                           "bf16 or fp16 (CUDA) (default: the profile's: quick fp32, standard bf16)")
@@ -103,7 +113,16 @@ def build_config(args: argparse.Namespace):
                            eval_size=args.eval_size, batch_size=args.batch_size, lr=args.lr,
                            adain_lr=args.adain_lr)
     check_precision(profile.precision, torch.device(device))
-    config = RunConfig(norms=[spec.name for spec in specs], profile=profile, device=device, seed=args.seed,
+    try:
+        seeds = resolve_seeds(profile, [args.seed] if args.seed is not None else args.seeds, args.num_seeds)
+        reference = registry.get(args.reference).name if args.reference else None
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    if reference is not None and reference not in [spec.name for spec in specs]:
+        raise UserError(f"--reference {args.reference}: not one of the norms of this run "
+                        f"({', '.join(spec.name for spec in specs)})")
+    config = RunConfig(norms=[spec.name for spec in specs], profile=profile, device=device, seeds=seeds,
+                       reference=reference,
                        weights=args.weights, speed=speed, deterministic=args.deterministic,
                        styles=args.styles, baselines=[b.name for b in baselines], content_dir=args.content_dir,
                        style_dir=args.style_dir, eval_content_dir=args.eval_content_dir,
@@ -195,13 +214,21 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
     from normbench.report.page import write_report
 
     console.print(f"report: {write_report(run_dir.path)}")
-    for flag in headline_flags(run_dir.path):
-        console.print(Text(f"flagged: {flag}", style="red"))
+    print_conclusions(run_dir.path, console)
+    minutes, seconds = divmod(round(run.manifest["wall_seconds"]), 60)
+    console.print(f"wall time: {minutes} min {seconds} s for {len(run.jobs())} trained models "
+                  f"({len(config.seeds)} seed{'s' if len(config.seeds) > 1 else ''}) and {len(config.baselines)} "
+                  "baselines")
     return EXIT_OK
 
 
-def headline_flags(run_dir: Path) -> list[str]:
-    """The report's flags: stylization metrics that a do-nothing baseline wins in this run."""
-    from normbench.report import tables
+def print_conclusions(run_dir: Path, console: Console) -> None:
+    """The report's verdicts against the reference and its flags (stylization metrics a baseline wins)."""
+    from normbench.report import analysis, tables
 
-    return [flag.sentence for flag in tables.baseline_flags(tables.load_run(run_dir))]
+    run = tables.load_run(run_dir)
+    reference = analysis.reference_norm(run)
+    for sentence in analysis.verdicts(run, reference):
+        console.print(Text(f"verdict: {sentence}"))
+    for flag in tables.baseline_flags(run):
+        console.print(Text(f"flagged: {flag.sentence}", style="red"))

@@ -15,7 +15,8 @@ from normbench import data, harness, measure
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.config import RunConfig
 from normbench.data import ImageSet
-from normbench.evaluation import GRID_IMAGES, SAVED_IMAGES, EvaluationSet, Evaluator, baseline_stylizer, model_stylizer
+from normbench.evaluation import (EVALUATION_SEED, GRID_IMAGES, SAVED_IMAGES, EvaluationSet, Evaluator,
+                                  baseline_stylizer, model_stylizer)
 from normbench.images import style_grid
 from normbench.manifest import metric_sections, run_manifest
 from normbench.metrics.base import MetricContext, MetricRegistry
@@ -56,6 +57,11 @@ class Run:
         self.eval_set: EvaluationSet | None = None  # made by _prepare
         self.style_images: list[tuple[str, Image.Image]] = []
 
+    def jobs(self) -> list[tuple[int, NormSpec, list[int]]]:
+        """``(seed, norm, style indices)`` per model, seed by seed: a run stopped after seed s has s whole pairs."""
+        return [(seed, spec, styles) for seed in self.config.seeds for spec in self.specs
+                for styles in plan_models(spec, len(self.images.styles))]
+
     def execute(self, progress: RunProgress) -> None:
         """Every baseline, then every model; on Ctrl-C or a crash the finished rows, images and manifest stay."""
         self.manifest = run_manifest(self)
@@ -64,12 +70,13 @@ class Run:
         status = "failed"
         try:
             self._prepare()
-            jobs = [(spec, styles) for spec in self.specs for styles in plan_models(spec, len(self.images.styles))]
+            jobs = self.jobs()
             progress.start_run(len(self.baselines) + len(jobs), self.manifest["columns"])
+            # NOTE: baselines do not train and the instrument is the same for every seed: measured once.
             for baseline in self.baselines:
                 self._run_baseline(baseline, progress)
-            for spec, style_indices in jobs:
-                self._run_model(spec, style_indices, progress)
+            for seed, spec, style_indices in jobs:
+                self._run_model(spec, style_indices, seed, progress)
             status = "complete"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -92,9 +99,8 @@ class Run:
         self.banks = {arch.name: arch.style_bank(self.nets, styles) for arch in map(harness.architecture_for, self.specs)}
         self.style_targets = styles
         self.eval_set = EvaluationSet(self.images.heldout, self.profile.eval_size, self.device)
-        self.crops = data.CropBatches(self.images.train, self.profile.image_size, self.profile.batch_size,
-                                      self.config.seed)
-        context = MetricContext(self.device, self.config.features, self.config.seed, self.profile.fid_samples,
+        # NOTE: the evaluation seed is the run's, not the training seed's: every seed is measured by one instrument.
+        context = MetricContext(self.device, self.config.features, EVALUATION_SEED, self.profile.fid_samples,
                                 num_images=len(self.eval_set), batch_size=self.profile.batch_size,
                                 eval_draws=self.profile.eval_draws, training_networks=tuple(self.nets))
         self.metrics = [(spec, spec.factory(context)) for spec in self.metric_registry]
@@ -113,7 +119,7 @@ class Run:
         rows = []
         for index in range(len(self.style_images)):
             name, split = self._style(index)
-            row = self._row(baseline.name, "baseline", index, status="ok")
+            row = self._row(baseline.name, "baseline", index, None, status="ok")
             target = self.style_targets[index:index + 1]
             values, notes = self.evaluator.evaluate(f"{baseline.name}/{name}",
                                                     baseline_stylizer(baseline.stylize, target), target,
@@ -122,9 +128,10 @@ class Run:
         self.run_dir.add_rows(rows, [])
         progress.model_done(rows)
 
-    def _run_model(self, spec: NormSpec, style_indices: list[int], progress: RunProgress) -> None:
+    def _run_model(self, spec: NormSpec, style_indices: list[int], seed: int, progress: RunProgress) -> None:
         """Train one model and store a row per style it is measured on; a failure becomes ``error`` rows."""
         label = spec.name if len(style_indices) > 1 else f"{spec.name}/{self._style(style_indices[0])[0]}"
+        label += f" seed {seed}" if len(self.config.seeds) > 1 else ""
         steps = self.profile.steps * len(style_indices)
         measured = [(index, "train") for index in style_indices]
         if spec.conditioning == "style_feat":
@@ -132,17 +139,18 @@ class Run:
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
         try:
-            torch.manual_seed(self.config.seed)
+            torch.manual_seed(seed)
             model = harness.build_generator(spec, len(self.images.styles), self.nets).to(self.device)
             arch = harness.architecture_for(spec)
             bank = self.banks[arch.name]
             criterion = arch.criterion(self.loss_nets[arch.feature_net], bank.images, self.profile)
             with progress.model(label, steps) as on_step, speed_phase(self.config.speed, self.config.deterministic), \
                     precision_phase(self.profile.precision, self.device):
-                outcome = train_model(model, criterion, spec.conditioning, bank, self.crops, style_indices, steps,
+                crops = data.CropBatches(self.images.train, self.profile.image_size, self.profile.batch_size, seed)
+                outcome = train_model(model, criterion, spec.conditioning, bank, crops, style_indices, steps,
                                       arch.learning_rate(self.profile), self.profile.log_every, on_step,
                                       self.train_settings)
-            rows = [self._evaluate(spec, model, index, outcome) for index, _ in measured]
+            rows = [self._evaluate(spec, model, index, seed, outcome) for index, _ in measured]
             if outcome.status == "ok":  # NOTE: speed does not depend on the style: timed once per model
                 speed = self._inference_speed(model, self._conditioning(spec, style_indices[0]))
                 rows = [{**row, **speed} for row in rows]
@@ -151,9 +159,9 @@ class Run:
         except Exception as error:  # one broken norm must not end the sweep
             self.run_dir.log_error(label, error)
             outcome, model = TrainOutcome("error", 0, 0, 0.0), None
-            rows = [self._row(spec.name, "norm", index, outcome=outcome, spec=spec,
+            rows = [self._row(spec.name, "norm", index, seed, outcome=outcome, spec=spec,
                               error=f"{type(error).__name__}: {error}") for index, _ in measured]
-        log_rows = [{"norm": spec.name, "model": label, **entry} for entry in outcome.log]
+        log_rows = [{"norm": spec.name, "model": label, "seed": seed, **entry} for entry in outcome.log]
         self.run_dir.add_rows(rows, log_rows)
         progress.model_done(rows)
 
@@ -166,14 +174,16 @@ class Run:
 
         return conditioning
 
-    def _evaluate(self, spec: NormSpec, model, style_index: int, outcome: TrainOutcome) -> dict:
+    def _evaluate(self, spec: NormSpec, model, style_index: int, seed: int, outcome: TrainOutcome) -> dict:
         name, _ = self._style(style_index)
-        row = self._row(spec.name, "norm", style_index, outcome=outcome, spec=spec, model=model)
+        row = self._row(spec.name, "norm", style_index, seed, outcome=outcome, spec=spec, model=model)
         if outcome.status != "ok":
             return row
         stylize = model_stylizer(model, self._conditioning(spec, style_index), self.profile.batch_size)
         target = self.banks[spec.architecture].images[style_index:style_index + 1]
-        values, notes = self.evaluator.evaluate(f"{spec.name}/{name}", stylize, target, self._saver(spec.name, name))
+        # NOTE: images and grids show the first seed; every seed's numbers are in the rows.
+        save = self._saver(spec.name, name) if seed == self.config.seeds[0] else None
+        values, notes = self.evaluator.evaluate(f"{spec.name}/{name}", stylize, target, save)
         return {**row, **values, "error": "; ".join(filter(None, [row["error"], *notes]))}
 
     def _inference_speed(self, model, conditioning) -> dict:
@@ -190,14 +200,16 @@ class Run:
         return {**fast, "infer_plain_img_per_s": plain["infer_img_per_s"],
                 "infer_speedup": fast["infer_img_per_s"] / plain["infer_img_per_s"]}
 
-    def _row(self, name: str, kind: str, style_index: int, status: str = "", outcome: TrainOutcome | None = None,
-             spec: NormSpec | None = None, model=None, error: str = "") -> dict:
+    def _row(self, name: str, kind: str, style_index: int, seed: int | None, status: str = "",
+             outcome: TrainOutcome | None = None, spec: NormSpec | None = None, model=None, error: str = "") -> dict:
+        """The identity and provenance of one row; ``seed`` is None for a baseline, which does not train."""
         style, split = self._style(style_index)
         params, frozen = harness.count_parameters(model) if model is not None else (math.nan, math.nan)
         peak = torch.cuda.max_memory_allocated(self.device) / 2**20 if self.device.type == "cuda" else math.nan
         trained = outcome is not None
         return {
-            "norm": name, "kind": kind, "style": style, "style_split": split, "seed": self.config.seed,
+            "norm": name, "kind": kind, "style": style, "style_split": split,
+            "seed": math.nan if seed is None else seed,
             "status": outcome.status if trained else status, "params": params, "params_frozen": frozen,
             "features": self.config.features, "precision": self.profile.precision,
             "architecture": spec.architecture if spec else "", "conditioning": spec.conditioning if spec else "",

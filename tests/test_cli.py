@@ -42,7 +42,7 @@ def test_run_writes_results_manifest_and_images(tmp_path):
     assert baselines.train_img_per_s.isna().all() and (baselines.content_distance[baselines.norm == "identity"] == 0).all()
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["features"] == "random"
-    assert manifest["config"]["profile"]["steps"] == 2 and manifest["seeds"]["seed"] == 0
+    assert manifest["config"]["profile"]["steps"] == 2 and manifest["seeds"]["training"] == [0]
     assert set(manifest["metrics"]) == {"distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"}
     assert all(entry.get("weights", "random") == "random" for entry in manifest["metrics"].values())
     assert [draw["random_seed"] for draw in manifest["metrics"]["distances"]["draws"]] == [2001, 2002, 2003]

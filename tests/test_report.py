@@ -28,7 +28,7 @@ def test_run_writes_a_report_and_a_summary(stored_runs):
     assert (stored_runs / "a" / "report.html").is_file()
     summary = pd.read_csv(stored_runs / "a" / "summary.csv", index_col=0)
     assert list(summary.index) == ["in", "bn", "identity", "color_transfer", "style_image"]
-    assert "lpips_mean" in summary and "infer_img_per_s_std" in summary and "style_gram_mean" in summary
+    assert "lpips_mean" in summary and "infer_img_per_s_low" in summary and "style_gram_mean" in summary
 
 
 def test_page_is_self_contained_and_every_image_decodes(stored_runs):
@@ -39,7 +39,7 @@ def test_page_is_self_contained_and_every_image_decodes(stored_runs):
     assert len(images) == 2
     for data in images:
         assert Image.open(io.BytesIO(base64.b64decode(data))).size[0] > 0
-    assert page.count("<svg") == 3  # style against content, quality against speed, training curves
+    assert page.count("<svg") == 4  # style against content, quality against speed, mean ranks, training curves
 
 
 def test_detail_table_has_one_row_per_norm_and_style(stored_runs):

@@ -41,11 +41,18 @@ def pareto_front(points: pd.DataFrame, speed: str, quality: str, higher_quality_
 NORM_COLOUR, BASELINE_COLOUR = "#1f77b4", "#7f7f7f"
 
 
+def _bars(points: pd.DataFrame, column: str):
+    """matplotlib's asymmetric error bars (2 × n) from ``<column>_lo`` and ``_hi``, or None without them."""
+    if f"{column}_lo" not in points:
+        return None
+    return points[[f"{column}_lo", f"{column}_hi"]].fillna(0).to_numpy().T
+
+
 def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str, str]) -> str:
     """The headline: ``style`` against ``content`` distance, one point per norm and baseline.
 
     :param points: indexed by name, with ``content``, ``style``, ``kind`` and optional
-        ``<column>_sd`` spreads (drawn as error bars).
+        ``<column>_lo`` and ``<column>_hi`` error-bar lengths below and above each point.
     """
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(figsize=(5.2, 4.0))
@@ -53,8 +60,8 @@ def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str,
             group = points[points["kind"] == kind]
             if group.empty:
                 continue
-            axes.errorbar(group[content], group[style], xerr=group.get(f"{content}_sd"), yerr=group.get(f"{style}_sd"),
-                          fmt="none", ecolor=colour, alpha=0.6, elinewidth=1, zorder=2)
+            axes.errorbar(group[content], group[style], xerr=_bars(group, content), yerr=_bars(group, style),
+                          fmt="none", ecolor=colour, alpha=0.6, elinewidth=1, capsize=2, zorder=2)
             axes.scatter(group[content], group[style], marker=marker, s=size, color=colour, zorder=3,
                          label="trained norm" if kind == "norm" else "baseline (no training)")
             # NOTE: norms labelled above right, baselines below left: the two kinds often sit close together.
@@ -90,6 +97,31 @@ def quality_vs_speed(points: pd.DataFrame, quality: str, label: str, higher_is_b
         axes.set_ylabel(f"{label} ({'higher' if higher_is_better else 'lower'} is better)")
         axes.grid(alpha=0.3)
         axes.legend(loc="best", fontsize=8)
+        return _svg(figure)
+
+
+def mean_ranks(summaries: list, labels: dict[str, str]) -> str:
+    """Demšar's view: each norm's mean rank (1 = best) on each column, with a bar of ± CD/2 around it, so that
+    two norms whose bars do not overlap differ at the test's level.
+
+    :param summaries: :class:`normbench.report.stats.RankSummary` objects, one per column.
+    """
+    norms = list(dict.fromkeys(name for summary in summaries for name in summary.mean_ranks))
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(figsize=(5.2, 0.9 + 0.45 * len(norms) * len(summaries)))
+        step = 0.8 / max(1, len(summaries))
+        for index, summary in enumerate(summaries):
+            rows = [(position - 0.4 + step * (index + 0.5), summary.mean_ranks[name])
+                    for position, name in enumerate(norms) if name in summary.mean_ranks]
+            axes.errorbar([rank for _, rank in rows], [y for y, _ in rows], xerr=summary.cd / 2, fmt="o",
+                          color=f"C{index}", capsize=3, label=f"{labels[summary.column]} (CD {summary.cd:.2f})")
+        axes.set_yticks(range(len(norms)), norms)
+        axes.invert_yaxis()
+        half = max(summary.cd for summary in summaries) / 2
+        axes.set_xlim(min(0.5, 1 - half), max(len(norms) + 0.5, len(norms) + half))
+        axes.set_xlabel("mean rank over (seed, training style) blocks (1 is best; bars ± CD/2)")
+        axes.grid(alpha=0.3, axis="x")
+        axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35 - 0.3 / len(norms)), ncol=2)
         return _svg(figure)
 
 

@@ -1,70 +1,100 @@
-"""``normbench compare RUN_A RUN_B``: two runs' summaries side by side, with the change, when their protocols match."""
+"""``normbench compare RUN_A RUN_B``: two runs' summaries side by side, with the change, when their protocols match.
+
+Where both runs trained a norm with the same two or more seeds, the change is a paired difference over those
+seeds with its 95% interval and a paired t-test, Holm-corrected over the page; with fewer it is untested. A
+baseline does not train, so its change is exact.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
+from normbench.columns import Column
 from normbench.errors import UserError
-from normbench.report import sections, tables
+from normbench.report import analysis, sections, stats, tables
 from normbench.report.html import escape, page, sortable_table
+from normbench.report.pooling import protocol_differences, refusal
 
-#: Differences listed in a refusal before "and N more".
-SHOWN_DIFFERENCES = 8
-
-
-def _flatten(value, prefix: str = "") -> dict[str, object]:
-    if isinstance(value, dict):
-        return {key: leaf for name, item in value.items() for key, leaf in _flatten(item, f"{prefix}{name}.").items()}
-    return {prefix.rstrip("."): value}
+__all__ = ["comparison", "protocol_differences", "render", "write_comparison"]
 
 
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+@dataclass(frozen=True)
+class Change:
+    """``B - A`` for one norm or baseline on one column; ``paired`` is set where both runs share two seeds."""
+
+    name: str
+    column: str
+    spec: Column
+    mean_a: float
+    mean_b: float
+    change: float
+    paired: stats.PairedDifference | None = None
+
+    def verdict(self, kind: str) -> str:
+        if self.paired is not None:
+            return self.paired.verdict(self.spec.higher_is_better)
+        if kind == "baseline":  # NOTE: exact; a change here is the protocol's or the code's, not noise
+            if math.isnan(self.change) or self.change == 0:
+                return "same"
+            return "better" if (self.change > 0) == self.spec.higher_is_better else "worse"
+        return "untested (fewer than 2 shared seeds)"
 
 
-def protocol_differences(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[str]:
-    """``"field: A vs B"`` for every protocol field (profile, precision, features, data, metrics, ...) that differs."""
-    a, b = (_flatten(run.manifest.get("protocol", {})) for run in (run_a, run_b))
-    return [f"{key}: {_short(a.get(key))} vs {_short(b.get(key))}" for key in sorted(a.keys() | b.keys())
-            if a.get(key) != b.get(key)]
-
-
-def comparison(run_a: tables.StoredRun, run_b: tables.StoredRun):
-    """Rows ``(name, column, Column, mean_a, mean_b, change)`` for the norms, baselines and columns both share."""
-    columns_a, columns_b = tables.metric_columns(run_a), tables.metric_columns(run_b)
+def comparison(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[Change]:
+    """One :class:`Change` per norm or baseline and column both runs have, paired tests Holm-adjusted together."""
+    columns_b = tables.metric_columns(run_b)
     means_a = tables.summary(run_a).xs("mean", axis=1, level=1)
     means_b = tables.summary(run_b).xs("mean", axis=1, level=1)
-    rows = []
-    for name in [n for n in means_a.index if n in means_b.index]:
-        for column_name, column in columns_a.items():
-            if column_name in columns_b:
-                a, b = means_a.loc[name, column_name], means_b.loc[name, column_name]
-                rows.append((name, column_name, column, a, b, b - a))
-    return rows
+    changes, tests = [], []
+    for column_name, column in tables.metric_columns(run_a).items():
+        if column_name not in columns_b:
+            continue
+        cells_a, cells_b = analysis.cells(run_a, column_name), analysis.cells(run_b, column_name)
+        for name in [n for n in means_a.index if n in means_b.index]:
+            a, b = means_a.loc[name, column_name], means_b.loc[name, column_name]
+            paired = None
+            if name in cells_a and name in cells_b:
+                test = stats.paired_difference(cells_b[name], cells_a[name], column.higher_is_better,
+                                               (name, name, column_name))
+                paired = test if test.difference.n >= 2 else None
+            changes.append(Change(name, column_name, column, a, b, b - a, paired))
+            tests += [paired] if paired else []
+    adjusted = dict(zip(map(id, tests), stats.adjust(tests)))
+    return [Change(c.name, c.column, c.spec, c.mean_a, c.mean_b, c.change, adjusted.get(id(c.paired)))
+            for c in changes]
 
 
-def _verdict(higher: bool, change: float) -> tuple[str, bool]:
-    if change != change or change == 0:
-        return "", False
-    better = (change > 0) == higher
-    return ("better" if better else "worse"), better
+def _row(change: Change, kind: str) -> list[tuple[str, object, bool]]:
+    word = change.verdict(kind)
+    paired = change.paired
+    interval = "–" if paired is None or not paired.difference.has_interval else (
+        f"[{paired.difference.low:+.3g}, {paired.difference.high:+.3g}]")
+    p = "–" if paired is None or math.isnan(paired.p_holm) else f"{paired.p_holm:.2g}"
+    seeds = str(paired.difference.n) if paired else ("–" if kind == "baseline" else "<2")
+    arrow = "↑" if change.spec.higher_is_better else "↓"
+    return [(change.name, change.name, False), (f"{change.spec.label} {arrow}", change.spec.label, False),
+            (tables.format_value(change.mean_a), change.mean_a, False),
+            (tables.format_value(change.mean_b), change.mean_b, False),
+            (f"{change.change:+.4g}", change.change, word == "better"), (interval, interval, False),
+            (seeds, seeds, False), (p, p, False), (word, word, word == "better")]
 
 
 def render(run_a: tables.StoredRun, run_b: tables.StoredRun, differences: list[str] = ()) -> str:
-    headers = ["norm", "metric", "A", "B", "B − A", "B vs A"]
-    rows = []
-    for name, _, column, a, b, change in comparison(run_a, run_b):
-        word, better = _verdict(column.higher_is_better, change)
-        rows.append([(name, name, False), (f"{column.label} {'↑' if column.higher_is_better else '↓'}", column.label, False),
-                     (tables.format_value(a), a, False), (tables.format_value(b), b, False),
-                     (f"{change:+.4g}", change, better), (word, word, better)])
+    headers = ["norm", "metric", "A", "B", "B − A", "95% interval (paired seeds)", "seeds", "p_Holm", "B vs A"]
+    kinds = {**run_a.kinds(), **run_b.kinds()}
+    rows = [_row(change, kinds.get(change.name, "norm")) for change in comparison(run_a, run_b)]
     names = [run.manifest.get("run_id", run.path.name) for run in (run_a, run_b)]
     mismatch = "" if not differences else (
         '<div class="flags"><b>These runs differ in protocol; their numbers do not measure the same thing:</b><ul>'
         + "".join(f"<li>{escape(line)}</li>" for line in differences) + "</ul></div>")
+    note = ('<p class="note">A trained norm\'s change is tested where both runs have it with the same two or more '
+            "seeds: the paired difference over those seeds (mean over shared styles per seed), a t-interval and a "
+            "paired t-test, Holm-corrected over this page; a difference it does not find is “tied”. A baseline "
+            "does not train: its change is exact.</p>")
     body = (f"{mismatch}<h2>A</h2>{sections.banner(run_a)}<h2>B</h2>{sections.banner(run_b)}"
-            f"<h2>Change per norm and metric</h2>{sortable_table(headers, rows, 'compare')}"
+            f"<h2>Change per norm and metric</h2>{sortable_table(headers, rows, 'compare')}{note}"
             f"<h2>A: summary</h2>{sections.summary_html(run_a)}<h2>B: summary</h2>"
             f"{sections.summary_html(run_b, table_id='summary_b')}")
     return page(f"normbench compare: A = {names[0]}, B = {names[1]}", body)
@@ -83,9 +113,7 @@ def write_comparison(dir_a: Path, dir_b: Path, output: Path, allow_mismatch: boo
         raise UserError(f"{dir_a} and {dir_b} have no norm or baseline in common; nothing to compare")
     differences = protocol_differences(run_a, run_b)
     if differences and not allow_mismatch:
-        more = len(differences) - SHOWN_DIFFERENCES
-        listed = "; ".join(differences[:SHOWN_DIFFERENCES]) + (f"; and {more} more" if more > 0 else "")
-        raise UserError(f"the runs' protocols differ, so their numbers do not compare: {listed}. Pass "
+        raise UserError(f"the runs' protocols differ, so their numbers do not compare: {refusal(differences)}. Pass "
                         "--allow-protocol-mismatch to compare them anyway (the page lists the differences)")
     atomic_write_text(output, render(run_a, run_b, differences))
     return output

@@ -20,6 +20,7 @@ th{cursor:pointer;background:#eef;position:sticky;top:0}th:first-child,td:first-
 td.best{font-weight:700;background:#e6f6e6}th[data-order=asc]::after{content:" ▲"}th[data-order=desc]::after{content:" ▼"}
 svg{max-width:100%;height:auto}img{max-width:100%;height:auto}
 .flags{border-left:4px solid #b00;background:#fdf0f0;padding:6px 10px;margin:8px 0}.flags li{margin:2px 0}
+.verdict{border-left:4px solid #2ca02c;background:#f0f8f0;padding:6px 10px;margin:8px 0}.verdict li{margin:3px 0}
 .note{font-size:12px;color:#555}dt{font-weight:600;margin-top:4px}dd{margin:0 0 0 16px;font-size:13px}
 @media print{th{position:static}.scroll{overflow:visible}body{max-width:none}}
 """

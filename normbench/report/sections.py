@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
-from normbench.report import charts, tables
+from normbench.report import analysis, charts, tables
 from normbench.report.html import escape, image_data_uri, sortable_table
 
-_SPREAD = "sd over evaluation draws"
+_SPREAD = "sd over evaluation draws (one seed: no interval over seeds)"
+_SEED_INTERVAL = "95% interval over training seeds (baselines, which do not train: sd over evaluation draws)"
 
 
 def summary_html(run: tables.StoredRun, first: tuple[str | None, ...] = (), split: str = "train",
@@ -16,13 +19,17 @@ def summary_html(run: tables.StoredRun, first: tuple[str | None, ...] = (), spli
     columns = tables.metric_columns(run)
     columns = {**{name: columns[name] for name in first if name in columns}, **columns}
     table, kinds = tables.summary(run, split), run.kinds()
-    best = tables.best_norms(table, columns, kinds)
+    leading = analysis.leading_norms(run, table) if split == "train" else {}
     flagged = {flag.column for flag in tables.baseline_flags(run)}
-    headers = ["norm"] + [f"{c.label} {'↑' if c.higher_is_better else '↓'}{' ⚑' if name in flagged else ''}"
-                          for name, c in columns.items()]
-    rows = [[(f"{norm} (baseline)" if kinds.get(norm) == "baseline" else norm, norm, False)] + [
-        (f"{tables.format_value(table.loc[norm, (name, 'mean')])} ± {tables.format_value(table.loc[norm, (name, 'std')])}",
-         table.loc[norm, (name, "mean")], best.get(name) == norm) for name in columns] for norm in table.index]
+    headers = ["norm", "seeds"] + [f"{c.label} {'↑' if c.higher_is_better else '↓'}{' ⚑' if name in flagged else ''}"
+                                   for name, c in columns.items()]
+    rows = []
+    for norm in table.index:
+        seeds = int(table.loc[norm].xs("seeds", level=1).max()) if kinds.get(norm) == "norm" else "–"
+        rows.append([(f"{norm} (baseline)" if kinds.get(norm) == "baseline" else norm, norm, False),
+                     (str(seeds), seeds, False)] + [
+            (tables.format_cell(table, norm, name), table.loc[norm, (name, "mean")], norm in leading.get(name, ()))
+            for name in columns])
     return sortable_table(headers, rows, table_id)
 
 
@@ -49,13 +56,22 @@ def flags_html(run: tables.StoredRun) -> str:
     return html
 
 
-def _points(run: tables.StoredRun, columns: list[str]) -> pd.DataFrame:
-    """Per norm and baseline (training styles): the mean of each column and of its spread over draws."""
+def _points(run: tables.StoredRun, columns: list[str]) -> tuple[pd.DataFrame, str]:
+    """Per norm and baseline (training styles): each column's mean and error bars (``<column>_lo`` and
+    ``<column>_hi``, distances below and above), with what the bars are: the 95% interval over seeds where every
+    norm has two or more, else the sd over evaluation draws."""
+    table = tables.summary(run, "train")
+    over_seeds = analysis.seed_count(run) >= 2
     rows = run.ok[run.ok.style_split == "train"]
-    wanted = [c for c in dict.fromkeys(columns + [f"{c}_sd" for c in columns]) if c in rows]
-    means = rows.groupby("norm", sort=False)[wanted].mean()
-    order = [name for name in run.kinds() if name in means.index]
-    return means.reindex(order).assign(kind=[run.kinds()[name] for name in order])
+    draws = rows.groupby("norm", sort=False)[[f"{c}_sd" for c in columns if f"{c}_sd" in rows]].mean()
+    points = pd.DataFrame(index=table.index)
+    for column in columns:
+        mean = points[column] = table[(column, "mean")]
+        draw_sd = draws[f"{column}_sd"].reindex(points.index) if f"{column}_sd" in draws else math.nan
+        points[f"{column}_lo"] = (mean - table[(column, "low")]).fillna(draw_sd)
+        points[f"{column}_hi"] = (table[(column, "high")] - mean).fillna(draw_sd)
+    points["kind"] = [run.kinds()[name] for name in points.index]
+    return points, (_SEED_INTERVAL if over_seeds else _SPREAD)
 
 
 def headline_html(run: tables.StoredRun, quality: str | None = None) -> str:
@@ -68,15 +84,16 @@ def headline_html(run: tables.StoredRun, quality: str | None = None) -> str:
     flagged = {flag.column for flag in tables.baseline_flags(run)}
     trade = "<p>no content or style column was measured</p>"
     if content and style:
-        points = _points(run, [content, style]).dropna(subset=[content, style])
+        points, bars = _points(run, [content, style])
+        points = points.dropna(subset=[content, style])
         trade = charts.trade_off(points, content, style, (columns[content].label, columns[style].label))
-    norms = _points(run, [quality, "infer_img_per_s"])
+    norms, _ = _points(run, [quality, "infer_img_per_s"])
     baselines = norms[norms.kind == "baseline"][quality].dropna().to_dict()
     speed_points = norms[norms.kind == "norm"][[quality, "infer_img_per_s"]].dropna()
     speed = charts.quality_vs_speed(speed_points, quality, columns[quality].label, columns[quality].higher_is_better,
                                     baselines)
     notes = [f"Bottom left is better: a norm should sit nearer the ideal corner than every baseline. Error bars: "
-             f"{_SPREAD}. Training styles only; held-out styles are below."]
+             f"{bars if content and style else _SPREAD}. Training styles only; held-out styles are below."]
     if style in flagged:
         notes.append(f"⚑ every style column is won by a baseline in this run; {columns[style].label} is shown anyway.")
     if quality in flagged and quality != style:
@@ -134,16 +151,35 @@ def banner(run: tables.StoredRun) -> str:
              f"speed {speed} · normbench {packages.get('normbench')} · torch {packages.get('torch')} · "
              f"profile {profile['name']}: {profile['steps']} steps/style at {profile['image_size']}², batch "
              f"{profile['batch_size']} · {manifest['evaluation'].get('eval_images')} evaluation images at "
-             f"{profile['eval_size']}² · features {manifest.get('features')} · seeds {sorted(set(run.results.seed))} · "
-             f"status {manifest.get('status')} · commit {str(env.get('git_commit'))[:12]}")
+             f"{profile['eval_size']}² · features {manifest.get('features')} · training seeds {_seeds(run)} · "
+             f"status {manifest.get('status')} · wall time {_duration(manifest.get('wall_seconds'))} · "
+             f"commit {str(env.get('git_commit'))[:12]}")
+    if manifest.get("pooled_from"):
+        facts += " · pooled from " + ", ".join(f"{entry['run_id']} (seeds {entry['seeds']}, {entry['status']})"
+                                               for entry in manifest["pooled_from"])
     warnings = []
     if manifest.get("features") == "random":
         warnings.append(f"features=random: every network was randomly initialised; content and style distances are "
                         f"means over {profile.get('eval_draws')} independently seeded VGG13 draws. Numbers compare "
                         "norms within this run only, not with papers.")
+    if manifest.get("repeated_cells"):
+        warnings.append("cells in more than one run, counted once from the first: "
+                        + ", ".join(manifest["repeated_cells"]))
     if "fid_n" in run.results and run.results.fid_n.notna().any():
         n, dims = int(run.results.fid_n.max()), int(run.results.fid_dims.max())
         if n < 2048 or dims < 2048:
             warnings.append(f"FID from few samples: {n} patches per row with {dims}-d features, "
                             "not comparable with 2048-d FID on thousands of images.")
     return f'<div class="banner">{escape(facts)}' + "".join(f'<div class="warn">{escape(w)}</div>' for w in warnings) + "</div>"
+
+
+def _seeds(run: tables.StoredRun) -> str:
+    seeds = sorted({int(seed) for seed in run.results.seed.dropna()})
+    return ", ".join(map(str, seeds)) if seeds else "none"
+
+
+def _duration(seconds) -> str:
+    if not seconds:
+        return "–"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"

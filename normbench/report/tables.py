@@ -15,6 +15,7 @@ import pandas as pd
 
 from normbench.columns import STYLIZATION_AXES, Column
 from normbench.errors import UserError
+from normbench.report import stats
 from normbench.results import SCHEMA_VERSION
 
 
@@ -72,18 +73,31 @@ def metric_columns(run: StoredRun) -> dict[str, Column]:
             if column.ranked and name in run.results and pd.to_numeric(run.results[name], errors="coerce").notna().any()}
 
 
+#: The statistics of every column in :func:`summary`.
+SUMMARY_STATS = ("mean", "low", "high", "seeds")
+
+
+def seed_means(run: StoredRun, columns: list[str], split: str = "train") -> pd.DataFrame:
+    """Per (norm, seed): the mean over styles of each column; a baseline, which has no seed, has one row."""
+    rows = run.ok[run.ok.style_split == split]
+    return rows.groupby(["norm", "seed"], sort=False, dropna=False)[columns].mean()
+
+
 def summary(run: StoredRun, split: str = "train") -> pd.DataFrame:
-    """One row per norm, then per baseline: mean and std over styles and seeds of every ranked column.
+    """One row per norm, then per baseline: for every ranked column, the mean over seeds of the per-seed mean over
+    styles, its 95% interval over seeds (``low``, ``high``; none for one seed or a baseline) and the seed count.
 
     :param split: ``"train"`` (the styles models trained on) or ``"heldout"``.
     """
     columns = list(metric_columns(run))
-    rows = run.ok[run.ok.style_split == split]
-    order = [name for name in run.kinds() if name in set(rows.norm)]
-    grouped = rows.groupby("norm", sort=False)[columns]
-    means, stds = grouped.mean(), grouped.std(ddof=0)
-    table = pd.concat({"mean": means, "std": stds}, axis=1).swaplevel(axis=1)
-    return table.reindex(index=order, columns=pd.MultiIndex.from_product([columns, ["mean", "std"]]))
+    per_seed = seed_means(run, columns, split)
+    order = [name for name in run.kinds() if name in per_seed.index.get_level_values("norm")]
+    table = pd.DataFrame(index=order, columns=pd.MultiIndex.from_product([columns, SUMMARY_STATS]), dtype=float)
+    for norm in order:
+        for column in columns:
+            interval = stats.mean_interval(per_seed.loc[norm, column].to_numpy())
+            table.loc[norm, column] = (interval.mean, interval.low, interval.high, interval.n)
+    return table
 
 
 def better(a: float, b: float, higher_is_better: bool) -> bool:
@@ -190,18 +204,27 @@ def format_value(value: float) -> str:
     return f"{value:.4g}"
 
 
-def display_summary(run: StoredRun, split: str = "train") -> pd.DataFrame:
-    """The summary as strings, ``mean ± std``, the best norm per column marked with ``*``."""
-    columns, kinds = metric_columns(run), run.kinds()
+def format_cell(table: pd.DataFrame, norm: str, column: str) -> str:
+    """``mean [low, high]`` from a :func:`summary`, or the mean alone where there is no interval."""
+    mean, low, high = (table.loc[norm, (column, stat)] for stat in ("mean", "low", "high"))
+    if math.isnan(low) or low == high:  # NOTE: one seed, a baseline, or no spread (a parameter count)
+        return format_value(mean)
+    return f"{format_value(mean)} [{format_value(low)}, {format_value(high)}]"
+
+
+def display_summary(run: StoredRun, split: str = "train", leading: dict[str, set[str]] | None = None
+                    ) -> pd.DataFrame:
+    """The summary as strings, ``mean [95% interval over seeds]``; ``leading`` norms per column marked ``*``."""
+    columns, kinds, leading = metric_columns(run), run.kinds(), leading or {}
     table = summary(run, split)
-    best = best_norms(table, columns, kinds)
     shown = pd.DataFrame(index=[f"{name} (baseline)" if kinds.get(name) == "baseline" else name
                                 for name in table.index])
+    shown["seeds"] = [int(table.loc[norm].xs("seeds", level=1).max()) if kinds.get(norm) == "norm" else "–"
+                      for norm in table.index]
     for name, column in columns.items():
         arrow = "↑" if column.higher_is_better else "↓"
-        shown[f"{column.label} {arrow}"] = [
-            f"{format_value(table.loc[norm, (name, 'mean')])} ± {format_value(table.loc[norm, (name, 'std')])}"
-            + (" *" if best.get(name) == norm else "") for norm in table.index]
+        shown[f"{column.label} {arrow}"] = [format_cell(table, norm, name)
+                                            + (" *" if norm in leading.get(name, ()) else "") for norm in table.index]
     return shown
 
 

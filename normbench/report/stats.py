@@ -1,0 +1,163 @@
+"""Statistics over training seeds: intervals, paired tests, Holm's correction and mean ranks.
+
+The unit of replication is the training seed: seed s gives every norm the same
+initialisation, crops and order, so two norms are paired within a seed. A
+norm's value for a seed is its mean over the styles it was measured on; a paired
+difference for a seed is the mean over the styles both norms have (stratified
+by style). scipy does the distributions; only Holm's step-down, which scipy
+lacks, is written here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Two-sided level of every interval (1 - ALPHA) and test in a report.
+ALPHA = 0.05
+#: From this many seeds on, intervals are BCa bootstrap intervals over seeds; below it, t-intervals, which are
+#: exact for normal per-seed values and which a bootstrap cannot beat with so few (3 seeds have 10 resamples).
+BOOTSTRAP_MIN_SEEDS = 10
+#: Fixed, so that the same run always gives the same bootstrap interval.
+BOOTSTRAP_SEED = 0
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over ``n`` seeds with its 95% interval (``nan`` bounds for one seed)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    method: str
+
+    @property
+    def has_interval(self) -> bool:
+        return not math.isnan(self.low)
+
+
+def mean_interval(values, confidence: float = 1 - ALPHA) -> Interval:
+    """The mean of per-seed ``values`` and its interval: t below BOOTSTRAP_MIN_SEEDS values, BCa bootstrap from it."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    n = len(values)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, 0, "no value")
+    mean = float(values.mean())
+    if n == 1:
+        return Interval(mean, math.nan, math.nan, 1, "one seed: no interval")
+    if np.ptp(values) == 0:  # NOTE: identical values: every method gives the point (and scipy warns)
+        return Interval(mean, mean, mean, n, "no spread")
+    if n >= BOOTSTRAP_MIN_SEEDS:
+        result = stats.bootstrap((values,), np.mean, confidence_level=confidence, method="BCa",
+                                 rng=np.random.default_rng(BOOTSTRAP_SEED))
+        low, high = result.confidence_interval
+        return Interval(mean, float(low), float(high), n, "BCa bootstrap over seeds")
+    low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=stats.sem(values))
+    return Interval(mean, float(low), float(high), n, "t")
+
+
+def paired_p_value(differences) -> float:
+    """Two-sided paired t-test of per-seed differences against 0 (``nan`` below two seeds)."""
+    differences = np.asarray(differences, dtype=float)
+    differences = differences[np.isfinite(differences)]
+    if len(differences) < 2:
+        return math.nan
+    if np.ptp(differences) == 0:
+        # NOTE: no spread: a zero difference is no evidence; a constant non-zero one has no t statistic.
+        return 1.0 if differences[0] == 0 else math.nan
+    return float(stats.ttest_1samp(differences, 0.0).pvalue)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (``nan`` entries are left out of the family)."""
+    p_values = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p_values.shape, np.nan)
+    tested = np.flatnonzero(np.isfinite(p_values))
+    order = tested[np.argsort(p_values[tested], kind="stable")]
+    m = len(order)
+    steps = np.maximum.accumulate((m - np.arange(m)) * p_values[order]) if m else np.array([])
+    adjusted[order] = np.minimum(steps, 1.0)
+    return adjusted
+
+
+def seed_differences(values: pd.Series, reference: pd.Series) -> pd.Series:
+    """Per seed, the mean over the styles both have of ``values - reference`` (both indexed by seed and style)."""
+    joined = pd.concat({"values": values, "reference": reference}, axis=1).dropna()
+    return (joined["values"] - joined["reference"]).groupby(level="seed").mean()
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """``norm - reference`` on one column: the mean per-seed difference, its interval and test.
+
+    :param better_seeds: seeds on which ``norm`` is better than ``reference`` by the column's direction.
+    :param p_holm: ``p`` adjusted for every comparison of its family (set by :func:`adjust`).
+    """
+
+    norm: str
+    reference: str
+    column: str
+    difference: Interval
+    p: float
+    better_seeds: int
+    p_holm: float = math.nan
+
+    def verdict(self, higher_is_better: bool) -> str:
+        """``better``, ``worse`` or ``tied`` (inside the noise, or not testable)."""
+        if not self.p_holm < ALPHA:
+            return "tied"
+        return "better" if (self.difference.mean > 0) == higher_is_better else "worse"
+
+
+def paired_difference(values: pd.Series, reference: pd.Series, higher_is_better: bool, names: tuple[str, str, str]
+                      ) -> PairedDifference:
+    """Compare one norm's per-(seed, style) ``values`` with the reference's; ``names`` = (norm, reference, column)."""
+    differences = seed_differences(values, reference)
+    better = int(((differences > 0) if higher_is_better else (differences < 0)).sum())
+    return PairedDifference(*names, mean_interval(differences.to_numpy()), paired_p_value(differences.to_numpy()),
+                            better)
+
+
+def adjust(comparisons: list[PairedDifference]) -> list[PairedDifference]:
+    """The same comparisons with Holm-adjusted p-values over the whole list."""
+    adjusted = holm([comparison.p for comparison in comparisons])
+    return [PairedDifference(c.norm, c.reference, c.column, c.difference, c.p, c.better_seeds, float(p))
+            for c, p in zip(comparisons, adjusted)]
+
+
+@dataclass(frozen=True)
+class RankSummary:
+    """Mean ranks over blocks (Demšar 2006): 1 is best; two norms differ when their ranks differ by more than ``cd``.
+
+    :param friedman_p: Friedman's test that all norms rank alike (``nan`` below three norms).
+    """
+
+    column: str
+    mean_ranks: dict[str, float]
+    cd: float
+    blocks: int
+    friedman_p: float
+
+
+def rank_summary(values: pd.DataFrame, column: str, higher_is_better: bool) -> RankSummary | None:
+    """Ranks of the norms (columns of ``values``) in every block (row) that has all of them, with the Nemenyi
+    critical difference at ALPHA; ``None`` without two norms and two complete blocks."""
+    blocks = values.dropna()
+    norms, count = list(blocks.columns), len(blocks)
+    if len(norms) < 2 or count < 2:
+        return None
+    signed = -blocks.to_numpy() if higher_is_better else blocks.to_numpy()
+    ranks = stats.rankdata(signed, axis=1).mean(axis=0)
+    k = len(norms)
+    q_alpha = stats.studentized_range.ppf(1 - ALPHA, k, np.inf) / math.sqrt(2)
+    cd = float(q_alpha * math.sqrt(k * (k + 1) / (6 * count)))
+    friedman = math.nan
+    if k >= 3 and np.ptp(signed, axis=1).any():
+        friedman = float(stats.friedmanchisquare(*signed.T).pvalue)
+    return RankSummary(column, dict(zip(norms, map(float, ranks))), cd, count, friedman)
