@@ -14,11 +14,12 @@ from normbench import PROJECT_NAME, __version__, hookspecs
 from normbench.metrics.base import MetricRegistry
 from normbench.registry import BaselineRegistry, NormRegistry
 
-#: Built-in norms and metrics, registered through the same hooks as third-party plugins.
+#: Built-in norms and metrics, registered through the same hooks as third-party plugins. IN comes first: the norm
+#: of the papers normbench follows, and so the reference of the verdicts when a run names no --norms.
 DEFAULT_PLUGINS = (
-    "normbench.norms.identity",
-    "normbench.norms.batchnorm",
     "normbench.norms.instancenorm",
+    "normbench.norms.batchnorm",
+    "normbench.norms.identity",
     "normbench.norms.conditional",
     "normbench.norms.adaptive",
     "normbench.metrics.builtin",

@@ -45,7 +45,7 @@ def add_parser(commands) -> None:
                             "every norm the same initialisation, crops and order (default: the profile's, 0 for "
                             "quick and standard, 0-2 for study)")
     seeds.add_argument("--num-seeds", type=int, metavar="N", help="the first N seeds, 0 to N-1")
-    seeds.add_argument("--seed", type=int, help="one training seed (the same as --seeds N)")
+    seeds.add_argument("--seed", type=int, metavar="N", help="one training seed (the same as --seeds N)")
     run.add_argument("--reference", metavar="NORM",
                      help="the norm every other norm is tested against in the verdicts (default: the first of "
                           "--norms); `normbench report --reference` changes it afterwards")

@@ -93,7 +93,7 @@ def test_an_evaluation_folder_is_measured_whole_and_the_content_folder_all_train
 
 def test_unknown_norm_exits_2_listing_the_available_ones(tmp_path, capsys):
     assert run(tmp_path, "--norms", "in,xx") == 2
-    assert "unknown norm 'xx'; available: none, bn, in, cin, adain" in capsys.readouterr().err
+    assert "unknown norm 'xx'; available: in, bn, none, cin, adain" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
 
 

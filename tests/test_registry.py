@@ -11,7 +11,7 @@ def spec(name="gn", **kwargs):
 
 
 def test_builtins_are_registered_in_order(registry):
-    assert registry.names() == ["none", "bn", "in", "cin", "adain"]
+    assert registry.names() == ["in", "bn", "none", "cin", "adain"]
 
 
 @pytest.mark.parametrize("alias,name", [("BatchNorm", "bn"), ("instance-norm", "in"), ("IN", "in"),
@@ -21,7 +21,7 @@ def test_aliases_and_spelling_resolve_to_one_norm(registry, alias, name):
 
 
 def test_unknown_name_lists_the_available_norms(registry):
-    with pytest.raises(ValueError, match=r"unknown norm 'xx'; available: none, bn, in, cin, adain"):
+    with pytest.raises(ValueError, match=r"unknown norm 'xx'; available: in, bn, none, cin, adain"):
         registry.get("xx")
 
 

@@ -1,9 +1,9 @@
 """What a stored run concludes over its seeds: paired differences against a reference norm, verdicts in words,
 the leading norms of each column, mean ranks, and the spread over seeds beside the spread over evaluation draws.
 
-Every test here is paired by training seed (see :mod:`normbench.report.stats`). The family that Holm's
-correction covers is every (norm, column) comparison with the reference on the quality axes (content, style,
-composite) of the training styles; differences it does not find are ties.
+Every test here is paired by training seed (see :mod:`normbench.report.stats`). Verdicts cover the quality
+axes (content, style, composite) of the training styles; on each column, Holm's correction covers the k - 1
+comparisons of the other norms with the reference; differences it does not find are ties.
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def quality_columns(run: tables.StoredRun) -> dict[str, Column]:
 
 
 def paired_comparisons(run: tables.StoredRun, reference: str | None) -> list[stats.PairedDifference]:
-    """Every other norm against ``reference`` on every quality column, Holm-adjusted over the whole family."""
+    """Every other norm against ``reference`` on every quality column; Holm-adjusted per column over the k - 1
+    comparisons with the reference (Demšar 2006, comparisons with a control), so that adding a metric does not
+    change another metric's verdicts."""
     if reference is None:
         return []
     found = []
@@ -65,10 +67,10 @@ def paired_comparisons(run: tables.StoredRun, reference: str | None) -> list[sta
         table = cells(run, name)
         if reference not in table:
             continue
-        for norm in (n for n in table.columns if n != reference):
-            found.append(stats.paired_difference(table[norm], table[reference], column.higher_is_better,
-                                                 (norm, reference, name)))
-    return stats.adjust(found)
+        found += stats.adjust([stats.paired_difference(table[norm], table[reference], column.higher_is_better,
+                                                       (norm, reference, name))
+                               for norm in table.columns if norm != reference])
+    return found
 
 
 def paired_frame(run: tables.StoredRun, comparisons: list[stats.PairedDifference]) -> pd.DataFrame:
@@ -79,7 +81,8 @@ def paired_frame(run: tables.StoredRun, comparisons: list[stats.PairedDifference
         "seeds": c.difference.n, "difference": c.difference.mean, "low": c.difference.low,
         "high": c.difference.high, "p": c.p, "p_holm": c.p_holm, "better_seeds": c.better_seeds,
         "verdict": c.verdict(columns[c.column].higher_is_better), "interval": c.difference.method,
-        "test": "paired t-test over seeds, Holm over the family"} for c in comparisons])
+        "test": "paired t-test over seeds, Holm over the column's comparisons with the reference"}
+        for c in comparisons])
 
 
 def _signed(value: float) -> str:

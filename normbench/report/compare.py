@@ -1,7 +1,7 @@
 """``normbench compare RUN_A RUN_B``: two runs' summaries side by side, with the change, when their protocols match.
 
 Where both runs trained a norm with the same two or more seeds, the change is a paired difference over those
-seeds with its 95% interval and a paired t-test, Holm-corrected over the page; with fewer it is untested. A
+seeds with its 95% interval and a paired t-test, Holm-corrected per column; with fewer it is untested. A
 baseline does not train, so its change is exact.
 """
 
@@ -43,7 +43,7 @@ class Change:
 
 
 def comparison(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[Change]:
-    """One :class:`Change` per norm or baseline and column both runs have, paired tests Holm-adjusted together."""
+    """One :class:`Change` per norm or baseline and column both runs have, paired tests Holm-adjusted per column."""
     columns_b = tables.metric_columns(run_b)
     means_a = tables.summary(run_a).xs("mean", axis=1, level=1)
     means_b = tables.summary(run_b).xs("mean", axis=1, level=1)
@@ -61,7 +61,10 @@ def comparison(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[Change]
                 paired = test if test.difference.n >= 2 else None
             changes.append(Change(name, column_name, column, a, b, b - a, paired))
             tests += [paired] if paired else []
-    adjusted = dict(zip(map(id, tests), stats.adjust(tests)))
+    adjusted = {}  # NOTE: Holm per column, over that column's tested norms, as in a run's verdicts
+    for column_name in dict.fromkeys(test.column for test in tests):
+        family = [test for test in tests if test.column == column_name]
+        adjusted.update(zip(map(id, family), stats.adjust(family)))
     return [Change(c.name, c.column, c.spec, c.mean_a, c.mean_b, c.change, adjusted.get(id(c.paired)))
             for c in changes]
 
@@ -91,7 +94,7 @@ def render(run_a: tables.StoredRun, run_b: tables.StoredRun, differences: list[s
         + "".join(f"<li>{escape(line)}</li>" for line in differences) + "</ul></div>")
     note = ('<p class="note">A trained norm\'s change is tested where both runs have it with the same two or more '
             "seeds: the paired difference over those seeds (mean over shared styles per seed), a t-interval and a "
-            "paired t-test, Holm-corrected over this page; a difference it does not find is “tied”. A baseline "
+            "paired t-test, Holm-corrected per column; a difference it does not find is “tied”. A baseline "
             "does not train: its change is exact.</p>")
     body = (f"{mismatch}<h2>A</h2>{sections.banner(run_a)}<h2>B</h2>{sections.banner(run_b)}"
             f"<h2>Change per norm and metric</h2>{sortable_table(headers, rows, 'compare')}{note}"

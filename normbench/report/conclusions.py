@@ -9,7 +9,7 @@ from normbench.report.html import escape, sortable_table
 
 _FAMILY = ("Paired by training seed: a seed's difference is the mean over the styles both norms have; "
            "95% t-interval over seeds (BCa bootstrap from {min_boot} seeds), paired t-test, Holm's correction over "
-           "every comparison below. A difference the test does not find is a tie.")
+           "each column's comparisons with the reference. A difference the test does not find is a tie.")
 
 
 def verdict_html(run: tables.StoredRun, reference: str | None,
