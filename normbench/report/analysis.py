@@ -113,7 +113,7 @@ def verdicts(run: tables.StoredRun, reference: str | None, comparisons: list[sta
         tied = [columns[c.column].label for c in mine if c.verdict(columns[c.column].higher_is_better) == "tied"]
         n = max(c.difference.n for c in mine)
         parts = decided + ([f"tied on {', '.join(tied)}"] if tied else [])
-        note = " (one seed: nothing can be told from seed noise; run --seeds 0,1,2)" if n < 2 else ""
+        note = " (one seed: nothing can be told from seed noise; run several seeds, e.g. --seeds 0-4)" if n < 2 else ""
         sentences.append(f"{norm} vs {reference}, {n} paired seed{'s' if n != 1 else ''}: {'; '.join(parts)}{note}")
     return sentences
 

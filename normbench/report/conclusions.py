@@ -23,7 +23,7 @@ def verdict_html(run: tables.StoredRun, reference: str | None,
         return f'<div class="verdict"><b>Verdict</b>: {escape(reference)} is the only trained norm.</div>'
     warning = "" if seeds >= 2 else (
         '<div class="warn">One training seed: every difference below is an anecdote, reported as a tie. Run '
-        "--seeds 0,1,2 (or --profile study) for conclusions.</div>")
+        "several seeds (--seeds 0-4, or --profile study for three) for conclusions.</div>")
     items = "".join(f"<li>{escape(sentence)}</li>" for sentence in sentences)
     return (f'<div class="verdict"><b>Verdict against the reference, {escape(reference)}</b> (training styles; '
             f"content, style and composite columns; ⚑ a baseline wins that column){warning}<ul>{items}</ul>"
