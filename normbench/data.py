@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from normbench import samples
+from normbench import imageio, samples
 from normbench.errors import UserError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+IMAGE_SUFFIXES = imageio.IMAGE_SUFFIXES
 #: The held-out split of a user's content folder does not depend on --seed, so runs with
 #: different seeds are measured on the same images.
 SPLIT_SEED = 0
@@ -49,21 +49,21 @@ def find_images(folder: Path, what: str) -> list[Path]:
 
 
 def load_folder(folder: Path, what: str, square: int | None = None) -> list[tuple[str, Image.Image]]:
-    """Decode every image under ``folder``; unreadable files are named in a warning and skipped.
+    """Decode every image under ``folder`` (see :mod:`normbench.imageio`); a file that is not an accepted image
+    is named in a warning and skipped.
 
     :param square: keep each image only as its central ``square x square`` crop (an
         evaluation folder of any size then takes little memory).
     """
+    paths = find_images(folder, what)
     images = []
-    for path in find_images(folder, what):
+    for path, name in zip(paths, imageio.image_names(paths, folder)):
         try:
-            with Image.open(path) as handle:
-                image = handle.convert("RGB")
-                if square is not None:
-                    image = center_square_image(image, square)
-                images.append((path.relative_to(folder).with_suffix("").as_posix(), image))
-        except (UnidentifiedImageError, OSError, ValueError) as error:
-            warnings.warn(f"skipping {path}: not a readable image ({error})", stacklevel=2)
+            image = imageio.open_image(path)
+        except imageio.ImageRejected as error:
+            warnings.warn(f"skipping {path}: {error}", stacklevel=2)
+            continue
+        images.append((name, center_square_image(image, square) if square is not None else image))
     if not images:
         raise UserError(f"{what} folder {str(folder)!r} has no readable images")
     return images

@@ -1,0 +1,108 @@
+"""Reading a user's image files right: only the accepted formats, upright, in 8-bit RGB, of a bounded size, under
+names that are unique and safe on every file system and in the HTML report.
+
+Transparent pixels are composited over white (a painting's paper, and what a browser shows for a transparent PNG
+on a plain page), with a warning naming the file. 16-bit images are scaled to 8 bits, never clipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+#: What Pillow may decode: opening by content alone would hand an EPS file named ``.png`` to Ghostscript.
+ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
+#: Suffixes searched for in folders; one per accepted format family.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+#: Longest name component kept whole; longer ones are cut and given a hash, so every file system takes them.
+MAX_NAME_CHARS = 100
+BACKGROUND = (255, 255, 255)
+#: Characters no file system or report should see in a name: controls, and what Windows forbids.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"\\|?*]')
+
+
+class ImageRejected(ValueError):
+    """A file that is not an image normbench reads; the message says why."""
+
+
+def pixel_limit() -> int:
+    """Pillow's decompression-bomb threshold, read when used (tests lower it)."""
+    return int(Image.MAX_IMAGE_PIXELS or 2**62)
+
+
+def open_image(path: Path) -> Image.Image:
+    """``path`` as an upright 8-bit RGB image.
+
+    :raises ImageRejected: for a format outside ACCEPTED_FORMATS, an image over twice Pillow's
+        decompression-bomb threshold, or a file that does not decode.
+    """
+    try:
+        with warnings.catch_warnings():
+            # NOTE: Pillow's own warning names no file; the size check below does.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # NOTE: open() reads the header only, and refuses over twice the bomb threshold before decoding.
+            with Image.open(path, formats=ACCEPTED_FORMATS) as handle:
+                handle.load()
+                image = ImageOps.exif_transpose(handle)
+    except Image.DecompressionBombError as error:
+        raise ImageRejected(f"{error} (over twice Pillow's limit); downscale it first") from None
+    except Image.UnidentifiedImageError:
+        raise ImageRejected(f"not a {', '.join(ACCEPTED_FORMATS)} image") from None
+    except (OSError, ValueError, SyntaxError) as error:  # NOTE: truncated or corrupt data
+        raise ImageRejected(f"does not decode ({error})") from None
+    if image.width * image.height > pixel_limit():
+        warnings.warn(f"{path}: {image.width}×{image.height} is above {pixel_limit():,} pixels; it is read, "
+                      "but such images cost memory for the whole run", stacklevel=2)
+    return to_rgb(image, path)
+
+
+def to_rgb(image: Image.Image, path: Path | str = "image") -> Image.Image:
+    """8-bit RGB: 16- and 32-bit integer modes scaled by their range, alpha composited over white."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        values = np.asarray(image).astype(np.float64)
+        # NOTE: 16-bit PNGs open as I;16 (or I): their range is 0..65535, not 0..255.
+        top = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        image = Image.fromarray(np.clip(np.round(values * 255.0 / top), 0, 255).astype(np.uint8), "L")
+    elif image.mode == "F":
+        image = Image.fromarray(np.clip(np.round(np.asarray(image) * 255.0), 0, 255).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        if rgba.getextrema()[3][0] < 255:
+            warnings.warn(f"{path}: transparent pixels composited over white", stacklevel=3)
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, BACKGROUND + (255,)), rgba)
+    return image.convert("RGB")
+
+
+def safe_component(text: str) -> str:
+    """One name component any file system and the report take: valid UTF-8, no control or reserved characters,
+    at most MAX_NAME_CHARS characters (a longer one keeps its start and a hash of the whole)."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = _UNSAFE.sub("_", text).strip(" .") or "_"
+    if len(text) > MAX_NAME_CHARS:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+        text = f"{text[:MAX_NAME_CHARS - 9]}~{digest}"
+    return text
+
+
+def image_names(paths: list[Path], folder: Path) -> list[str]:
+    """A unique, safe name per file: its path under ``folder`` without the suffix, with the suffix kept where
+    two files would share a name (``udnie.jpg`` and ``udnie.png``; case does not tell names apart, as on macOS
+    and Windows)."""
+    stems = ["/".join(safe_component(part) for part in path.relative_to(folder).with_suffix("").parts)
+             for path in paths]
+    counts: dict[str, int] = {}
+    for stem in stems:
+        counts[stem.lower()] = counts.get(stem.lower(), 0) + 1
+    names = [stem if counts[stem.lower()] == 1 else f"{stem}.{safe_component(path.suffix.lstrip('.'))}"
+             for stem, path in zip(stems, paths)]
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:  # NOTE: still equal (udnie.JPG and udnie.jpg): a stable numeric suffix, in sorted order
+        seen[name.lower()] = seen.get(name.lower(), 0) + 1
+        unique.append(name if seen[name.lower()] == 1 else f"{name}~{seen[name.lower()]}")
+    return unique
