@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -47,6 +48,9 @@ class Profile:
 
 
 MIN_IMAGE_SIZE = 32
+#: Largest training or evaluation size: a 4096² batch of 8 already needs tens of GiB of generator activations,
+#: and larger squares are bigger than the photographs normbench crops them from.
+MAX_IMAGE_SIZE = 4096
 
 PROFILES = {
     "quick": Profile("quick", image_size=64, eval_size=128, steps=160, batch_size=4, lr=1e-3,
@@ -122,11 +126,12 @@ def make_profile(name: str, precision: str | None = None, **overrides) -> Profil
     changes = {key: value for key, value in overrides.items() if value is not None}
     for key, value in changes.items():
         flag = f"--{key.replace('_', '-')}"
-        if not value > 0:  # NOTE: also refuses NaN
-            raise ValueError(f"{flag} must be positive, got {value}")
+        if not (value > 0 and math.isfinite(value)):  # NOTE: also refuses NaN and infinity
+            raise ValueError(f"{flag} must be a positive finite number, got {value}")
         # NOTE: the generators halve the size twice and VGG pools three times before relu4_x.
-        if key in ("image_size", "eval_size") and (value % 8 or value < MIN_IMAGE_SIZE):
-            raise ValueError(f"{flag} must be a multiple of 8 and at least {MIN_IMAGE_SIZE}, got {value}")
+        if key in ("image_size", "eval_size") and (value % 8 or not MIN_IMAGE_SIZE <= value <= MAX_IMAGE_SIZE):
+            raise ValueError(f"{flag} must be a multiple of 8 from {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} (above that, "
+                             f"activations outgrow memory and the crops outgrow the photos), got {value}")
     if precision is not None:
         if precision not in PRECISIONS:
             raise ValueError(f"unknown precision {precision!r}; available: {', '.join(PRECISIONS)}")

@@ -17,6 +17,8 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from normbench.errors import UserError
+
 SCHEMA_VERSION = 4
 
 _UMASK = os.umask(0)
@@ -125,7 +127,10 @@ class OutputDirectory:
         path = root / run_id
         if path.exists():
             raise FileExistsError(f"{cls.kind} directory {path} already exists; choose another --run-id")
-        path.mkdir(parents=True)
+        try:
+            path.mkdir(parents=True)
+        except OSError as error:
+            raise UserError(f"--out-dir {root}: cannot create {path} ({error.strerror or error})") from None
         return cls(path)
 
     def write_manifest(self, manifest: dict) -> None:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from normbench import __version__, plugins_cli
-from normbench.argtypes import csv_list, resolve_device, seed_list
+from normbench.argtypes import check_out_dir, csv_list, resolve_device, run_id, seed_list
 from normbench.config import PROFILES, RunConfig, make_profile, resolve_seeds
 from normbench.errors import UserError
 from normbench.precision import PRECISIONS
@@ -77,7 +77,8 @@ def add_parser(commands) -> None:
                      help="VGG feature weights: pretrained ImageNet weights from TORCH_HOME, seeded random, "
                           "or auto (pretrained when present, else random with a warning)")
     run.add_argument("--out-dir", type=Path, default=Path("reports/runs"), help="where run directories go")
-    run.add_argument("--run-id", help="name of the run directory (default: time stamp and norms)")
+    run.add_argument("--run-id", type=run_id, help="name of the run directory, one path component (default: time "
+                                                    "stamp and norms)")
     plugins_cli.add_disable_plugin_argument(run)
 
 
@@ -107,6 +108,7 @@ def build_config(args: argparse.Namespace):
     for spec in specs:
         architecture_for(spec)
     device = resolve_device(args.device)
+    check_out_dir(args.out_dir)
     speed = parse_settings(args.speed, torch.device(device), numerics=False)
     profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
                            precision=args.precision, steps=args.steps, image_size=args.image_size,

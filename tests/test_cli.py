@@ -162,8 +162,8 @@ def test_console_script_help_and_errors_have_no_traceback(tmp_path):
 
 
 @pytest.mark.parametrize("flag,value,message", [("--image-size", "30", "multiple of 8"),
-                                                ("--steps", "0", "must be positive"),
-                                                ("--lr", "-1", "must be positive")])
+                                                ("--steps", "0", "must be a positive finite number"),
+                                                ("--lr", "-1", "must be a positive finite number")])
 def test_bad_numbers_exit_2_naming_the_flag(tmp_path, capsys, flag, value, message):
     assert cli.main(["run", "--out-dir", str(tmp_path), flag, value]) == 2
     err = capsys.readouterr().err

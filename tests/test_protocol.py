@@ -212,5 +212,5 @@ def test_each_architecture_trains_at_its_papers_learning_rate(registry):
     assert harness.architecture_for(registry.get("in")).learning_rate(profile) == 2e-3
     assert harness.architecture_for(registry.get("adain")).learning_rate(profile) == 3e-5
     assert make_profile("quick").adain_lr == 1e-4
-    with pytest.raises(ValueError, match="--adain-lr must be positive"):
+    with pytest.raises(ValueError, match="--adain-lr must be a positive finite number"):
         make_profile("quick", adain_lr=-1.0)

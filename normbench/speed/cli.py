@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from normbench.argtypes import csv_list, positive_ints
+from normbench.argtypes import csv_list, positive_ints, run_id
 from normbench.errors import UserError
 
 
@@ -48,7 +48,8 @@ def add_parser(commands) -> None:
     bench.add_argument("--profile", action="store_true",
                        help="also profile one training step per norm and mode; tables go to profile_*.txt")
     bench.add_argument("--out-dir", type=Path, default=Path("reports/bench"), help="where bench directories go")
-    bench.add_argument("--run-id", help="name of the bench directory (default: time stamp and norms)")
+    bench.add_argument("--run-id", type=run_id, help="name of the bench directory, one path component (default: "
+                                                      "time stamp and norms)")
     plugins_cli.add_disable_plugin_argument(bench)
 
 
@@ -56,7 +57,7 @@ def build_plan(args: argparse.Namespace):
     """Resolve the command line into a plan and registry, checking everything before any timing."""
     import torch
 
-    from normbench.argtypes import resolve_device
+    from normbench.argtypes import check_out_dir, resolve_device
     from normbench.harness import architecture_for, required_feature_nets
     from normbench.models.vgg import resolve_features
     from normbench.plugins import load_plugins
@@ -71,6 +72,7 @@ def build_plan(args: argparse.Namespace):
     for spec in specs:
         architecture_for(spec)
     device = resolve_device(args.device)
+    check_out_dir(args.out_dir)
     defaults = default_plan(torch.device(device))
     modes = args.modes or defaults["modes"]
     for mode in modes:

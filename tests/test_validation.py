@@ -1,0 +1,50 @@
+"""Every flag is checked before anything is created or trained: exit 2 with a message naming the flag."""
+
+import os
+
+import pytest
+
+from normbench import cli
+
+TINY = ["--norms", "in", "--styles", "waves", "--steps", "2", "--image-size", "32", "--eval-size", "32",
+        "--batch-size", "2", "--metrics", "lpips", "--baselines", "identity"]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--lr", "nan"], "--lr must be a positive finite number, got nan"),
+    (["--lr", "inf"], "--lr must be a positive finite number, got inf"),
+    (["--image-size", "100000"], "--image-size must be a multiple of 8 from 32 to 4096"),
+    (["--device", "meta"], "--device meta: normbench runs on cpu or cuda"),
+    (["--device", "mps"], "--device mps: normbench runs on cpu or cuda"),
+    (["--device", "cuda:7"], "--device cuda:7: CUDA is not available"),
+    (["--device", "gpu"], "--device 'gpu' is not a device torch knows"),
+])
+def test_bad_values_exit_2_before_any_directory(flags, message, tmp_path, capsys):
+    out = tmp_path / "runs"
+    assert cli.main(["run", *TINY, *flags, "--out-dir", str(out)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("run_id", ["../escape", "/abs/path", "a/b", "..", ""])
+def test_a_run_id_is_one_path_component(run_id, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", *TINY, "--out-dir", str(tmp_path / "runs"), "--run-id", run_id])
+    assert exit_info.value.code == 2 and "is not a directory name" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_out_dir_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert cli.main(["run", *TINY, "--out-dir", str(tmp_path / "file")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"--out-dir {tmp_path / 'file'}: is a file, not a folder" in err
+
+
+def test_an_out_dir_that_cannot_be_written_is_refused(tmp_path, capsys, monkeypatch):
+    # NOTE: CI runs as root, which writes anywhere; the check asks os.access, so the test asks it too.
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    assert cli.main(["run", *TINY, "--out-dir", str(tmp_path / "locked" / "runs")]) == 2
+    assert f"{tmp_path} is not writable" in " ".join(capsys.readouterr().err.split())  # NOTE: rich wraps at 160
+    assert not (tmp_path / "locked").exists()
