@@ -79,6 +79,13 @@ def run_id(text: str) -> str:
     return text
 
 
+def add_output_arguments(parser: argparse.ArgumentParser, default: Path, what: str) -> None:
+    """``--out-dir`` and ``--run-id`` of a command that writes a ``what`` directory under ``default``."""
+    parser.add_argument("--out-dir", type=Path, default=default, help=f"where {what} directories go")
+    parser.add_argument("--run-id", type=run_id, help=f"name of the {what} directory, one path component "
+                                                      "(default: time stamp and norms)")
+
+
 def check_out_dir(folder: Path) -> None:
     """Refuse an --out-dir that is a file or that this process cannot create or write, before any work."""
     if folder.exists() and not folder.is_dir():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +164,12 @@ class CropBatches(torch.utils.data.Dataset):
     def __init__(self, images: list[tuple[str, Image.Image]], crop: int, batch_size: int, seed: int):
         self.pool = [to_tensor(resize_short_side(image, round(crop * 1.5))) for _, image in images]
         self.crop, self.batch_size, self.seed = crop, batch_size, seed
+
+    def with_seed(self, seed: int) -> "CropBatches":
+        """The same decoded pool, drawing for ``seed``: a run decodes its images once for every seed."""
+        other = copy.copy(self)
+        other.seed = seed
+        return other
 
     def __getitem__(self, step: int) -> torch.Tensor:
         rng = np.random.default_rng([self.seed, step])

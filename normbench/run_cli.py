@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from normbench import __version__, plugins_cli
-from normbench.argtypes import check_out_dir, csv_list, resolve_device, run_id, seed_list
+from normbench.argtypes import add_output_arguments, check_out_dir, csv_list, resolve_device, seed_list
 from normbench.config import PROFILES, RunConfig, make_profile, resolve_seeds
 from normbench.errors import UserError
 from normbench.precision import PRECISIONS
@@ -76,9 +76,7 @@ def add_parser(commands) -> None:
     run.add_argument("--weights", choices=("auto", "pretrained", "random"), default="auto",
                      help="VGG feature weights: pretrained ImageNet weights from TORCH_HOME, seeded random, "
                           "or auto (pretrained when present, else random with a warning)")
-    run.add_argument("--out-dir", type=Path, default=Path("reports/runs"), help="where run directories go")
-    run.add_argument("--run-id", type=run_id, help="name of the run directory, one path component (default: time "
-                                                    "stamp and norms)")
+    add_output_arguments(run, Path("reports/runs"), "run")
     plugins_cli.add_disable_plugin_argument(run)
 
 

@@ -99,6 +99,8 @@ class Run:
         self.banks = {arch.name: arch.style_bank(self.nets, styles) for arch in map(harness.architecture_for, self.specs)}
         self.style_targets = styles
         self.eval_set = EvaluationSet(self.images.heldout, self.profile.eval_size, self.device)
+        self.crops = data.CropBatches(self.images.train, self.profile.image_size, self.profile.batch_size,
+                                      self.config.seeds[0])
         # NOTE: the evaluation seed is the run's, not the training seed's: every seed is measured by one instrument.
         context = MetricContext(self.device, self.config.features, EVALUATION_SEED, self.profile.fid_samples,
                                 num_images=len(self.eval_set), batch_size=self.profile.batch_size,
@@ -146,10 +148,9 @@ class Run:
             criterion = arch.criterion(self.loss_nets[arch.feature_net], bank.images, self.profile)
             with progress.model(label, steps) as on_step, speed_phase(self.config.speed, self.config.deterministic), \
                     precision_phase(self.profile.precision, self.device):
-                crops = data.CropBatches(self.images.train, self.profile.image_size, self.profile.batch_size, seed)
-                outcome = train_model(model, criterion, spec.conditioning, bank, crops, style_indices, steps,
-                                      arch.learning_rate(self.profile), self.profile.log_every, on_step,
-                                      self.train_settings)
+                outcome = train_model(model, criterion, spec.conditioning, bank, self.crops.with_seed(seed),
+                                      style_indices, steps, arch.learning_rate(self.profile), self.profile.log_every,
+                                      on_step, self.train_settings)
             rows = [self._evaluate(spec, model, index, seed, outcome) for index, _ in measured]
             if outcome.status == "ok":  # NOTE: speed does not depend on the style: timed once per model
                 speed = self._inference_speed(model, self._conditioning(spec, style_indices[0]))

@@ -107,6 +107,8 @@ def test_sampler_gives_the_same_batches_for_the_same_seed():
     assert first[0].shape == (3, 3, 32, 32)
     assert all(torch.equal(a, b) for a, b in zip(first, second))
     assert not all(torch.equal(a, b) for a, b in zip(first, other))
+    reseeded = data.CropBatches(images, 32, 3, seed=5).with_seed(6)  # one decoded pool, drawn for another seed
+    assert all(torch.equal(a, b) for a, b in zip(other, reseeded.batches(4)))
 
 
 def test_crops_do_not_depend_on_loader_workers_or_on_earlier_steps():

@@ -147,3 +147,13 @@ def test_spread_over_seeds_sits_beside_the_spread_over_draws():
     frame = analysis.spread_frame(run).set_index("column")
     assert frame.loc["style_gram", "sd_over_draws"] == pytest.approx(0.01)
     assert frame.loc["style_gram", "sd_over_seeds"] == pytest.approx(np.std([s for _, s in IN], ddof=1))
+
+
+def test_ranks_on_a_column_a_baseline_wins_carry_the_flag():
+    from normbench.report import conclusions
+
+    run = seeded_run({"in": IN, "bn": BN}, styles=("s", "t"))
+    assert "style distance (Gram) ⚑" not in conclusions.ranks_html(run)
+    run.results.loc[run.results.kind == "baseline", "style_gram"] = 0.01  # identity now beats both norms
+    page = conclusions.ranks_html(run)
+    assert "style distance (Gram) ⚑: mean rank" in page and "a baseline beats every norm" in page

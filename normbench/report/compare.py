@@ -8,7 +8,7 @@ baseline does not train, so its change is exact.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from normbench.columns import Column
@@ -65,8 +65,7 @@ def comparison(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[Change]
     for column_name in dict.fromkeys(test.column for test in tests):
         family = [test for test in tests if test.column == column_name]
         adjusted.update(zip(map(id, family), stats.adjust(family)))
-    return [Change(c.name, c.column, c.spec, c.mean_a, c.mean_b, c.change, adjusted.get(id(c.paired)))
-            for c in changes]
+    return [replace(change, paired=adjusted.get(id(change.paired))) for change in changes]
 
 
 def _row(change: Change, kind: str) -> list[tuple[str, object, bool]]:

@@ -26,7 +26,8 @@ def verdict_html(run: tables.StoredRun, reference: str | None,
         "several seeds (--seeds 0-4, or --profile study for three) for conclusions.</div>")
     items = "".join(f"<li>{escape(sentence)}</li>" for sentence in sentences)
     return (f'<div class="verdict"><b>Verdict against the reference, {escape(reference)}</b> (training styles; '
-            f"content, style and composite columns; ⚑ a baseline wins that column){warning}<ul>{items}</ul>"
+            f"content, style and composite columns; ⚑ a baseline beats every norm on that column, so a norm "
+            f"better there than the reference is still no better than doing nothing){warning}<ul>{items}</ul>"
             f'<span class="note">{escape(_FAMILY.format(min_boot=stats.BOOTSTRAP_MIN_SEEDS))} '
             "`normbench report --reference NORM` picks another reference.</span></div>")
 
@@ -58,7 +59,10 @@ def ranks_html(run: tables.StoredRun) -> str:
     summaries = analysis.rank_summaries(run)
     if not summaries:
         return ""
-    labels = {name: column.label for name, column in tables.metric_columns(run).items()}
+    flagged = {flag.column for flag in tables.baseline_flags(run)}
+    # NOTE: ranks order the norms among themselves; a baseline that beats them all must still be named.
+    labels = {name: column.label + (" ⚑" if name in flagged else "")
+              for name, column in tables.metric_columns(run).items()}
     headers = ["norm"] + [f"{labels[s.column]}: mean rank [± CD/2]" for s in summaries]
     norms = list(dict.fromkeys(name for s in summaries for name in s.mean_ranks))
     rows = [[(norm, norm, False)] + [
@@ -72,7 +76,8 @@ def ranks_html(run: tables.StoredRun) -> str:
             "which the norms are ranked (1 is best, ties share the mean rank). Two norms differ at the 5% level when "
             f"their mean ranks differ by more than the critical difference CD (Nemenyi), i.e. when their bars do not "
             f"overlap. {escape(facts)}. Blocks of one multi-style model share it, so these ranks are a summary, "
-            "not an independent test.</p>")
+            "not an independent test. Baselines are not ranked: a column marked ⚑ is one on which a baseline beats "
+            "every norm, so ranking first there is not stylizing better than doing nothing.</p>")
 
 
 def spread_html(run: tables.StoredRun) -> str:

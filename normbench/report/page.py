@@ -8,11 +8,13 @@ from normbench.report import analysis, conclusions, sections, tables
 from normbench.report.html import page
 
 
-def render(run: tables.StoredRun, quality: str | None = None, reference: str | None = None) -> str:
+def render(run: tables.StoredRun, quality: str | None = None, reference: str | None = None,
+           comparisons: list | None = None) -> str:
     """The whole page: the verdict, flags, trade-off and speed views first, then tables, ranks, noise, the legend,
-    curves and images."""
+    curves and images; ``comparisons`` are :func:`analysis.paired_comparisons` when already computed."""
     reference = analysis.reference_norm(run, reference)
-    comparisons = analysis.paired_comparisons(run, reference)
+    if comparisons is None:
+        comparisons = analysis.paired_comparisons(run, reference)
     body = (f"{sections.banner(run)}{conclusions.verdict_html(run, reference, comparisons)}{sections.flags_html(run)}"
             f"<h2>Style against content, and speed</h2>{sections.headline_html(run, quality)}"
             f"<h2>Every norm and baseline, training styles</h2>{sections.summary_html(run, tables.headline(run))}"
@@ -38,12 +40,12 @@ def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None,
     not ``report.html``); returns the page's path."""
     from normbench.results import atomic_write_text
 
-    atomic_write_text(output, render(run, quality, reference))
+    comparisons = analysis.paired_comparisons(run, analysis.reference_norm(run, reference))
+    atomic_write_text(output, render(run, quality, reference, comparisons))
     prefix = "" if output.name == "report.html" else f"{output.stem}_"
     flat = tables.summary(run)
     flat.columns = [f"{name}_{stat}" for name, stat in flat.columns]
     atomic_write_text(output.parent / f"{prefix}summary.csv", flat.to_csv())
-    comparisons = analysis.paired_comparisons(run, analysis.reference_norm(run, reference))
     atomic_write_text(output.parent / f"{prefix}paired.csv", analysis.paired_frame(run, comparisons).to_csv(index=False))
     return output
 

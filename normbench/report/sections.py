@@ -25,9 +25,9 @@ def summary_html(run: tables.StoredRun, first: tuple[str | None, ...] = (), spli
                                    for name, c in columns.items()]
     rows = []
     for norm in table.index:
-        seeds = int(table.loc[norm].xs("seeds", level=1).max()) if kinds.get(norm) == "norm" else "–"
+        seeds = tables.seed_label(table, norm, kinds)
         rows.append([(f"{norm} (baseline)" if kinds.get(norm) == "baseline" else norm, norm, False),
-                     (str(seeds), seeds, False)] + [
+                     (seeds, seeds, False)] + [
             (tables.format_cell(table, norm, name), table.loc[norm, (name, "mean")], norm in leading.get(name, ()))
             for name in columns])
     return sortable_table(headers, rows, table_id)

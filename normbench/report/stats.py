@@ -11,7 +11,7 @@ lacks, is written here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -127,8 +127,7 @@ def paired_difference(values: pd.Series, reference: pd.Series, higher_is_better:
 def adjust(comparisons: list[PairedDifference]) -> list[PairedDifference]:
     """The same comparisons with Holm-adjusted p-values over the whole list."""
     adjusted = holm([comparison.p for comparison in comparisons])
-    return [PairedDifference(c.norm, c.reference, c.column, c.difference, c.p, c.better_seeds, float(p))
-            for c, p in zip(comparisons, adjusted)]
+    return [replace(comparison, p_holm=float(p)) for comparison, p in zip(comparisons, adjusted)]
 
 
 @dataclass(frozen=True)

@@ -92,12 +92,13 @@ def summary(run: StoredRun, split: str = "train") -> pd.DataFrame:
     columns = list(metric_columns(run))
     per_seed = seed_means(run, columns, split)
     order = [name for name in run.kinds() if name in per_seed.index.get_level_values("norm")]
-    table = pd.DataFrame(index=order, columns=pd.MultiIndex.from_product([columns, SUMMARY_STATS]), dtype=float)
-    for norm in order:
-        for column in columns:
-            interval = stats.mean_interval(per_seed.loc[norm, column].to_numpy())
-            table.loc[norm, column] = (interval.mean, interval.low, interval.high, interval.n)
-    return table
+    records = []
+    for norm in order:  # NOTE: rows built as lists, one DataFrame at the end: cell-wise .loc writes were the cost
+        values = per_seed.loc[norm]
+        intervals = [stats.mean_interval(values[column].to_numpy()) for column in columns]
+        records.append([figure for i in intervals for figure in (i.mean, i.low, i.high, i.n)])
+    return pd.DataFrame(records, index=order, columns=pd.MultiIndex.from_product([columns, SUMMARY_STATS]),
+                        dtype=float)
 
 
 def better(a: float, b: float, higher_is_better: bool) -> bool:
@@ -136,25 +137,32 @@ class Flag:
                 f"(best {self.best_norm}, {format_value(self.norm_value)})")
 
 
+def _baseline_contests(run: StoredRun, axes: tuple[str, ...]):
+    """``(name, column, best norm, its mean, {baseline: its mean})`` for each ranked column on ``axes`` that a
+    norm has a value for (training styles): what flags and notes compare."""
+    columns, kinds = metric_columns(run), run.kinds()
+    table = summary(run, "train")
+    best = best_norms(table, columns, kinds)
+    for name, column in columns.items():
+        if column.axis in axes and name in best:
+            baselines = {baseline: table.loc[baseline, (name, "mean")] for baseline in table.index
+                         if kinds.get(baseline) == "baseline"}
+            yield name, column, best[name], table.loc[best[name], (name, "mean")], baselines
+
+
 def baseline_flags(run: StoredRun) -> list[Flag]:
     """Every ``style`` or ``composite`` column on which a baseline beats every norm (on the training styles).
 
     A baseline's win on an axis it wins by construction (the style image itself on
     style distance) is its job, not a flag.
     """
-    columns, kinds, wins = metric_columns(run), run.kinds(), run.wins_by_construction()
-    table = summary(run, "train")
-    best = best_norms(table, columns, kinds)
-    flags = []
-    for name, column in columns.items():
-        if column.axis not in STYLIZATION_AXES or name not in best:
-            continue
-        norm_value = table.loc[best[name], (name, "mean")]
-        winners = tuple((baseline, float(table.loc[baseline, (name, "mean")])) for baseline in table.index
-                        if kinds.get(baseline) == "baseline" and column.axis not in wins.get(baseline, set())
-                        and better(table.loc[baseline, (name, "mean")], norm_value, column.higher_is_better))
+    wins, flags = run.wins_by_construction(), []
+    for name, column, best, norm_value, baselines in _baseline_contests(run, STYLIZATION_AXES):
+        winners = tuple((baseline, float(value)) for baseline, value in baselines.items()
+                        if column.axis not in wins.get(baseline, set())
+                        and better(value, norm_value, column.higher_is_better))
         if winners:
-            flags.append(Flag(name, column.label, winners, best[name], norm_value))
+            flags.append(Flag(name, column.label, winners, best, norm_value))
     return flags
 
 
@@ -167,22 +175,15 @@ def baseline_notes(run: StoredRun) -> list[str]:
 
     These columns are not stylization quality, so a baseline's win is not a flag, but a reader must see it.
     """
-    columns, kinds, wins = metric_columns(run), run.kinds(), run.wins_by_construction()
-    table = summary(run, "train")
-    best = best_norms(table, columns, kinds)
-    notes = []
-    for name, column in columns.items():
-        if column.axis not in _DESCRIPTIVE_AXES or name not in best:
-            continue
-        norm_value = table.loc[best[name], (name, "mean")]
+    wins, notes = run.wins_by_construction(), []
+    for name, column, best, norm_value, baselines in _baseline_contests(run, _DESCRIPTIVE_AXES):
         winners = [f"{baseline} {format_value(value)}" + (" (by construction)" if column.axis in wins.get(baseline, ())
                                                          else "")
-                   for baseline in table.index if kinds.get(baseline) == "baseline"
-                   for value in [table.loc[baseline, (name, "mean")]]
+                   for baseline, value in baselines.items()
                    if value == norm_value or better(value, norm_value, column.higher_is_better)]
         if winners:
             notes.append(f"{column.label} ({name}, axis {column.axis}): {', '.join(winners)}, at least as good as "
-                         f"every trained norm (best {best[name]}, {format_value(norm_value)})")
+                         f"every trained norm (best {best}, {format_value(norm_value)})")
     return notes
 
 
@@ -212,6 +213,11 @@ def format_cell(table: pd.DataFrame, norm: str, column: str) -> str:
     return f"{format_value(mean)} [{format_value(low)}, {format_value(high)}]"
 
 
+def seed_label(table: pd.DataFrame, norm: str, kinds: dict[str, str]) -> str:
+    """How many seeds a :func:`summary` row rests on; ``–`` for a baseline, which does not train."""
+    return str(int(table.loc[norm].xs("seeds", level=1).max())) if kinds.get(norm) == "norm" else "–"
+
+
 def display_summary(run: StoredRun, split: str = "train", leading: dict[str, set[str]] | None = None
                     ) -> pd.DataFrame:
     """The summary as strings, ``mean [95% interval over seeds]``; ``leading`` norms per column marked ``*``."""
@@ -219,8 +225,7 @@ def display_summary(run: StoredRun, split: str = "train", leading: dict[str, set
     table = summary(run, split)
     shown = pd.DataFrame(index=[f"{name} (baseline)" if kinds.get(name) == "baseline" else name
                                 for name in table.index])
-    shown["seeds"] = [int(table.loc[norm].xs("seeds", level=1).max()) if kinds.get(norm) == "norm" else "–"
-                      for norm in table.index]
+    shown["seeds"] = [seed_label(table, norm, kinds) for norm in table.index]
     for name, column in columns.items():
         arrow = "↑" if column.higher_is_better else "↓"
         shown[f"{column.label} {arrow}"] = [format_cell(table, norm, name)

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from normbench.argtypes import csv_list, positive_ints, run_id
+from normbench.argtypes import add_output_arguments, csv_list, positive_ints
 from normbench.errors import UserError
 
 
@@ -47,9 +47,7 @@ def add_parser(commands) -> None:
                             "them (default random)")
     bench.add_argument("--profile", action="store_true",
                        help="also profile one training step per norm and mode; tables go to profile_*.txt")
-    bench.add_argument("--out-dir", type=Path, default=Path("reports/bench"), help="where bench directories go")
-    bench.add_argument("--run-id", type=run_id, help="name of the bench directory, one path component (default: "
-                                                      "time stamp and norms)")
+    add_output_arguments(bench, Path("reports/bench"), "bench")
     plugins_cli.add_disable_plugin_argument(bench)
 
 
