@@ -18,6 +18,14 @@ IMAGE_SUFFIXES = imageio.IMAGE_SUFFIXES
 #: The held-out split of a user's content folder does not depend on --seed, so runs with
 #: different seeds are measured on the same images.
 SPLIT_SEED = 0
+#: Training crops are cut from the content with its short side this many crops long, so crops vary in framing.
+CROP_FRAMING = 1.5
+
+
+def decode_size(image_size: int, eval_size: int) -> int:
+    """Short side image files are decoded to: what the largest use needs (training framing, evaluation squares,
+    style targets). Memory then grows with the run's sizes, not with the camera's."""
+    return max(round(image_size * CROP_FRAMING), eval_size, image_size)
 
 
 @dataclass
@@ -49,18 +57,20 @@ def find_images(folder: Path, what: str) -> list[Path]:
     return files
 
 
-def load_folder(folder: Path, what: str, square: int | None = None) -> list[tuple[str, Image.Image]]:
+def load_folder(folder: Path, what: str, square: int | None = None,
+                short_side: int | None = None) -> list[tuple[str, Image.Image]]:
     """Decode every image under ``folder`` (see :mod:`normbench.imageio`); a file that is not an accepted image
     is named in a warning and skipped.
 
     :param square: keep each image only as its central ``square x square`` crop (an
         evaluation folder of any size then takes little memory).
+    :param short_side: decode each image reduced to this short side (:func:`decode_size`).
     """
     paths = find_images(folder, what)
     images = []
     for path, name in zip(paths, imageio.image_names(paths, folder)):
         try:
-            image = imageio.open_image(path)
+            image = imageio.open_image(path, short_side if square is None else square)
         except imageio.ImageRejected as error:
             warnings.warn(f"skipping {path}: {error}", stacklevel=2)
             continue
@@ -95,25 +105,28 @@ def select_styles(styles: list, wanted: list[str] | None) -> list:
 
 def load_images(content_dir: Path | None, style_dir: Path | None, styles: list[str] | None,
                 eval_content_dir: Path | None = None, eval_style_dir: Path | None = None,
-                eval_size: int | None = None) -> ImageSet:
+                eval_size: int | None = None, short_side: int | None = None) -> ImageSet:
     """The images a run uses: the user's folders where given, the built-in set otherwise.
 
     With ``eval_content_dir``, every image there is evaluated and all of the
     training content trains; without it, a fixed quarter of ``content_dir`` (or
     the built-in held-out views) is evaluated. Held-out styles come from
-    ``eval_style_dir``, else the built-in held-out styles.
+    ``eval_style_dir``, else the built-in held-out styles. Files are decoded reduced to ``short_side``
+    (:func:`decode_size`); the built-in images are small and used as drawn.
     """
     if content_dir is not None:
-        content = load_folder(content_dir, "content")
+        content = load_folder(content_dir, "content", short_side=short_side)
         train, heldout = (content, []) if eval_content_dir is not None else split_heldout(content)
     else:
         train, heldout = samples.builtin_content()
     heldout_source = "builtin views" if content_dir is None else "split"
     if eval_content_dir is not None:
         heldout, heldout_source = load_folder(eval_content_dir, "evaluation content", square=eval_size), "folder"
-    style_images = load_folder(style_dir, "style") if style_dir is not None else samples.builtin_styles()
+    style_images = (load_folder(style_dir, "style", short_side=short_side) if style_dir is not None
+                    else samples.builtin_styles())
     chosen = select_styles(style_images, styles)
-    heldout_styles = (load_folder(eval_style_dir, "evaluation style") if eval_style_dir is not None
+    heldout_styles = (load_folder(eval_style_dir, "evaluation style", short_side=short_side)
+                      if eval_style_dir is not None
                       else samples.builtin_heldout_styles())
     clash = sorted({name for name, _ in chosen} & {name for name, _ in heldout_styles})
     if clash:
@@ -156,13 +169,14 @@ class CropBatches(torch.utils.data.Dataset):
     """Batch ``k`` of random crops of the training content, a function of the seed and ``k`` alone.
 
     Every norm's model that asks for step ``k`` gets the same crops, however
-    many loader workers make them and in whatever order. Images are decoded
-    and resized once (short side 1.5x the crop, so crops vary in framing) and
-    kept in memory for the whole run.
+    many loader workers make them and in whatever order. Images are resized
+    once (short side CROP_FRAMING crops) and kept as 8-bit, a quarter of float
+    (the crops are converted to the same float values).
     """
 
     def __init__(self, images: list[tuple[str, Image.Image]], crop: int, batch_size: int, seed: int):
-        self.pool = [to_tensor(resize_short_side(image, round(crop * 1.5))) for _, image in images]
+        self.pool = [torch.from_numpy(np.array(resize_short_side(image, round(crop * CROP_FRAMING)), dtype=np.uint8))
+                     .permute(2, 0, 1) for _, image in images]
         self.crop, self.batch_size, self.seed = crop, batch_size, seed
 
     def with_seed(self, seed: int) -> "CropBatches":
@@ -185,5 +199,5 @@ class CropBatches(torch.utils.data.Dataset):
         _, height, width = image.shape
         top = int(rng.integers(height - self.crop + 1))
         left = int(rng.integers(width - self.crop + 1))
-        patch = image[:, top:top + self.crop, left:left + self.crop]
+        patch = image[:, top:top + self.crop, left:left + self.crop].float().div_(255.0)
         return patch.flip(-1) if rng.random() < 0.5 else patch.contiguous()

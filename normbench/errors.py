@@ -1,13 +1,56 @@
-"""Errors a user can cause, each with the exit code the CLI returns for it."""
+"""Exit codes, and the errors a user can cause, each with the exit code the command line returns for it."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """What ``normbench`` returns, for scripts and schedulers (``$?``); ``normbench --help`` lists them."""
+
+    OK = 0
+    NO_RESULT = 1
+    USAGE_ERROR = 2
+    INTERNAL_ERROR = 3
+    MISSING_WEIGHTS = 4
+    OUTPUT_ERROR = 5
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+    @property
+    def meaning(self) -> str:
+        return _MEANINGS[self]
+
+
+_MEANINGS = {
+    ExitCode.OK: "done",
+    ExitCode.NO_RESULT: "a run ended but no model finished (all diverged or failed); its report shows why",
+    ExitCode.USAGE_ERROR: "a bad flag, input file or stored result, named in the message",
+    ExitCode.INTERNAL_ERROR: "a bug in normbench or a plugin; the traceback is worth a bug report",
+    ExitCode.MISSING_WEIGHTS: "pretrained weights missing or corrupt",
+    ExitCode.OUTPUT_ERROR: "results could not be written (disk full, directory removed); rows written are kept",
+    ExitCode.INTERRUPTED: "Ctrl-C (SIGINT); finished rows, images and the manifest are kept",
+    ExitCode.TERMINATED: "SIGTERM (Slurm, timeout, docker stop); kept as after Ctrl-C",
+}
 
 
 class UserError(Exception):
     """A problem with the user's input; the CLI prints the message and exits with ``exit_code``."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE_ERROR
 
 
 class MissingWeightsError(UserError):
     """Pretrained weights were required but are not on disk."""
 
-    exit_code = 4
+    exit_code = ExitCode.MISSING_WEIGHTS
+
+
+class OutputError(UserError):
+    """A result file could not be written; the message names the file and the operating system's reason."""
+
+    exit_code = ExitCode.OUTPUT_ERROR
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so it unwinds like Ctrl-C and keeps what finished."""

@@ -35,9 +35,11 @@ def pixel_limit() -> int:
     return int(Image.MAX_IMAGE_PIXELS or 2**62)
 
 
-def open_image(path: Path) -> Image.Image:
+def open_image(path: Path, short_side: int | None = None) -> Image.Image:
     """``path`` as an upright 8-bit RGB image.
 
+    :param short_side: reduce the image as it is decoded so its short side is at most this (never enlarged):
+        a folder of camera photos then costs what the run uses, not what the camera wrote.
     :raises ImageRejected: for a format outside ACCEPTED_FORMATS, an image over twice Pillow's
         decompression-bomb threshold, or a file that does not decode.
     """
@@ -47,6 +49,10 @@ def open_image(path: Path) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             # NOTE: open() reads the header only, and refuses over twice the bomb threshold before decoding.
             with Image.open(path, formats=ACCEPTED_FORMATS) as handle:
+                size = handle.size
+                if short_side is not None:
+                    # NOTE: JPEG decodes at 1/2, 1/4 or 1/8 scale directly (DCT scaling), still >= short_side.
+                    handle.draft("RGB", (short_side, short_side))
                 handle.load()
                 image = ImageOps.exif_transpose(handle)
     except Image.DecompressionBombError as error:
@@ -55,10 +61,20 @@ def open_image(path: Path) -> Image.Image:
         raise ImageRejected(f"not a {', '.join(ACCEPTED_FORMATS)} image") from None
     except (OSError, ValueError, SyntaxError) as error:  # NOTE: truncated or corrupt data
         raise ImageRejected(f"does not decode ({error})") from None
-    if image.width * image.height > pixel_limit():
-        warnings.warn(f"{path}: {image.width}×{image.height} is above {pixel_limit():,} pixels; it is read, "
-                      "but such images cost memory for the whole run", stacklevel=2)
-    return to_rgb(image, path)
+    if size[0] * size[1] > pixel_limit():
+        warnings.warn(f"{path}: {size[0]}×{size[1]} is above Pillow's {pixel_limit():,}-pixel limit; it is "
+                      "read and reduced, but decoding it takes memory and time; downscale it first", stacklevel=2)
+    image = to_rgb(image, path)
+    return reduce_to(image, short_side) if short_side is not None else image
+
+
+def reduce_to(image: Image.Image, short_side: int) -> Image.Image:
+    """``image`` with its short side at most ``short_side`` (Lanczos; never enlarged)."""
+    scale = short_side / min(image.size)
+    if scale >= 1:
+        return image
+    size = (max(short_side, round(image.width * scale)), max(short_side, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def to_rgb(image: Image.Image, path: Path | str = "image") -> Image.Image:

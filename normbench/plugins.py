@@ -91,7 +91,9 @@ def _register_entry_point(pm: pluggy.PluginManager, entry_point, report: PluginR
     try:
         pm.register(entry_point.load(), name=entry_point.name)
         pm.check_pending()
-    except Exception as error:  # a broken third-party plugin is reported and skipped
+    # NOTE: SystemExit and KeyboardInterrupt too: a module that calls sys.exit() or raises them at import must not
+    # take every command down with it (a real Ctrl-C here only skips the plugin being imported).
+    except (Exception, SystemExit, KeyboardInterrupt) as error:  # a broken third-party plugin is reported, skipped
         if pm.has_plugin(entry_point.name):
             pm.unregister(name=entry_point.name)
         if strict:
@@ -110,7 +112,7 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, registry, report: PluginR
         before = set(registry.names())
         try:
             impl.function(registry=registry)
-        except Exception as error:
+        except (Exception, SystemExit) as error:
             if report is None:
                 raise
             registry.discard({name for name in registry.names() if name not in before})
@@ -154,3 +156,27 @@ def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> 
     report = PluginReport()
     pm = get_plugin_manager(entrypoints=entrypoints, blocked=blocked, report=report)
     return LoadedPlugins(collect_norms(pm, report), collect_metrics(pm, report), collect_baselines(pm, report), report)
+
+
+def describe(norms: NormRegistry, metrics: MetricRegistry, report: PluginReport,
+             baselines: BaselineRegistry | None = None) -> dict:
+    """Every registered norm, metric and baseline with its plugin and distribution, and the broken and disabled
+    plugins, as data: what ``normbench plugins`` shows and a run's manifest stores."""
+    def origin(registry, name):
+        plugin = registry.plugin_of(name)
+        source = report.origins.get(plugin, "unknown")
+        return {"plugin": plugin, "distribution": source, "builtin": source.endswith("(built-in)")}
+
+    return {
+        "norms": [{"name": s.name, "aliases": list(s.aliases), "conditioning": s.conditioning,
+                   "architecture": s.architecture, "description": s.description, **origin(norms, s.name)}
+                  for s in norms],
+        "metrics": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
+                     "columns": [{"name": c.name, "higher_is_better": c.higher_is_better, "axis": c.axis}
+                                 for c in s.columns], **origin(metrics, s.name)} for s in metrics],
+        "baselines": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
+                       "wins_by_construction": list(s.wins_by_construction), **origin(baselines, s.name)}
+                      for s in (baselines or [])],
+        "broken": report.broken,
+        "disabled": report.disabled,
+    }

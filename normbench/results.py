@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from normbench.errors import UserError
+from normbench.errors import OutputError, UserError
 
 SCHEMA_VERSION = 4
 
@@ -29,12 +29,15 @@ PACKAGES = ("normbench", "torch", "torchvision", "numpy", "pandas", "pillow", "s
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then move it into place."""
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then move it into place: after a
+    crash or power loss ``path`` holds the old contents or the new, never a mix or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
         # NOTE: mkstemp makes files private (0600); results are meant to be shared, so honour the umask.
         os.chmod(temp, 0o666 & ~_UMASK)
         os.replace(temp, path)
@@ -47,10 +50,10 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def save_png(path: Path, image: Image.Image) -> None:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    atomic_write_bytes(path, buffer.getvalue())
+def grid_path(style: str) -> Path:
+    """Where a style's grid goes, relative to its run directory (a style in a subfolder, ``sub/name``, has its grid
+    in ``images/grid_sub/``); the report finds grids by the styles of the rows."""
+    return Path("images", f"grid_{style}.png")
 
 
 def package_versions() -> dict[str, str | None]:
@@ -114,9 +117,16 @@ def now() -> str:
 
 
 class OutputDirectory:
-    """A new directory of results with its manifest and error log; every file lands whole or not at all."""
+    """A new directory of results with its manifest and error log; every file lands whole or not at all.
+
+    Writing raises :class:`OutputError` naming the file (disk full, directory removed). A small reserve file
+    is kept while the directory is written to, and given back by :meth:`release_reserve`, so that the final
+    manifest saying what happened fits on a full disk.
+    """
 
     kind = "output"
+    RESERVE = ".space-reserve"
+    RESERVE_BYTES = 64 * 1024
 
     def __init__(self, path: Path):
         self.path = path
@@ -126,20 +136,42 @@ class OutputDirectory:
     def create(cls, root: Path, run_id: str):
         path = root / run_id
         if path.exists():
-            raise FileExistsError(f"{cls.kind} directory {path} already exists; choose another --run-id")
+            raise UserError(f"{cls.kind} directory {path} already exists; choose another --run-id")
         try:
             path.mkdir(parents=True)
+            (path / cls.RESERVE).write_bytes(bytes(cls.RESERVE_BYTES))
         except OSError as error:
             raise UserError(f"--out-dir {root}: cannot create {path} ({error.strerror or error})") from None
         return cls(path)
 
+    def write(self, relative: str | Path, data: bytes) -> None:
+        """Write ``relative`` (below the directory) whole, or raise OutputError naming it."""
+        if not self.path.is_dir():  # NOTE: never recreate a removed directory with half of its files
+            raise OutputError(f"{self.kind} directory {self.path} was removed while {relative} was written")
+        try:
+            atomic_write_bytes(self.path / relative, data)
+        except OSError as error:
+            raise OutputError(f"cannot write {self.path / relative}: {error.strerror or error}") from None
+
+    def write_png(self, relative: str | Path, image: Image.Image) -> None:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        self.write(relative, buffer.getvalue())
+
     def write_manifest(self, manifest: dict) -> None:
-        atomic_write_text(self.path / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+        self.write("manifest.json", (json.dumps(manifest, indent=2, default=str) + "\n").encode("utf-8"))
+
+    def release_reserve(self) -> None:
+        """Free the reserve, before the last manifest is written."""
+        (self.path / self.RESERVE).unlink(missing_ok=True)
 
     def log_error(self, label: str, error: BaseException) -> None:
         """Append ``error``'s traceback to errors.log; the row that failed says only its message."""
-        with open(self.path / "errors.log", "a", encoding="utf-8") as stream:
-            stream.write(f"--- {label}\n" + "".join(traceback.format_exception(error)))
+        try:
+            with open(self.path / "errors.log", "a", encoding="utf-8") as stream:
+                stream.write(f"--- {label}\n" + "".join(traceback.format_exception(error)))
+        except OSError as failure:
+            raise OutputError(f"cannot write {self.path / 'errors.log'}: {failure.strerror or failure}") from None
 
 
 class RunDirectory(OutputDirectory):
@@ -154,14 +186,21 @@ class RunDirectory(OutputDirectory):
         self.columns: list[str] = []
 
     def add_rows(self, rows: list[dict], log_rows: list[dict]) -> None:
-        """Append finished rows and rewrite results.csv and train_log.csv in one piece each."""
-        self.rows.extend(rows)
-        self.log_rows.extend(log_rows)
+        """Append finished rows and rewrite results.csv and train_log.csv in one piece each; ``self.rows`` holds the
+        rows results.csv holds, also after a write error."""
+        written, self.rows = self.rows, self.rows + rows
+        self.log_rows = self.log_rows + log_rows
         extra = [key for row in self.rows for key in row if key not in self.columns]
         table = pd.DataFrame(self.rows).reindex(columns=self.columns + list(dict.fromkeys(extra)))
-        atomic_write_text(self.path / "results.csv", table.to_csv(index=False))
+        try:
+            self.write("results.csv", table.to_csv(index=False).encode("utf-8"))
+        except OutputError:
+            self.rows = written
+            raise
         if self.log_rows:
-            atomic_write_text(self.path / "train_log.csv", pd.DataFrame(self.log_rows).to_csv(index=False))
+            self.write("train_log.csv", pd.DataFrame(self.log_rows).to_csv(index=False).encode("utf-8"))
 
-    def image_path(self, *parts: str) -> Path:
-        return self.path.joinpath("images", *parts)
+    @staticmethod
+    def image_path(*parts: str) -> Path:
+        """Where an image goes, relative to the run directory."""
+        return Path("images", *parts)

@@ -15,6 +15,7 @@ from normbench import data, harness, measure
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.config import RunConfig
 from normbench.data import ImageSet
+from normbench.errors import OutputError, Terminated
 from normbench.evaluation import (EVALUATION_SEED, GRID_IMAGES, SAVED_IMAGES, EvaluationSet, Evaluator,
                                   baseline_stylizer, model_stylizer)
 from normbench.images import style_grid
@@ -24,7 +25,7 @@ from normbench.models.vgg import load_vgg
 from normbench.precision import autocast_of, precision_phase
 from normbench.progress import RunProgress
 from normbench.registry import BaselineRegistry, BaselineSpec, NormRegistry, NormSpec
-from normbench.results import RunDirectory, now, save_png
+from normbench.results import RunDirectory, grid_path, now
 from normbench.speed.switches import PLAIN, prepare_module, speed_phase
 from normbench.train import TrainOutcome, train_model
 
@@ -63,11 +64,12 @@ class Run:
                 for styles in plan_models(spec, len(self.images.styles))]
 
     def execute(self, progress: RunProgress) -> None:
-        """Every baseline, then every model; on Ctrl-C or a crash the finished rows, images and manifest stay."""
+        """Every baseline, then every model; on Ctrl-C, SIGTERM, a write error or a crash the finished rows and
+        images stay, and the manifest says how the run ended (``error`` gives the reason of a failed one)."""
         self.manifest = run_manifest(self)
         self.run_dir.write_manifest(self.manifest)
         start = time.perf_counter()
-        status = "failed"
+        status, failure = "failed", None
         try:
             self._prepare()
             jobs = self.jobs()
@@ -78,13 +80,29 @@ class Run:
             for seed, spec, style_indices in jobs:
                 self._run_model(spec, style_indices, seed, progress)
             status = "complete"
-        except KeyboardInterrupt:
-            status = "interrupted"
+        except KeyboardInterrupt as stop:
+            status = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            raise
+        except Exception as error:
+            failure = error
             raise
         finally:
-            self._write_grids()
-            self.manifest.update(status=status, finished_at=now(), wall_seconds=round(time.perf_counter() - start, 2))
-            self.run_dir.write_manifest(self.manifest)
+            self._finish(status, failure, time.perf_counter() - start)
+
+    def _finish(self, status: str, failure: Exception | None, seconds: float) -> None:
+        """Grids from whatever finished, then the manifest saying how the run ended. The reserve is freed
+        first, so that after a full disk the manifest still fits; grids are skipped after a write error."""
+        self.run_dir.release_reserve()
+        if not isinstance(failure, OutputError):
+            try:
+                self._write_grids()
+            except OutputError as error:
+                status, failure = "failed", error
+        if failure is not None:
+            self.manifest["error"] = str(failure) if isinstance(failure, OutputError) else (
+                f"{type(failure).__name__}: {failure}")
+        self.manifest.update(status=status, finished_at=now(), wall_seconds=round(seconds, 2))
+        self.run_dir.write_manifest(self.manifest)
 
     def _prepare(self) -> None:
         """Feature networks, style banks, the evaluation set and the metrics, each made once."""
@@ -155,7 +173,7 @@ class Run:
             if outcome.status == "ok":  # NOTE: speed does not depend on the style: timed once per model
                 speed = self._inference_speed(model, self._conditioning(spec, style_indices[0]))
                 rows = [{**row, **speed} for row in rows]
-        except (KeyboardInterrupt, SystemExit):
+        except (KeyboardInterrupt, SystemExit, OutputError):  # NOTE: a full disk ends the run, not just the norm
             raise
         except Exception as error:  # one broken norm must not end the sweep
             self.run_dir.log_error(label, error)
@@ -230,7 +248,8 @@ class Run:
         def save(first: int, outputs: torch.Tensor) -> None:
             for offset, output in enumerate(outputs[:max(0, SAVED_IMAGES - first)]):
                 image, content = data.to_image(output), Path(self.eval_set.names[first + offset])
-                save_png(self.run_dir.image_path(norm, style, *content.parent.parts, f"{content.name}.png"), image)
+                self.run_dir.write_png(self.run_dir.image_path(norm, style, *content.parent.parts, f"{content.name}.png"),
+                                       image)
                 if first + offset < GRID_IMAGES:
                     preview.append(image)
 
@@ -248,4 +267,17 @@ class Run:
                 ordered = {k: v for k, v in columns.items() if k not in baselines} | {
                     k: v for k, v in columns.items() if k in baselines}
                 grid = style_grid(style_image, contents, ordered, self.profile.eval_size)
-                save_png(self.run_dir.image_path(f"grid_{style_name}.png"), grid)
+                self.run_dir.write_png(grid_path(style_name), grid)
+
+
+def no_model_finished(rows: list[dict]) -> str | None:
+    """Why no model of the run finished (``"no norm finished: in diverged, bn failed: ..."``), or None when one
+    did."""
+    models = [row for row in rows if row["kind"] == "norm"]
+    if any(row["status"] == "ok" for row in models):
+        return None
+    why: dict[str, str] = {}
+    for row in models:
+        status = "failed" if row["status"] == "error" else row["status"]
+        why.setdefault(row["norm"], f"{status}: {row['error']}" if row["status"] == "error" else status)
+    return "no norm finished: " + (", ".join(f"{norm} {reason}" for norm, reason in why.items()) or "none ran")

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from normbench import cli, run_cli, train
+from normbench import cli, train
+from normbench.cli import run as run_cli
 from normbench.columns import ID_COLUMNS
 
 TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--device", "cpu"]

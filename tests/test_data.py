@@ -122,3 +122,30 @@ def test_crops_do_not_depend_on_loader_workers_or_on_earlier_steps():
     # NOTE: step k is a function of (seed, k): a run resumed or sharded at k sees the same crops.
     assert torch.equal(crops[3], alone[3])
     assert not torch.equal(alone[0], alone[1])
+
+
+def test_files_are_decoded_reduced_to_the_size_the_run_uses(tmp_path):
+    """A camera photo costs what the run needs: its short side is cut to decode_size as it is decoded."""
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8)).save(tmp_path / "photo.jpg")
+    Image.fromarray(rng.integers(0, 256, (700, 500, 3), dtype=np.uint8)).save(tmp_path / "scan.png")
+    Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(tmp_path / "small.png")
+    short = data.decode_size(image_size=64, eval_size=128)
+    assert short == 128
+    images = dict(data.load_folder(tmp_path, "content", short_side=short))
+    assert images["photo"].size == (171, 128) and images["scan"].size == (128, 179)
+    assert images["small"].size == (60, 40)  # never enlarged
+
+
+def test_crops_from_the_8_bit_pool_equal_crops_of_float_images():
+    """The pool is kept as uint8; a crop must be the float image a float pool gave, bit for bit."""
+    train, _ = samples.builtin_content()
+    crops = data.CropBatches(train, crop=32, batch_size=3, seed=4)
+    rng = np.random.default_rng([4, 7])
+    expected = []
+    for _ in range(3):
+        image = data.to_tensor(data.resize_short_side(train[int(rng.integers(len(train)))][1], 48))
+        top, left = int(rng.integers(image.shape[1] - 31)), int(rng.integers(image.shape[2] - 31))
+        patch = image[:, top:top + 32, left:left + 32]
+        expected.append(patch.flip(-1) if rng.random() < 0.5 else patch)
+    assert torch.equal(crops[7], torch.stack(expected))

@@ -110,9 +110,12 @@ def write_comparison(dir_a: Path, dir_b: Path, output: Path, allow_mismatch: boo
     from normbench.results import atomic_write_text
 
     run_a, run_b = tables.load_run(dir_a), tables.load_run(dir_b)
-    shared = set(run_a.kinds()) & set(run_b.kinds())
-    if not shared:
-        raise UserError(f"{dir_a} and {dir_b} have no norm or baseline in common; nothing to compare")
+    norms_a, norms_b = ([name for name, kind in run.kinds().items() if kind == "norm"] for run in (run_a, run_b))
+    if not set(norms_a) & set(norms_b):
+        # NOTE: baselines alone are no comparison: under one protocol they measure the same on both sides.
+        raise UserError(f"{dir_a} ({', '.join(norms_a) or 'no norm'}) and {dir_b} ({', '.join(norms_b) or 'no norm'}) "
+                        "have no norm in common, so there is no change to show; to see their norms side by side, "
+                        f"pool them: normbench report {dir_a} {dir_b}")
     differences = protocol_differences(run_a, run_b)
     if differences and not allow_mismatch:
         raise UserError(f"the runs' protocols differ, so their numbers do not compare: {refusal(differences)}. Pass "

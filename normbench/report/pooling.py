@@ -78,4 +78,5 @@ def _pool(runs: list[tables.StoredRun]) -> tables.StoredRun:
     manifest["repeated_cells"] = sorted({f"{r.norm} seed {int(r.seed)} ({r.run_id})" for r in repeated.itertuples()})
     manifest["wall_seconds"] = sum(run.manifest.get("wall_seconds") or 0 for run in runs)
     train_log = pd.concat([run.train_log for run in runs], ignore_index=True)
-    return tables.StoredRun(runs[0].path, results.drop_duplicates(CELL, keep="first"), manifest, train_log)
+    notes = [f"{run.path.name}: {note}" for run in runs for note in run.notes]
+    return tables.StoredRun(runs[0].path, results.drop_duplicates(CELL, keep="first"), manifest, train_log, notes)

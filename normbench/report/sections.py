@@ -137,9 +137,14 @@ def curves_html(run: tables.StoredRun) -> str:
 
 
 def grids_html(run: tables.StoredRun) -> str:
-    return "".join(
-        f'<h3>{escape(path.stem.removeprefix("grid_"))}</h3><img alt="{escape(path.stem)}" src="{image_data_uri(path)}">'
-        for path in sorted((run.path / "images").glob("grid_*.png")))
+    """Every style's grid, found by the styles of the rows (a style in a subfolder too); a missing file is said."""
+    parts = []
+    for style, path in run.grids():
+        image = (f'<img alt="grid_{escape(style)}" src="{image_data_uri(path)}">' if path.is_file() else
+                 f'<p class="warn">grid missing: {escape(str(path.relative_to(run.path)))} (the run was stopped '
+                 'before this style was measured, or the file was removed)</p>')
+        parts.append(f"<h3>{escape(style)}</h3>{image}")
+    return "".join(parts)
 
 
 def banner(run: tables.StoredRun) -> str:
@@ -165,6 +170,7 @@ def banner(run: tables.StoredRun) -> str:
     if manifest.get("repeated_cells"):
         warnings.append("cells in more than one run, counted once from the first: "
                         + ", ".join(manifest["repeated_cells"]))
+    warnings += run.notes
     if "fid_n" in run.results and run.results.fid_n.notna().any():
         n, dims = int(run.results.fid_n.max()), int(run.results.fid_dims.max())
         if n < 2048 or dims < 2048:

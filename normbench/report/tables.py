@@ -6,60 +6,16 @@ a third-party metric is reported exactly like a built-in one.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from normbench.columns import STYLIZATION_AXES, Column
-from normbench.errors import UserError
 from normbench.report import stats
-from normbench.results import SCHEMA_VERSION
+from normbench.report.stored import StoredRun, load_run
 
-
-@dataclass
-class StoredRun:
-    """What ``normbench run`` stored: the only input of a report."""
-
-    path: Path
-    results: pd.DataFrame
-    manifest: dict
-    train_log: pd.DataFrame
-
-    @property
-    def ok(self) -> pd.DataFrame:
-        return self.results[self.results.status == "ok"]
-
-    def kinds(self) -> dict[str, str]:
-        """``{row name: "norm" or "baseline"}`` in run order, norms first."""
-        kinds = dict(zip(self.results.norm, self.results.kind))
-        return {name: kind for wanted in ("norm", "baseline") for name, kind in kinds.items() if kind == wanted}
-
-    def wins_by_construction(self) -> dict[str, set[str]]:
-        return {entry["name"]: set(entry.get("wins_by_construction", [])) for entry in self.manifest.get("baselines", [])}
-
-
-def load_run(path: Path) -> StoredRun:
-    """Read a run directory.
-
-    :raises UserError: when it is not a run directory, or one an older normbench wrote.
-    """
-    if not (path / "results.csv").is_file() or not (path / "manifest.json").is_file():
-        raise UserError(f"{str(path)!r} is not a normbench run directory (no results.csv and manifest.json)")
-    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    schema = manifest.get("schema_version")
-    if schema != SCHEMA_VERSION or "columns" not in manifest:
-        raise UserError(f"{str(path)!r} was written with results schema {schema}; this normbench reads schema "
-                        f"{SCHEMA_VERSION} (its columns, baselines and protocol changed): run it again")
-    log_path = path / "train_log.csv"
-    train_log = pd.read_csv(log_path) if log_path.is_file() else pd.DataFrame(columns=["norm", "model", "step", "total"])
-    results = pd.read_csv(path / "results.csv", keep_default_na=True)
-    for column, default in (("error", ""), ("style_split", "train"), ("kind", "norm")):
-        # NOTE: an all-empty column reads as float; as object it takes a string default without a warning
-        results[column] = results[column].astype(object).fillna(default) if column in results else default
-    return StoredRun(path, results, manifest, train_log)
+__all__ = ["StoredRun", "load_run"]  # NOTE: re-exported; the report modules read runs through tables
 
 
 def declared_columns(run: StoredRun) -> dict[str, Column]:

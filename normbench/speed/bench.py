@@ -8,11 +8,13 @@ were on, how the time was taken and how it compares with the device's peak.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
 import resource
 import sys
+import tempfile
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -22,6 +24,7 @@ from torch import nn
 
 from normbench import data, harness, samples
 from normbench.config import PROFILES
+from normbench.errors import OutputError, Terminated
 from normbench.models.vgg import load_vgg
 from normbench.registry import NormRegistry, NormSpec
 from normbench.results import device_description, environment, now
@@ -115,10 +118,14 @@ class Bench:
             for spec in self.specs:
                 self._bench_norm(spec, advance)
             status = "complete"
-        except KeyboardInterrupt:
-            status = "interrupted"
+        except KeyboardInterrupt as stop:
+            status = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            raise
+        except Exception as error:
+            manifest["error"] = str(error) if isinstance(error, OutputError) else f"{type(error).__name__}: {error}"
             raise
         finally:
+            self.store.release_reserve()
             manifest.update(status=status, finished_at=now())
             self.store.write_manifest(manifest)
 
@@ -168,7 +175,7 @@ class Bench:
             torch.cuda.reset_peak_memory_stats(self.device)
         try:
             base.update(measure())
-        except (KeyboardInterrupt, SystemExit):
+        except (KeyboardInterrupt, SystemExit, OutputError):
             raise
         except Exception as error:  # one failing configuration must not end the bench
             base.update(status="oom" if is_out_of_memory(error) else "error", error=f"{type(error).__name__}: {error}")
@@ -237,3 +244,16 @@ class Bench:
             table = profiling.top_entries(lambda: step(self.crops[0], ids), self.device)
         self.store.write_profile(spec.name, mode, table)
 
+
+@contextlib.contextmanager
+def cold_compile_cache():
+    """Inductor and triton caches in an empty folder for the bench, so compile_s is a cold compile."""
+    with tempfile.TemporaryDirectory(prefix="normbench-compile-cache-") as root:
+        saved = {name: os.environ.get(name) for name in ("TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR")}
+        os.environ.update(TORCHINDUCTOR_CACHE_DIR=os.path.join(root, "inductor"),
+                          TRITON_CACHE_DIR=os.path.join(root, "triton"))
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                os.environ.pop(name) if value is None else os.environ.update({name: value})

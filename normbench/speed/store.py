@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from normbench.results import OutputDirectory, atomic_write_text
+from normbench.results import OutputDirectory
 
 BENCH_SCHEMA_VERSION = 1
 #: Columns of bench.csv, in order. ``speedup`` is against the plain row of the same norm, kind, size and batch.
@@ -35,12 +35,12 @@ class BenchDirectory(OutputDirectory):
     def add_row(self, row: dict) -> None:
         self.rows.append(row)
         frame = with_speedups(pd.DataFrame(self.rows).reindex(columns=BENCH_COLUMNS))
-        atomic_write_text(self.path / "bench.csv", frame.to_csv(index=False))
+        self.write("bench.csv", frame.to_csv(index=False).encode("utf-8"))
 
     def frame(self) -> pd.DataFrame:
         return with_speedups(pd.DataFrame(self.rows).reindex(columns=BENCH_COLUMNS))
 
     def write_profile(self, norm: str, mode: str, table: str) -> Path:
         path = self.path / f"profile_{norm}_{mode.replace('+', '-').replace('=', '')}.txt"
-        atomic_write_text(path, f"# one training step: {norm}, speed {mode}\n{table}\n")
+        self.write(path.name, f"# one training step: {norm}, speed {mode}\n{table}\n".encode("utf-8"))
         return path

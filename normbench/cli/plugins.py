@@ -7,6 +7,10 @@ import json
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from normbench.cli.argtypes import add_disable_plugin_argument
+from normbench.cli.console import make_console
 
 
 def add_parser(commands) -> None:
@@ -16,42 +20,14 @@ def add_parser(commands) -> None:
                     "and any plugin that is disabled or failed to load.")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     add_disable_plugin_argument(parser)
-
-
-def add_disable_plugin_argument(parser) -> None:
-    """``--disable-plugin NAME``, shared by every command that loads plugins."""
-    parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
-                        help="leave this plugin out (repeatable; NORMBENCH_DISABLE_PLUGINS works too)")
-
-
-def describe(norms, metrics, report, baselines=None) -> dict:
-    """Everything ``plugins`` shows, as data (also stored in a run's manifest)."""
-    def origin(registry, name):
-        plugin = registry.plugin_of(name)
-        source = report.origins.get(plugin, "unknown")
-        return {"plugin": plugin, "distribution": source, "builtin": source.endswith("(built-in)")}
-
-    return {
-        "norms": [{"name": s.name, "aliases": list(s.aliases), "conditioning": s.conditioning,
-                   "architecture": s.architecture, "description": s.description, **origin(norms, s.name)}
-                  for s in norms],
-        "metrics": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
-                     "columns": [{"name": c.name, "higher_is_better": c.higher_is_better, "axis": c.axis}
-                                 for c in s.columns], **origin(metrics, s.name)} for s in metrics],
-        "baselines": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
-                       "wins_by_construction": list(s.wins_by_construction), **origin(baselines, s.name)}
-                      for s in (baselines or [])],
-        "broken": report.broken,
-        "disabled": report.disabled,
-    }
+    parser.set_defaults(handler=command_plugins)
 
 
 _ARROWS = {True: "↑", False: "↓"}
 
 
 def command_plugins(args: argparse.Namespace, console: Console) -> int:
-    from normbench.cli import make_console
-    from normbench.plugins import load_plugins
+    from normbench.plugins import describe, load_plugins
 
     loaded = load_plugins(blocked=tuple(args.disable_plugin))
     info = describe(loaded.norms, loaded.metrics, loaded.report, loaded.baselines)
@@ -79,7 +55,7 @@ def command_plugins(args: argparse.Namespace, console: Console) -> int:
                           b["description"])
     out.print(norms, metrics, baselines)
     for name, reason in info["broken"].items():
-        out.print(f"[red]broken plugin {name}:[/] {reason}", highlight=False)
+        out.print(Text.assemble(("broken plugin ", "red"), (f"{name}: ", "red"), reason))
     for name in info["disabled"]:
-        out.print(f"[yellow]disabled plugin {name}", highlight=False)
+        out.print(Text(f"disabled plugin {name}", style="yellow"))
     return 0

@@ -95,3 +95,11 @@ def check_out_dir(folder: Path) -> None:
         existing = existing.parent
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise UserError(f"--out-dir {folder}: {existing} is not writable")
+
+
+def add_disable_plugin_argument(parser: argparse.ArgumentParser) -> None:
+    """``--disable-plugin NAME``, shared by every command that loads plugins."""
+    parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                        help="leave this plugin out (repeatable; NORMBENCH_DISABLE_PLUGINS works too): the "
+                             "entry-point name of a third-party plugin, the module of a built-in one "
+                             "(`normbench plugins` lists both)")

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from normbench import weights
-from normbench.errors import MissingWeightsError
+from normbench.cli.console import make_console
+from normbench.errors import ExitCode, MissingWeightsError, UserError
 
 
 def add_parser(commands) -> None:
@@ -27,6 +28,7 @@ def add_parser(commands) -> None:
     download.add_argument("names", nargs="*", help=f"files to fetch (default: all): {', '.join(weights.WEIGHT_FILES)}")
     download.add_argument("--offline", action="store_true", help="never touch the network; fail if a file is missing")
     actions.add_parser("check", help="verify the sha256 of the files already present")
+    parser.set_defaults(handler=command_weights)
 
 
 def command_weights(args: argparse.Namespace, console: Console) -> int:
@@ -47,17 +49,15 @@ def _list(args, console: Console) -> int:
     rows = _rows()
     if args.json:
         print(json.dumps(rows, indent=2))
-        return 0
+        return ExitCode.OK
     table = Table(title="pretrained weights")
     for column in ("name", "file", "present", "used by", "url"):
         table.add_column(column)
     for row in rows:
         table.add_row(row["name"], row["file"], "yes" if row["present"] else "[red]no", row["used_by"], row["url"])
-    from normbench.cli import make_console
-
     make_console().print(table)
     console.print(f"folder: {weights.WEIGHT_FILES['vgg16'].path.parent}")
-    return 0
+    return ExitCode.OK
 
 
 def _check(console: Console) -> int:
@@ -66,13 +66,13 @@ def _check(console: Console) -> int:
         status = weights.check(entry)
         corrupt += status.startswith("corrupt")
         console.print(f"{entry.name:14} {status:10} {entry.path}", highlight=False)
-    return MissingWeightsError.exit_code if corrupt else 0
+    return ExitCode.MISSING_WEIGHTS if corrupt else ExitCode.OK
 
 
 def _download(args, console: Console) -> int:
     unknown = [name for name in args.names if name not in weights.WEIGHT_FILES]
     if unknown:
-        raise ValueError(f"unknown weights {unknown[0]!r}; available: {', '.join(weights.WEIGHT_FILES)}")
+        raise UserError(f"unknown weights {unknown[0]!r}; available: {', '.join(weights.WEIGHT_FILES)}")
     wanted = [weights.WEIGHT_FILES[name] for name in (args.names or weights.WEIGHT_FILES)]
     missing = [entry for entry in wanted if weights.check(entry) != "ok"]
     if missing and args.offline:
@@ -86,4 +86,4 @@ def _download(args, console: Console) -> int:
             raise MissingWeightsError(f"could not download {entry.url} ({error}); "
                                       f"place {entry.filename} in {entry.path.parent} by hand") from None
     console.print(f"all {len(wanted)} files present and verified")
-    return 0
+    return ExitCode.OK

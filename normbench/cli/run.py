@@ -10,13 +10,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from normbench import __version__, plugins_cli
-from normbench.argtypes import add_output_arguments, check_out_dir, csv_list, resolve_device, seed_list
+from normbench import __version__
+from normbench.cli.argtypes import (add_disable_plugin_argument, add_output_arguments, check_out_dir, csv_list,
+                                    resolve_device, seed_list)
+from normbench.cli.console import say
 from normbench.config import PROFILES, RunConfig, make_profile, resolve_seeds
-from normbench.errors import UserError
+from normbench.errors import ExitCode, OutputError, Terminated, UserError
 from normbench.precision import PRECISIONS
-
-EXIT_OK, EXIT_INTERRUPTED = 0, 130
 
 
 def add_parser(commands) -> None:
@@ -77,7 +77,8 @@ def add_parser(commands) -> None:
                      help="VGG feature weights: pretrained ImageNet weights from TORCH_HOME, seeded random, "
                           "or auto (pretrained when present, else random with a warning)")
     add_output_arguments(run, Path("reports/runs"), "run")
-    plugins_cli.add_disable_plugin_argument(run)
+    add_disable_plugin_argument(run)
+    run.set_defaults(handler=command_run)
 
 
 def build_config(args: argparse.Namespace):
@@ -86,7 +87,7 @@ def build_config(args: argparse.Namespace):
 
     from normbench.harness import architecture_for, required_feature_nets
     from normbench.models.vgg import resolve_features
-    from normbench.plugins import load_plugins
+    from normbench.plugins import describe, load_plugins
     from normbench.precision import check_precision
     from normbench.speed.switches import parse_settings
     from normbench.weights import METRIC_WEIGHTS
@@ -128,7 +129,7 @@ def build_config(args: argparse.Namespace):
                        style_dir=args.style_dir, eval_content_dir=args.eval_content_dir,
                        eval_style_dir=args.eval_style_dir, out_dir=args.out_dir)
     config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
-    config.plugins = plugins_cli.describe(registry, metric_registry, report, baseline_registry)
+    config.plugins = describe(registry, metric_registry, report, baseline_registry)
     return config, registry, metric_registry, baseline_registry
 
 
@@ -181,17 +182,19 @@ def use_deterministic_algorithms() -> None:
     torch.backends.cudnn.deterministic = True
 
 
-def command_run(args: argparse.Namespace, console: Console) -> int:
+def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench import runner
-    from normbench.data import load_images
+    from normbench.data import decode_size, load_images
     from normbench.progress import RunProgress, summary_table
     from normbench.results import RunDirectory
+    from normbench.speed.allocator import keep_freed_memory
 
+    keep_freed_memory()
     config, registry, metric_registry, baseline_registry = build_config(args)
     if config.deterministic:
         use_deterministic_algorithms()
     images = load_images(args.content_dir, args.style_dir, args.styles, args.eval_content_dir, args.eval_style_dir,
-                         config.profile.eval_size)
+                         config.profile.eval_size, decode_size(config.profile.image_size, config.profile.eval_size))
     run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
     run_dir = RunDirectory.create(args.out_dir, run_id)
     console.print(Text(f"normbench {__version__}: {', '.join(config.norms)} and baselines "
@@ -202,24 +205,33 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
     try:
         with RunProgress(console) as progress:
             run.execute(progress)
-    except KeyboardInterrupt:
-        console.print(f"[yellow]interrupted: {len(run_dir.rows)} finished rows kept in {run_dir.path}")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        how = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        say(console, how, f"{len(run_dir.rows)} finished rows kept in {run_dir.path}", "yellow")
+        return ExitCode.TERMINATED if isinstance(stop, Terminated) else ExitCode.INTERRUPTED
+    except OutputError as error:
+        say(console, "error", f"{error}; the run stopped, its {len(run_dir.rows)} finished rows are kept in "
+                              f"{run_dir.path / 'results.csv'} and its manifest says failed", "red")
+        return ExitCode.OUTPUT_ERROR
     console.print(summary_table(run_dir.rows, run.manifest["columns"]))
     if config.features == "random":
         console.print(f"[red]features=random: the VGG (training losses and {config.profile.eval_draws} evaluation "
                       "draws of VGG13), AlexNet (LPIPS) and Inception (FID/KID) weights were randomly initialised; "
                       "these numbers compare norms within this run only, not with papers or pretrained runs")
-    console.print(f"results: {run_dir.path / 'results.csv'}")
+    console.print(Text(f"results: {run_dir.path / 'results.csv'}"))
     from normbench.report.page import write_report
 
-    console.print(f"report: {write_report(run_dir.path)}")
+    console.print(Text(f"report: {write_report(run_dir.path)}"))
     print_conclusions(run_dir.path, console)
     minutes, seconds = divmod(round(run.manifest["wall_seconds"]), 60)
     console.print(f"wall time: {minutes} min {seconds} s for {len(run.jobs())} trained models "
                   f"({len(config.seeds)} seed{'s' if len(config.seeds) > 1 else ''}) and {len(config.baselines)} "
                   "baselines")
-    return EXIT_OK
+    unfinished = runner.no_model_finished(run_dir.rows)
+    if unfinished:
+        say(console, "error", unfinished, "red")
+        return ExitCode.NO_RESULT
+    return ExitCode.OK
 
 
 def print_conclusions(run_dir: Path, console: Console) -> None:

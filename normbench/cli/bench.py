@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from normbench.argtypes import add_output_arguments, csv_list, positive_ints
-from normbench.errors import UserError
+from normbench.cli.argtypes import (add_disable_plugin_argument, add_output_arguments, check_out_dir, csv_list,
+                                    positive_ints, resolve_device)
+from normbench.errors import ExitCode, UserError
 
 
 def add_parser(commands) -> None:
-    from normbench import plugins_cli
-
     bench = commands.add_parser(
         "bench", help="time inference and training steps of each norm under each set of speed switches",
         description="Speed only, no training to convergence: for each norm, inference throughput at each size "
@@ -48,14 +44,14 @@ def add_parser(commands) -> None:
     bench.add_argument("--profile", action="store_true",
                        help="also profile one training step per norm and mode; tables go to profile_*.txt")
     add_output_arguments(bench, Path("reports/bench"), "bench")
-    plugins_cli.add_disable_plugin_argument(bench)
+    add_disable_plugin_argument(bench)
+    bench.set_defaults(handler=command_bench)
 
 
 def build_plan(args: argparse.Namespace):
     """Resolve the command line into a plan and registry, checking everything before any timing."""
     import torch
 
-    from normbench.argtypes import check_out_dir, resolve_device
     from normbench.harness import architecture_for, required_feature_nets
     from normbench.models.vgg import resolve_features
     from normbench.plugins import load_plugins
@@ -92,23 +88,9 @@ def build_plan(args: argparse.Namespace):
         profile_steps=args.profile), registry
 
 
-@contextlib.contextmanager
-def cold_compile_cache():
-    """Inductor and triton caches in an empty folder for the bench, so compile_s is a cold compile."""
-    with tempfile.TemporaryDirectory(prefix="normbench-compile-cache-") as root:
-        saved = {name: os.environ.get(name) for name in ("TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR")}
-        os.environ.update(TORCHINDUCTOR_CACHE_DIR=os.path.join(root, "inductor"),
-                          TRITON_CACHE_DIR=os.path.join(root, "triton"))
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                os.environ.pop(name) if value is None else os.environ.update({name: value})
-
-
 def command_bench(args: argparse.Namespace, console: Console) -> int:
     from normbench.report.speed import markdown, write_speed_report
-    from normbench.speed.bench import Bench
+    from normbench.speed.bench import Bench, cold_compile_cache
     from normbench.speed.store import BenchDirectory
 
     plan, registry = build_plan(args)
@@ -127,8 +109,8 @@ def command_bench(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[yellow]interrupted: {len(store.rows)} finished rows kept in {store.path}")
         if store.rows:
             console.print(f"report: {write_speed_report(store.path)}")
-        return 130
+        return ExitCode.INTERRUPTED
     print(markdown(store.path))
     console.print(f"results: {store.path / 'bench.csv'}")
     console.print(f"report: {write_speed_report(store.path)}")
-    return 0
+    return ExitCode.OK

@@ -1,0 +1,29 @@
+"""``normbench compare``: two stored runs side by side, with the change of every metric."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from normbench.errors import ExitCode
+
+
+def add_parser(commands) -> None:
+    compare = commands.add_parser("compare", help="compare two stored runs side by side, with the change per metric")
+    compare.add_argument("run_a", type=Path, metavar="RUN_A")
+    compare.add_argument("run_b", type=Path, metavar="RUN_B")
+    compare.add_argument("-o", "--output", type=Path, default=Path("compare.html"), help="default compare.html")
+    compare.add_argument("--allow-protocol-mismatch", action="store_true",
+                         help="compare runs whose protocols differ (profile, precision, features, data, metrics); "
+                              "the page lists every difference in red")
+    compare.set_defaults(handler=command_compare)
+
+
+def command_compare(args: argparse.Namespace, console: Console) -> int:
+    from normbench.report.compare import write_comparison
+
+    output = write_comparison(args.run_a, args.run_b, args.output, args.allow_protocol_mismatch)
+    console.print(f"comparison: {output}", highlight=False, markup=False)
+    return ExitCode.OK

@@ -1,0 +1,54 @@
+"""``normbench report``: the HTML report, summary CSVs and Markdown of stored runs, or of a bench."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from normbench.cli.console import say
+from normbench.errors import ExitCode, UserError
+
+
+def add_parser(commands) -> None:
+    report = commands.add_parser(
+        "report", help="build the HTML report, summary CSV and Markdown table of stored runs or a bench",
+        description="Build RUN_DIR/report.html (one self-contained file), summary.csv and paired.csv only from "
+                    "what the run stored, and print the verdicts and summary as Markdown. Several run directories "
+                    "are analysed as one when their protocols match (their seeds pool; a (norm, style, seed) in "
+                    "two runs counts once) and refused, naming the differing fields, when they do not. A directory "
+                    "written by `normbench bench` gets its speed report.")
+    report.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+    report.add_argument("-o", "--output", type=Path,
+                        help="where the HTML goes (default RUN_DIR/report.html for one run, analysis.html for several; "
+                             "the CSVs go beside it)")
+    report.add_argument("--reference", metavar="NORM",
+                        help="the norm every other norm is tested against (default: the run's --reference, else "
+                             "its first norm)")
+    report.add_argument("--quality", help="column plotted against speed (default: the headline style distance, "
+                                          "a style column no baseline wins)")
+    report.set_defaults(handler=command_report)
+
+
+def command_report(args: argparse.Namespace, console: Console) -> int:
+    from normbench.report import speed
+    from normbench.report.page import markdown, write_pages
+    from normbench.report.pooling import load_runs
+
+    first = args.run_dirs[0]
+    if (first / "bench.csv").is_file():
+        if len(args.run_dirs) > 1:
+            raise UserError("a bench directory is reported on its own; give one bench directory")
+        output = speed.write_speed_report(first, args.output)
+        print(speed.markdown(first))
+        console.print(f"report: {output}", highlight=False, markup=False)
+        return ExitCode.OK
+    run = load_runs(args.run_dirs)
+    for note in run.notes:
+        say(console, "note", note, "yellow")
+    default = first / "report.html" if len(args.run_dirs) == 1 else Path("analysis.html")
+    output = write_pages(run, args.output or default, args.quality, args.reference)
+    print(markdown(run, args.reference))
+    console.print(f"report: {output}", highlight=False, markup=False)
+    return ExitCode.OK

@@ -1,0 +1,110 @@
+"""Reading what ``normbench run`` stored, checked: a file that is missing, cut short or not what normbench writes is
+named with what is wrong (exit 2), and a flaw the report can live with becomes a visible note."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from normbench.errors import UserError
+from normbench.results import SCHEMA_VERSION, grid_path
+
+#: Manifest entries a report reads, as dotted paths; a manifest without one is refused by name.
+MANIFEST_KEYS = ("schema_version", "columns", "config.profile", "environment.device", "environment.packages",
+                 "evaluation", "protocol")
+#: results.csv columns without which no table can be made.
+RESULT_COLUMNS = ("norm", "style", "status")
+
+
+@dataclass
+class StoredRun:
+    """What ``normbench run`` stored: the only input of a report. ``notes`` name flaws the report shows."""
+
+    path: Path
+    results: pd.DataFrame
+    manifest: dict
+    train_log: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        return self.results[self.results.status == "ok"]
+
+    def kinds(self) -> dict[str, str]:
+        """``{row name: "norm" or "baseline"}`` in run order, norms first."""
+        kinds = dict(zip(self.results.norm, self.results.kind))
+        return {name: kind for wanted in ("norm", "baseline") for name, kind in kinds.items() if kind == wanted}
+
+    def wins_by_construction(self) -> dict[str, set[str]]:
+        return {entry["name"]: set(entry.get("wins_by_construction", [])) for entry in self.manifest.get("baselines", [])}
+
+    def grids(self) -> list[tuple[str, Path]]:
+        """``(style, path of its grid)`` for every style of the rows, in run order, whether the file exists or not."""
+        return [(style, self.path / grid_path(style)) for style in dict.fromkeys(self.results["style"].astype(str))]
+
+
+def load_run(path: Path) -> StoredRun:
+    """Read a run directory.
+
+    :raises UserError: naming the file, when it is not a run directory, a file is unreadable, cut or not
+        normbench's, or an older normbench wrote it.
+    """
+    if not (path / "results.csv").is_file() or not (path / "manifest.json").is_file():
+        raise UserError(f"{str(path)!r} is not a normbench run directory (no results.csv and manifest.json)")
+    manifest = read_manifest(path / "manifest.json")
+    notes: list[str] = []
+    results = read_csv(path / "results.csv", notes)
+    missing = [column for column in RESULT_COLUMNS if column not in results]
+    if missing:
+        raise UserError(f"{path / 'results.csv'}: no column {', '.join(missing)}; it is not a normbench results table")
+    for column, default in (("error", ""), ("style_split", "train"), ("kind", "norm")):
+        # NOTE: an all-empty column reads as float; as object it takes a string default without a warning
+        results[column] = results[column].astype(object).fillna(default) if column in results else default
+    log_path = path / "train_log.csv"
+    train_log = (read_csv(log_path, notes) if log_path.is_file()
+                 else pd.DataFrame(columns=["norm", "model", "step", "total"]))
+    return StoredRun(path, results, manifest, train_log, notes)
+
+
+def read_manifest(path: Path) -> dict:
+    """``manifest.json``, checked for the schema and the entries a report reads."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
+    except json.JSONDecodeError as error:
+        raise UserError(f"{path}: not valid JSON ({error}); the file is cut short or was edited") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path}: not a normbench manifest (a JSON object)")
+    schema = manifest.get("schema_version")
+    if schema != SCHEMA_VERSION:
+        raise UserError(f"{path}: written with results schema {schema}; this normbench reads schema "
+                        f"{SCHEMA_VERSION} (its columns, baselines and protocol changed): run it again")
+    for key in MANIFEST_KEYS:
+        entry = manifest
+        for part in key.split("."):
+            entry = entry.get(part) if isinstance(entry, dict) else None
+        if entry is None:
+            raise UserError(f"{path}: has no {key!r}; it was cut or edited (normbench writes it whole)")
+    return manifest
+
+
+def read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
+    """A CSV normbench wrote; a last line cut mid-row is left out with a note, anything else wrong is refused."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
+    if not text.strip():
+        raise UserError(f"{path}: is empty; the run wrote no rows (see its manifest.json and errors.log)")
+    if not text.endswith("\n"):  # NOTE: normbench writes whole files ending in a newline; this one was cut
+        text = text[:text.rfind("\n") + 1]
+        notes.append(f"{path.name} ends mid-row (cut short after normbench wrote it): its last line is left out")
+    try:
+        return pd.read_csv(io.StringIO(text), keep_default_na=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise UserError(f"{path}: not a table normbench wrote ({str(error).strip()})") from None
