@@ -78,6 +78,8 @@ def headline_html(run: tables.StoredRun, quality: str | None = None) -> str:
     """The trade-off chart (style against content) beside the speed view (``quality`` against throughput)."""
     columns = tables.metric_columns(run)
     content, style = tables.headline(run)
+    if not columns and quality is None:
+        return '<p class="warn">no metric column holds a number: no row was measured (every row is listed below)</p>'
     quality = quality or style or content or next(iter(columns), None)
     if quality not in columns:
         raise ValueError(f"unknown quality column {quality!r}; available: {', '.join(columns)}")
@@ -87,11 +89,13 @@ def headline_html(run: tables.StoredRun, quality: str | None = None) -> str:
         points, bars = _points(run, [content, style])
         points = points.dropna(subset=[content, style])
         trade = charts.trade_off(points, content, style, (columns[content].label, columns[style].label))
-    norms, _ = _points(run, [quality, "infer_img_per_s"])
-    baselines = norms[norms.kind == "baseline"][quality].dropna().to_dict()
-    speed_points = norms[norms.kind == "norm"][[quality, "infer_img_per_s"]].dropna()
-    speed = charts.quality_vs_speed(speed_points, quality, columns[quality].label, columns[quality].higher_is_better,
-                                    baselines)
+    speed = '<p class="warn">no norm finished, so nothing is plotted against speed (every row is listed below)</p>'
+    if (run.ok.kind == "norm").any():
+        norms, _ = _points(run, [quality, "infer_img_per_s"])
+        baselines = norms[norms.kind == "baseline"][quality].dropna().to_dict()
+        speed_points = norms[norms.kind == "norm"][[quality, "infer_img_per_s"]].dropna()
+        speed = charts.quality_vs_speed(speed_points, quality, columns[quality].label,
+                                        columns[quality].higher_is_better, baselines)
     notes = [f"Bottom left is better: a norm should sit nearer the ideal corner than every baseline. Error bars: "
              f"{bars if content and style else _SPREAD}. Training styles only; held-out styles are below."]
     if style in flagged:

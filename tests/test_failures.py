@@ -1,0 +1,124 @@
+"""Failures that keep what finished: write errors, a removed directory, SIGTERM, runs where no model finished,
+messages that hold rich markup, plugins that exit at import. Each asserts the exit code, that the message names
+the problem, that no traceback reaches the user and that the rows already finished are kept."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from normbench import cli, results, runner
+from normbench.errors import ExitCode
+
+TINY = ["--norms", "in", "--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2",
+        "--metrics", "lpips", "--baselines", "identity", "--weights", "random"]
+
+
+def run(tmp_path, *extra: str) -> int:
+    return cli.main(["run", *TINY, "--out-dir", str(tmp_path / "runs"), "--run-id", "r", *extra])
+
+
+def manifest(tmp_path) -> dict:
+    return json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
+
+
+def test_a_full_disk_ends_the_run_keeping_rows_and_marking_the_manifest_failed(tmp_path, monkeypatch, capsys):
+    writes = []
+    original = results.atomic_write_bytes
+
+    def disk_fills_at_the_second_results_table(path, data):
+        writes.append(path.name)
+        if path.name == "results.csv" and writes.count("results.csv") == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        original(path, data)
+
+    monkeypatch.setattr(results, "atomic_write_bytes", disk_fills_at_the_second_results_table)
+    assert run(tmp_path, "--styles", "waves") == ExitCode.OUTPUT_ERROR
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "results.csv" in err and "Traceback" not in err
+    rows = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
+    assert list(rows.norm) == ["identity"]  # the baseline's row, written before the disk filled, is intact
+    stored = manifest(tmp_path)
+    assert stored["status"] == "failed" and "No space left on device" in stored["error"]
+    assert not (tmp_path / "runs" / "r" / results.OutputDirectory.RESERVE).exists()
+
+
+def test_a_removed_run_directory_is_named_and_never_recreated(tmp_path, monkeypatch, capsys):
+    original = runner.Run._run_model
+
+    def remove_first(self, *args, **kwargs):
+        shutil.rmtree(self.run_dir.path)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(runner.Run, "_run_model", remove_first)
+    assert run(tmp_path, "--styles", "waves") == ExitCode.OUTPUT_ERROR
+    assert "was removed" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "r").exists()
+
+
+def test_a_run_in_which_no_model_finished_exits_1_saying_why_and_writes_its_report(tmp_path, capsys):
+    assert run(tmp_path, "--styles", "waves", "--lr", "1e30") == ExitCode.NO_RESULT
+    err = capsys.readouterr().err
+    assert "error: no norm finished: in diverged" in err and "Traceback" not in err
+    assert (tmp_path / "runs" / "r" / "report.html").is_file()
+    assert manifest(tmp_path)["status"] == "complete"
+
+
+def test_no_model_finished_names_each_norm_once_with_its_reason():
+    rows = [{"kind": "baseline", "norm": "identity", "status": "ok", "error": ""},
+            {"kind": "norm", "norm": "in", "status": "diverged", "error": ""},
+            {"kind": "norm", "norm": "in", "status": "diverged", "error": ""},
+            {"kind": "norm", "norm": "bn", "status": "error", "error": "RuntimeError: boom"}]
+    assert runner.no_model_finished(rows) == "no norm finished: in diverged, bn failed: RuntimeError: boom"
+    assert runner.no_model_finished([*rows, {**rows[1], "status": "ok"}]) is None
+
+
+def test_rich_markup_in_a_path_is_printed_as_it_is(tmp_path, capsys):
+    missing = tmp_path / "photos[/x]"
+    assert cli.main(["run", *TINY, "--content-dir", str(missing), "--out-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "[/x]" in err and "does not exist" in err and "Traceback" not in err
+
+
+def test_exit_codes_are_listed_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for code in ExitCode:
+        assert f"{int(code):<4} {code.name.lower()}" in out
+
+
+@pytest.mark.parametrize("raises", ["SystemExit(3)", "KeyboardInterrupt()"])
+def test_a_plugin_that_exits_or_interrupts_at_import_is_contained_and_named(fake_distribution, capsys, raises):
+    fake_distribution("nb_exits", f"raise {raises}\n", dist_name="nb-exits", entry_name="exits")
+    assert cli.main(["plugins"]) == 0
+    assert "broken plugin exits: nb-exits 0.1:" in capsys.readouterr().out
+
+
+def test_sigterm_stops_a_run_like_ctrl_c_keeping_finished_rows(tmp_path):
+    """Slurm, timeout and docker stop send SIGTERM: exit 143, rows and a manifest saying terminated."""
+    out = tmp_path / "runs"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "normbench", "run", *TINY, "--steps", "400", "--out-dir",
+                                str(out), "--run-id", "r"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               cwd=tmp_path)
+    table = out / "r" / "results.csv"
+    deadline = time.monotonic() + 240
+    while not table.is_file() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)  # NOTE: the baselines' rows come first, then the first model trains for a while
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == ExitCode.TERMINATED, err.decode()[-2000:]
+    assert b"terminated:" in err and b"Traceback" not in err
+    assert json.loads((out / "r" / "manifest.json").read_text())["status"] == "terminated"
+    assert set(pd.read_csv(table).norm) == {"identity"}
