@@ -269,15 +269,3 @@ class Run:
                 grid = style_grid(style_image, contents, ordered, self.profile.eval_size)
                 self.run_dir.write_png(grid_path(style_name), grid)
 
-
-def no_model_finished(rows: list[dict]) -> str | None:
-    """Why no model of the run finished (``"no norm finished: in diverged, bn failed: ..."``), or None when one
-    did."""
-    models = [row for row in rows if row["kind"] == "norm"]
-    if any(row["status"] == "ok" for row in models):
-        return None
-    why: dict[str, str] = {}
-    for row in models:
-        status = "failed" if row["status"] == "error" else row["status"]
-        why.setdefault(row["norm"], f"{status}: {row['error']}" if row["status"] == "error" else status)
-    return "no norm finished: " + (", ".join(f"{norm} {reason}" for norm, reason in why.items()) or "none ran")

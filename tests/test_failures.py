@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from normbench import cli, results, runner
+from normbench.results import no_model_finished
 from normbench.errors import ExitCode
 
 TINY = ["--norms", "in", "--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2",
@@ -69,7 +70,7 @@ def test_a_run_in_which_no_model_finished_exits_1_saying_why_and_writes_its_repo
     assert run(tmp_path, "--styles", "waves", "--lr", "1e30") == ExitCode.NO_RESULT
     err = capsys.readouterr().err
     assert "error: no norm finished: in diverged" in err and "Traceback" not in err
-    assert (tmp_path / "runs" / "r" / "report.html").is_file()
+    assert "no norm finished: in diverged" in (tmp_path / "runs" / "r" / "report.html").read_text()
     assert manifest(tmp_path)["status"] == "complete"
 
 
@@ -78,8 +79,8 @@ def test_no_model_finished_names_each_norm_once_with_its_reason():
             {"kind": "norm", "norm": "in", "status": "diverged", "error": ""},
             {"kind": "norm", "norm": "in", "status": "diverged", "error": ""},
             {"kind": "norm", "norm": "bn", "status": "error", "error": "RuntimeError: boom"}]
-    assert runner.no_model_finished(rows) == "no norm finished: in diverged, bn failed: RuntimeError: boom"
-    assert runner.no_model_finished([*rows, {**rows[1], "status": "ok"}]) is None
+    assert no_model_finished(rows) == "no norm finished: in diverged, bn failed: RuntimeError: boom"
+    assert no_model_finished([*rows, {**rows[1], "status": "ok"}]) is None
 
 
 def test_rich_markup_in_a_path_is_printed_as_it_is(tmp_path, capsys):

@@ -90,9 +90,11 @@ def build_plan(args: argparse.Namespace):
 
 def command_bench(args: argparse.Namespace, console: Console) -> int:
     from normbench.report.speed import markdown, write_speed_report
+    from normbench.speed.allocator import keep_freed_memory
     from normbench.speed.bench import Bench, cold_compile_cache
     from normbench.speed.store import BenchDirectory
 
+    keep_freed_memory()
     plan, registry = build_plan(args)
     run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-bench-{'-'.join(plan.norms)}"
     store = BenchDirectory.create(args.out_dir, run_id)

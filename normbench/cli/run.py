@@ -186,7 +186,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench import runner
     from normbench.data import decode_size, load_images
     from normbench.progress import RunProgress, summary_table
-    from normbench.results import RunDirectory
+    from normbench.results import RunDirectory, no_model_finished
     from normbench.speed.allocator import keep_freed_memory
 
     keep_freed_memory()
@@ -227,7 +227,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     console.print(f"wall time: {minutes} min {seconds} s for {len(run.jobs())} trained models "
                   f"({len(config.seeds)} seed{'s' if len(config.seeds) > 1 else ''}) and {len(config.baselines)} "
                   "baselines")
-    unfinished = runner.no_model_finished(run_dir.rows)
+    unfinished = no_model_finished(run_dir.rows)
     if unfinished:
         say(console, "error", unfinished, "red")
         return ExitCode.NO_RESULT

@@ -6,6 +6,7 @@ import math
 
 from normbench.report import analysis, charts, stats, tables
 from normbench.report.html import escape, sortable_table
+from normbench.results import no_model_finished
 
 _FAMILY = ("Paired by training seed: a seed's difference is the mean over the styles both norms have; "
            "95% t-interval over seeds (BCa bootstrap from {min_boot} seeds), paired t-test, Holm's correction over "
@@ -17,6 +18,9 @@ def verdict_html(run: tables.StoredRun, reference: str | None,
     """The report's opening: one generated sentence per norm against the reference."""
     if reference is None:
         return ""
+    unfinished = no_model_finished(run.results.to_dict("records"))
+    if unfinished:
+        return f'<div class="verdict warn"><b>Verdict</b>: {escape(unfinished)}.</div>'
     seeds = analysis.seed_count(run)
     sentences = analysis.verdicts(run, reference, comparisons)
     if not sentences:
