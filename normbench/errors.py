@@ -54,3 +54,13 @@ class OutputError(UserError):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the process is, so it unwinds like Ctrl-C and keeps what finished."""
+
+
+def stopped_by(stop: KeyboardInterrupt) -> str:
+    """``"terminated"`` (SIGTERM) or ``"interrupted"`` (Ctrl-C): a manifest status, and ``ExitCode[...upper()]``."""
+    return "terminated" if isinstance(stop, Terminated) else "interrupted"
+
+
+def reason(error: BaseException) -> str:
+    """What a failed run's manifest says: a UserError's own message, else the exception's type and message."""
+    return str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"

@@ -151,7 +151,7 @@ class OutputDirectory:
         try:
             atomic_write_bytes(self.path / relative, data)
         except OSError as error:
-            raise OutputError(f"cannot write {self.path / relative}: {error.strerror or error}") from None
+            raise _cannot_write(self.path / relative, error) from None
 
     def write_png(self, relative: str | Path, image: Image.Image) -> None:
         buffer = io.BytesIO()
@@ -170,8 +170,12 @@ class OutputDirectory:
         try:
             with open(self.path / "errors.log", "a", encoding="utf-8") as stream:
                 stream.write(f"--- {label}\n" + "".join(traceback.format_exception(error)))
-        except OSError as failure:
-            raise OutputError(f"cannot write {self.path / 'errors.log'}: {failure.strerror or failure}") from None
+        except OSError as error:
+            raise _cannot_write(self.path / "errors.log", error) from None
+
+
+def _cannot_write(path: Path, error: OSError) -> OutputError:
+    return OutputError(f"cannot write {path}: {error.strerror or error}")
 
 
 class RunDirectory(OutputDirectory):
@@ -213,7 +217,6 @@ def no_model_finished(rows: list[dict]) -> str | None:
     if any(row["status"] == "ok" for row in models):
         return None
     why: dict[str, str] = {}
-    for row in models:
-        status = "failed" if row["status"] == "error" else row["status"]
-        why.setdefault(row["norm"], f"{status}: {row['error']}" if row["status"] == "error" else status)
+    for row in models:  # NOTE: the first reason per norm: one per norm, not one per (style, seed)
+        why.setdefault(row["norm"], f"failed: {row['error']}" if row["status"] == "error" else row["status"])
     return "no norm finished: " + (", ".join(f"{norm} {reason}" for norm, reason in why.items()) or "none ran")

@@ -15,7 +15,7 @@ from normbench import data, harness, measure
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.config import RunConfig
 from normbench.data import ImageSet
-from normbench.errors import OutputError, Terminated
+from normbench.errors import OutputError, reason, stopped_by
 from normbench.evaluation import (EVALUATION_SEED, GRID_IMAGES, SAVED_IMAGES, EvaluationSet, Evaluator,
                                   baseline_stylizer, model_stylizer)
 from normbench.images import style_grid
@@ -81,7 +81,7 @@ class Run:
                 self._run_model(spec, style_indices, seed, progress)
             status = "complete"
         except KeyboardInterrupt as stop:
-            status = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            status = stopped_by(stop)
             raise
         except Exception as error:
             failure = error
@@ -99,8 +99,7 @@ class Run:
             except OutputError as error:
                 status, failure = "failed", error
         if failure is not None:
-            self.manifest["error"] = str(failure) if isinstance(failure, OutputError) else (
-                f"{type(failure).__name__}: {failure}")
+            self.manifest["error"] = reason(failure)
         self.manifest.update(status=status, finished_at=now(), wall_seconds=round(seconds, 2))
         self.run_dir.write_manifest(self.manifest)
 

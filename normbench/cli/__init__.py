@@ -13,7 +13,7 @@ from rich.console import Console
 from normbench import __version__
 from normbench.cli import bench, compare, plugins, report, run, weights
 from normbench.cli.console import make_console, say, show_warnings_on
-from normbench.errors import ExitCode, Terminated, UserError
+from normbench.errors import ExitCode, Terminated, UserError, stopped_by
 
 #: The commands in the order ``--help`` lists them.
 COMMANDS = (run, bench, report, compare, weights, plugins)
@@ -63,12 +63,9 @@ def dispatch(args: argparse.Namespace, console: Console) -> ExitCode:
     except (ValueError, FileExistsError) as error:  # NOTE: registries and parsers name the bad value
         say(console, "error", error, "red")
         return ExitCode.USAGE_ERROR
-    except Terminated:
-        say(console, "terminated", "SIGTERM", "yellow")
-        return ExitCode.TERMINATED
-    except KeyboardInterrupt:
-        say(console, "interrupted", "Ctrl-C", "yellow")
-        return ExitCode.INTERRUPTED
+    except KeyboardInterrupt as stop:
+        say(console, stopped_by(stop), "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C", "yellow")
+        return ExitCode[stopped_by(stop).upper()]
     except Exception as error:  # a bug: say so, and keep the traceback for the report
         traceback.print_exc(file=sys.stderr)
         say(console, "internal error", f"{type(error).__name__}: {error} (a bug in normbench or a plugin; please "

@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from normbench.cli.argtypes import (add_disable_plugin_argument, add_output_arguments, check_out_dir, csv_list,
                                     positive_ints, resolve_device)
-from normbench.errors import ExitCode, UserError
+from normbench.cli.console import say
+from normbench.errors import ExitCode, UserError, stopped_by
 
 
 def add_parser(commands) -> None:
@@ -107,11 +108,11 @@ def command_bench(args: argparse.Namespace, console: Console) -> int:
         with cold_compile_cache(), Progress(*columns, console=console) as progress:
             task = progress.add_task("bench", total=total)
             bench.execute(lambda label: progress.update(task, advance=1, description=label))
-    except KeyboardInterrupt:
-        console.print(f"[yellow]interrupted: {len(store.rows)} finished rows kept in {store.path}")
+    except KeyboardInterrupt as stop:
+        say(console, stopped_by(stop), f"{len(store.rows)} finished rows kept in {store.path}", "yellow")
         if store.rows:
             console.print(f"report: {write_speed_report(store.path)}")
-        return ExitCode.INTERRUPTED
+        return ExitCode[stopped_by(stop).upper()]
     print(markdown(store.path))
     console.print(f"results: {store.path / 'bench.csv'}")
     console.print(f"report: {write_speed_report(store.path)}")

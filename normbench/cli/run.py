@@ -15,7 +15,7 @@ from normbench.cli.argtypes import (add_disable_plugin_argument, add_output_argu
                                     resolve_device, seed_list)
 from normbench.cli.console import say
 from normbench.config import PROFILES, RunConfig, make_profile, resolve_seeds
-from normbench.errors import ExitCode, OutputError, Terminated, UserError
+from normbench.errors import ExitCode, OutputError, UserError, stopped_by
 from normbench.precision import PRECISIONS
 
 
@@ -206,9 +206,8 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         with RunProgress(console) as progress:
             run.execute(progress)
     except KeyboardInterrupt as stop:
-        how = "terminated" if isinstance(stop, Terminated) else "interrupted"
-        say(console, how, f"{len(run_dir.rows)} finished rows kept in {run_dir.path}", "yellow")
-        return ExitCode.TERMINATED if isinstance(stop, Terminated) else ExitCode.INTERRUPTED
+        say(console, stopped_by(stop), f"{len(run_dir.rows)} finished rows kept in {run_dir.path}", "yellow")
+        return ExitCode[stopped_by(stop).upper()]
     except OutputError as error:
         say(console, "error", f"{error}; the run stopped, its {len(run_dir.rows)} finished rows are kept in "
                               f"{run_dir.path / 'results.csv'} and its manifest says failed", "red")

@@ -24,7 +24,7 @@ from torch import nn
 
 from normbench import data, harness, samples
 from normbench.config import PROFILES
-from normbench.errors import OutputError, Terminated
+from normbench.errors import OutputError, reason, stopped_by
 from normbench.models.vgg import load_vgg
 from normbench.registry import NormRegistry, NormSpec
 from normbench.results import device_description, environment, now
@@ -119,10 +119,10 @@ class Bench:
                 self._bench_norm(spec, advance)
             status = "complete"
         except KeyboardInterrupt as stop:
-            status = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            status = stopped_by(stop)
             raise
         except Exception as error:
-            manifest["error"] = str(error) if isinstance(error, OutputError) else f"{type(error).__name__}: {error}"
+            manifest["error"] = reason(error)
             raise
         finally:
             self.store.release_reserve()
