@@ -86,6 +86,11 @@ CONTEXT_COLUMNS = (
     "device", "speed", "optimizer", "error",
 )
 
+#: Columns that time the machine and differ between any two runs; every other column of a row is a function of its
+#: seed and the protocol (bit-identical on a CPU with the same threads), which resumed and distributed runs keep.
+TIMING_COLUMNS = (*(column.name for column in RUN_COLUMNS if column.axis == "speed"),
+                  "train_seconds", "metrics_seconds", "peak_mem_mb")
+
 
 def table_of(columns) -> dict[str, dict]:
     """``{name: declaration}`` as stored in a manifest's ``columns`` section."""

@@ -87,6 +87,7 @@ class RunConfig:
     speed: SpeedSettings = PLAIN
     deterministic: bool = False
     features: str = field(default="unresolved")
+    metrics: list[str] | None = None  # the quality metrics, resolved (None: every registered one)
     plugins: dict = field(default_factory=dict)  # what `normbench plugins --json` shows, for the manifest
 
     def to_dict(self) -> dict:

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from PIL import Image
 
 from normbench import __version__, data
+from normbench.errors import UserError
 from normbench.columns import RUN_COLUMNS, table_of
 from normbench.config import NON_PROTOCOL_FIELDS, RunConfig
 from normbench.data import ImageSet
@@ -101,6 +102,7 @@ def run_manifest(run) -> dict:
                       f"warm-up calls lasting >= {WARMUP_SECONDS} s, under the run's switches and precision",
             "allocator": allocator.status()},
         "columns": table_of(RUN_COLUMNS),
+        "cells": [cell.id for cell in run.cells],
         "metrics": {},
         "environment": environment(run.device),
     }
@@ -117,3 +119,40 @@ def metric_sections(run) -> tuple[dict, dict]:
             metrics[spec.name]["distribution"] = origins[spec.name]
         columns.update({column.name: {**column.to_dict(), "metric": spec.name} for column in spec.columns})
     return metrics, {**columns, **table_of(RUN_COLUMNS)}
+
+
+def differences(old, new, path: str = "") -> list[str]:
+    """Dotted paths where ``new`` differs from ``old``, each with both values: ``profile.steps: 160 -> 80``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [line for key in dict.fromkeys([*old, *new])
+                for line in differences(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))]
+    return [] if old == new else [f"{path}: {_short(old)} -> {_short(new)}"]
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 5]}...{text[-1]}"
+
+
+def resumed_manifest(stored: dict, fresh: dict) -> dict:
+    """The manifest of a resumed run: ``fresh`` (this session's environment and command) keeping the stored run's
+    identity and start, with this session added to ``sessions``.
+
+    :raises UserError: when the protocol or the plan of cells differs from the stored run's.
+    """
+    changed = differences(stored.get("protocol"), fresh["protocol"])
+    if changed:
+        raise UserError(f"cannot resume {stored.get('run_id')}: its protocol changed, so new cells would not "
+                        f"compare with the stored ones: {'; '.join(changed[:8])}" +
+                        (f" (and {len(changed) - 8} more)" if len(changed) > 8 else ""))
+    if "cells" not in stored:
+        raise UserError(f"cannot resume {stored.get('run_id')}: it was written before runs were stored as cells")
+    if stored["cells"] != fresh["cells"]:
+        raise UserError(f"cannot resume {stored.get('run_id')}: it plans other cells than it did "
+                        f"({', '.join(differences(stored['cells'], fresh['cells'])[:4]) or 'another order'})")
+    earlier = stored.get("sessions") or [{key: stored.get(key) for key in ("started_at", "finished_at", "status",
+                                                                             "wall_seconds", "command")}]
+    session = {"started_at": fresh["started_at"], "command": fresh["command"],
+               "device": fresh["environment"]["device"]["name"]}
+    return {**fresh, "run_id": stored.get("run_id", fresh["run_id"]), "started_at": stored.get("started_at"),
+            "sessions": [*earlier, session], "wall_seconds_before": sum(s.get("wall_seconds") or 0 for s in earlier)}

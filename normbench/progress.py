@@ -36,6 +36,13 @@ class RunProgress:
         self.overall = self.progress.add_task("models", total=jobs, loss="")
         self.columns = columns or {}
 
+    def resumed(self, kept: int, total: int) -> None:
+        """``kept`` of ``total`` cells were finished by an earlier session and are not computed again."""
+        if kept:
+            self.console.print(Text(f"resuming: {kept} of {total} cells finished earlier are kept"))
+            if self.overall is not None:
+                self.progress.advance(self.overall, kept)
+
     @contextlib.contextmanager
     def model(self, label: str, steps: int):
         task = self.progress.add_task(f"train {label}", total=steps, loss="")

@@ -151,7 +151,7 @@ class OutputDirectory:
         try:
             atomic_write_bytes(self.path / relative, data)
         except OSError as error:
-            raise _cannot_write(self.path / relative, error) from None
+            raise cannot_write(self.path / relative, error) from None
 
     def write_png(self, relative: str | Path, image: Image.Image) -> None:
         buffer = io.BytesIO()
@@ -171,10 +171,10 @@ class OutputDirectory:
             with open(self.path / "errors.log", "a", encoding="utf-8") as stream:
                 stream.write(f"--- {label}\n" + "".join(traceback.format_exception(error)))
         except OSError as error:
-            raise _cannot_write(self.path / "errors.log", error) from None
+            raise cannot_write(self.path / "errors.log", error) from None
 
 
-def _cannot_write(path: Path, error: OSError) -> OutputError:
+def cannot_write(path: Path, error: OSError) -> OutputError:
     return OutputError(f"cannot write {path}: {error.strerror or error}")
 
 
@@ -189,20 +189,41 @@ class RunDirectory(OutputDirectory):
         #: results.csv's columns in order (the run sets them from the declared columns); others follow.
         self.columns: list[str] = []
 
-    def add_rows(self, rows: list[dict], log_rows: list[dict]) -> None:
-        """Append finished rows and rewrite results.csv and train_log.csv in one piece each; ``self.rows`` holds the
-        rows results.csv holds, also after a write error."""
-        written, self.rows = self.rows, self.rows + rows
-        self.log_rows = self.log_rows + log_rows
-        extra = [key for row in self.rows for key in row if key not in self.columns]
-        table = pd.DataFrame(self.rows).reindex(columns=self.columns + list(dict.fromkeys(extra)))
+    @classmethod
+    def open(cls, path: Path) -> "RunDirectory":
+        """An existing run directory, to resume: its reserve is made again."""
+        if not (path / "manifest.json").is_file():
+            raise UserError(f"--resume {path}: not a normbench run directory (no manifest.json)")
+        directory = cls(path)
         try:
-            self.write("results.csv", table.to_csv(index=False).encode("utf-8"))
-        except OutputError:
-            self.rows = written
-            raise
-        if self.log_rows:
-            self.write("train_log.csv", pd.DataFrame(self.log_rows).to_csv(index=False).encode("utf-8"))
+            (path / cls.RESERVE).write_bytes(bytes(cls.RESERVE_BYTES))
+        except OSError as error:
+            raise cannot_write(path / cls.RESERVE, error) from None
+        return directory
+
+    def render(self, rows: list[dict], log_rows: list[dict]) -> None:
+        """Rewrite results.csv and train_log.csv, each in one piece, from the finished cells' rows in plan order;
+        ``self.rows`` holds the rows results.csv holds, also after a write error."""
+        extra = [key for row in rows for key in row if key not in self.columns]
+        table = pd.DataFrame(rows).reindex(columns=self.columns + list(dict.fromkeys(extra)))
+        self.write("results.csv", table.to_csv(index=False).encode("utf-8"))
+        self.rows, self.log_rows = list(rows), list(log_rows)
+        if log_rows:
+            self.write("train_log.csv", pd.DataFrame(log_rows).to_csv(index=False).encode("utf-8"))
+
+    def link_images(self, cell_path: Path, name: str) -> None:
+        """Show a finished cell's images under ``images/<name>/``: hard links (copies where links fail) to the
+        cell's files, made only where missing, so a resumed run makes those a killed one had not."""
+        source_root = cell_path / "images"
+        for source in sorted(source_root.rglob("*.png")) if source_root.is_dir() else []:
+            target = self.path / self.image_path(name, *source.relative_to(source_root).parts)
+            if target.exists():
+                continue
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(source, target)
+            except OSError:
+                self.write(target.relative_to(self.path), source.read_bytes())
 
     @staticmethod
     def image_path(*parts: str) -> Path:

@@ -12,20 +12,22 @@ import torch
 from PIL import Image
 
 from normbench import data, harness, measure
+from normbench.cells import KEPT_OUTCOMES, Cell, CellStore, RunLock, StagedCell, fingerprint
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.config import RunConfig
 from normbench.data import ImageSet
-from normbench.errors import OutputError, reason, stopped_by
+from normbench.errors import OutputError, UserError, reason, stopped_by
 from normbench.evaluation import (EVALUATION_SEED, GRID_IMAGES, SAVED_IMAGES, EvaluationSet, Evaluator,
                                   baseline_stylizer, model_stylizer)
 from normbench.images import style_grid
-from normbench.manifest import metric_sections, run_manifest
+from normbench.manifest import metric_sections, resumed_manifest, run_manifest
 from normbench.metrics.base import MetricContext, MetricRegistry
 from normbench.models.vgg import load_vgg
 from normbench.precision import autocast_of, precision_phase
 from normbench.progress import RunProgress
 from normbench.registry import BaselineRegistry, BaselineSpec, NormRegistry, NormSpec
 from normbench.results import RunDirectory, grid_path, now
+from normbench.generators import generator_bytes
 from normbench.speed.switches import PLAIN, prepare_module, speed_phase
 from normbench.train import TrainOutcome, train_model
 
@@ -38,10 +40,13 @@ def plan_models(spec: NormSpec, num_styles: int) -> list[list[int]]:
 
 
 class Run:
-    """Measures ``config.baselines`` and trains and measures ``config.norms`` on ``images``, into ``run_dir``."""
+    """Measures ``config.baselines`` and trains and measures ``config.norms`` on ``images``, into ``run_dir``, cell by
+    cell (:mod:`normbench.cells`). With ``stored``, the manifest of the run in ``run_dir``, it resumes that run: the
+    protocol must be unchanged, and finished cells are kept."""
 
     def __init__(self, config: RunConfig, registry: NormRegistry, images: ImageSet, run_dir: RunDirectory,
-                 metric_registry: MetricRegistry | None = None, baseline_registry: BaselineRegistry | None = None):
+                 metric_registry: MetricRegistry | None = None, baseline_registry: BaselineRegistry | None = None,
+                 stored: dict | None = None):
         self.config, self.registry, self.images, self.run_dir = config, registry, images, run_dir
         self.metric_registry = metric_registry if metric_registry is not None else MetricRegistry()
         self.baseline_registry = baseline_registry if baseline_registry is not None else BaselineRegistry()
@@ -53,32 +58,63 @@ class Run:
         self.train_settings = replace(config.speed, autocast=autocast_of(self.profile.precision))
         # NOTE: held-out styles judge arbitrary-style models; without one, nobody is measured on them.
         self.uses_heldout_styles = any(spec.conditioning == "style_feat" for spec in self.specs)
-        self.outputs: dict[str, dict[str, list[Image.Image]]] = {}  # style -> norm -> grid images
-        self.manifest: dict = {}
+        self.style_images = self.images.styles + (self.images.heldout_styles if self.uses_heldout_styles else [])
         self.eval_set: EvaluationSet | None = None  # made by _prepare
-        self.style_images: list[tuple[str, Image.Image]] = []
+        self.store = CellStore(run_dir.path)
+        self.cells = self.plan()
+        self.manifest = run_manifest(self)
+        if stored is not None:
+            self.manifest = resumed_manifest(stored, self.manifest)
+        self.fingerprints = {cell.id: fingerprint(self.manifest["protocol"], cell, self._origin(cell))
+                             for cell in self.cells}
+        self.finished: dict[str, tuple[list[dict], list[dict]]] = {}  # cell id -> rows, log rows
 
-    def jobs(self) -> list[tuple[int, NormSpec, list[int]]]:
-        """``(seed, norm, style indices)`` per model, seed by seed: a run stopped after seed s has s whole pairs."""
-        return [(seed, spec, styles) for seed in self.config.seeds for spec in self.specs
-                for styles in plan_models(spec, len(self.images.styles))]
+    def plan(self) -> list[Cell]:
+        """Every baseline, then ``(seed, norm, styles)`` per model, seed by seed: a run stopped after seed s has s
+        whole pairs."""
+        names = [name for name, _ in self.style_images]
+        trained = [name for name, _ in self.images.styles]
+        cells = [Cell("baseline", baseline.name, tuple(names)) for baseline in self.baselines]
+        return cells + [Cell("model", spec.name, tuple(trained[i] for i in styles), seed)
+                        for seed in self.config.seeds for spec in self.specs
+                        for styles in plan_models(spec, len(trained))]
+
+    def model_cells(self) -> list[Cell]:
+        return [cell for cell in self.cells if cell.kind == "model"]
+
+    def _origin(self, cell: Cell) -> dict | None:
+        """The plugin entry (plugin, distribution and version) that computes ``cell``: part of its fingerprint."""
+        entries = self.config.plugins.get("norms" if cell.kind == "model" else "baselines") or []
+        return next((entry for entry in entries if entry["name"] == cell.name), None)
 
     def execute(self, progress: RunProgress) -> None:
-        """Every baseline, then every model; on Ctrl-C, SIGTERM, a write error or a crash the finished rows and
-        images stay, and the manifest says how the run ended (``error`` gives the reason of a failed one)."""
-        self.manifest = run_manifest(self)
+        """Every cell not yet finished; on Ctrl-C, SIGTERM, a write error or a crash the finished cells stay, and
+        the manifest says how the run ended (``error`` gives the reason of a failed one)."""
+        lock = RunLock(self.run_dir.path)
+        if not lock.acquire():
+            raise UserError(f"{self.run_dir.path} is being computed by process {lock.holder()}; wait for it or "
+                            "stop it before resuming")
+        try:
+            self.store.clear_staging()
+            self._execute(progress)
+        finally:
+            lock.release()
+
+    def _execute(self, progress: RunProgress) -> None:
         self.run_dir.write_manifest(self.manifest)
         start = time.perf_counter()
         status, failure = "failed", None
         try:
             self._prepare()
-            jobs = self.jobs()
-            progress.start_run(len(self.baselines) + len(jobs), self.manifest["columns"])
+            kept = self._kept_cells()
+            progress.start_run(len(self.cells), self.manifest["columns"])
+            progress.resumed(len(kept), len(self.cells))
+            if kept:  # NOTE: a run killed between a cell's commit and the tables' rendering gets them now
+                self._render()
             # NOTE: baselines do not train and the instrument is the same for every seed: measured once.
-            for baseline in self.baselines:
-                self._run_baseline(baseline, progress)
-            for seed, spec, style_indices in jobs:
-                self._run_model(spec, style_indices, seed, progress)
+            for cell in self.cells:
+                if cell.id not in kept:
+                    self._run_cell(cell, progress)
             status = "complete"
         except KeyboardInterrupt as stop:
             status = stopped_by(stop)
@@ -88,6 +124,46 @@ class Run:
             raise
         finally:
             self._finish(status, failure, time.perf_counter() - start)
+
+    def _kept_cells(self) -> set[str]:
+        """Finished cells of the plan that a resumed run keeps (their rows are loaded); a cell whose norm raised
+        is run again. A kept cell computed by another version of its plugin is refused."""
+        kept, changed = set(), []
+        for cell_id, record in self.store.records().items():
+            if cell_id not in self.fingerprints or record.get("outcome") not in KEPT_OUTCOMES:
+                continue
+            if record.get("fingerprint") != self.fingerprints[cell_id]:
+                changed.append(cell_id)
+                continue
+            kept.add(cell_id)
+            self.finished[cell_id] = self.store.rows(cell_id)
+            self.run_dir.link_images(self.store.path(cell_id), record["name"])
+        if changed:
+            raise UserError(f"cells {', '.join(changed)} were computed by another version of their plugin than "
+                            "this one; their numbers would not compare: start a new run")
+        return kept
+
+    def _run_cell(self, cell: Cell, progress: RunProgress) -> None:
+        """Compute ``cell`` into a staging folder, move it into place whole, then render the run's tables."""
+        start = time.perf_counter()
+        with self.store.stage(cell, self.fingerprints[cell.id]) as staged:
+            if cell.kind == "baseline":
+                rows, log_rows, weights = self._run_baseline(self.baseline_registry.get(cell.name), staged), [], None
+            else:
+                indices = [self._style_index(name) for name in cell.styles]
+                rows, log_rows, weights = self._run_model(self.registry.get(cell.name), indices, cell.seed,
+                                                          progress, staged)
+            staged.commit(rows, log_rows, weights, {"seconds": round(time.perf_counter() - start, 3),
+                                                    "device": self.config.device})
+        self.finished[cell.id] = (rows, log_rows)
+        self.run_dir.link_images(self.store.path(cell.id), cell.name)
+        self._render()
+        progress.model_done(rows)
+
+    def _render(self) -> None:
+        """results.csv and train_log.csv from every finished cell, in plan order."""
+        done = [self.finished[cell.id] for cell in self.cells if cell.id in self.finished]
+        self.run_dir.render([row for rows, _ in done for row in rows], [row for _, log in done for row in log])
 
     def _finish(self, status: str, failure: Exception | None, seconds: float) -> None:
         """Grids from whatever finished, then the manifest saying how the run ended. The reserve is freed
@@ -100,7 +176,12 @@ class Run:
                 status, failure = "failed", error
         if failure is not None:
             self.manifest["error"] = reason(failure)
-        self.manifest.update(status=status, finished_at=now(), wall_seconds=round(seconds, 2))
+        else:
+            self.manifest.pop("error", None)
+        self.manifest.update(status=status, finished_at=now(),
+                             wall_seconds=round(self.manifest.get("wall_seconds_before", 0) + seconds, 2))
+        if "sessions" in self.manifest:  # NOTE: a resumed run: this session's own ending and time
+            self.manifest["sessions"][-1].update(status=status, finished_at=now(), wall_seconds=round(seconds, 2))
         self.run_dir.write_manifest(self.manifest)
 
     def _prepare(self) -> None:
@@ -109,7 +190,6 @@ class Run:
                      for name in harness.required_feature_nets(self.specs)}
         # NOTE: one prepared (channels_last/compiled) loss net per trunk, shared by every model, compiles once.
         self.loss_nets = {name: prepare_module(copy.deepcopy(net), self.config.speed) for name, net in self.nets.items()}
-        self.style_images = self.images.styles + (self.images.heldout_styles if self.uses_heldout_styles else [])
         # NOTE: styles everywhere at the training resolution: the scale at which a model learns a style.
         styles = torch.stack([data.center_square(image, self.profile.image_size)
                               for _, image in self.style_images]).to(self.device)
@@ -129,11 +209,14 @@ class Run:
         self.run_dir.columns = [*ID_COLUMNS, *metric_columns, *(c.name for c in RUN_COLUMNS), *CONTEXT_COLUMNS]
         self.run_dir.write_manifest(self.manifest)
 
+    def _style_index(self, name: str) -> int:
+        return next(index for index, (style, _) in enumerate(self.style_images) if style == name)
+
     def _style(self, index: int) -> tuple[str, str]:
         """``(name, split)`` of the style at ``index`` of the banks."""
         return self.style_images[index][0], "train" if index < len(self.images.styles) else "heldout"
 
-    def _run_baseline(self, baseline: BaselineSpec, progress: RunProgress) -> None:
+    def _run_baseline(self, baseline: BaselineSpec, staged: StagedCell) -> list[dict]:
         """A baseline's row on every style the run evaluates; no training, the same metrics."""
         rows = []
         for index in range(len(self.style_images)):
@@ -142,13 +225,14 @@ class Run:
             target = self.style_targets[index:index + 1]
             values, notes = self.evaluator.evaluate(f"{baseline.name}/{name}",
                                                     baseline_stylizer(baseline.stylize, target), target,
-                                                    self._saver(baseline.name, name))
+                                                    self._saver(staged, name))
             rows.append({**row, **values, "error": "; ".join(notes)})
-        self.run_dir.add_rows(rows, [])
-        progress.model_done(rows)
+        return rows
 
-    def _run_model(self, spec: NormSpec, style_indices: list[int], seed: int, progress: RunProgress) -> None:
-        """Train one model and store a row per style it is measured on; a failure becomes ``error`` rows."""
+    def _run_model(self, spec: NormSpec, style_indices: list[int], seed: int, progress: RunProgress,
+                   staged: StagedCell) -> tuple[list[dict], list[dict], bytes | None]:
+        """Train one model: a row per style it is measured on, its training log and, when it trained, its weights
+        (safetensors); a failure becomes ``error`` rows."""
         label = spec.name if len(style_indices) > 1 else f"{spec.name}/{self._style(style_indices[0])[0]}"
         label += f" seed {seed}" if len(self.config.seeds) > 1 else ""
         steps = self.profile.steps * len(style_indices)
@@ -168,20 +252,21 @@ class Run:
                 outcome = train_model(model, criterion, spec.conditioning, bank, self.crops.with_seed(seed),
                                       style_indices, steps, arch.learning_rate(self.profile), self.profile.log_every,
                                       on_step, self.train_settings)
-            rows = [self._evaluate(spec, model, index, seed, outcome) for index, _ in measured]
+            rows = [self._evaluate(spec, model, index, seed, outcome, staged) for index, _ in measured]
+            weights = None
             if outcome.status == "ok":  # NOTE: speed does not depend on the style: timed once per model
                 speed = self._inference_speed(model, self._conditioning(spec, style_indices[0]))
                 rows = [{**row, **speed} for row in rows]
+                weights = generator_bytes(model, spec, [self._style(i)[0] for i in range(len(self.images.styles))])
         except (KeyboardInterrupt, SystemExit, OutputError):  # NOTE: a full disk ends the run, not just the norm
             raise
         except Exception as error:  # one broken norm must not end the sweep
             self.run_dir.log_error(label, error)
-            outcome, model = TrainOutcome("error", 0, 0, 0.0), None
+            outcome, model, weights = TrainOutcome("error", 0, 0, 0.0), None, None
             rows = [self._row(spec.name, "norm", index, seed, outcome=outcome, spec=spec,
                               error=f"{type(error).__name__}: {error}") for index, _ in measured]
         log_rows = [{"norm": spec.name, "model": label, "seed": seed, **entry} for entry in outcome.log]
-        self.run_dir.add_rows(rows, log_rows)
-        progress.model_done(rows)
+        return rows, log_rows, weights
 
     def _conditioning(self, spec: NormSpec, style_index: int):
         """``conditioning(count)``: what ``spec``'s layers are given beside ``count`` images of one style."""
@@ -192,7 +277,8 @@ class Run:
 
         return conditioning
 
-    def _evaluate(self, spec: NormSpec, model, style_index: int, seed: int, outcome: TrainOutcome) -> dict:
+    def _evaluate(self, spec: NormSpec, model, style_index: int, seed: int, outcome: TrainOutcome,
+                  staged: StagedCell) -> dict:
         name, _ = self._style(style_index)
         row = self._row(spec.name, "norm", style_index, seed, outcome=outcome, spec=spec, model=model)
         if outcome.status != "ok":
@@ -200,7 +286,7 @@ class Run:
         stylize = model_stylizer(model, self._conditioning(spec, style_index), self.profile.batch_size)
         target = self.banks[spec.architecture].images[style_index:style_index + 1]
         # NOTE: images and grids show the first seed; every seed's numbers are in the rows.
-        save = self._saver(spec.name, name) if seed == self.config.seeds[0] else None
+        save = self._saver(staged, name) if seed == self.config.seeds[0] else None
         values, notes = self.evaluator.evaluate(f"{spec.name}/{name}", stylize, target, save)
         return {**row, **values, "error": "; ".join(filter(None, [row["error"], *notes]))}
 
@@ -240,31 +326,34 @@ class Run:
             "optimizer": outcome.optimizer if trained else "", "error": error,
         }
 
-    def _saver(self, norm: str, style: str):
-        """Stores a row's outputs: the first SAVED_IMAGES as PNG, the first GRID_IMAGES for the style's grid."""
-        preview = self.outputs.setdefault(style, {}).setdefault(norm, [])
-
+    def _saver(self, staged: StagedCell, style: str):
+        """Stores a row's outputs in its cell: the first SAVED_IMAGES as PNG, of which grids show the first
+        GRID_IMAGES."""
         def save(first: int, outputs: torch.Tensor) -> None:
             for offset, output in enumerate(outputs[:max(0, SAVED_IMAGES - first)]):
-                image, content = data.to_image(output), Path(self.eval_set.names[first + offset])
-                self.run_dir.write_png(self.run_dir.image_path(norm, style, *content.parent.parts, f"{content.name}.png"),
-                                       image)
-                if first + offset < GRID_IMAGES:
-                    preview.append(image)
+                staged.write_png(self._cell_image(style, first + offset), data.to_image(output))
 
         return save
 
+    def _cell_image(self, style: str, index: int) -> Path:
+        """Where the output of evaluation image ``index`` for ``style`` goes, relative to its cell."""
+        content = Path(self.eval_set.names[index])
+        return Path("images", style, *content.parent.parts, f"{content.name}.png")
+
     def _write_grids(self) -> None:
-        """One grid per style from whatever finished (norms, then baselines), so an interrupted run has them."""
+        """One grid per style from the finished cells of the first seed (norms, then baselines), read back from
+        the cells' files, so that an interrupted or resumed run has the grids an uninterrupted one has."""
         if self.eval_set is None:
             return
         contents = self.eval_set.images(GRID_IMAGES)
-        baselines = {baseline.name for baseline in self.baselines}
+        first_seed = [c for c in self.cells if c.kind == "model" and c.seed == self.config.seeds[0]]
+        shown = [c for c in first_seed + [c for c in self.cells if c.kind == "baseline"] if c.id in self.finished]
         for style_name, style_image in self.style_images:
-            columns = self.outputs.get(style_name, {})
+            columns = {}
+            for cell in shown:
+                paths = [self.store.path(cell.id) / self._cell_image(style_name, i) for i in range(len(contents))]
+                if all(path.is_file() for path in paths):
+                    columns[cell.name] = [Image.open(path).convert("RGB") for path in paths]
             if columns:
-                ordered = {k: v for k, v in columns.items() if k not in baselines} | {
-                    k: v for k, v in columns.items() if k in baselines}
-                grid = style_grid(style_image, contents, ordered, self.profile.eval_size)
+                grid = style_grid(style_image, contents, columns, self.profile.eval_size)
                 self.run_dir.write_png(grid_path(style_name), grid)
-

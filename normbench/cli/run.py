@@ -78,7 +78,18 @@ def add_parser(commands) -> None:
                           "or auto (pretrained when present, else random with a warning)")
     add_output_arguments(run, Path("reports/runs"), "run")
     add_disable_plugin_argument(run)
+    run.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                     help="continue the run stored in RUN_DIR with its stored configuration: finished cells are kept, "
+                          "the rest run (refused if the protocol changed); only --device, --speed and "
+                          "--disable-plugin may be given beside it")
     run.set_defaults(handler=command_run)
+    RUN_DEFAULTS.update({action.dest: action.default for action in run._actions if action.dest != "help"})
+
+
+#: ``normbench run``'s defaults, to tell which flags were given beside ``--resume``.
+RUN_DEFAULTS: dict = {}
+#: Flags that may be given with ``--resume``: they change where and how fast cells are computed, not their numbers.
+RESUME_FLAGS = ("resume", "device", "speed", "disable_plugin")
 
 
 def build_config(args: argparse.Namespace):
@@ -130,7 +141,39 @@ def build_config(args: argparse.Namespace):
                        eval_style_dir=args.eval_style_dir, out_dir=args.out_dir)
     config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
     config.plugins = describe(registry, metric_registry, report, baseline_registry)
+    config.metrics = [spec.name for spec in metric_registry]
     return config, registry, metric_registry, baseline_registry
+
+
+def resume_config(args: argparse.Namespace):
+    """The stored run's configuration, re-resolved here (plugins, device, features): ``build_config``'s results
+    and the stored manifest. The protocol is compared when the run is planned (``manifest.resumed_manifest``)."""
+    from normbench.config import Profile
+    from normbench.report.stored import read_manifest
+
+    given = [key for key, default in RUN_DEFAULTS.items() if key not in RESUME_FLAGS and getattr(args, key) != default]
+    if given:
+        raise UserError(f"--resume continues a run with its stored configuration; --{given[0].replace('_', '-')} "
+                        f"cannot be given with it (only {', '.join('--' + f.replace('_', '-') for f in RESUME_FLAGS[1:])})")
+    if not (args.resume / "manifest.json").is_file():
+        raise UserError(f"--resume {args.resume}: not a normbench run directory (no manifest.json)")
+    stored = read_manifest(args.resume / "manifest.json")
+    saved = stored["config"]
+    same_device = args.device in ("auto", saved["device"])
+    paths = {key: Path(saved[key]) if saved.get(key) else None
+             for key in ("content_dir", "style_dir", "eval_content_dir", "eval_style_dir")}
+    resolved = argparse.Namespace(**{
+        **vars(args), **paths, "norms": saved["norms"], "profile": saved["profile"]["name"],
+        "precision": saved["profile"]["precision"], "seeds": saved["seeds"], "reference": saved["reference"],
+        "metrics": saved.get("metrics"), "baselines": saved["baselines"] or None, "styles": saved["styles"],
+        "weights": saved["weights"], "deterministic": saved["deterministic"], "out_dir": args.resume.parent,
+        "device": saved["device"] if same_device else args.device,
+        "speed": saved["speed"]["speed"] if same_device and args.speed == RUN_DEFAULTS["speed"] else args.speed})
+    config, *registries = build_config(resolved)
+    # NOTE: every profile field as stored (a study file may set fields no flag reaches)
+    config.profile = Profile(**saved["profile"])
+    config.baselines = list(saved["baselines"])
+    return (config, *registries, stored)
 
 
 def unique(specs) -> list:
@@ -190,18 +233,26 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench.speed.allocator import keep_freed_memory
 
     keep_freed_memory()
-    config, registry, metric_registry, baseline_registry = build_config(args)
+    stored = None
+    if args.resume is not None:
+        config, registry, metric_registry, baseline_registry, stored = resume_config(args)
+    else:
+        config, registry, metric_registry, baseline_registry = build_config(args)
     if config.deterministic:
         use_deterministic_algorithms()
-    images = load_images(args.content_dir, args.style_dir, args.styles, args.eval_content_dir, args.eval_style_dir,
-                         config.profile.eval_size, decode_size(config.profile.image_size, config.profile.eval_size))
-    run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
-    run_dir = RunDirectory.create(args.out_dir, run_id)
+    images = load_images(config.content_dir, config.style_dir, config.styles, config.eval_content_dir,
+                         config.eval_style_dir, config.profile.eval_size,
+                         decode_size(config.profile.image_size, config.profile.eval_size))
+    if stored is not None:
+        run_dir = RunDirectory.open(args.resume)
+    else:
+        run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
+        run_dir = RunDirectory.create(args.out_dir, run_id)
     console.print(Text(f"normbench {__version__}: {', '.join(config.norms)} and baselines "
                        f"{', '.join(config.baselines) or 'none'} on {config.device}, profile {config.profile.name}, "
                        f"precision {config.profile.precision}, speed {config.speed.label}, {len(images.styles)} styles, "
                        f"{len(images.heldout)} evaluation images, features {config.features} -> {run_dir.path}"))
-    run = runner.Run(config, registry, images, run_dir, metric_registry, baseline_registry)
+    run = runner.Run(config, registry, images, run_dir, metric_registry, baseline_registry, stored)
     try:
         with RunProgress(console) as progress:
             run.execute(progress)
@@ -223,7 +274,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     console.print(Text(f"report: {write_report(run_dir.path)}"))
     print_conclusions(run_dir.path, console)
     minutes, seconds = divmod(round(run.manifest["wall_seconds"]), 60)
-    console.print(f"wall time: {minutes} min {seconds} s for {len(run.jobs())} trained models "
+    console.print(f"wall time: {minutes} min {seconds} s for {len(run.model_cells())} trained models "
                   f"({len(config.seeds)} seed{'s' if len(config.seeds) > 1 else ''}) and {len(config.baselines)} "
                   "baselines")
     unfinished = no_model_finished(run_dir.rows)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from normbench.cells import run_status
 from normbench.errors import UserError
 from normbench.results import SCHEMA_VERSION, grid_path
 
@@ -56,6 +57,8 @@ def load_run(path: Path) -> StoredRun:
     if not (path / "results.csv").is_file() or not (path / "manifest.json").is_file():
         raise UserError(f"{str(path)!r} is not a normbench run directory (no results.csv and manifest.json)")
     manifest = read_manifest(path / "manifest.json")
+    # NOTE: a killed run's manifest still says running; readers see the status its cells and lock give
+    manifest["status"] = run_status(path, manifest)
     notes: list[str] = []
     results = read_csv(path / "results.csv", notes)
     missing = [column for column in RESULT_COLUMNS if column not in results]
