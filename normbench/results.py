@@ -92,6 +92,7 @@ def _cpu_model() -> str | None:
 
 def device_description(device: torch.device) -> dict:
     from normbench.speed.switches import cpu_has_native_bf16
+    from normbench.speed.threads import available_cpus
 
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
@@ -99,7 +100,7 @@ def device_description(device: torch.device) -> dict:
         name = _cpu_model() or platform.processor() or platform.machine()
     # NOTE: bf16 speed (never its numbers) depends on it, so speed reports carry it.
     return {"type": device.type, "name": name, "torch_threads": torch.get_num_threads(),
-            "cpu_count": os.cpu_count(), "cuda": torch.version.cuda, "cpu_native_bf16": cpu_has_native_bf16()}
+            "cpu_count": os.cpu_count(), "cpus_available": available_cpus(), "cuda": torch.version.cuda, "cpu_native_bf16": cpu_has_native_bf16()}
 
 
 def environment(device: torch.device) -> dict:

@@ -138,3 +138,21 @@ def test_a_cell_whose_norm_raised_runs_again_on_resume(tmp_path, capsys):
     assert cli.main(["run", "--resume", str(out)]) == 0
     assert "resuming: 1 of 3 cells" in capsys.readouterr().err
     assert json.loads((cell / "cell.json").read_text())["outcome"] == "ok"
+
+
+def test_torch_threads_follow_the_cpus_the_process_may_use(monkeypatch):
+    import torch
+
+    from normbench.speed import threads
+
+    before = torch.get_num_threads()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})  # NOTE: as under taskset -c 0 or a 1-CPU task
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    try:
+        assert threads.match_torch_threads() == 1
+        monkeypatch.setenv("OMP_NUM_THREADS", "3")
+        torch.set_num_threads(2)
+        assert threads.match_torch_threads() == 2  # NOTE: the user's OMP_NUM_THREADS was applied by torch itself
+    finally:
+        torch.set_num_threads(before)

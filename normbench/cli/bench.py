@@ -37,7 +37,8 @@ def add_parser(commands) -> None:
     bench.add_argument("--train-size", type=int, help="training crop size")
     bench.add_argument("--train-batch", type=int, help="training batch size; 0 skips the training step")
     bench.add_argument("--reps", type=int, default=7, help="timed repetitions per configuration (at least 5)")
-    bench.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice); recorded")
+    bench.add_argument("--threads", type=int, help="CPU threads for torch (default: the CPUs this process may use, "
+                                                   "or OMP_NUM_THREADS); recorded")
     bench.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
     bench.add_argument("--weights", choices=("auto", "pretrained", "random"), default="random",
                        help="VGG weights for the loss network and AdaIN encoder; speed does not depend on "
@@ -56,6 +57,7 @@ def build_plan(args: argparse.Namespace):
     from normbench.harness import architecture_for, required_feature_nets
     from normbench.models.vgg import resolve_features
     from normbench.plugins import load_plugins
+    from normbench.speed.threads import match_torch_threads
     from normbench.speed.bench import BenchPlan, default_plan
     from normbench.speed.switches import parse_settings
 
@@ -79,7 +81,7 @@ def build_plan(args: argparse.Namespace):
     if args.threads is not None:
         if args.threads <= 0:
             raise UserError(f"--threads must be positive, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    match_torch_threads(args.threads)
     features = resolve_features(args.weights, required_feature_nets(specs))
     return BenchPlan(
         norms=[spec.name for spec in specs], modes=modes, sizes=args.sizes or defaults["sizes"],

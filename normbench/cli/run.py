@@ -231,8 +231,10 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench.progress import RunProgress, summary_table
     from normbench.results import RunDirectory, no_model_finished
     from normbench.speed.allocator import keep_freed_memory
+    from normbench.speed.threads import match_torch_threads
 
     keep_freed_memory()
+    match_torch_threads()
     stored = None
     if args.resume is not None:
         config, registry, metric_registry, baseline_registry, stored = resume_config(args)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from dataclasses import asdict, dataclass, replace
 
 import torch
@@ -65,7 +64,9 @@ def cpu_has_native_bf16() -> bool:
 
 
 def default_workers() -> int:
-    return min(4, max(1, (os.cpu_count() or 2) // 2))
+    from normbench.speed.threads import available_cpus
+
+    return min(4, max(1, available_cpus() // 2))
 
 
 def default_settings(device: torch.device) -> SpeedSettings:
