@@ -185,7 +185,15 @@ class Run:
         self.run_dir.write_manifest(self.manifest)
 
     def _prepare(self) -> None:
-        """Feature networks, style banks, the evaluation set and the metrics, each made once."""
+        """Feature networks, style banks, the evaluation set, the training crops and the metrics, each made once."""
+        self.prepare_styles()
+        self.crops = data.CropBatches(self.images.train, self.profile.image_size, self.profile.batch_size,
+                                      self.config.seeds[0])
+        self.prepare_evaluation()
+        self.run_dir.write_manifest(self.manifest)
+
+    def prepare_styles(self) -> None:
+        """The VGG trunks training uses and each architecture's style bank: what a generator's conditioning needs."""
         self.nets = {name: load_vgg(name, self.config.features).to(self.device)
                      for name in harness.required_feature_nets(self.specs)}
         # NOTE: one prepared (channels_last/compiled) loss net per trunk, shared by every model, compiles once.
@@ -195,9 +203,10 @@ class Run:
                               for _, image in self.style_images]).to(self.device)
         self.banks = {arch.name: arch.style_bank(self.nets, styles) for arch in map(harness.architecture_for, self.specs)}
         self.style_targets = styles
+
+    def prepare_evaluation(self) -> None:
+        """The evaluation set, the metrics and the evaluator; the manifest's metric provenance and columns."""
         self.eval_set = EvaluationSet(self.images.heldout, self.profile.eval_size, self.device)
-        self.crops = data.CropBatches(self.images.train, self.profile.image_size, self.profile.batch_size,
-                                      self.config.seeds[0])
         # NOTE: the evaluation seed is the run's, not the training seed's: every seed is measured by one instrument.
         context = MetricContext(self.device, self.config.features, EVALUATION_SEED, self.profile.fid_samples,
                                 num_images=len(self.eval_set), batch_size=self.profile.batch_size,
@@ -207,7 +216,11 @@ class Run:
         self.manifest["metrics"], self.manifest["columns"] = metric_sections(self)
         metric_columns = [column.name for spec in self.metric_registry for column in spec.columns]
         self.run_dir.columns = [*ID_COLUMNS, *metric_columns, *(c.name for c in RUN_COLUMNS), *CONTEXT_COLUMNS]
-        self.run_dir.write_manifest(self.manifest)
+
+    def conditioning_for(self, spec: NormSpec, style: str):
+        """``conditioning(count)`` of ``spec``'s layers for ``style`` (a name), and the style's target image."""
+        index = self._style_index(style)
+        return self._conditioning(spec, index), self.banks[spec.architecture].images[index:index + 1]
 
     def _style_index(self, name: str) -> int:
         return next(index for index, (style, _) in enumerate(self.style_images) if style == name)

@@ -11,12 +11,12 @@ import warnings
 from rich.console import Console
 
 from normbench import __version__
-from normbench.cli import bench, compare, plugins, report, run, status, weights
+from normbench.cli import bench, compare, export, plugins, report, run, score, status, stylize, weights
 from normbench.cli.console import make_console, say, show_warnings_on
 from normbench.errors import ExitCode, Terminated, UserError, stopped_by
 
 #: The commands in the order ``--help`` lists them.
-COMMANDS = (run, status, bench, report, compare, weights, plugins)
+COMMANDS = (run, status, score, stylize, export, bench, report, compare, weights, plugins)
 
 
 def exit_codes_text() -> str:

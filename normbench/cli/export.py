@@ -1,0 +1,55 @@
+"""``normbench export``: a run's trained generators as ONNX or TorchScript files, checked against eager."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from normbench.cli.argtypes import add_disable_plugin_argument
+from normbench.cli.console import say
+from normbench.errors import ExitCode
+
+
+def add_parser(commands) -> None:
+    export = commands.add_parser(
+        "export", help="export a run's trained generators to ONNX or TorchScript, checked against eager",
+        description="Export each trained generator of RUN_DIR (first seed; --norm, --style and --seed choose) with "
+                    "its style built in: one file per (model, style) taking images (N, 3, H, W) in [0, 1] with H "
+                    "and W multiples of 4 and returning the stylized images. Each export is run on an evaluation "
+                    "image and kept only if it matches the eager model within 1e-4.")
+    export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    export.add_argument("--format", choices=("onnx", "torchscript"), required=True)
+    export.add_argument("--norm", help="only this norm's models")
+    export.add_argument("--style", help="only this style")
+    export.add_argument("--seed", type=int, help="the training seed of the models (default: the run's first)")
+    export.add_argument("-o", "--output", type=Path, metavar="OUT_DIR",
+                        help="where the files go (default RUN_DIR/export/FORMAT)")
+    add_disable_plugin_argument(export)
+    export.set_defaults(handler=command_export)
+
+
+def command_export(args: argparse.Namespace, console: Console) -> ExitCode:
+    from normbench.cli.run import open_run
+    from normbench.deploy import export_model, stored_models
+    from normbench.evaluation import EvaluationSet
+
+    run, _ = open_run(args.run_dir, "cpu", disable_plugin=args.disable_plugin)
+    models = stored_models(run, args.norm, args.style, args.seed)
+    _, sample = next(EvaluationSet(run.images.heldout[:2], run.profile.eval_size, run.device).chunks())
+    output = args.output or args.run_dir / "export" / args.format
+    failed = []
+    for model in models:
+        try:
+            path, difference = export_model(model, args.format, output, sample)
+        except ValueError as error:
+            failed.append(model.cell.name)
+            say(console, "cannot export", error, "red")
+            continue
+        console.print(Text(f"{path}: max |{args.format} - eager| = {difference:.2g}"))
+    if failed:
+        say(console, "error", f"{len(failed)} of {len(models)} models were not exported ({', '.join(failed)})", "red")
+        return ExitCode.NO_RESULT
+    return ExitCode.OK

@@ -1,0 +1,186 @@
+"""A run's trained generators outside the benchmark: stylizing a user's images, and exporting a model for one style
+to ONNX or TorchScript, checked against the eager module that produced the run's numbers."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from normbench import data, imageio
+from normbench.cells import KEPT_OUTCOMES, WEIGHTS, Cell
+from normbench.errors import UserError
+from normbench.generators import load_generator
+from normbench.runner import Run
+
+FORMATS = ("onnx", "torchscript")
+#: Largest |exported - eager| accepted, in [0, 1] pixel units: far below one 8-bit level (1/255 = 0.0039).
+EXPORT_TOLERANCE = 1e-4
+
+
+@dataclass
+class StoredModel:
+    """One trained generator of a run, ready to apply to ``style``."""
+
+    cell: Cell
+    style: str
+    module: nn.Module
+    conditioning: torch.Tensor | None  # for one image; expanded to the batch
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        cond = None if self.conditioning is None else self.conditioning.expand(images.shape[0],
+                                                                               *self.conditioning.shape[1:])
+        with torch.inference_mode():
+            return self.module(images, cond).clamp(0, 1)
+
+
+def stored_models(run: Run, norm: str | None, style: str | None, seed: int | None) -> list[StoredModel]:
+    """Every finished model of ``run`` (of ``norm``, for ``style``, of ``seed``: the first seed when None), one per
+    style it serves.
+
+    :raises UserError: naming what the run has, when nothing matches.
+    """
+    records = run.store.records()
+    seed = run.config.seeds[0] if seed is None else seed
+    spec = run.registry.get(norm) if norm else None
+    chosen = []
+    for cell in run.model_cells():
+        if (spec and cell.name != spec.name) or cell.seed != seed:
+            continue
+        cell_spec = run.registry.get(cell.name)
+        # NOTE: a model of arbitrary styles serves the held-out styles too
+        served = [name for name, _ in run.style_images] if cell_spec.conditioning == "style_feat" else cell.styles
+        for name in served if style is None else [s for s in served if s == style]:
+            chosen.append((cell, cell_spec, name))
+    finished = [(cell, s, name) for cell, s, name in chosen
+                if records.get(cell.id, {}).get("outcome") in KEPT_OUTCOMES and records[cell.id].get("weights")]
+    if not finished:
+        styles = ", ".join(name for name, _ in run.style_images)
+        raise UserError(f"{run.run_dir.path}: no trained model of norm {norm or 'any'} for style {style or 'any'} "
+                        f"with seed {seed} (norms: {', '.join(run.config.norms)}; styles: {styles}; seeds: "
+                        f"{', '.join(map(str, run.config.seeds))}; a model that diverged, failed or did not finish "
+                        "has no weights)")
+    run.prepare_styles()
+    models = []
+    for cell, spec, name in finished:
+        module, _ = load_generator(run.store.path(cell.id) / WEIGHTS, spec, run.nets)
+        conditioning, _ = run.conditioning_for(spec, name)
+        models.append(StoredModel(cell, name, module.to(run.device), conditioning(1)))
+    return models
+
+
+def stylize_files(model: StoredModel, paths: list[Path], out_dir: Path, size: int | None) -> list[Path]:
+    """Stylize each image file (short side ``size``, the whole image when None), writing PNGs named
+    ``<stem>.<norm>.<style>.png`` under ``out_dir``."""
+    written = []
+    for path, name in zip(paths, imageio.image_names(paths, _common_root(paths))):
+        image = imageio.open_image(path, size)
+        if size is not None:
+            image = data.resize_short_side(image, size)
+        # NOTE: the generators halve the size twice and upsample back; sides that are multiples of 4 come back whole
+        image = image.crop((0, 0, image.width - image.width % 4, image.height - image.height % 4))
+        output = model(data.to_tensor(image).unsqueeze(0).to(next(model.module.parameters()).device))
+        target = out_dir / f"{Path(name).name}.{model.cell.name}.{model.style.replace('/', '_')}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data.to_image(output[0]).save(target)
+        written.append(target)
+    return written
+
+
+def _common_root(paths: list[Path]) -> Path:
+    parents = {path.resolve().parent for path in paths}
+    return parents.pop() if len(parents) == 1 else Path("/")
+
+
+class BakedStyle(nn.Module):
+    """A generator with its conditioning for one style built in: ``forward(images) -> stylized images`` in [0, 1],
+    the one input an exported model takes."""
+
+    def __init__(self, model: StoredModel):
+        super().__init__()
+        self.generator = model.module.cpu().eval()
+        self.has_conditioning = model.conditioning is not None
+        self.register_buffer("conditioning", model.conditioning.cpu() if self.has_conditioning else torch.zeros(0))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        cond = self.conditioning.expand(images.shape[0], *self.conditioning.shape[1:]) if self.has_conditioning else None
+        return self.generator(images, cond).clamp(0, 1)
+
+
+def export_model(model: StoredModel, fmt: str, out_dir: Path, sample: torch.Tensor) -> tuple[Path, float]:
+    """Export ``model`` as ``<cell>.<style>.onnx`` or ``.pt`` (TorchScript) and check it against eager on
+    ``sample`` and on a second input of another size and content (a tracer that froze a shape or a branch fails
+    there); returns the file and the largest |exported - eager| difference.
+
+    :raises ValueError: when the norm cannot be exported or the export does not reproduce the eager outputs.
+    """
+    module, sample = BakedStyle(model), sample.cpu()
+    # NOTE: another size (multiples of 4) and other pixels: mirrored, darkened and cropped
+    other = sample.flip(-1)[..., 4:, :sample.shape[-1] - 8].mul(0.7)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"{model.cell.id}.{model.style.replace('/', '_')}"
+    try:
+        path, run_exported = (_to_onnx if fmt == "onnx" else _to_torchscript)(module, sample, stem)
+        difference = max(_difference(run_exported(batch), module, batch) for batch in (sample, other))
+    except UserError:
+        raise
+    except Exception as error:  # NOTE: tracers fail in many ways on layers they cannot express; say which norm
+        _remove(stem)
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"norm {model.cell.name!r} cannot be exported to {fmt}: {message}") from None
+    if not difference <= EXPORT_TOLERANCE:
+        _remove(stem)
+        raise ValueError(f"the {fmt} export of norm {model.cell.name!r} differs from the eager model by "
+                         f"{difference:.3g} (more than {EXPORT_TOLERANCE}); it was not kept")
+    return path, difference
+
+
+def _difference(exported: np.ndarray, module: nn.Module, batch: torch.Tensor) -> float:
+    with torch.inference_mode():
+        eager = module(batch).numpy()
+    if exported.shape != eager.shape:
+        raise ValueError(f"for a {tuple(batch.shape)} input it returns {exported.shape}, eager {eager.shape} (the "
+                         "export froze the shape of the sample it was made from)")
+    return float(np.abs(exported - eager).max())
+
+
+def _remove(stem: Path) -> None:
+    """An export that failed its check is not left behind (nor its external data)."""
+    for path in stem.parent.glob(f"{stem.name}.*"):
+        path.unlink(missing_ok=True)
+
+
+def _to_onnx(module: nn.Module, sample: torch.Tensor, stem: Path):
+    """Write the ONNX file; returns it and a function running it with onnxruntime."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UserError('exporting to ONNX needs onnx, onnxscript and onnxruntime: pip install "normbench[export]"')
+    path = stem.with_name(stem.name + ".onnx")
+    batch, height, width = torch.export.Dim("batch"), torch.export.Dim("height"), torch.export.Dim("width")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (sample,), str(path), input_names=["images"], output_names=["stylized"],
+                          dynamo=True, verbose=False, external_data=False,
+                          dynamic_shapes={"images": {0: batch, 2: 4 * height, 3: 4 * width}})
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return path, lambda images: session.run(None, {"images": images.numpy()})[0]
+
+
+def _to_torchscript(module: nn.Module, sample: torch.Tensor, stem: Path):
+    """Write the TorchScript file (traced); returns it and a function running the file as loaded back."""
+    path = stem.with_name(stem.name + ".pt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.trace(module, (sample,), check_trace=False).save(str(path))
+        loaded = torch.jit.load(str(path))
+
+    def run(images: torch.Tensor) -> np.ndarray:
+        with torch.inference_mode():
+            return loaded(images).numpy()
+
+    return path, run

@@ -1,0 +1,92 @@
+"""Measuring a finished run again without training: new or changed metrics on its stored generators and baselines,
+merged into its cells, its tables and its manifest."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from normbench.cells import RECORD, ROWS, WEIGHTS, fingerprint
+from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
+from normbench.evaluation import baseline_stylizer, model_stylizer
+from normbench.generators import load_generator
+from normbench.results import OutputDirectory, now
+from normbench.runner import Run
+
+#: What the evaluator reports beside the metric columns; a rescored row keeps the values of its first measurement.
+KEPT_FROM_FIRST_MEASUREMENT = ("eval_images", "metrics_seconds")
+
+
+def score_run(run: Run, stored: dict, on_cell=None) -> dict[str, list[dict]]:
+    """Measure every finished cell of ``run`` with ``run``'s metrics (those asked for), replacing their columns in
+    the cells' rows, then re-render the tables and rewrite the manifest. Rows that did not train keep their
+    status and get no values. Returns the new rows by cell id. ``on_cell(cell, rows)`` follows progress."""
+    start = time.perf_counter()
+    run.prepare_styles()
+    run.prepare_evaluation()
+    manifest = merged_manifest(stored, run)
+    records = run.store.records()
+    rescored: dict[str, list[dict]] = {}
+    for cell in run.cells:
+        if cell.id not in records:
+            continue
+        rows, log_rows = run.store.rows(cell.id)
+        rescored[cell.id] = [_rescore_row(run, cell, row, records[cell.id]) for row in rows]
+        run.finished[cell.id] = (rescored[cell.id], log_rows)
+        if on_cell is not None:
+            on_cell(cell, rescored[cell.id])
+    # NOTE: measured first, written after: a failure while measuring leaves the run as it was
+    for cell in run.cells:
+        if cell.id in rescored:
+            folder = OutputDirectory(run.store.path(cell.id))
+            folder.write(ROWS, json.dumps(rescored[cell.id]).encode("utf-8"))
+            record = {**records[cell.id], "fingerprint": fingerprint(manifest["protocol"], cell, run._origin(cell))}
+            folder.write(RECORD, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
+    run.run_dir.columns = table_columns(manifest)
+    done = [run.finished[cell.id] for cell in run.cells if cell.id in run.finished]
+    run.run_dir.render([row for rows, _ in done for row in rows], [row for _, log in done for row in log])
+    manifest["scored"][-1]["seconds"] = round(time.perf_counter() - start, 2)
+    run.run_dir.write_manifest(manifest)
+    return rescored
+
+
+def merged_manifest(stored: dict, run: Run) -> dict:
+    """The stored manifest with the new metrics' provenance and columns, the protocol naming every metric the rows
+    now hold, and this scoring recorded."""
+    new = [spec.name for spec in run.metric_registry]
+    metrics = list(stored["config"].get("metrics") or stored["metrics"])
+    metrics += [name for name in new if name not in metrics]
+    manifest = json.loads(json.dumps(stored))
+    manifest["metrics"].update(run.manifest["metrics"])
+    manifest["columns"].update(run.manifest["columns"])
+    manifest["config"]["metrics"] = metrics
+    manifest["protocol"]["metrics"] = sorted(metrics)
+    manifest.setdefault("scored", []).append({"at": now(), "metrics": new, "command": run.manifest["command"],
+                                              "environment": run.manifest["environment"]})
+    return manifest
+
+
+def table_columns(manifest: dict) -> list[str]:
+    """results.csv's columns: identity, every metric's columns in the run's metric order, then the run's own."""
+    metric_columns = [column for name in manifest["config"]["metrics"]
+                      for column in manifest["metrics"].get(name, {}).get("columns", [])]
+    return [*ID_COLUMNS, *metric_columns, *(column.name for column in RUN_COLUMNS), *CONTEXT_COLUMNS]
+
+
+def _rescore_row(run: Run, cell, row: dict, record: dict) -> dict:
+    """``row`` with the asked-for metrics measured again on its stored generator (or its baseline)."""
+    if row["status"] != "ok":
+        return row
+    if cell.kind == "baseline":
+        target = run.style_targets[run._style_index(row["style"]):][:1]
+        stylize = baseline_stylizer(run.baseline_registry.get(cell.name).stylize, target)
+    else:
+        spec = run.registry.get(cell.name)
+        model, _ = load_generator(run.store.path(cell.id) / record.get("weights", WEIGHTS), spec, run.nets)
+        conditioning, target = run.conditioning_for(spec, row["style"])
+        stylize = model_stylizer(model.to(run.device), conditioning, run.profile.batch_size)
+    values, notes = run.evaluator.evaluate(f"{cell.name}/{row['style']}", stylize, target)
+    for key in KEPT_FROM_FIRST_MEASUREMENT:
+        values.pop(key, None)
+    error = "; ".join(filter(None, [row.get("error") or "", *notes]))
+    return {**row, **values, "error": error}
