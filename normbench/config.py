@@ -88,6 +88,7 @@ class RunConfig:
     deterministic: bool = False
     features: str = field(default="unresolved")
     metrics: list[str] | None = None  # the quality metrics, resolved (None: every registered one)
+    study_file: dict | None = None  # {"path", "sha256"} of the --config file the run was resolved from
     plugins: dict = field(default_factory=dict)  # what `normbench plugins --json` shows, for the manifest
 
     def to_dict(self) -> dict:
@@ -127,6 +128,8 @@ def make_profile(name: str, precision: str | None = None, **overrides) -> Profil
     changes = {key: value for key, value in overrides.items() if value is not None}
     for key, value in changes.items():
         flag = f"--{key.replace('_', '-')}"
+        if isinstance(value, str):
+            continue
         if not (value > 0 and math.isfinite(value)):  # NOTE: also refuses NaN and infinity
             raise ValueError(f"{flag} must be a positive finite number, got {value}")
         # NOTE: the generators halve the size twice and VGG pools three times before relu4_x.

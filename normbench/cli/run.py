@@ -78,16 +78,21 @@ def add_parser(commands) -> None:
                           "or auto (pretrained when present, else random with a warning)")
     add_output_arguments(run, Path("reports/runs"), "run")
     add_disable_plugin_argument(run)
+    run.add_argument("--config", type=Path, metavar="STUDY.toml",
+                     help="a study file: [run] takes these options, [profile] any profile field (loss weights "
+                          "included); flags given here override it (example: study.example.toml)")
     run.add_argument("--resume", type=Path, metavar="RUN_DIR",
                      help="continue the run stored in RUN_DIR with its stored configuration: finished cells are kept, "
                           "the rest run (refused if the protocol changed); only --device, --speed and "
                           "--disable-plugin may be given beside it")
     run.set_defaults(handler=command_run)
     RUN_DEFAULTS.update({action.dest: action.default for action in run._actions if action.dest != "help"})
+    RUN_ACTIONS.update({action.dest: action for action in run._actions if action.dest != "help"})
 
 
-#: ``normbench run``'s defaults, to tell which flags were given beside ``--resume``.
+#: ``normbench run``'s defaults and actions, to tell which flags were given beside ``--resume`` or a study file.
 RUN_DEFAULTS: dict = {}
+RUN_ACTIONS: dict = {}
 #: Flags that may be given with ``--resume``: they change where and how fast cells are computed, not their numbers.
 RESUME_FLAGS = ("resume", "device", "speed", "disable_plugin")
 
@@ -120,10 +125,14 @@ def build_config(args: argparse.Namespace):
     device = resolve_device(args.device)
     check_out_dir(args.out_dir)
     speed = parse_settings(args.speed, torch.device(device), numerics=False)
+    from_file = dict(getattr(args, "profile_fields", {}))
+    flags = {"steps": args.steps, "image_size": args.image_size, "eval_size": args.eval_size,
+             "batch_size": args.batch_size, "lr": args.lr, "adain_lr": args.adain_lr}
+    overrides = {**from_file, **{key: value for key, value in flags.items() if value is not None}}
+    precision = args.precision or overrides.pop("precision", None)
+    overrides.pop("precision", None)
     profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
-                           precision=args.precision, steps=args.steps, image_size=args.image_size,
-                           eval_size=args.eval_size, batch_size=args.batch_size, lr=args.lr,
-                           adain_lr=args.adain_lr)
+                           precision=precision, **overrides)
     check_precision(profile.precision, torch.device(device))
     try:
         seeds = resolve_seeds(profile, [args.seed] if args.seed is not None else args.seeds, args.num_seeds)
@@ -142,6 +151,7 @@ def build_config(args: argparse.Namespace):
     config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
     config.plugins = describe(registry, metric_registry, report, baseline_registry)
     config.metrics = [spec.name for spec in metric_registry]
+    config.study_file = getattr(args, "study_file", None)
     return config, registry, metric_registry, baseline_registry
 
 
@@ -260,6 +270,10 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     keep_freed_memory()
     match_torch_threads()
     stored = None
+    if args.config is not None and args.resume is None:
+        from normbench.cli.studyfile import apply_study
+
+        args = apply_study(args, RUN_ACTIONS, RUN_DEFAULTS)
     if args.resume is not None:
         config, registry, metric_registry, baseline_registry, stored = resume_config(args)
     else:

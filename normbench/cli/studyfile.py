@@ -1,0 +1,98 @@
+"""``normbench run --config study.toml``: a study in a file. ``[run]`` takes any option of ``normbench run`` (as
+``image_size`` or ``image-size``), ``[profile]`` any field of the budget profile, loss weights included; flags
+given on the command line override the file, and paths are relative to the file."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from normbench.config import Profile
+from normbench.errors import UserError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # NOTE: tomllib is stdlib from 3.11; tomli is the same parser for 3.10
+    import tomli as tomllib
+
+#: Options a study file does not take: they name a file or an action, not a study.
+NOT_IN_FILE = ("config", "resume", "handler", "help")
+#: Profile fields a study file does not set: the name says which preset it started from.
+PROFILE_FIXED = ("name",)
+
+
+def read_study(path: Path) -> dict:
+    """The file's tables, checked for unknown tables."""
+    try:
+        study = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UserError(f"--config {path}: cannot be read ({error.strerror or error})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise UserError(f"--config {path}: not valid TOML ({error})") from None
+    unknown = sorted(set(study) - {"run", "profile"})
+    if unknown:
+        raise UserError(f"--config {path}: unknown table [{unknown[0]}]; a study file has [run] and [profile]")
+    return study
+
+
+def apply_study(args: argparse.Namespace, actions: dict[str, argparse.Action], defaults: dict) -> argparse.Namespace:
+    """``args`` with every option the command line left at its default taken from ``args.config``, and the file's
+    profile fields in ``args.profile_fields``."""
+    path: Path = args.config
+    study = read_study(path)
+    values = dict(vars(args))
+    for key, value in study.get("run", {}).items():
+        dest = key.replace("-", "_")
+        if dest not in actions or dest in NOT_IN_FILE:
+            raise UserError(f"--config {path}: [run] has unknown option {key!r}; it takes the options of "
+                            f"normbench run: {', '.join(sorted(k for k in actions if k not in NOT_IN_FILE))}")
+        if values.get(dest) == defaults.get(dest):  # NOTE: a flag given on the command line wins
+            values[dest] = _convert(path, key, value, actions[dest])
+    values["profile_fields"] = _profile_fields(path, study.get("profile", {}))
+    values["study_file"] = {"path": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return argparse.Namespace(**values)
+
+
+def _convert(path: Path, key: str, value, action: argparse.Action):
+    """A TOML value as the flag's parser would give it: strings go through the flag's type, lists of names or
+    seeds are taken as they are, paths are relative to the study file."""
+    if isinstance(action, argparse._StoreTrueAction):
+        if not isinstance(value, bool):
+            raise UserError(f"--config {path}: [run] {key} must be true or false, got {value!r}")
+        return value
+    if isinstance(value, list):
+        if not value or not all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
+            raise UserError(f"--config {path}: [run] {key} must be a non-empty list of names or numbers")
+        value = ",".join(map(str, value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise UserError(f"--config {path}: [run] {key} has a value of the wrong kind: {value!r}")
+    try:
+        converted = action.type(value) if action.type is not None else value
+    except (argparse.ArgumentTypeError, ValueError) as error:
+        raise UserError(f"--config {path}: [run] {key}: {error}") from None
+    if action.choices is not None and converted not in action.choices:
+        raise UserError(f"--config {path}: [run] {key} must be one of {', '.join(map(str, action.choices))}")
+    return path.parent / converted if isinstance(converted, Path) and not converted.is_absolute() else converted
+
+
+def _profile_fields(path: Path, table: dict) -> dict:
+    """``[profile]`` checked against :class:`Profile`'s fields and their types."""
+    types = {field.name: type(getattr(Profile("x", 1, 1, 1, 1, 1.0, 1, 1), field.name)) for field in fields(Profile)}
+    checked = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in types or name in PROFILE_FIXED:
+            raise UserError(f"--config {path}: [profile] has unknown field {key!r}; available: "
+                            f"{', '.join(sorted(k for k in types if k not in PROFILE_FIXED))}")
+        wanted = types[name]
+        if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not wanted:
+            raise UserError(f"--config {path}: [profile] {key} must be {wanted.__name__}, got {value!r}")
+        checked[name] = value
+    return checked

@@ -1,0 +1,83 @@
+"""``normbench run --config study.toml``: every option and profile field from a file, flags over the file, the
+resolved configuration in the manifest, and errors that name the file and the key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from normbench import cli
+from normbench.errors import ExitCode
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path, text: str) -> Path:
+    path = tmp_path / "study.toml"
+    path.write_text(text)
+    return path
+
+
+STUDY = """
+[run]
+norms = ["in"]
+styles = "waves"
+steps = 3
+image-size = 32
+eval_size = 32
+batch_size = 2
+metrics = ["lpips"]
+baselines = ["identity"]
+weights = "random"
+seeds = "0-1"
+out_dir = "runs"
+run_id = "from-file"
+
+[profile]
+style_weight = 5
+tv_weight = 0.5
+content_layer = "relu3_3"
+"""
+
+
+def test_a_study_file_sets_options_and_profile_fields_and_flags_override_it(tmp_path):
+    study = write(tmp_path, STUDY)
+    assert cli.main(["run", "--config", str(study), "--steps", "2"]) == 0
+    manifest = json.loads((tmp_path / "runs" / "from-file" / "manifest.json").read_text())
+    profile = manifest["config"]["profile"]
+    assert (profile["steps"], profile["image_size"], profile["style_weight"], profile["tv_weight"],
+            profile["content_layer"]) == (2, 32, 5.0, 0.5, "relu3_3")
+    assert manifest["config"]["seeds"] == [0, 1] and manifest["config"]["norms"] == ["in"]
+    assert manifest["config"]["study_file"]["path"] == str(study.resolve())
+    assert manifest["protocol"]["profile"]["style_weight"] == 5.0  # NOTE: a loss weight decides the numbers
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[run]\nnorms = [\n", "not valid TOML"),
+    ("[runs]\nnorms = 'in'\n", "unknown table [runs]"),
+    ("[run]\nnrms = 'in'\n", "[run] has unknown option 'nrms'"),
+    ("[run]\nprofile = 'huge'\n", "[run] profile must be one of"),
+    ("[run]\ndeterministic = 'yes'\n", "[run] deterministic must be true or false"),
+    ("[profile]\nstyle_wieght = 2.0\n", "[profile] has unknown field 'style_wieght'"),
+    ("[profile]\nsteps = 'many'\n", "[profile] steps must be int"),
+    ("[run]\nseeds = '3-1'\n", "empty seed range"),
+])
+def test_a_wrong_study_file_exits_2_naming_the_file_and_key(tmp_path, capsys, text, message):
+    study = write(tmp_path, text)
+    assert cli.main(["run", "--config", str(study)]) == ExitCode.USAGE_ERROR
+    err = capsys.readouterr().err
+    assert message in err and str(study) in err and "Traceback" not in err
+
+
+@pytest.mark.filterwarnings("ignore:pretrained weights missing")
+def test_the_shipped_example_study_resolves():
+    from normbench.cli import run as run_command
+    from normbench.cli.studyfile import apply_study
+
+    args = cli.build_parser().parse_args(["run", "--config", str(ROOT / "study.example.toml"), "--device", "cpu"])
+    args = apply_study(args, run_command.RUN_ACTIONS, run_command.RUN_DEFAULTS)
+    config, *_ = run_command.build_config(args)
+    assert config.norms == ["in", "bn", "cin", "adain", "none"] and config.seeds == [0, 1, 2]
+    assert config.profile.steps == 400 and config.profile.adain_lr == 1e-4
