@@ -180,3 +180,28 @@ def describe(norms: NormRegistry, metrics: MetricRegistry, report: PluginReport,
         "broken": report.broken,
         "disabled": report.disabled,
     }
+
+
+def unique(specs) -> list:
+    """Specs without repeats, in order (a name and its alias are one spec)."""
+    return list({spec.name: spec for spec in specs}.values())
+
+
+def select_metrics(registry, names: list[str] | None):
+    """A registry of just the named metrics (all when ``names`` is None), each still credited to its plugin.
+
+    :raises ValueError: for an unknown name, or a derived metric without the metrics it is computed from.
+    """
+    if names is None:
+        return registry
+    chosen = type(registry)()
+    for spec in unique(map(registry.get, names)):
+        chosen.registering(registry.plugin_of(spec.name)).add(spec)
+    owners = chosen.column_owner()
+    for spec in chosen:
+        missing = [column for column in spec.requires if column not in owners]
+        if missing:
+            needed = sorted({registry.column_owner().get(column, column) for column in missing})
+            raise ValueError(f"metric {spec.name!r} is computed from {', '.join(missing)}; add {', '.join(needed)} "
+                             "to --metrics")
+    return chosen

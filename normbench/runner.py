@@ -17,6 +17,7 @@ from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.config import RunConfig
 from normbench.data import ImageSet
 from normbench.errors import OutputError, UserError, reason, stopped_by
+from normbench.executors import LocalExecutor
 from normbench.evaluation import (EVALUATION_SEED, GRID_IMAGES, SAVED_IMAGES, EvaluationSet, Evaluator,
                                   baseline_stylizer, model_stylizer)
 from normbench.images import style_grid
@@ -68,6 +69,7 @@ class Run:
         self.fingerprints = {cell.id: fingerprint(self.manifest["protocol"], cell, self._origin(cell))
                              for cell in self.cells}
         self.finished: dict[str, tuple[list[dict], list[dict]]] = {}  # cell id -> rows, log rows
+        self.executor = None  # set by execute
 
     def plan(self) -> list[Cell]:
         """Every baseline, then ``(seed, norm, styles)`` per model, seed by seed: a run stopped after seed s has s
@@ -87,7 +89,7 @@ class Run:
         entries = self.config.plugins.get("norms" if cell.kind == "model" else "baselines") or []
         return next((entry for entry in entries if entry["name"] == cell.name), None)
 
-    def execute(self, progress: RunProgress) -> None:
+    def execute(self, progress: RunProgress, executor=None) -> None:
         """Every cell not yet finished; on Ctrl-C, SIGTERM, a write error or a crash the finished cells stay, and
         the manifest says how the run ended (``error`` gives the reason of a failed one)."""
         lock = RunLock(self.run_dir.path)
@@ -96,25 +98,26 @@ class Run:
                             "stop it before resuming")
         try:
             self.store.clear_staging()
-            self._execute(progress)
+            self._execute(progress, executor or LocalExecutor())
         finally:
             lock.release()
 
-    def _execute(self, progress: RunProgress) -> None:
+    def _execute(self, progress: RunProgress, executor) -> None:
         self.run_dir.write_manifest(self.manifest)
         start = time.perf_counter()
         status, failure = "failed", None
         try:
             self._prepare()
+            self.executor = executor
+            self.manifest["executor"] = executor.describe()
+            self.run_dir.write_manifest(self.manifest)
             kept = self._kept_cells()
             progress.start_run(len(self.cells), self.manifest["columns"])
             progress.resumed(len(kept), len(self.cells))
             if kept:  # NOTE: a run killed between a cell's commit and the tables' rendering gets them now
                 self._render()
             # NOTE: baselines do not train and the instrument is the same for every seed: measured once.
-            for cell in self.cells:
-                if cell.id not in kept:
-                    self._run_cell(cell, progress)
+            executor.run(self, [cell for cell in self.cells if cell.id not in kept], progress)
             status = "complete"
         except KeyboardInterrupt as stop:
             status = stopped_by(stop)
@@ -143,8 +146,9 @@ class Run:
                             "this one; their numbers would not compare: start a new run")
         return kept
 
-    def _run_cell(self, cell: Cell, progress: RunProgress) -> None:
-        """Compute ``cell`` into a staging folder, move it into place whole, then render the run's tables."""
+    def compute_cell(self, cell: Cell, progress) -> tuple[list[dict], list[dict]]:
+        """Compute ``cell`` into a staging folder and move it into place whole: its rows and log rows. Executors
+        call it, here or in a worker process that planned the same run."""
         start = time.perf_counter()
         with self.store.stage(cell, self.fingerprints[cell.id]) as staged:
             if cell.kind == "baseline":
@@ -155,6 +159,10 @@ class Run:
                                                           progress, staged)
             staged.commit(rows, log_rows, weights, {"seconds": round(time.perf_counter() - start, 3),
                                                     "device": self.config.device})
+        return rows, log_rows
+
+    def record_cell(self, cell: Cell, rows: list[dict], log_rows: list[dict], progress: RunProgress) -> None:
+        """A finished cell joins the run's tables and images, in plan order."""
         self.finished[cell.id] = (rows, log_rows)
         self.run_dir.link_images(self.store.path(cell.id), cell.name)
         self._render()
@@ -174,6 +182,8 @@ class Run:
                 self._write_grids()
             except OutputError as error:
                 status, failure = "failed", error
+        if self.executor is not None:  # NOTE: what it ended up using (a Ray executor knows its workers then)
+            self.manifest["executor"] = self.executor.describe()
         if failure is not None:
             self.manifest["error"] = reason(failure)
         else:
@@ -190,7 +200,6 @@ class Run:
         self.crops = data.CropBatches(self.images.train, self.profile.image_size, self.profile.batch_size,
                                       self.config.seeds[0])
         self.prepare_evaluation()
-        self.run_dir.write_manifest(self.manifest)
 
     def prepare_styles(self) -> None:
         """The VGG trunks training uses and each architecture's style bank: what a generator's conditioning needs."""

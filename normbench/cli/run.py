@@ -16,6 +16,7 @@ from normbench.cli.argtypes import (add_disable_plugin_argument, add_output_argu
 from normbench.cli.console import say
 from normbench.config import PROFILES, RunConfig, make_profile, resolve_seeds
 from normbench.errors import ExitCode, OutputError, UserError, stopped_by
+from normbench.plugins import select_metrics, unique
 from normbench.precision import PRECISIONS
 
 
@@ -78,6 +79,15 @@ def add_parser(commands) -> None:
                           "or auto (pretrained when present, else random with a warning)")
     add_output_arguments(run, Path("reports/runs"), "run")
     add_disable_plugin_argument(run)
+    run.add_argument("--executor", choices=("local", "ray"), default="local",
+                     help="where cells are computed: local (default: one after another in this process) or ray "
+                          '(Ray workers on this machine or a cluster; pip install "normbench[ray]")')
+    run.add_argument("--ray-address", metavar="ADDRESS",
+                     help="a running Ray cluster (e.g. ray://head:10001; default: start Ray on this machine); the "
+                          "run directory must be on a file system every node sees")
+    run.add_argument("--cpus-per-task", type=int, metavar="N",
+                     help="with --executor ray on CPUs: CPUs and torch threads per worker (default: every CPU this "
+                          "process may use, so one cell at a time with the threads of the local executor)")
     run.add_argument("--config", type=Path, metavar="STUDY.toml",
                      help="a study file: [run] takes these options, [profile] any profile field (loss weights "
                           "included); flags given here override it (example: study.example.toml)")
@@ -94,7 +104,7 @@ def add_parser(commands) -> None:
 RUN_DEFAULTS: dict = {}
 RUN_ACTIONS: dict = {}
 #: Flags that may be given with ``--resume``: they change where and how fast cells are computed, not their numbers.
-RESUME_FLAGS = ("resume", "device", "speed", "disable_plugin")
+RESUME_FLAGS = ("resume", "device", "speed", "disable_plugin", "executor", "ray_address", "cpus_per_task")
 
 
 def build_config(args: argparse.Namespace):
@@ -210,11 +220,6 @@ def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = No
     return runner.Run(config, registry, images, run_dir_object, metric_registry, baseline_registry), stored
 
 
-def unique(specs) -> list:
-    """Specs without repeats, in order (a name and its alias are one spec)."""
-    return list({spec.name: spec for spec in specs}.values())
-
-
 def check_names(specs, baselines, registry) -> None:
     """A baseline's rows are told apart from a norm's by name; refuse a baseline named like a norm."""
     for baseline in baselines:
@@ -225,26 +230,6 @@ def check_names(specs, baselines, registry) -> None:
                 continue
             raise UserError(f"baseline {baseline.name!r} has the name of norm {norm.name!r}; "
                             f"leave it out with --baselines or disable one of the plugins")
-
-
-def select_metrics(registry, names: list[str] | None):
-    """A registry of just the named metrics (all when ``names`` is None), each still credited to its plugin.
-
-    :raises ValueError: for an unknown name, or a derived metric without the metrics it is computed from.
-    """
-    if names is None:
-        return registry
-    chosen = type(registry)()
-    for spec in unique(map(registry.get, names)):
-        chosen.registering(registry.plugin_of(spec.name)).add(spec)
-    owners = chosen.column_owner()
-    for spec in chosen:
-        missing = [column for column in spec.requires if column not in owners]
-        if missing:
-            needed = sorted({registry.column_owner().get(column, column) for column in missing})
-            raise ValueError(f"metric {spec.name!r} is computed from {', '.join(missing)}; add {', '.join(needed)} "
-                             "to --metrics")
-    return chosen
 
 
 def use_deterministic_algorithms() -> None:
@@ -267,6 +252,8 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench.speed.allocator import keep_freed_memory
     from normbench.speed.threads import match_torch_threads
 
+    from normbench.executors import make_executor
+
     keep_freed_memory()
     match_torch_threads()
     stored = None
@@ -274,6 +261,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         from normbench.cli.studyfile import apply_study
 
         args = apply_study(args, RUN_ACTIONS, RUN_DEFAULTS)
+    executor = make_executor(args.executor, args.ray_address, args.cpus_per_task)
     if args.resume is not None:
         config, registry, metric_registry, baseline_registry, stored = resume_config(args)
     else:
@@ -295,7 +283,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     run = runner.Run(config, registry, images, run_dir, metric_registry, baseline_registry, stored)
     try:
         with RunProgress(console) as progress:
-            run.execute(progress)
+            run.execute(progress, executor)
     except KeyboardInterrupt as stop:
         say(console, stopped_by(stop), f"{len(run_dir.rows)} finished rows kept in {run_dir.path}", "yellow")
         return ExitCode[stopped_by(stop).upper()]

@@ -1,0 +1,148 @@
+"""Where a run's cells are computed: in this process, one after another (``local``, the default), or as Ray tasks on
+this machine's or a cluster's CPUs and GPUs (``ray``, the optional extra ``normbench[ray]``).
+
+Every worker plans the same run from the same configuration and writes its finished cells into the run directory
+(a folder every node sees); the process that started the run renders the tables in plan order as cells arrive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from normbench.errors import UserError
+
+EXECUTORS = ("local", "ray")
+
+
+class LocalExecutor:
+    """The cells one after another in this process."""
+
+    def describe(self) -> dict:
+        return {"name": "local"}
+
+    def run(self, run, cells: list, progress) -> None:
+        for cell in cells:
+            rows, log_rows = run.compute_cell(cell, progress)
+            run.record_cell(cell, rows, log_rows, progress)
+
+
+class QuietProgress:
+    """The progress a worker reports: none (the driver prints each cell as it arrives)."""
+
+    @contextlib.contextmanager
+    def model(self, label: str, steps: int):
+        yield lambda step, logged: None
+
+
+class CellWorker:
+    """A Ray actor: plans the run as the driver did, prepares networks, data and metrics once, then computes the
+    cells it is given with ``threads`` torch threads (its CPU share)."""
+
+    def __init__(self, config, run_path: str, fingerprints: dict[str, str], threads: int | None):
+        from normbench.data import decode_size, load_images
+        from normbench.plugins import load_plugins, select_metrics
+        from normbench.results import RunDirectory
+        from normbench.runner import Run
+        from normbench.speed.threads import match_torch_threads
+
+        self.threads = match_torch_threads(threads)
+        registry, all_metrics, baselines, _ = load_plugins(blocked=tuple(config.plugins.get("disabled") or ()))
+        images = load_images(config.content_dir, config.style_dir, config.styles, config.eval_content_dir,
+                             config.eval_style_dir, config.profile.eval_size,
+                             decode_size(config.profile.image_size, config.profile.eval_size))
+        self.run = Run(config, registry, images, RunDirectory(Path(run_path)), select_metrics(all_metrics, config.metrics),
+                       baselines)
+        if self.run.fingerprints != fingerprints:  # NOTE: another node with other data or plugins
+            raise UserError(f"a Ray worker plans run {run_path} with other cell fingerprints than the driver: its "
+                            "data, plugins or normbench version differ from the driver's")
+        self.run._prepare()
+
+    def compute(self, cell) -> tuple[str, list[dict], list[dict]]:
+        rows, log_rows = self.run.compute_cell(cell, QuietProgress())
+        return cell.id, rows, log_rows
+
+    def threads_used(self) -> int:
+        return self.threads
+
+
+@dataclass
+class RayExecutor:
+    """Cells as tasks of Ray actors: one GPU per worker where the run is on CUDA, else ``cpus_per_task`` CPUs per
+    worker, whose torch threads are set to match, so workers never oversubscribe a node's cores.
+
+    :param address: a running cluster's address (``ray://host:10001`` or ``host:6379``); None starts a local Ray.
+    :param cpus_per_task: CPUs (and torch threads) per worker; None takes every CPU this process may use, so a
+        local run computes one cell at a time with the threads, and so the numbers, of the local executor.
+    """
+
+    address: str | None = None
+    cpus_per_task: int | None = None
+    workers: int = 0
+
+    def describe(self) -> dict:
+        return {"name": "ray", "address": self.address or "local", "cpus_per_task": self.cpus_per_task,
+                "workers": self.workers}
+
+    def run(self, run, cells: list, progress) -> None:
+        if not cells:
+            return
+        ray = _import_ray()
+        from ray.util import ActorPool
+
+        from normbench.speed.threads import available_cpus
+
+        started = not ray.is_initialized()
+        if started:
+            ray.init(address=self.address, num_cpus=None if self.address else available_cpus(),
+                     include_dashboard=False, log_to_driver=False, configure_logging=False)
+        gpus = 1 if run.device.type == "cuda" else 0
+        cpus = self.cpus_per_task or (1 if gpus else available_cpus())
+        total = ray.cluster_resources()
+        capacity = int(total.get("GPU", 0)) if gpus else int(total.get("CPU", 1) // cpus)
+        if capacity < 1:
+            raise UserError(f"the Ray cluster has no room for a worker of {cpus} CPUs{' and 1 GPU' if gpus else ''} "
+                            f"(it has {total.get('CPU', 0):g} CPUs, {total.get('GPU', 0):g} GPUs); lower "
+                            "--cpus-per-task")
+        self.cpus_per_task, self.workers = cpus, min(len(cells), capacity)
+        actor = ray.remote(num_cpus=cpus, num_gpus=gpus)(CellWorker)
+        workers = [actor.remote(run.config, str(run.run_dir.path.resolve()), run.fingerprints, cpus)
+                   for _ in range(self.workers)]
+        by_id = {cell.id: cell for cell in cells}
+        try:
+            for cell_id, rows, log_rows in ActorPool(workers).map_unordered(
+                    lambda worker, cell: worker.compute.remote(cell), cells):
+                run.record_cell(by_id[cell_id], rows, log_rows, progress)
+        except ray.exceptions.RayTaskError as error:
+            raise error.as_instanceof_cause() from None
+        finally:
+            for worker in workers:
+                ray.kill(worker)
+            if started:
+                ray.shutdown()
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise UserError('--executor ray needs Ray: pip install "normbench[ray]"') from None
+    return ray
+
+
+def make_executor(name: str, address: str | None = None, cpus_per_task: int | None = None):
+    """The executor ``--executor`` names.
+
+    :raises UserError: for an unknown name, or Ray options without ``--executor ray``.
+    """
+    if name not in EXECUTORS:
+        raise UserError(f"unknown executor {name!r}; available: {', '.join(EXECUTORS)}")
+    if name == "local":
+        if address is not None or cpus_per_task is not None:
+            raise UserError("--ray-address and --cpus-per-task need --executor ray")
+        return LocalExecutor()
+    if cpus_per_task is not None and cpus_per_task < 1:
+        raise UserError(f"--cpus-per-task must be at least 1, got {cpus_per_task}")
+    _import_ray()
+    return RayExecutor(address, cpus_per_task)
