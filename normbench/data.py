@@ -20,6 +20,9 @@ IMAGE_SUFFIXES = imageio.IMAGE_SUFFIXES
 SPLIT_SEED = 0
 #: Training crops are cut from the content with its short side this many crops long, so crops vary in framing.
 CROP_FRAMING = 1.5
+#: Most content images held out of a content folder for evaluation: every row stylizes and measures each, so a
+#: COCO-sized folder would otherwise make evaluation, not training, the cost (a quarter up to 4,000 images).
+MAX_HELDOUT = 1000
 
 
 def decode_size(image_size: int, eval_size: int) -> int:
@@ -80,12 +83,31 @@ def load_folder(folder: Path, what: str, square: int | None = None,
     return images
 
 
+def list_folder(folder: Path, what: str, short_side: int | None = None) -> list[tuple[str, imageio.ImageFile]]:
+    """Every image file under ``folder`` with its name, not decoded (:class:`imageio.ImageFile`)."""
+    paths = find_images(folder, what)
+    return [(name, imageio.ImageFile(path, short_side)) for path, name in zip(paths, imageio.image_names(paths, folder))]
+
+
+def decode_files(files: list[tuple[str, imageio.ImageFile]], what: str) -> list[tuple[str, Image.Image]]:
+    """The files decoded; one that is not an accepted image is named in a warning and left out."""
+    images = []
+    for name, file in files:
+        try:
+            images.append((name, file.load()))
+        except imageio.ImageRejected as error:
+            warnings.warn(f"skipping {file.path}: {error}", stacklevel=2)
+    if not images:
+        raise UserError(f"the {what} has no readable images")
+    return images
+
+
 def split_heldout(images: list, fraction: float = 0.25) -> tuple[list, list]:
-    """Hold out a fixed-seed quarter (at least 1) of a user's content for evaluation."""
+    """Hold out a fixed-seed quarter (at least 1, at most MAX_HELDOUT) of a user's content for evaluation."""
     if len(images) < 2:
         raise UserError("the content folder needs at least 2 images: 1 to train on and 1 held out "
                         "(or give the evaluation images apart with --eval-content-dir)")
-    count = max(1, round(len(images) * fraction))
+    count = min(MAX_HELDOUT, max(1, round(len(images) * fraction)))
     order = np.random.default_rng(SPLIT_SEED).permutation(len(images))
     heldout = set(order[:count].tolist())
     train = [image for i, image in enumerate(images) if i not in heldout]
@@ -115,8 +137,10 @@ def load_images(content_dir: Path | None, style_dir: Path | None, styles: list[s
     (:func:`decode_size`); the built-in images are small and used as drawn.
     """
     if content_dir is not None:
-        content = load_folder(content_dir, "content", short_side=short_side)
+        # NOTE: training content stays on disk and is decoded as batches draw it; only the held-out part is decoded
+        content = list_folder(content_dir, "content", short_side=short_side)
         train, heldout = (content, []) if eval_content_dir is not None else split_heldout(content)
+        heldout = decode_files(heldout, "held-out part of the content folder") if heldout else []
     else:
         train, heldout = samples.builtin_content()
     heldout_source = "builtin views" if content_dir is None else "split"
@@ -169,15 +193,17 @@ class CropBatches(torch.utils.data.Dataset):
     """Batch ``k`` of random crops of the training content, a function of the seed and ``k`` alone.
 
     Every norm's model that asks for step ``k`` gets the same crops, however
-    many loader workers make them and in whatever order. Images are resized
-    once (short side CROP_FRAMING crops) and kept as 8-bit, a quarter of float
-    (the crops are converted to the same float values).
+    many loader workers make them and in whatever order. Images given decoded are
+    resized once (short side CROP_FRAMING crops) and kept as 8-bit, a quarter of
+    float; files (:class:`imageio.ImageFile`) are decoded when a batch draws them,
+    so memory does not grow with the folder. A file that does not decode is
+    replaced by the next one that does, the same way every time.
     """
 
-    def __init__(self, images: list[tuple[str, Image.Image]], crop: int, batch_size: int, seed: int):
-        self.pool = [torch.from_numpy(np.array(resize_short_side(image, round(crop * CROP_FRAMING)), dtype=np.uint8))
-                     .permute(2, 0, 1) for _, image in images]
+    def __init__(self, images: list[tuple[str, Image.Image | imageio.ImageFile]], crop: int, batch_size: int,
+                 seed: int):
         self.crop, self.batch_size, self.seed = crop, batch_size, seed
+        self.pool = [image if isinstance(image, imageio.ImageFile) else self._pixels(image) for _, image in images]
 
     def with_seed(self, seed: int) -> "CropBatches":
         """The same decoded pool, drawing for ``seed``: a run decodes its images once for every seed."""
@@ -194,8 +220,23 @@ class CropBatches(torch.utils.data.Dataset):
         return torch.utils.data.DataLoader(self, batch_size=None, sampler=range(steps), num_workers=workers,
                                            pin_memory=pin_memory, prefetch_factor=4 if workers else None)
 
+    def _pixels(self, image: Image.Image) -> torch.Tensor:
+        return torch.from_numpy(np.array(resize_short_side(image, round(self.crop * CROP_FRAMING)),
+                                         dtype=np.uint8)).permute(2, 0, 1)
+
+    def _image(self, index: int) -> torch.Tensor:
+        for offset in range(len(self.pool)):
+            source = self.pool[(index + offset) % len(self.pool)]
+            if isinstance(source, torch.Tensor):
+                return source
+            try:
+                return self._pixels(source.load())
+            except imageio.ImageRejected as error:
+                warnings.warn(f"skipping {source.path}: {error}; the next content image is used", stacklevel=2)
+        raise UserError("no training content image could be read")
+
     def _crop(self, rng: np.random.Generator) -> torch.Tensor:
-        image = self.pool[int(rng.integers(len(self.pool)))]
+        image = self._image(int(rng.integers(len(self.pool))))
         _, height, width = image.shape
         top = int(rng.integers(height - self.crop + 1))
         left = int(rng.integers(width - self.crop + 1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,22 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"\\|?*]')
 
 class ImageRejected(ValueError):
     """A file that is not an image normbench reads; the message says why."""
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image file decoded only when used (:func:`open_image` with ``short_side``): a folder of any size then
+    costs its list of paths, and training decodes the images each batch draws."""
+
+    path: Path
+    short_side: int | None = None
+
+    def load(self) -> Image.Image:
+        return open_image(self.path, self.short_side)
+
+    def identity(self) -> str:
+        """What the run's data digest takes of it without decoding it: its size in bytes."""
+        return f"file\0{self.path.stat().st_size}"
 
 
 def pixel_limit() -> int:

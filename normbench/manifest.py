@@ -20,17 +20,22 @@ from normbench.columns import RUN_COLUMNS, table_of
 from normbench.config import NON_PROTOCOL_FIELDS, RunConfig
 from normbench.data import ImageSet
 from normbench.evaluation import EVALUATION_SEED
+from normbench.imageio import ImageFile
 from normbench.models.vgg import RANDOM_FEATURES_SEED
 from normbench.results import SCHEMA_VERSION, environment, now
 from normbench.speed import allocator
 from normbench.speed.timing import MIN_REPS, WARMUP_REPS, WARMUP_SECONDS
 
 
-def images_digest(*groups: list[tuple[str, Image.Image]]) -> str:
-    """sha256 (first 16 hex digits) of every image's name, size and pixels, in order."""
+def images_digest(*groups: list[tuple[str, Image.Image | ImageFile]]) -> str:
+    """sha256 (first 16 hex digits) of every image's name, size and pixels, in order; of an image left on disk
+    (a content folder's training part), its name and size in bytes, so a folder of any size is not read for it."""
     digest = hashlib.sha256()
     for group in groups:
         for name, image in group:
+            if isinstance(image, ImageFile):
+                digest.update(f"{name}\0{image.identity()}\0".encode())
+                continue
             digest.update(f"{name}\0{image.size}\0".encode())
             digest.update(image.tobytes())
     return digest.hexdigest()[:16]

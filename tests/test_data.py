@@ -149,3 +149,54 @@ def test_crops_from_the_8_bit_pool_equal_crops_of_float_images():
         patch = image[:, top:top + 32, left:left + 32]
         expected.append(patch.flip(-1) if rng.random() < 0.5 else patch)
     assert torch.equal(crops[7], torch.stack(expected))
+
+
+def _photos(folder, count, seed=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        Image.fromarray(rng.integers(0, 256, (50 + index, 70, 3), dtype=np.uint8)).save(folder / f"p{index:02d}.jpg")
+    return folder
+
+
+def test_content_files_are_decoded_when_drawn_giving_the_crops_of_decoded_images(tmp_path):
+    """A folder of any size costs its paths: batches decode what they draw, and get the crops a decoded pool gave."""
+    files = data.list_folder(_photos(tmp_path / "c", 6), "content", short_side=60)
+    decoded = [(name, file.load()) for name, file in files]
+    lazy, eager = (data.CropBatches(images, crop=32, batch_size=4, seed=3) for images in (files, decoded))
+    assert all(isinstance(source, data.imageio.ImageFile) for source in lazy.pool)
+    for step in (0, 5, 9):
+        assert torch.equal(lazy[step], eager[step])
+
+
+def test_an_unreadable_content_file_is_named_and_replaced_by_the_next_the_same_way_each_time(tmp_path):
+    folder = _photos(tmp_path / "c", 3)
+    (folder / "p01.jpg").write_bytes(b"not a jpeg")
+    crops = data.CropBatches(data.list_folder(folder, "content"), crop=32, batch_size=8, seed=0)
+    with pytest.warns(UserWarning, match="p01.jpg.*the next content image is used"):
+        first, again = crops[0], crops[0]
+    assert torch.equal(first, again)
+    (folder / "p00.jpg").write_bytes(b"")
+    (folder / "p02.jpg").write_bytes(b"")
+    with pytest.raises(UserError, match="no training content image could be read"), pytest.warns(UserWarning):
+        crops[0]
+
+
+def test_a_large_content_folder_holds_out_at_most_max_heldout_images(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MAX_HELDOUT", 3)
+    images = data.load_images(_photos(tmp_path / "c", 20), None, None, eval_size=32, short_side=48)
+    assert (len(images.train), len(images.heldout)) == (17, 3)
+    assert all(isinstance(image, data.imageio.ImageFile) for _, image in images.train)
+    assert all(isinstance(image, Image.Image) for _, image in images.heldout)
+
+
+def test_the_digest_of_content_left_on_disk_reads_no_pixels(tmp_path):
+    from normbench.manifest import images_digest
+
+    folder = _photos(tmp_path / "c", 2)
+    files = data.list_folder(folder, "content")
+    before = images_digest(files)
+    (folder / "p00.jpg").write_bytes((folder / "p00.jpg").read_bytes()[:-1] + b"\0")  # NOTE: same size, new bytes
+    assert images_digest(files) == before  # NOTE: a documented limit: names and byte sizes, not pixels
+    (folder / "p01.jpg").write_bytes(b"short")
+    assert images_digest(files) != before
