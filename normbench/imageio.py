@@ -67,6 +67,8 @@ def open_image(path: Path, short_side: int | None = None) -> Image.Image:
             # NOTE: open() reads the header only, and refuses over twice the bomb threshold before decoding.
             with Image.open(path, formats=ACCEPTED_FORMATS) as handle:
                 size = handle.size
+                # NOTE: EXIF orientations 5 to 8 turn the image a quarter: its upright size swaps the sides
+                upright = size[::-1] if handle.getexif().get(0x0112, 1) in (5, 6, 7, 8) else size
                 if short_side is not None:
                     # NOTE: JPEG decodes at 1/2, 1/4 or 1/8 scale directly (DCT scaling), still >= short_side.
                     handle.draft("RGB", (short_side, short_side))
@@ -82,15 +84,20 @@ def open_image(path: Path, short_side: int | None = None) -> Image.Image:
         warnings.warn(f"{path}: {size[0]}×{size[1]} is above Pillow's {pixel_limit():,}-pixel limit; it is "
                       "read and reduced, but decoding it takes memory and time; downscale it first", stacklevel=2)
     image = to_rgb(image, path)
-    return reduce_to(image, short_side) if short_side is not None else image
+    return reduce_to(image, short_side, upright) if short_side is not None else image
 
 
-def reduce_to(image: Image.Image, short_side: int) -> Image.Image:
-    """``image`` with its short side at most ``short_side`` (Lanczos; never enlarged)."""
-    scale = short_side / min(image.size)
+def reduce_to(image: Image.Image, short_side: int, original: tuple[int, int] | None = None) -> Image.Image:
+    """``image`` with its short side at most ``short_side`` (Lanczos; never enlarged).
+
+    :param original: the upright size of the file ``image`` was decoded from: the target keeps its aspect ratio,
+        not that of a JPEG draft, whose sides are rounded up to whole 8x8 blocks (a 9x28 file drafts to 2x4).
+    """
+    width, height = original or image.size
+    scale = short_side / min(width, height)
     if scale >= 1:
         return image
-    size = (max(short_side, round(image.width * scale)), max(short_side, round(image.height * scale)))
+    size = (max(short_side, round(width * scale)), max(short_side, round(height * scale)))
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 

@@ -108,9 +108,11 @@ def test_missing_or_empty_content_dir_exits_2_naming_it(tmp_path, capsys, make_d
 
 
 def test_corrupt_file_is_named_and_skipped(tmp_path, image_folder, capsys):
-    content = image_folder("content", 4)
+    """Training content is decoded when drawn: a broken file is named when a batch (or the held-out split) first
+    reaches it, and replaced."""
+    content = image_folder("content", 2)
     (content / "broken.jpg").write_bytes(b"garbage")
-    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--content-dir", str(content)) == 0
+    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--content-dir", str(content), "--steps", "6") == 0
     assert "broken.jpg" in capsys.readouterr().err
 
 

@@ -87,3 +87,11 @@ def test_a_folder_with_clashing_stems_gives_two_styles(tmp_path):
     Image.new("RGB", (32, 32), (0, 0, 200)).save(tmp_path / "udnie.png")
     images = dict(data.load_folder(tmp_path, "style"))
     assert sorted(images) == ["udnie.jpg", "udnie.png"] and images["udnie.jpg"].getpixel((0, 0))[0] > 150
+
+
+def test_a_reduced_jpeg_keeps_the_files_aspect_ratio_not_its_drafts(tmp_path):
+    """Found by hypothesis: a 9x28 JPEG drafts at 1/8 to 2x4 (whole 8x8 blocks); reduced to a short side of 1 it
+    must be 1x3, as the file's own sides say, not 1x2 as the draft's do."""
+    path = tmp_path / "thin.jpg"
+    Image.new("L", (9, 28), 128).save(path)
+    assert imageio.open_image(path, 1).size == (1, 3)
