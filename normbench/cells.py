@@ -159,6 +159,17 @@ class CellStore:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
+    def kept(self, fingerprints: dict[str, str]) -> tuple[set[str], list[str]]:
+        """``(kept, changed)``: finished cells of the plan (``fingerprints`` by id) that a resumed run keeps, and
+        those whose fingerprint differs (another version of their plugin). A cell whose norm raised is neither: it
+        is run again."""
+        kept, changed = set(), []
+        for cell_id, record in self.records().items():
+            if cell_id not in fingerprints or record.get("outcome") not in KEPT_OUTCOMES:
+                continue
+            (kept.add(cell_id) if record.get("fingerprint") == fingerprints[cell_id] else changed.append(cell_id))
+        return kept, changed
+
     def path(self, cell_id: str) -> Path:
         return self.root / cell_id
 

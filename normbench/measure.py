@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from normbench.speed.switches import PLAIN, SpeedSettings, inference_call
+from normbench.speed.switches import PLAIN, SpeedSettings, inference_call, speed_phase
 from normbench.speed.timing import time_calls
 
 
@@ -38,3 +38,16 @@ def inference_speed(model: nn.Module, content: torch.Tensor, cond: torch.Tensor 
         "infer_batch": batch,
         "latency_ms_p50": single_timing.median_s * 1000.0,
     }
+
+
+def inference_speeds(model: nn.Module, batch: torch.Tensor, cond: torch.Tensor | None, reps: int,
+                     settings: SpeedSettings, deterministic: bool = False) -> dict:
+    """Inference speed under ``settings`` and, in the same process, the plain baseline, with their ratio."""
+    with speed_phase(PLAIN):
+        plain = inference_speed(model, batch, cond, reps, PLAIN)
+    if settings == PLAIN:
+        return {**plain, "infer_plain_img_per_s": plain["infer_img_per_s"], "infer_speedup": 1.0}
+    with speed_phase(settings, deterministic):
+        fast = inference_speed(model, batch, cond, reps, settings)
+    return {**fast, "infer_plain_img_per_s": plain["infer_img_per_s"],
+            "infer_speedup": fast["infer_img_per_s"] / plain["infer_img_per_s"]}

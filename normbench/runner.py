@@ -6,30 +6,28 @@ import copy
 import math
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import torch
-from PIL import Image
 
 from normbench import data, harness, measure
-from normbench.cells import KEPT_OUTCOMES, Cell, CellStore, RunLock, StagedCell, fingerprint
+from normbench.cells import Cell, CellStore, RunLock, StagedCell, fingerprint
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.config import RunConfig
 from normbench.data import ImageSet
 from normbench.errors import OutputError, UserError, reason, stopped_by
 from normbench.executors import LocalExecutor
-from normbench.evaluation import (EVALUATION_SEED, GRID_IMAGES, SAVED_IMAGES, EvaluationSet, Evaluator,
+from normbench.evaluation import (EVALUATION_SEED, SAVED_IMAGES, EvaluationSet, Evaluator,
                                   baseline_stylizer, model_stylizer)
-from normbench.images import style_grid
+from normbench.grids import cell_image, write_grids
 from normbench.manifest import metric_sections, resumed_manifest, run_manifest
 from normbench.metrics.base import MetricContext, MetricRegistry
 from normbench.models.vgg import load_vgg
 from normbench.precision import autocast_of, precision_phase
 from normbench.progress import RunProgress
 from normbench.registry import BaselineRegistry, BaselineSpec, NormRegistry, NormSpec
-from normbench.results import RunDirectory, grid_path, now
+from normbench.results import RunDirectory, now
 from normbench.generators import generator_bytes
-from normbench.speed.switches import PLAIN, prepare_module, speed_phase
+from normbench.speed.switches import prepare_module, speed_phase
 from normbench.train import TrainOutcome, train_model
 
 
@@ -129,21 +127,15 @@ class Run:
             self._finish(status, failure, time.perf_counter() - start)
 
     def _kept_cells(self) -> set[str]:
-        """Finished cells of the plan that a resumed run keeps (their rows are loaded); a cell whose norm raised
-        is run again. A kept cell computed by another version of its plugin is refused."""
-        kept, changed = set(), []
-        for cell_id, record in self.store.records().items():
-            if cell_id not in self.fingerprints or record.get("outcome") not in KEPT_OUTCOMES:
-                continue
-            if record.get("fingerprint") != self.fingerprints[cell_id]:
-                changed.append(cell_id)
-                continue
-            kept.add(cell_id)
-            self.finished[cell_id] = self.store.rows(cell_id)
-            self.run_dir.link_images(self.store.path(cell_id), record["name"])
+        """Finished cells of the plan that a resumed run keeps (their rows are loaded; see CellStore.kept)."""
+        kept, changed = self.store.kept(self.fingerprints)
         if changed:
             raise UserError(f"cells {', '.join(changed)} were computed by another version of their plugin than "
                             "this one; their numbers would not compare: start a new run")
+        for cell in self.cells:
+            if cell.id in kept:
+                self.finished[cell.id] = self.store.rows(cell.id)
+                self.run_dir.link_images(self.store.path(cell.id), cell.name)
         return kept
 
     def compute_cell(self, cell: Cell, progress) -> tuple[list[dict], list[dict]]:
@@ -157,8 +149,10 @@ class Run:
                 indices = [self._style_index(name) for name in cell.styles]
                 rows, log_rows, weights = self._run_model(self.registry.get(cell.name), indices, cell.seed,
                                                           progress, staged)
+            # NOTE: the thread count changes float sums, and so trained numbers: each cell says what it ran with
             staged.commit(rows, log_rows, weights, {"seconds": round(time.perf_counter() - start, 3),
-                                                    "device": self.config.device})
+                                                    "device": self.config.device,
+                                                    "torch_threads": torch.get_num_threads()})
         return rows, log_rows
 
     def record_cell(self, cell: Cell, rows: list[dict], log_rows: list[dict], progress: RunProgress) -> None:
@@ -179,7 +173,7 @@ class Run:
         self.run_dir.release_reserve()
         if not isinstance(failure, OutputError):
             try:
-                self._write_grids()
+                write_grids(self)
             except OutputError as error:
                 status, failure = "failed", error
         if self.executor is not None:  # NOTE: what it ended up using (a Ray executor knows its workers then)
@@ -290,6 +284,12 @@ class Run:
         log_rows = [{"norm": spec.name, "model": label, "seed": seed, **entry} for entry in outcome.log]
         return rows, log_rows, weights
 
+    def _inference_speed(self, model, conditioning) -> dict:
+        """Inference speed under the run's switches and precision and, in the same process, the plain baseline."""
+        batch = next(self.eval_set.chunks(1))[1].expand(self.profile.batch_size, -1, -1, -1).contiguous()
+        return measure.inference_speeds(model, batch, conditioning(batch.shape[0]), self.profile.timing_reps,
+                                        self.train_settings, self.config.deterministic)
+
     def _conditioning(self, spec: NormSpec, style_index: int):
         """``conditioning(count)``: what ``spec``'s layers are given beside ``count`` images of one style."""
         bank = self.banks[spec.architecture]
@@ -311,20 +311,6 @@ class Run:
         save = self._saver(staged, name) if seed == self.config.seeds[0] else None
         values, notes = self.evaluator.evaluate(f"{spec.name}/{name}", stylize, target, save)
         return {**row, **values, "error": "; ".join(filter(None, [row["error"], *notes]))}
-
-    def _inference_speed(self, model, conditioning) -> dict:
-        """Inference speed under the run's switches and precision and, in the same process, the plain baseline."""
-        first = next(self.eval_set.chunks(1))[1]
-        batch = first.expand(self.profile.batch_size, -1, -1, -1).contiguous()
-        cond, reps = conditioning(batch.shape[0]), self.profile.timing_reps
-        with speed_phase(PLAIN):
-            plain = measure.inference_speed(model, batch, cond, reps, PLAIN)
-        if self.train_settings == PLAIN:
-            return {**plain, "infer_plain_img_per_s": plain["infer_img_per_s"], "infer_speedup": 1.0}
-        with speed_phase(self.train_settings, self.config.deterministic):
-            fast = measure.inference_speed(model, batch, cond, reps, self.train_settings)
-        return {**fast, "infer_plain_img_per_s": plain["infer_img_per_s"],
-                "infer_speedup": fast["infer_img_per_s"] / plain["infer_img_per_s"]}
 
     def _row(self, name: str, kind: str, style_index: int, seed: int | None, status: str = "",
              outcome: TrainOutcome | None = None, spec: NormSpec | None = None, model=None, error: str = "") -> dict:
@@ -353,29 +339,6 @@ class Run:
         GRID_IMAGES."""
         def save(first: int, outputs: torch.Tensor) -> None:
             for offset, output in enumerate(outputs[:max(0, SAVED_IMAGES - first)]):
-                staged.write_png(self._cell_image(style, first + offset), data.to_image(output))
+                staged.write_png(cell_image(self.eval_set.names, style, first + offset), data.to_image(output))
 
         return save
-
-    def _cell_image(self, style: str, index: int) -> Path:
-        """Where the output of evaluation image ``index`` for ``style`` goes, relative to its cell."""
-        content = Path(self.eval_set.names[index])
-        return Path("images", style, *content.parent.parts, f"{content.name}.png")
-
-    def _write_grids(self) -> None:
-        """One grid per style from the finished cells of the first seed (norms, then baselines), read back from
-        the cells' files, so that an interrupted or resumed run has the grids an uninterrupted one has."""
-        if self.eval_set is None:
-            return
-        contents = self.eval_set.images(GRID_IMAGES)
-        first_seed = [c for c in self.cells if c.kind == "model" and c.seed == self.config.seeds[0]]
-        shown = [c for c in first_seed + [c for c in self.cells if c.kind == "baseline"] if c.id in self.finished]
-        for style_name, style_image in self.style_images:
-            columns = {}
-            for cell in shown:
-                paths = [self.store.path(cell.id) / self._cell_image(style_name, i) for i in range(len(contents))]
-                if all(path.is_file() for path in paths):
-                    columns[cell.name] = [Image.open(path).convert("RGB") for path in paths]
-            if columns:
-                grid = style_grid(style_image, contents, columns, self.profile.eval_size)
-                self.run_dir.write_png(grid_path(style_name), grid)

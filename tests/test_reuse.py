@@ -44,7 +44,7 @@ def test_score_adds_a_metric_with_the_numbers_a_run_measuring_it_gets(runs, caps
     assert manifest["protocol"]["metrics"] == ["distances", "lpips"]
     assert [entry["metrics"] for entry in manifest["scored"]] == [["distances"]]
     assert "distances" in manifest["metrics"] and "style_gram" in manifest["columns"]
-    assert cli.main(["compare", str(run), str(runs / "both")]) == 0  # NOTE: one protocol now
+    assert cli.main(["compare", str(run), str(runs / "both"), "-o", str(runs / "compare.html")]) == 0  # one protocol
 
 
 def test_score_of_an_unknown_metric_or_a_folder_that_is_no_run_exits_2(runs, tmp_path, capsys):

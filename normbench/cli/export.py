@@ -32,7 +32,7 @@ def add_parser(commands) -> None:
 
 
 def command_export(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cli.run import open_run
+    from normbench.cli.stored import open_run
     from normbench.deploy import export_model, stored_models
     from normbench.evaluation import EvaluationSet
 

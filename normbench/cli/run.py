@@ -93,8 +93,8 @@ def add_parser(commands) -> None:
                           "included); flags given here override it (example: study.example.toml)")
     run.add_argument("--resume", type=Path, metavar="RUN_DIR",
                      help="continue the run stored in RUN_DIR with its stored configuration: finished cells are kept, "
-                          "the rest run (refused if the protocol changed); only --device, --speed and "
-                          "--disable-plugin may be given beside it")
+                          "the rest run (refused if the protocol changed); only --device, --speed, "
+                          "--disable-plugin and the executor options may be given beside it")
     run.set_defaults(handler=command_run)
     RUN_DEFAULTS.update({action.dest: action.default for action in run._actions if action.dest != "help"})
     RUN_ACTIONS.update({action.dest: action for action in run._actions if action.dest != "help"})
@@ -103,8 +103,6 @@ def add_parser(commands) -> None:
 #: ``normbench run``'s defaults and actions, to tell which flags were given beside ``--resume`` or a study file.
 RUN_DEFAULTS: dict = {}
 RUN_ACTIONS: dict = {}
-#: Flags that may be given with ``--resume``: they change where and how fast cells are computed, not their numbers.
-RESUME_FLAGS = ("resume", "device", "speed", "disable_plugin", "executor", "ray_address", "cpus_per_task")
 
 
 def build_config(args: argparse.Namespace):
@@ -165,61 +163,6 @@ def build_config(args: argparse.Namespace):
     return config, registry, metric_registry, baseline_registry
 
 
-def resume_config(args: argparse.Namespace):
-    """The configuration of the run to resume (:func:`stored_config`), refusing flags that would change it."""
-    given = [key for key, default in RUN_DEFAULTS.items() if key not in RESUME_FLAGS and getattr(args, key) != default]
-    if given:
-        raise UserError(f"--resume continues a run with its stored configuration; --{given[0].replace('_', '-')} "
-                        f"cannot be given with it (only {', '.join('--' + f.replace('_', '-') for f in RESUME_FLAGS[1:])})")
-    return stored_config(args.resume, args.device, args.speed, args.disable_plugin)
-
-
-def stored_config(run_dir: Path, device: str = "auto", speed: str = "fast", disable_plugin=(),
-                  metrics: list[str] | None = None):
-    """The configuration stored in ``run_dir``, re-resolved here (plugins, device, features): ``build_config``'s
-    results and the stored manifest. ``device`` and ``speed`` may differ from the stored ones (they change where and
-    how fast, not what); ``metrics`` replaces the stored metrics. Whether the protocol is unchanged is for the
-    caller to check (``manifest.resumed_manifest``)."""
-    from normbench.config import Profile
-    from normbench.report.stored import read_manifest
-
-    if not (run_dir / "manifest.json").is_file():
-        raise UserError(f"{run_dir}: not a normbench run directory (no manifest.json)")
-    stored = read_manifest(run_dir / "manifest.json")
-    saved = stored["config"]
-    same_device = device in ("auto", saved["device"])
-    paths = {key: Path(saved[key]) if saved.get(key) else None
-             for key in ("content_dir", "style_dir", "eval_content_dir", "eval_style_dir")}
-    resolved = argparse.Namespace(**{
-        **RUN_DEFAULTS, **paths, "norms": saved["norms"], "profile": saved["profile"]["name"],
-        "precision": saved["profile"]["precision"], "seeds": saved["seeds"], "reference": saved["reference"],
-        "metrics": metrics or saved.get("metrics"), "baselines": saved["baselines"] or None, "styles": saved["styles"],
-        "weights": saved["weights"], "deterministic": saved["deterministic"], "out_dir": run_dir.parent,
-        "disable_plugin": list(disable_plugin), "device": saved["device"] if same_device else device,
-        "speed": saved["speed"]["speed"] if same_device and speed == RUN_DEFAULTS["speed"] else speed})
-    config, *registries = build_config(resolved)
-    # NOTE: every profile field as stored (a study file may set fields no flag reaches)
-    config.profile = Profile(**saved["profile"])
-    config.baselines = list(saved["baselines"])
-    return (config, *registries, stored)
-
-
-def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = None, disable_plugin=()):
-    """A finished (or partly finished) run, planned again from its stored configuration to reuse what it trained:
-    ``(Run, stored manifest)``. Nothing is written."""
-    from normbench import runner
-    from normbench.data import decode_size, load_images
-    from normbench.results import RunDirectory
-
-    config, registry, metric_registry, baseline_registry, stored = stored_config(run_dir, device, "plain",
-                                                                                 disable_plugin, metrics)
-    images = load_images(config.content_dir, config.style_dir, config.styles, config.eval_content_dir,
-                         config.eval_style_dir, config.profile.eval_size,
-                         decode_size(config.profile.image_size, config.profile.eval_size))
-    run_dir_object = RunDirectory(run_dir)
-    return runner.Run(config, registry, images, run_dir_object, metric_registry, baseline_registry), stored
-
-
 def check_names(specs, baselines, registry) -> None:
     """A baseline's rows are told apart from a norm's by name; refuse a baseline named like a norm."""
     for baseline in baselines:
@@ -263,6 +206,8 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         args = apply_study(args, RUN_ACTIONS, RUN_DEFAULTS)
     executor = make_executor(args.executor, args.ray_address, args.cpus_per_task)
     if args.resume is not None:
+        from normbench.cli.stored import resume_config
+
         config, registry, metric_registry, baseline_registry, stored = resume_config(args)
     else:
         config, registry, metric_registry, baseline_registry = build_config(args)

@@ -30,7 +30,7 @@ def add_parser(commands) -> None:
 
 def command_score(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench.cells import RunLock
-    from normbench.cli.run import open_run
+    from normbench.cli.stored import open_run
     from normbench.report.page import write_report
     from normbench.scoring import score_run
     from normbench.speed.threads import match_torch_threads

@@ -34,7 +34,7 @@ def add_parser(commands) -> None:
 
 
 def command_stylize(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cli.run import open_run
+    from normbench.cli.stored import open_run
     from normbench.deploy import stored_models, stylize_files
     from normbench.speed.threads import match_torch_threads
 

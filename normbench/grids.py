@@ -1,0 +1,37 @@
+"""The images of a run: where each cell keeps its stylized outputs, and the grid per style drawn from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from normbench.evaluation import GRID_IMAGES
+from normbench.images import style_grid
+from normbench.results import grid_path
+
+
+def cell_image(eval_names: list[str], style: str, index: int) -> Path:
+    """Where the output of evaluation image ``index`` for ``style`` goes, relative to its cell."""
+    content = Path(eval_names[index])
+    return Path("images", style, *content.parent.parts, f"{content.name}.png")
+
+
+def write_grids(run) -> None:
+    """One grid per style from ``run``'s finished cells of the first seed (norms, then baselines), read back from
+    the cells' files, so that an interrupted or resumed run has the grids an uninterrupted one has."""
+    if run.eval_set is None:
+        return
+    contents = run.eval_set.images(GRID_IMAGES)
+    first_seed = [c for c in run.cells if c.kind == "model" and c.seed == run.config.seeds[0]]
+    shown = [c for c in first_seed + [c for c in run.cells if c.kind == "baseline"] if c.id in run.finished]
+    for style_name, style_image in run.style_images:
+        columns = {}
+        for cell in shown:
+            paths = [run.store.path(cell.id) / cell_image(run.eval_set.names, style_name, i)
+                     for i in range(len(contents))]
+            if all(path.is_file() for path in paths):
+                columns[cell.name] = [Image.open(path).convert("RGB") for path in paths]
+        if columns:
+            grid = style_grid(style_image, contents, columns, run.profile.eval_size)
+            run.run_dir.write_png(grid_path(style_name), grid)
