@@ -20,7 +20,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 # NOTE: after hookimpl, which the built-in plugins these modules reach import from here.
 from normbench.columns import Column  # noqa: E402
 from normbench.metrics.base import DerivedMetric, Metric, MetricContext, MetricSpec, StylizedSample  # noqa: E402
-from normbench.registry import CONDITIONINGS, BaselineSpec, NormRegistry, NormSpec  # noqa: E402
+from normbench.registry import CONDITIONINGS, BaselineSpec, Conditioning, NormRegistry, NormSpec  # noqa: E402
 
-__all__ = ["CONDITIONINGS", "BaselineSpec", "Column", "DerivedMetric", "Metric", "MetricContext", "MetricSpec",
+__all__ = ["CONDITIONINGS", "BaselineSpec", "Column", "Conditioning", "DerivedMetric", "Metric", "MetricContext", "MetricSpec",
            "NormRegistry", "NormSpec", "PROJECT_NAME", "StylizedSample", "__version__", "hookimpl"]

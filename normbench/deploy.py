@@ -53,7 +53,7 @@ def stored_models(run: Run, norm: str | None, style: str | None, seed: int | Non
             continue
         cell_spec = run.registry.get(cell.name)
         # NOTE: a model of arbitrary styles serves the held-out styles too
-        served = [name for name, _ in run.style_images] if cell_spec.conditioning == "style_feat" else cell.styles
+        served = [name for name, _ in run.style_images] if cell_spec.conditioning.takes_arbitrary_styles else cell.styles
         for name in served if style is None else [s for s in served if s == style]:
             chosen.append((cell, cell_spec, name))
     finished = [(cell, s, name) for cell, s, name in chosen

@@ -20,12 +20,8 @@ from normbench.models.adain_net import AdaINNet
 from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import VGGFeatures
 from normbench.norms.adaptive import channel_mean_std
-from normbench.registry import NormSpec
+from normbench.registry import Conditioning, NormSpec
 from normbench.speed.switches import original_module
-
-#: Conditionings whose single model serves every style of the run.
-MULTI_STYLE = ("style_id", "style_feat")
-
 
 class StyleBank:
     """The run's style images on the device, their encoded features, and the conditioning a batch needs.
@@ -40,11 +36,12 @@ class StyleBank:
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    def conditioning(self, conditioning: str, style_ids: torch.Tensor) -> torch.Tensor | None:
+    def conditioning(self, conditioning: Conditioning | str, style_ids: torch.Tensor) -> torch.Tensor | None:
         """What the generator is given beside the content: nothing, style indices or style features."""
-        if conditioning == "style_id":
+        conditioning = Conditioning.parse(conditioning)
+        if conditioning is Conditioning.STYLE_ID:
             return style_ids
-        if conditioning == "style_feat":
+        if conditioning is Conditioning.STYLE_FEAT:
             if self.features is None:
                 raise ValueError("style_feat conditioning needs a StyleBank built with encoded style features")
             return self.features[style_ids]
@@ -162,9 +159,9 @@ def architecture_for(spec: NormSpec) -> Architecture:
 def build_generator(spec: NormSpec, num_styles: int, nets: dict[str, VGGFeatures]) -> nn.Module:
     """The generator for ``spec``, its norm layers made by ``spec.factory``."""
     factory = spec.factory
-    if spec.conditioning == "style_id":
+    if spec.conditioning is Conditioning.STYLE_ID:
         factory = partial(spec.factory, num_styles=num_styles)
-    return architecture_for(spec).build(factory, spec.conditioning != "none", nets)
+    return architecture_for(spec).build(factory, spec.conditioning is not Conditioning.NONE, nets)
 
 
 def required_feature_nets(specs: list[NormSpec]) -> list[str]:

@@ -30,16 +30,18 @@ def normbench_register_norms(registry: NormRegistry) -> None:
     """Register normalization layers that the generator harness can swap in.
 
     Call ``registry.add(NormSpec(...))`` once per layer. A :class:`~normbench.NormSpec`
-    names the layer, gives its factory and declares what conditioning it needs:
+    names the layer, gives its factory and declares what conditioning it needs, a
+    :class:`~normbench.Conditioning` (or its string; an unknown one is refused
+    with the valid choices):
 
     - ``factory(num_features)`` returns an ``nn.Module`` for channels-first
       input of shape ``(N, C, H, W)`` with ``C == num_features``; the output
       has the same shape.
-    - ``conditioning="none"``: the module is called as ``layer(x)``.
-    - ``conditioning="style_id"``: the factory also receives
+    - ``Conditioning.NONE`` (``"none"``): the module is called as ``layer(x)``.
+    - ``Conditioning.STYLE_ID`` (``"style_id"``): the factory also receives
       ``num_styles=<int>`` and the module is called as ``layer(x, style_id)``
       with a ``LongTensor`` of shape ``(N,)``; one model serves every style.
-    - ``conditioning="style_feat"``: the module is called as
+    - ``Conditioning.STYLE_FEAT`` (``"style_feat"``): the module is called as
       ``layer(x, style)`` where ``style`` holds the style image's features,
       shape ``(N, C, H', W')``; one model serves arbitrary styles.
 

@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from torch import nn
 
-#: What a norm layer needs besides its input; see ``hookspecs.normbench_register_norms``.
-CONDITIONINGS = ("none", "style_id", "style_feat")
+class Conditioning(str, enum.Enum):
+    """What a norm layer needs besides its input; see ``hookspecs.normbench_register_norms``. A plugin may give
+    the member or its string (``"style_id"``); both compare equal and store as the string."""
+
+    NONE = "none"
+    STYLE_ID = "style_id"
+    STYLE_FEAT = "style_feat"
+
+    @classmethod
+    def parse(cls, value: "str | Conditioning") -> "Conditioning":
+        """:raises ValueError: naming the valid choices."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"unknown conditioning {value!r}; available: "
+                             f"{', '.join(member.value for member in cls)}") from None
+
+    @property
+    def serves_many_styles(self) -> bool:
+        """One model serves every style of a run (``style_id``, ``style_feat``); otherwise one model per style."""
+        return self is not Conditioning.NONE
+
+    @property
+    def takes_arbitrary_styles(self) -> bool:
+        """A model is given a style's features, so it also stylizes styles it never trained on (held out)."""
+        return self is Conditioning.STYLE_FEAT
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+#: The conditionings' names, for listings.
+CONDITIONINGS = tuple(member.value for member in Conditioning)
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -25,7 +60,7 @@ class NormSpec:
 
     :param name: short unique name used on the command line (``--norms in,bn``).
     :param factory: ``factory(num_features, **kwargs) -> nn.Module``, channels first.
-    :param conditioning: one of :data:`CONDITIONINGS`.
+    :param conditioning: a :class:`Conditioning` (or its string).
     :param architecture: the generator it is benchmarked in by default:
         ``"transformer"`` (Johnson et al.) or ``"adain"`` (Huang & Belongie's
         VGG encoder / decoder).
@@ -37,7 +72,7 @@ class NormSpec:
 
     name: str
     factory: Callable[..., nn.Module]
-    conditioning: str = "none"
+    conditioning: Conditioning | str = Conditioning.NONE
     architecture: str = "transformer"
     aliases: tuple[str, ...] = ()
     description: str = ""
@@ -47,11 +82,10 @@ class NormSpec:
         for label in (self.name, *self.aliases):
             if not NAME_PATTERN.match(normalize_name(label)):
                 raise ValueError(f"invalid norm name {label!r}: use letters, digits and '_'")
-        if self.conditioning not in CONDITIONINGS:
-            raise ValueError(
-                f"norm {self.name!r}: unknown conditioning {self.conditioning!r}; "
-                f"expected one of {', '.join(CONDITIONINGS)}"
-            )
+        try:
+            object.__setattr__(self, "conditioning", Conditioning.parse(self.conditioning))
+        except ValueError as error:
+            raise ValueError(f"norm {self.name!r}: {error}") from None
         if not callable(self.factory):
             raise ValueError(f"norm {self.name!r}: factory must be callable")
 

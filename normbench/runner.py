@@ -33,7 +33,7 @@ from normbench.train import TrainOutcome, train_model
 
 def plan_models(spec: NormSpec, num_styles: int) -> list[list[int]]:
     """Style indices each model of ``spec`` serves: one model per style, or one for all."""
-    if spec.conditioning in harness.MULTI_STYLE:
+    if spec.conditioning.serves_many_styles:
         return [list(range(num_styles))]
     return [[index] for index in range(num_styles)]
 
@@ -56,7 +56,7 @@ class Run:
         # NOTE: the precision is the protocol's; the speed switches only decide how fast it is computed.
         self.train_settings = replace(config.speed, autocast=autocast_of(self.profile.precision))
         # NOTE: held-out styles judge arbitrary-style models; without one, nobody is measured on them.
-        self.uses_heldout_styles = any(spec.conditioning == "style_feat" for spec in self.specs)
+        self.uses_heldout_styles = any(spec.conditioning.takes_arbitrary_styles for spec in self.specs)
         self.style_images = self.images.styles + (self.images.heldout_styles if self.uses_heldout_styles else [])
         self.eval_set: EvaluationSet | None = None  # made by _prepare
         self.store = CellStore(run_dir.path)
@@ -253,7 +253,7 @@ class Run:
         label += f" seed {seed}" if len(self.config.seeds) > 1 else ""
         steps = self.profile.steps * len(style_indices)
         measured = [(index, "train") for index in style_indices]
-        if spec.conditioning == "style_feat":
+        if spec.conditioning.takes_arbitrary_styles:
             measured += [(index, "heldout") for index in range(len(self.images.styles), len(self.style_images))]
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)

@@ -21,18 +21,22 @@ CHANNELS, STYLES, BATCH, SIZE = 8, 3, 2, 12
 def _inputs(spec, seed: int = 0):
     import torch
 
+    from normbench.registry import Conditioning
+
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(BATCH, CHANNELS, SIZE, SIZE, generator=generator) * 2 + 0.5
-    if spec.conditioning == "style_id":
+    if spec.conditioning is Conditioning.STYLE_ID:
         return x, (torch.tensor([1, 2]),)
-    if spec.conditioning == "style_feat":
+    if spec.conditioning is Conditioning.STYLE_FEAT:
         return x, (torch.randn(BATCH, CHANNELS, SIZE - 4, SIZE + 2, generator=generator) * 3 - 1,)
     return x, ()
 
 
 def build(spec):
     """The layer for ``CHANNELS`` channels (and ``STYLES`` styles where it is style-conditioned)."""
-    kwargs = {"num_styles": STYLES} if spec.conditioning == "style_id" else {}
+    from normbench.registry import Conditioning
+
+    kwargs = {"num_styles": STYLES} if spec.conditioning is Conditioning.STYLE_ID else {}
     return spec.factory(CHANNELS, **kwargs)
 
 
@@ -98,13 +102,15 @@ class NormContract:
     def test_declared_conditioning_is_honoured(self, norm_spec):
         import torch
 
+        from normbench.registry import Conditioning
+
         layer = build(norm_spec).eval()
         _perturb(layer)
         x, cond = _inputs(norm_spec)
-        if norm_spec.conditioning == "none":
+        if norm_spec.conditioning is Conditioning.NONE:
             layer(x)  # called with the input alone
             return
-        other = (torch.tensor([0, 0]),) if norm_spec.conditioning == "style_id" else (cond[0] * 2 + 3,)
+        other = (torch.tensor([0, 0]),) if norm_spec.conditioning is Conditioning.STYLE_ID else (cond[0] * 2 + 3,)
         with torch.no_grad():
             assert not torch.allclose(layer(x, *cond), layer(x, *other)), (
                 f"{norm_spec.name} declares {norm_spec.conditioning!r} conditioning but ignores it")
@@ -112,5 +118,8 @@ class NormContract:
     def test_parameter_count_is_as_declared(self, norm_spec):
         if norm_spec.params_per_channel is None:
             pytest.skip(f"{norm_spec.name} declares no params_per_channel")
-        expected = norm_spec.params_per_channel * CHANNELS * (STYLES if norm_spec.conditioning == "style_id" else 1)
+        from normbench.registry import Conditioning
+
+        styles = STYLES if norm_spec.conditioning is Conditioning.STYLE_ID else 1
+        expected = norm_spec.params_per_channel * CHANNELS * styles
         assert sum(p.numel() for p in build(norm_spec).parameters()) == expected

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from torch import nn
 
@@ -69,3 +71,16 @@ def test_third_party_registering_a_builtin_name_is_rejected_naming_both():
     pm.register(Clash(), name="clash_plugin")
     with pytest.raises(ValueError, match="normbench.norms.instancenorm.*clash_plugin"):
         collect_norms(pm)
+
+
+def test_conditioning_is_a_typed_value_that_plugins_may_give_as_its_string():
+    from normbench import Conditioning
+
+    spec = NormSpec("mine", nn.Identity, conditioning="style_feat")
+    assert spec.conditioning is Conditioning.STYLE_FEAT and spec.conditioning == "style_feat"
+    assert spec.conditioning.takes_arbitrary_styles and spec.conditioning.serves_many_styles
+    assert not Conditioning.NONE.serves_many_styles
+    assert json.dumps({"c": spec.conditioning}) == '{"c": "style_feat"}' and f"{spec.conditioning}" == "style_feat"
+    with pytest.raises(ValueError, match="norm 'odd': unknown conditioning 'style'; available: none, style_id, "
+                                         "style_feat"):
+        NormSpec("odd", nn.Identity, conditioning="style")
