@@ -81,3 +81,11 @@ def test_the_shipped_example_study_resolves():
     config, *_ = run_command.build_config(args)
     assert config.norms == ["in", "bn", "cin", "adain", "none"] and config.seeds == [0, 1, 2]
     assert config.profile.steps == 400 and config.profile.adain_lr == 1e-4
+
+
+def test_a_flag_given_with_its_default_value_still_overrides_the_file(tmp_path):
+    study = write(tmp_path, STUDY.replace('weights = "random"', 'weights = "pretrained"'))
+    # NOTE: --weights auto is the flag's default; typed, it must win over the file's pretrained (which would fail)
+    assert cli.main(["run", "--config", str(study), "--weights", "auto", "--steps", "1"]) == 0
+    manifest = json.loads((tmp_path / "runs" / "from-file" / "manifest.json").read_text())
+    assert manifest["config"]["weights"] == "auto"

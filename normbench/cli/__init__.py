@@ -42,6 +42,8 @@ def _raise_terminated(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # NOTE: what was typed, so a study file yields to a flag even when it is given with its default value
+    args.command_line = list(sys.argv[1:] if argv is None else argv)
     console = make_console(stderr=True)
     # NOTE: SIGTERM (Slurm, timeout, docker stop) unwinds like Ctrl-C, so finished rows and the manifest are kept.
     previous = signal.signal(signal.SIGTERM, _raise_terminated)

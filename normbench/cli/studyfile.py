@@ -19,7 +19,7 @@ else:  # NOTE: tomllib is stdlib from 3.11; tomli is the same parser for 3.10
     import tomli as tomllib
 
 #: Options a study file does not take: they name a file or an action, not a study.
-NOT_IN_FILE = ("config", "resume", "handler", "help")
+NOT_IN_FILE = ("config", "resume", "handler", "help", "command_line")
 #: Profile fields a study file does not set: the name says which preset it started from.
 PROFILE_FIXED = ("name",)
 
@@ -49,11 +49,19 @@ def apply_study(args: argparse.Namespace, actions: dict[str, argparse.Action], d
         if dest not in actions or dest in NOT_IN_FILE:
             raise UserError(f"--config {path}: [run] has unknown option {key!r}; it takes the options of "
                             f"normbench run: {', '.join(sorted(k for k in actions if k not in NOT_IN_FILE))}")
-        if values.get(dest) == defaults.get(dest):  # NOTE: a flag given on the command line wins
+        if not _given(actions[dest], getattr(args, "command_line", None), values.get(dest), defaults.get(dest)):
             values[dest] = _convert(path, key, value, actions[dest])
     values["profile_fields"] = _profile_fields(path, study.get("profile", {}))
     values["study_file"] = {"path": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     return argparse.Namespace(**values)
+
+
+def _given(action: argparse.Action, command_line: list[str] | None, value, default) -> bool:
+    """Whether the command line gave ``action``'s flag (then it wins over the file), also with its default value;
+    without the command line, whether the value differs from the default."""
+    if command_line is None:
+        return value != default
+    return any(word == flag or word.startswith(f"{flag}=") for word in command_line for flag in action.option_strings)
 
 
 def _convert(path: Path, key: str, value, action: argparse.Action):
