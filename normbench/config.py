@@ -118,16 +118,18 @@ def resolve_seeds(profile: Profile, seeds: list[int] | None = None, num_seeds: i
     return list(seeds)
 
 
-def make_profile(name: str, precision: str | None = None, **overrides) -> Profile:
+def make_profile(name: str, precision: str | None = None, labels: dict[str, str] | None = None,
+                 **overrides) -> Profile:
     """``PROFILES[name]`` with the given fields replaced (``None`` values are ignored).
 
+    :param labels: how errors name a field (default its flag, ``--image-size``), e.g. a study file's key.
     :raises ValueError: naming the flag of a value out of range, or the valid choices.
     """
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; available: {', '.join(PROFILES)}")
     changes = {key: value for key, value in overrides.items() if value is not None}
     for key, value in changes.items():
-        flag = f"--{key.replace('_', '-')}"
+        flag = (labels or {}).get(key, f"--{key.replace('_', '-')}")
         if isinstance(value, str):
             continue
         if not (value > 0 and math.isfinite(value)):  # NOTE: also refuses NaN and infinity

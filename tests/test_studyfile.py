@@ -63,6 +63,7 @@ def test_a_study_file_sets_options_and_profile_fields_and_flags_override_it(tmp_
     ("[profile]\nstyle_wieght = 2.0\n", "[profile] has unknown field 'style_wieght'"),
     ("[profile]\nsteps = 'many'\n", "[profile] steps must be int"),
     ("[run]\nseeds = '3-1'\n", "empty seed range"),
+    ("[profile]\nstyle_weight = -1.0\n", "[profile] style_weight must be a positive finite number"),
 ])
 def test_a_wrong_study_file_exits_2_naming_the_file_and_key(tmp_path, capsys, text, message):
     study = write(tmp_path, text)

@@ -139,8 +139,10 @@ def build_config(args: argparse.Namespace):
     overrides = {**from_file, **{key: value for key, value in flags.items() if value is not None}}
     precision = args.precision or overrides.pop("precision", None)
     overrides.pop("precision", None)
+    study = getattr(args, "study_file", None) or {}
+    labels = {key: f"{study.get('path')}: [profile] {key}" for key in from_file if flags.get(key) is None}
     profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
-                           precision=precision, **overrides)
+                           precision=precision, labels=labels, **overrides)
     check_precision(profile.precision, torch.device(device))
     try:
         seeds = resolve_seeds(profile, [args.seed] if args.seed is not None else args.seeds, args.num_seeds)
