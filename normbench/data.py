@@ -69,18 +69,8 @@ def load_folder(folder: Path, what: str, square: int | None = None,
         evaluation folder of any size then takes little memory).
     :param short_side: decode each image reduced to this short side (:func:`decode_size`).
     """
-    paths = find_images(folder, what)
-    images = []
-    for path, name in zip(paths, imageio.image_names(paths, folder)):
-        try:
-            image = imageio.open_image(path, short_side if square is None else square)
-        except imageio.ImageRejected as error:
-            warnings.warn(f"skipping {path}: {error}", stacklevel=2)
-            continue
-        images.append((name, center_square_image(image, square) if square is not None else image))
-    if not images:
-        raise UserError(f"{what} folder {str(folder)!r} has no readable images")
-    return images
+    files = list_folder(folder, what, short_side if square is None else square)
+    return decode_files(files, f"{what} folder {str(folder)!r}", square)
 
 
 def list_folder(folder: Path, what: str, short_side: int | None = None) -> list[tuple[str, imageio.ImageFile]]:
@@ -89,16 +79,23 @@ def list_folder(folder: Path, what: str, short_side: int | None = None) -> list[
     return [(name, imageio.ImageFile(path, short_side)) for path, name in zip(paths, imageio.image_names(paths, folder))]
 
 
-def decode_files(files: list[tuple[str, imageio.ImageFile]], what: str) -> list[tuple[str, Image.Image]]:
-    """The files decoded; one that is not an accepted image is named in a warning and left out."""
+def decode_files(files: list[tuple[str, imageio.ImageFile]], where: str,
+                 square: int | None = None) -> list[tuple[str, Image.Image]]:
+    """The files decoded (each cut to its central ``square`` where given); one that is not an accepted image is
+    named in a warning and left out.
+
+    :raises UserError: naming ``where`` when no file decodes.
+    """
     images = []
     for name, file in files:
         try:
-            images.append((name, file.load()))
+            image = file.load()
         except imageio.ImageRejected as error:
-            warnings.warn(f"skipping {file.path}: {error}", stacklevel=2)
+            warnings.warn(f"skipping {file.path}: {error}", stacklevel=3)
+            continue
+        images.append((name, center_square_image(image, square) if square is not None else image))
     if not images:
-        raise UserError(f"the {what} has no readable images")
+        raise UserError(f"{where} has no readable images")
     return images
 
 
@@ -140,7 +137,7 @@ def load_images(content_dir: Path | None, style_dir: Path | None, styles: list[s
         # NOTE: training content stays on disk and is decoded as batches draw it; only the held-out part is decoded
         content = list_folder(content_dir, "content", short_side=short_side)
         train, heldout = (content, []) if eval_content_dir is not None else split_heldout(content)
-        heldout = decode_files(heldout, "held-out part of the content folder") if heldout else []
+        heldout = decode_files(heldout, "the held-out part of the content folder") if heldout else []
     else:
         train, heldout = samples.builtin_content()
     heldout_source = "builtin views" if content_dir is None else "split"
@@ -157,6 +154,14 @@ def load_images(content_dir: Path | None, style_dir: Path | None, styles: list[s
         raise UserError(f"style {clash[0]!r} is both a training style and a held-out style; rename one")
     source = "user" if content_dir or style_dir or eval_content_dir or eval_style_dir else "builtin"
     return ImageSet(train, heldout, chosen, source, heldout_styles, heldout_source)
+
+
+def load_run_images(config) -> ImageSet:
+    """The images of a run resolved to ``config`` (a :class:`~normbench.config.RunConfig`), decoded to the size
+    its profile uses: what a run, a resumed run, a Ray worker and ``score``/``stylize``/``export`` all load."""
+    profile = config.profile
+    return load_images(config.content_dir, config.style_dir, config.styles, config.eval_content_dir,
+                       config.eval_style_dir, profile.eval_size, decode_size(profile.image_size, profile.eval_size))
 
 
 def to_tensor(image: Image.Image) -> torch.Tensor:

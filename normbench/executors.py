@@ -41,7 +41,7 @@ class CellWorker:
     cells it is given with ``threads`` torch threads (its CPU share)."""
 
     def __init__(self, config, run_path: str, fingerprints: dict[str, str], threads: int | None):
-        from normbench.data import decode_size, load_images
+        from normbench.data import load_run_images
         from normbench.plugins import load_plugins, select_metrics
         from normbench.results import RunDirectory
         from normbench.runner import Run
@@ -49,11 +49,8 @@ class CellWorker:
 
         self.threads = match_torch_threads(threads)
         registry, all_metrics, baselines, _ = load_plugins(blocked=tuple(config.plugins.get("disabled") or ()))
-        images = load_images(config.content_dir, config.style_dir, config.styles, config.eval_content_dir,
-                             config.eval_style_dir, config.profile.eval_size,
-                             decode_size(config.profile.image_size, config.profile.eval_size))
-        self.run = Run(config, registry, images, RunDirectory(Path(run_path)), select_metrics(all_metrics, config.metrics),
-                       baselines)
+        self.run = Run(config, registry, load_run_images(config), RunDirectory(Path(run_path)),
+                       select_metrics(all_metrics, config.metrics), baselines)
         if self.run.fingerprints != fingerprints:  # NOTE: another node with other data or plugins
             raise UserError(f"a Ray worker plans run {run_path} with other cell fingerprints than the driver: its "
                             "data, plugins or normbench version differ from the driver's")

@@ -64,7 +64,7 @@ class Run:
         self.manifest = run_manifest(self)
         if stored is not None:
             self.manifest = resumed_manifest(stored, self.manifest)
-        self.fingerprints = {cell.id: fingerprint(self.manifest["protocol"], cell, self._origin(cell))
+        self.fingerprints = {cell.id: fingerprint(self.manifest["protocol"], cell, self.origin(cell))
                              for cell in self.cells}
         self.finished: dict[str, tuple[list[dict], list[dict]]] = {}  # cell id -> rows, log rows
         self.executor = None  # set by execute
@@ -82,7 +82,7 @@ class Run:
     def model_cells(self) -> list[Cell]:
         return [cell for cell in self.cells if cell.kind == "model"]
 
-    def _origin(self, cell: Cell) -> dict | None:
+    def origin(self, cell: Cell) -> dict | None:
         """The plugin entry (plugin, distribution and version) that computes ``cell``: part of its fingerprint."""
         entries = self.config.plugins.get("norms" if cell.kind == "model" else "baselines") or []
         return next((entry for entry in entries if entry["name"] == cell.name), None)
@@ -224,6 +224,11 @@ class Run:
         """``conditioning(count)`` of ``spec``'s layers for ``style`` (a name), and the style's target image."""
         index = self._style_index(style)
         return self._conditioning(spec, index), self.banks[spec.architecture].images[index:index + 1]
+
+    def style_target(self, style: str) -> torch.Tensor:
+        """The ``(1, 3, S, S)`` target of ``style`` (a name) that baselines are given and measured against."""
+        index = self._style_index(style)
+        return self.style_targets[index:index + 1]
 
     def _style_index(self, name: str) -> int:
         return next(index for index, (style, _) in enumerate(self.style_images) if style == name)

@@ -3,10 +3,11 @@ merged into its cells, its tables and its manifest."""
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 
-from normbench.cells import RECORD, ROWS, WEIGHTS, fingerprint
+from normbench.cells import RECORD, ROWS, fingerprint
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.evaluation import baseline_stylizer, model_stylizer
 from normbench.generators import load_generator
@@ -31,7 +32,7 @@ def score_run(run: Run, stored: dict, on_cell=None) -> dict[str, list[dict]]:
         if cell.id not in records:
             continue
         rows, log_rows = run.store.rows(cell.id)
-        rescored[cell.id] = [_rescore_row(run, cell, row, records[cell.id]) for row in rows]
+        rescored[cell.id] = _rescore_cell(run, cell, rows, records[cell.id])
         run.finished[cell.id] = (rescored[cell.id], log_rows)
         if on_cell is not None:
             on_cell(cell, rescored[cell.id])
@@ -40,7 +41,7 @@ def score_run(run: Run, stored: dict, on_cell=None) -> dict[str, list[dict]]:
         if cell.id in rescored:
             folder = OutputDirectory(run.store.path(cell.id))
             folder.write(ROWS, json.dumps(rescored[cell.id]).encode("utf-8"))
-            record = {**records[cell.id], "fingerprint": fingerprint(manifest["protocol"], cell, run._origin(cell))}
+            record = {**records[cell.id], "fingerprint": fingerprint(manifest["protocol"], cell, run.origin(cell))}
             folder.write(RECORD, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
     run.run_dir.columns = table_columns(manifest)
     done = [run.finished[cell.id] for cell in run.cells if cell.id in run.finished]
@@ -56,7 +57,7 @@ def merged_manifest(stored: dict, run: Run) -> dict:
     new = [spec.name for spec in run.metric_registry]
     metrics = list(stored["config"].get("metrics") or stored["metrics"])
     metrics += [name for name in new if name not in metrics]
-    manifest = json.loads(json.dumps(stored))
+    manifest = copy.deepcopy(stored)
     manifest["metrics"].update(run.manifest["metrics"])
     manifest["columns"].update(run.manifest["columns"])
     manifest["config"]["metrics"] = metrics
@@ -73,20 +74,30 @@ def table_columns(manifest: dict) -> list[str]:
     return [*ID_COLUMNS, *metric_columns, *(column.name for column in RUN_COLUMNS), *CONTEXT_COLUMNS]
 
 
-def _rescore_row(run: Run, cell, row: dict, record: dict) -> dict:
-    """``row`` with the asked-for metrics measured again on its stored generator (or its baseline)."""
-    if row["status"] != "ok":
-        return row
+def _rescore_cell(run: Run, cell, rows: list[dict], record: dict) -> list[dict]:
+    """``rows`` of ``cell`` with the asked-for metrics measured again on its stored generator (loaded once) or its
+    baseline; rows that did not train are kept as they are."""
     if cell.kind == "baseline":
-        target = run.style_targets[run._style_index(row["style"]):][:1]
-        stylize = baseline_stylizer(run.baseline_registry.get(cell.name).stylize, target)
-    else:
+        method = run.baseline_registry.get(cell.name).stylize
+
+        def stylizer(row):
+            target = run.style_target(row["style"])
+            return baseline_stylizer(method, target), target
+    elif record.get("weights"):
         spec = run.registry.get(cell.name)
-        model, _ = load_generator(run.store.path(cell.id) / record.get("weights", WEIGHTS), spec, run.nets)
-        conditioning, target = run.conditioning_for(spec, row["style"])
-        stylize = model_stylizer(model.to(run.device), conditioning, run.profile.batch_size)
+        model, _ = load_generator(run.store.path(cell.id) / record["weights"], spec, run.nets)
+        model = model.to(run.device)
+
+        def stylizer(row):
+            conditioning, target = run.conditioning_for(spec, row["style"])
+            return model_stylizer(model, conditioning, run.profile.batch_size), target
+    else:
+        return rows
+    return [_measured(run, cell, row, *stylizer(row)) if row["status"] == "ok" else row for row in rows]
+
+
+def _measured(run: Run, cell, row: dict, stylize, target) -> dict:
     values, notes = run.evaluator.evaluate(f"{cell.name}/{row['style']}", stylize, target)
     for key in KEPT_FROM_FIRST_MEASUREMENT:
         values.pop(key, None)
-    error = "; ".join(filter(None, [row.get("error") or "", *notes]))
-    return {**row, **values, "error": error}
+    return {**row, **values, "error": "; ".join(filter(None, [row.get("error") or "", *notes]))}

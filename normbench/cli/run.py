@@ -191,7 +191,7 @@ def use_deterministic_algorithms() -> None:
 
 def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench import runner
-    from normbench.data import decode_size, load_images
+    from normbench.data import load_run_images
     from normbench.progress import RunProgress, summary_table
     from normbench.results import RunDirectory, no_model_finished
     from normbench.speed.allocator import keep_freed_memory
@@ -215,9 +215,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         config, registry, metric_registry, baseline_registry = build_config(args)
     if config.deterministic:
         use_deterministic_algorithms()
-    images = load_images(config.content_dir, config.style_dir, config.styles, config.eval_content_dir,
-                         config.eval_style_dir, config.profile.eval_size,
-                         decode_size(config.profile.image_size, config.profile.eval_size))
+    images = load_run_images(config)
     if stored is not None:
         run_dir = RunDirectory.open(args.resume)
     else:

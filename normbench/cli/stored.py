@@ -56,13 +56,10 @@ def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = No
     """A finished (or partly finished) run, planned again from its stored configuration to reuse what it trained:
     ``(Run, stored manifest)``. Nothing is written."""
     from normbench import runner
-    from normbench.data import decode_size, load_images
+    from normbench.data import load_run_images
     from normbench.results import RunDirectory
 
     config, registry, metric_registry, baseline_registry, stored = stored_config(run_dir, device, "plain",
                                                                                  disable_plugin, metrics)
-    images = load_images(config.content_dir, config.style_dir, config.styles, config.eval_content_dir,
-                         config.eval_style_dir, config.profile.eval_size,
-                         decode_size(config.profile.image_size, config.profile.eval_size))
-    run_dir_object = RunDirectory(run_dir)
-    return runner.Run(config, registry, images, run_dir_object, metric_registry, baseline_registry), stored
+    return runner.Run(config, registry, load_run_images(config), RunDirectory(run_dir), metric_registry,
+                      baseline_registry), stored
