@@ -211,15 +211,20 @@ class RunLock:
             self.handle = None
 
     def holder(self) -> str | None:
-        """The pid of the process computing this run, or None when no process holds the lock."""
-        if not self.path.exists():
+        """The pid of the process computing this run, or None when no process holds the lock. It only reads, so a
+        report of a run on a read-only disk can ask (flock needs no write access)."""
+        import fcntl
+
+        try:
+            with open(self.path, encoding="utf-8") as stream:
+                try:
+                    fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    return stream.read().strip() or "?"
+                fcntl.flock(stream, fcntl.LOCK_UN)
+        except OSError:  # NOTE: no lock file: nothing ever computed here, or not since cells
             return None
-        if self.acquire():
-            self.release()
-            return None
-        with contextlib.suppress(OSError):
-            return self.path.read_text(encoding="utf-8").strip() or "?"
-        return "?"
+        return None
 
 
 def run_status(run_path: Path, manifest: dict) -> str:
