@@ -3,7 +3,8 @@
 Plugin authors import what they need from here: :data:`hookimpl` to mark their
 hook implementations, :class:`NormSpec` to describe a layer, :class:`MetricSpec`,
 :class:`Metric` and :class:`Column` for a metric, :class:`BaselineSpec` for a
-reference baseline.
+reference baseline, :class:`ArchitectureSpec` and :class:`TrainingSettings` for a
+generator, with the building blocks :class:`NormSlot` and :class:`GramCriterion`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,22 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 # NOTE: after hookimpl, which the built-in plugins these modules reach import from here.
 from normbench.columns import Column  # noqa: E402
 from normbench.metrics.base import DerivedMetric, Metric, MetricContext, MetricSpec, StylizedSample  # noqa: E402
-from normbench.registry import CONDITIONINGS, BaselineSpec, Conditioning, NormRegistry, NormSpec  # noqa: E402
+from normbench.registry import (CONDITIONINGS, ArchitectureRegistry, ArchitectureSpec, BaselineSpec,  # noqa: E402
+                                Conditioning, NormRegistry, NormSpec, TrainingSettings)
 
-__all__ = ["CONDITIONINGS", "BaselineSpec", "Column", "Conditioning", "DerivedMetric", "Metric", "MetricContext", "MetricSpec",
-           "NormRegistry", "NormSpec", "PROJECT_NAME", "StylizedSample", "__version__", "hookimpl"]
+#: Names that import torchvision (VGG), loaded on first use so ``import normbench`` stays light.
+_LAZY = {"GramCriterion": "normbench.criteria", "MeanStdCriterion": "normbench.criteria",
+         "NormSlot": "normbench.models.layers"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'normbench' has no attribute {name!r}")
+
+
+__all__ = ["CONDITIONINGS", "ArchitectureRegistry", "ArchitectureSpec", "BaselineSpec", "Column", "Conditioning",
+           "DerivedMetric", "GramCriterion", "MeanStdCriterion", "Metric", "MetricContext", "MetricSpec", "NormRegistry",
+           "NormSlot", "NormSpec", "PROJECT_NAME", "StylizedSample", "TrainingSettings", "__version__", "hookimpl"]

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from normbench.precision import PRECISIONS
+from normbench.registry import TrainingSettings
 from normbench.speed.switches import PLAIN, SpeedSettings
 
 
@@ -24,18 +25,11 @@ class Profile:
     eval_size: int
     steps: int
     batch_size: int
-    lr: float
     log_every: int
     timing_reps: int
-    # Loss weights, one set per architecture; every norm of that architecture uses it.
-    content_weight: float = 2.0
-    style_weight: float = 1.0
-    tv_weight: float = 1.0
-    adain_content_weight: float = 1.0
-    adain_style_weight: float = 1.0
-    # NOTE: Huang & Belongie train the decoder with Adam at 1e-4; at the transformer nets' 1e-3 its
-    # ReLUs died within 90 steps on the quick profile (constant output, style loss stuck at 4.69).
-    adain_lr: float = 1e-4
+    # NOTE: learning rates and loss weights are each architecture's (ArchitectureSpec.training); a profile holds only
+    # a run's changes to them, {architecture: {field: value}}, so they are part of the protocol.
+    training: dict = field(default_factory=dict)
     content_layer: str = "relu2_2"
     # Patches per row (and per reference set) for FID/KID; decides the feature size (functional.feature_dims_for).
     fid_samples: int = 96
@@ -53,10 +47,9 @@ MIN_IMAGE_SIZE = 32
 MAX_IMAGE_SIZE = 4096
 
 PROFILES = {
-    "quick": Profile("quick", image_size=64, eval_size=128, steps=160, batch_size=4, lr=1e-3,
-                     log_every=10, timing_reps=5),
-    "standard": Profile("standard", image_size=256, eval_size=256, steps=4000, batch_size=8, lr=1e-3,
-                        log_every=50, timing_reps=10, fid_samples=1000, precision="bf16"),
+    "quick": Profile("quick", image_size=64, eval_size=128, steps=160, batch_size=4, log_every=10, timing_reps=5),
+    "standard": Profile("standard", image_size=256, eval_size=256, steps=4000, batch_size=8, log_every=50,
+                        timing_reps=10, fid_samples=1000, precision="bf16"),
 }
 # NOTE: the quick budget with three paired seeds: the smallest study whose paired t-intervals can exclude zero.
 PROFILES["study"] = replace(PROFILES["quick"], name="study", seeds=3)
@@ -118,6 +111,29 @@ def resolve_seeds(profile: Profile, seeds: list[int] | None = None, num_seeds: i
     return list(seeds)
 
 
+def check_training(overrides: dict, label: str = "training.{arch}") -> dict:
+    """``{architecture: {field: value}}`` with every field a :class:`TrainingSettings` field and a valid value.
+
+    :param label: how errors name one architecture's table, with ``{arch}`` in it.
+    :raises ValueError: naming the table and the field.
+    """
+    checked = {}
+    for arch, values in overrides.items():
+        where = label.format(arch=arch)
+        if not isinstance(values, dict):
+            raise ValueError(f"{where} must be a table of {', '.join(TrainingSettings.names())}")
+        unknown = sorted(set(values) - set(TrainingSettings.names()))
+        if unknown:
+            raise ValueError(f"{where} has unknown field {unknown[0]!r}; available: "
+                             f"{', '.join(TrainingSettings.names())}")
+        try:
+            TrainingSettings(**values)
+        except ValueError as error:
+            raise ValueError(f"{where} {error}") from None
+        checked[arch] = {key: float(value) for key, value in values.items()}
+    return checked
+
+
 def make_profile(name: str, precision: str | None = None, labels: dict[str, str] | None = None,
                  **overrides) -> Profile:
     """``PROFILES[name]`` with the given fields replaced (``None`` values are ignored).
@@ -128,9 +144,11 @@ def make_profile(name: str, precision: str | None = None, labels: dict[str, str]
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; available: {', '.join(PROFILES)}")
     changes = {key: value for key, value in overrides.items() if value is not None}
+    if "training" in changes:
+        changes["training"] = check_training(changes["training"], (labels or {}).get("training", "training.{arch}"))
     for key, value in changes.items():
         flag = (labels or {}).get(key, f"--{key.replace('_', '-')}")
-        if isinstance(value, str):
+        if isinstance(value, (str, dict)):
             continue
         if not (value > 0 and math.isfinite(value)):  # NOTE: also refuses NaN and infinity
             raise ValueError(f"{flag} must be a positive finite number, got {value}")

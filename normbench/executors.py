@@ -48,9 +48,9 @@ class CellWorker:
         from normbench.speed.threads import match_torch_threads
 
         self.threads = match_torch_threads(threads)
-        registry, all_metrics, baselines, _ = load_plugins(blocked=tuple(config.plugins.get("disabled") or ()))
-        self.run = Run(config, registry, load_run_images(config), RunDirectory(Path(run_path)),
-                       select_metrics(all_metrics, config.metrics), baselines)
+        loaded = load_plugins(blocked=tuple(config.plugins.get("disabled") or ()))
+        self.run = Run(config, loaded.catalog(), load_run_images(config), RunDirectory(Path(run_path)),
+                       select_metrics(loaded.metrics, config.metrics), loaded.baselines)
         if self.run.fingerprints != fingerprints:  # NOTE: another node with other data or plugins
             raise UserError(f"a Ray worker plans run {run_path} with other cell fingerprints than the driver: its "
                             "data, plugins or normbench version differ from the driver's")

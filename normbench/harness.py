@@ -1,33 +1,32 @@
-"""The common generator harness: build any registered norm into its architecture, with its loss.
+"""The common generator harness: any registered norm built into a registered architecture, with its loss.
 
-Nothing here looks at a norm's name. A norm's declared ``conditioning`` decides
-what second input its layers get and how many styles one model serves; its
-``architecture`` picks the generator and loss.
+Nothing here looks at a norm's or an architecture's name. A norm's declared ``conditioning`` decides what second
+input its layers get and how many styles one model serves; the architecture, its own by default or the one named
+as ``norm@architecture``, decides the generator, the loss and the training settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
-from typing import Callable
 
 import torch
 from torch import nn
 
-from normbench import losses
 from normbench.config import Profile
-from normbench.models.adain_net import AdaINNet
-from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import VGGFeatures
-from normbench.norms.adaptive import channel_mean_std
-from normbench.registry import Conditioning, NormSpec
-from normbench.speed.switches import original_module
+from normbench.registry import ArchitectureRegistry, ArchitectureSpec, Conditioning, NormRegistry, NormSpec, \
+    TrainingSettings
+
+#: Separates a norm from the architecture it is put in: ``in@msgnet``.
+PLACEMENT_SEPARATOR = "@"
+
 
 class StyleBank:
     """The run's style images on the device, their encoded features, and the conditioning a batch needs.
 
     :param features: the architecture's encoding of each style, computed once
-        (``Architecture.encode_styles``), so no training step re-encodes a style.
+        (``ArchitectureSpec.encode_styles``), so no training step re-encodes a style.
     """
 
     def __init__(self, images: torch.Tensor, features: torch.Tensor | None = None):
@@ -48,125 +47,96 @@ class StyleBank:
         return None
 
 
-def per_image_features(net: VGGFeatures, images: torch.Tensor) -> dict[str, torch.Tensor]:
-    """``net``'s features of each image computed alone and stacked.
-
-    Convolution numerics change with batch size, so a batch of all styles would
-    make one style's targets depend on which other styles share the run.
-    """
-    with torch.no_grad():
-        single = [net(image[None]) for image in images]
-    return {layer: torch.cat([features[layer] for features in single]) for layer in single[0]}
+def style_bank(arch: ArchitectureSpec, nets: dict[str, VGGFeatures], images: torch.Tensor) -> StyleBank:
+    """``images`` with ``arch``'s encoding of each, computed once."""
+    return StyleBank(images, arch.encode_styles(nets, images) if arch.encode_styles is not None else None)
 
 
-class GramCriterion:
-    """Johnson et al.'s loss: VGG16 content at one layer, Gram style at four, total variation.
-
-    :param loss_net: the VGG16 trunk, possibly compiled or channels_last for training speed;
-        style targets are computed once, with the uncompiled module.
-    """
-
-    def __init__(self, loss_net: VGGFeatures, styles: torch.Tensor, profile: Profile):
-        self.loss_net, self.profile = loss_net, profile
-        targets = per_image_features(original_module(loss_net), styles)
-        self.target_grams = {k: losses.gram_matrix(f) for k, f in targets.items()}
-
-    def __call__(self, model: nn.Module, content, style_ids, cond) -> dict[str, torch.Tensor]:
-        output = model(content, cond)
-        with torch.no_grad():
-            content_target = self.loss_net(content, upto=self.profile.content_layer)
-        features = self.loss_net(output)
-        terms = {
-            "content": losses.content_loss(features, content_target, self.profile.content_layer),
-            "style": losses.gram_style_loss(features, {k: g[style_ids] for k, g in self.target_grams.items()}),
-            "tv": losses.total_variation(output),
-        }
-        p = self.profile
-        terms["total"] = p.content_weight * terms["content"] + p.style_weight * terms["style"] + p.tv_weight * terms["tv"]
-        return terms
-
-
-class MeanStdCriterion:
-    """Huang & Belongie's loss: content against the AdaIN target, mean/std style at relu1_1..relu4_1."""
-
-    def __init__(self, encoder: VGGFeatures, styles: torch.Tensor, profile: Profile):
-        self.encoder, self.profile = encoder, profile
-        targets = per_image_features(original_module(encoder), styles)
-        self.target_stats = {k: channel_mean_std(f, 1e-5) for k, f in targets.items()}
-
-    def __call__(self, model: nn.Module, content, style_ids, cond) -> dict[str, torch.Tensor]:
-        output, target = model(content, cond, return_target=True)
-        features = self.encoder(output)
-        stats = {k: (mean[style_ids], std[style_ids]) for k, (mean, std) in self.target_stats.items()}
-        terms = {
-            "content": losses.relative_mse(features["relu4_1"], target.detach()),
-            "style": losses.mean_std_style_loss(features, stats),
-        }
-        p = self.profile
-        terms["total"] = p.adain_content_weight * terms["content"] + p.adain_style_weight * terms["style"]
-        return terms
+def training_settings(arch: ArchitectureSpec, profile: Profile) -> TrainingSettings:
+    """``arch``'s training settings with the run's overrides for it (``profile.training[arch.name]``)."""
+    return replace(arch.training, **profile.training.get(arch.name, {}))
 
 
 @dataclass(frozen=True)
-class Architecture:
-    """A generator family: how to build it around a norm and how to train it."""
+class Placement:
+    """A norm in an architecture: what one row of a run trains. ``name`` is the norm's, or ``norm@architecture``
+    when the architecture is not the norm's own; the rest of a :class:`NormSpec`'s fields read through."""
 
-    name: str
-    feature_net: str
-    supports: tuple[str, ...]
-    build: Callable[[Callable[[int], nn.Module], bool, dict], nn.Module]
-    criterion: Callable[[VGGFeatures, torch.Tensor, Profile], Callable]
-    #: The Adam learning rate this family trains with, read from the profile.
-    learning_rate: Callable[[Profile], float] = lambda profile: profile.lr
-    #: ``(nets, style images) -> features`` a ``style_feat`` norm is given, or None where unsupported.
-    encode_styles: Callable[[dict, torch.Tensor], torch.Tensor | None] = lambda nets, images: None
+    norm: NormSpec
+    arch: ArchitectureSpec
 
-    def style_bank(self, nets: dict[str, VGGFeatures], images: torch.Tensor) -> StyleBank:
-        """``images`` with this architecture's encoding of each, computed once."""
-        return StyleBank(images, self.encode_styles(nets, images))
+    @property
+    def name(self) -> str:
+        if self.arch.name == self.norm.architecture:
+            return self.norm.name
+        return f"{self.norm.name}{PLACEMENT_SEPARATOR}{self.arch.name}"
 
+    @property
+    def architecture(self) -> str:
+        return self.arch.name
 
-ARCHITECTURES = {
-    "transformer": Architecture(
-        "transformer", "vgg16", ("none", "style_id"),
-        build=lambda norm_layer, conditioned, nets: TransformerNet(norm_layer, conditioned),
-        criterion=GramCriterion,
-    ),
-    "adain": Architecture(
-        "adain", "vgg19", ("none", "style_id", "style_feat"),
-        build=lambda norm_layer, conditioned, nets: AdaINNet(nets["vgg19"], norm_layer, conditioned),
-        criterion=MeanStdCriterion,
-        learning_rate=lambda profile: profile.adain_lr,
-        encode_styles=lambda nets, images: per_image_features(nets["vgg19"], images)["relu4_1"],
-    ),
-}
+    @property
+    def conditioning(self) -> Conditioning:
+        return self.norm.conditioning
 
-def architecture_for(spec: NormSpec) -> Architecture:
-    """The architecture ``spec`` is benchmarked in.
+    @property
+    def factory(self):
+        return self.norm.factory
 
-    :raises ValueError: for an unknown architecture or one that cannot feed its conditioning.
-    """
-    if spec.architecture not in ARCHITECTURES:
-        raise ValueError(f"norm {spec.name!r}: unknown architecture {spec.architecture!r}; "
-                         f"available: {', '.join(ARCHITECTURES)}")
-    arch = ARCHITECTURES[spec.architecture]
-    if spec.conditioning not in arch.supports:
-        raise ValueError(f"norm {spec.name!r}: architecture {arch.name!r} cannot pass "
-                         f"{spec.conditioning!r} conditioning; it supports {', '.join(arch.supports)}")
-    return arch
+    @property
+    def description(self) -> str:
+        return self.norm.description if self.arch.name == self.norm.architecture else \
+            f"{self.norm.description} (in {self.arch.name})"
 
 
-def build_generator(spec: NormSpec, num_styles: int, nets: dict[str, VGGFeatures]) -> nn.Module:
-    """The generator for ``spec``, its norm layers made by ``spec.factory``."""
+class Catalog:
+    """Every norm in every architecture it fits: ``get("in")`` is IN in its own generator, ``get("in@msgnet")``
+    IN in MSG-Net. What runs, benches and stored runs look norms up in."""
+
+    def __init__(self, norms: NormRegistry, architectures: ArchitectureRegistry):
+        self.norms, self.architectures = norms, architectures
+
+    def get(self, name: str) -> Placement:
+        """:raises ValueError: for an unknown norm or architecture (listing the available ones), or an architecture
+            that cannot feed the norm's conditioning (listing the conditionings it takes)."""
+        norm_name, _, arch_name = name.partition(PLACEMENT_SEPARATOR)
+        norm = self.norms.get(norm_name)
+        try:
+            arch = self.architectures.get(arch_name or norm.architecture)
+        except ValueError as error:
+            raise ValueError(f"norm {norm.name!r}: {error}") from None
+        if norm.conditioning not in arch.supports:
+            raise ValueError(f"norm {norm.name!r} needs {norm.conditioning} conditioning, which architecture "
+                             f"{arch.name!r} cannot give; it takes {', '.join(map(str, arch.supports))}")
+        return Placement(norm, arch)
+
+    def names(self) -> list[str]:
+        """Every norm in its own architecture (what a run without ``--norms`` compares)."""
+        return self.norms.names()
+
+    def plugin_of(self, name: str) -> str:
+        """The plugin of the norm ``name`` (the norm's, for ``norm@architecture``)."""
+        return self.norms.plugin_of(self.get(name).norm.name)
+
+    def describe(self, placement: Placement, profile: Profile) -> dict:
+        """What a manifest says of a trained norm: its plugin, architecture and the training settings it used."""
+        return {"name": placement.name, "norm": placement.norm.name, "plugin": self.norms.plugin_of(placement.norm.name),
+                "conditioning": placement.conditioning, "architecture": placement.architecture,
+                "architecture_plugin": self.architectures.plugin_of(placement.architecture),
+                "training": asdict(training_settings(placement.arch, profile)), "description": placement.description}
+
+
+def build_generator(spec: Placement, num_styles: int, nets: dict[str, VGGFeatures]) -> nn.Module:
+    """The generator for ``spec``, its norm layers made by the norm's factory."""
     factory = spec.factory
     if spec.conditioning is Conditioning.STYLE_ID:
         factory = partial(spec.factory, num_styles=num_styles)
-    return architecture_for(spec).build(factory, spec.conditioning is not Conditioning.NONE, nets)
+    return spec.arch.build(factory, spec.conditioning, nets)
 
 
-def required_feature_nets(specs: list[NormSpec]) -> list[str]:
+def required_feature_nets(specs: list[Placement]) -> list[str]:
     """The VGG trunks training needs: each architecture's own (evaluation brings its own networks)."""
-    return list(dict.fromkeys(architecture_for(spec).feature_net for spec in specs))
+    return list(dict.fromkeys(name for spec in specs for name in spec.arch.feature_nets))
 
 
 def count_parameters(model: nn.Module) -> tuple[int, int]:

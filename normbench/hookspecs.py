@@ -20,7 +20,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from normbench.metrics.base import MetricRegistry
-    from normbench.registry import BaselineRegistry, NormRegistry
+    from normbench.registry import ArchitectureRegistry, BaselineRegistry, NormRegistry
 
 hookspec = pluggy.HookspecMarker("normbench")
 
@@ -44,6 +44,10 @@ def normbench_register_norms(registry: NormRegistry) -> None:
     - ``Conditioning.STYLE_FEAT`` (``"style_feat"``): the module is called as
       ``layer(x, style)`` where ``style`` holds the style image's features,
       shape ``(N, C, H', W')``; one model serves arbitrary styles.
+
+    ``architecture`` names the generator the layer is benchmarked in by default
+    (see :func:`normbench_register_architectures`); ``--norms gn@msgnet`` tries it
+    in another whose ``supports`` includes its conditioning.
 
     :param registry: the registry to add to; adding a name or alias that
         another plugin already registered raises ``ValueError`` naming both
@@ -94,5 +98,36 @@ def normbench_register_baselines(registry: BaselineRegistry) -> None:
 
     :param registry: the registry to add to; a name already taken raises
         ``ValueError`` naming both plugins.
+    :returns: nothing; registration happens through ``registry.add``.
+    """
+
+
+@hookspec
+def normbench_register_architectures(registry: ArchitectureRegistry) -> None:
+    """Register generator architectures that norms are benchmarked in.
+
+    Call ``registry.add(ArchitectureSpec(...))`` once per architecture. An
+    :class:`~normbench.ArchitectureSpec` declares:
+
+    - ``build(norm_layer, conditioning, nets)``: the generator, with every norm slot
+      filled by ``norm_layer(num_features)`` (a norm's factory, already given
+      ``num_styles`` for ``style_id``); ``conditioning`` is the norm's
+      :class:`~normbench.Conditioning`, ``nets`` the frozen VGG trunks named in
+      ``feature_nets``. It returns an ``nn.Module`` called as ``model(content, cond)``
+      with content ``(N, 3, H, W)`` in [0, 1], returning images of that shape in [0, 1].
+      :class:`~normbench.NormSlot` passes ``cond`` on only to conditioned norms.
+    - ``supports``: the conditionings its norm slots can feed; a norm declaring another
+      is refused with this list.
+    - ``criterion(nets, styles, training, profile)``: the training loss, built once per
+      model; :class:`~normbench.GramCriterion` is Johnson et al.'s.
+    - ``feature_nets``: the VGG trunks its loss (and encoder) need.
+    - ``training``: default :class:`~normbench.TrainingSettings` (Adam learning rate
+      and loss weights), which a run may override per architecture.
+    - ``encode_styles(nets, styles)``: what a ``style_feat`` norm is given per style.
+
+    Every norm trained in an architecture gets the same loss, weights and budget.
+
+    :param registry: the registry to add to; a name another plugin already
+        registered raises ``ValueError`` naming both plugins.
     :returns: nothing; registration happens through ``registry.add``.
     """

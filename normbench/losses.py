@@ -12,17 +12,12 @@ from __future__ import annotations
 
 import torch
 
-from normbench.norms.adaptive import channel_mean_std
+from normbench.ops import channel_mean_std, gram_matrix
+
+__all__ = ["channel_mean_std", "content_loss", "gram_matrix", "gram_style_loss", "mean_std_style_loss",
+           "relative_mse", "total_variation"]
 
 EPS = 1e-8
-
-
-def gram_matrix(features: torch.Tensor) -> torch.Tensor:
-    """``(N, C, H, W) -> (N, C, C)`` Gram matrix normalized by ``C * H * W``."""
-    n, c, h, w = features.shape
-    with torch.autocast(features.device.type, enabled=False):
-        flat = features.float().reshape(n, c, h * w)
-        return flat @ flat.transpose(1, 2) / (c * h * w)
 
 
 def relative_mse(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

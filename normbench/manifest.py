@@ -72,9 +72,8 @@ def run_manifest(run) -> dict:
     """The manifest a run starts with; metric provenance and columns are added once metrics are built."""
     config, profile = run.config, run.config.profile
     data_info = data_section(run.images, run.uses_heldout_styles)
-    norms = [entry for entry in config.plugins.get("norms", []) if entry["name"] in config.norms] or [
-        {"name": s.name, "plugin": run.registry.plugin_of(s.name), "conditioning": s.conditioning,
-         "architecture": s.architecture, "description": s.description} for s in run.specs]
+    # NOTE: each norm with the architecture and training settings it ran with, which the architecture's plugin declares
+    norms = [run.registry.describe(spec, profile) for spec in run.specs]
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run.run_dir.path.name,

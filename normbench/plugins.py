@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 from importlib import metadata
 
@@ -12,9 +12,9 @@ import pluggy
 
 from normbench import PROJECT_NAME, __version__, hookspecs
 from normbench.metrics.base import MetricRegistry
-from normbench.registry import BaselineRegistry, NormRegistry
+from normbench.registry import ArchitectureRegistry, BaselineRegistry, NormRegistry
 
-#: Built-in norms and metrics, registered through the same hooks as third-party plugins. IN comes first: the norm
+#: Built-in norms, architectures, metrics and baselines, registered through the same hooks as third-party plugins. IN comes first: the norm
 #: of the papers normbench follows, and so the reference of the verdicts when a run names no --norms.
 DEFAULT_PLUGINS = (
     "normbench.norms.instancenorm",
@@ -22,6 +22,10 @@ DEFAULT_PLUGINS = (
     "normbench.norms.identity",
     "normbench.norms.conditional",
     "normbench.norms.adaptive",
+    "normbench.norms.comatch",
+    "normbench.architectures.transformer",
+    "normbench.architectures.adain",
+    "normbench.architectures.msgnet",
     "normbench.metrics.builtin",
     "normbench.baselines",
 )
@@ -137,6 +141,11 @@ def collect_baselines(pm: pluggy.PluginManager, report: PluginReport | None = No
     return _collect(pm, "normbench_register_baselines", BaselineRegistry(), report)
 
 
+def collect_architectures(pm: pluggy.PluginManager, report: PluginReport | None = None) -> ArchitectureRegistry:
+    """Every generator architecture the manager's plugins register."""
+    return _collect(pm, "normbench_register_architectures", ArchitectureRegistry(), report)
+
+
 class LoadedPlugins(NamedTuple):
     """What every loaded plugin registered, and the report on where each came from."""
 
@@ -144,6 +153,13 @@ class LoadedPlugins(NamedTuple):
     metrics: MetricRegistry
     baselines: BaselineRegistry
     report: PluginReport
+    architectures: ArchitectureRegistry
+
+    def catalog(self):
+        """Every norm in its own or a named architecture (``in@msgnet``): what runs look norms up in."""
+        from normbench.harness import Catalog
+
+        return Catalog(self.norms, self.architectures)
 
 
 def load_norms(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> NormRegistry:
@@ -152,15 +168,16 @@ def load_norms(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> No
 
 
 def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> LoadedPlugins:
-    """Norms, metrics and baselines from one plugin manager; broken third-party plugins are skipped and reported."""
+    """Norms, metrics, baselines and architectures from one plugin manager; broken third-party plugins are skipped and reported."""
     report = PluginReport()
     pm = get_plugin_manager(entrypoints=entrypoints, blocked=blocked, report=report)
-    return LoadedPlugins(collect_norms(pm, report), collect_metrics(pm, report), collect_baselines(pm, report), report)
+    return LoadedPlugins(collect_norms(pm, report), collect_metrics(pm, report), collect_baselines(pm, report), report,
+                         collect_architectures(pm, report))
 
 
 def describe(norms: NormRegistry, metrics: MetricRegistry, report: PluginReport,
-             baselines: BaselineRegistry | None = None) -> dict:
-    """Every registered norm, metric and baseline with its plugin and distribution, and the broken and disabled
+             baselines: BaselineRegistry | None = None, architectures: ArchitectureRegistry | None = None) -> dict:
+    """Every registered norm, architecture, metric and baseline with its plugin and distribution, and the broken and disabled
     plugins, as data: what ``normbench plugins`` shows and a run's manifest stores."""
     def origin(registry, name):
         plugin = registry.plugin_of(name)
@@ -177,6 +194,10 @@ def describe(norms: NormRegistry, metrics: MetricRegistry, report: PluginReport,
         "baselines": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
                        "wins_by_construction": list(s.wins_by_construction), **origin(baselines, s.name)}
                       for s in (baselines or [])],
+        "architectures": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
+                           "supports": [str(c) for c in s.supports], "feature_nets": list(s.feature_nets),
+                           "training": asdict(s.training), **origin(architectures, s.name)}
+                          for s in (architectures or [])],
         "broken": report.broken,
         "disabled": report.disabled,
     }

@@ -1,10 +1,11 @@
-"""Norm specifications and the registry that plugins add them to."""
+"""What plugins register (norms, architectures, baselines) and the registries they add them to."""
 
 from __future__ import annotations
 
 import enum
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable, Iterator
 
 from torch import nn
@@ -61,9 +62,9 @@ class NormSpec:
     :param name: short unique name used on the command line (``--norms in,bn``).
     :param factory: ``factory(num_features, **kwargs) -> nn.Module``, channels first.
     :param conditioning: a :class:`Conditioning` (or its string).
-    :param architecture: the generator it is benchmarked in by default:
-        ``"transformer"`` (Johnson et al.) or ``"adain"`` (Huang & Belongie's
-        VGG encoder / decoder).
+    :param architecture: the registered architecture it is benchmarked in by default
+        (``"transformer"``: Johnson et al., ``"adain"``: Huang & Belongie's VGG encoder /
+        decoder, ``"msgnet"``: Zhang & Dana); ``--norms in@msgnet`` puts it in another.
     :param aliases: other names that resolve to this one.
     :param description: one line shown in listings and reports.
     :param params_per_channel: learned parameters per channel (per style for
@@ -206,3 +207,82 @@ class BaselineRegistry(Registry):
     """Every reference baseline the loaded plugins registered."""
 
     kind = "baseline"
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """An architecture's Adam learning rate and loss weights; every norm trained in it uses them.
+
+    A run may change them per architecture (``--lr adain=3e-5``, a study file's ``[training.adain]``); the
+    values a model trained with are stored with it.
+    """
+
+    lr: float = 1e-3
+    content_weight: float = 1.0
+    style_weight: float = 1.0
+    tv_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value < 0 or (item.name == "lr" and value == 0):
+                raise ValueError(f"{item.name} must be a {'positive' if item.name == 'lr' else 'non-negative'}"
+                                 f" finite number, got {value!r}")
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [item.name for item in fields(cls)]
+
+
+@dataclass(frozen=True)
+class ArchitectureSpec:
+    """A generator family as a plugin describes it: how to build it around a norm, and how to train it.
+
+    :param name: short unique name (``--norms in@NAME``).
+    :param build: ``build(norm_layer, conditioning, nets) -> nn.Module``: the generator with its norm slots
+        filled by ``norm_layer(num_features)``; ``conditioning`` is the norm's :class:`Conditioning`, ``nets`` the
+        frozen VGG trunks of ``feature_nets`` by name. The module is called as ``model(content, cond)`` and
+        returns images in [0, 1] of the content's size; ``cond`` is None, style ids ``(N,)`` or the styles'
+        encoding (``encode_styles``), as the conditioning says.
+    :param criterion: ``criterion(nets, styles, training, profile)`` called once per model, with the trunks of
+        ``feature_nets`` (possibly compiled), the run's style images ``(S, 3, H, W)``, the
+        :class:`TrainingSettings` and the run's profile; returns ``loss(model, content, style_ids, cond)`` giving a
+        dict of loss terms with ``"total"``, the one minimised.
+    :param supports: the conditionings a norm in it may declare.
+    :param feature_nets: VGG trunks (``vgg16``, ``vgg19``) its loss and encoder use.
+    :param training: its default :class:`TrainingSettings`.
+    :param encode_styles: ``(nets, styles) -> tensor``, what a ``style_feat`` norm's model is given per style,
+        computed once per run; None where it supports no ``style_feat`` norm.
+    :param aliases: other names that resolve to this one.
+    :param description: one line shown in listings.
+    """
+
+    name: str
+    build: Callable
+    criterion: Callable
+    supports: tuple[Conditioning | str, ...] = (Conditioning.NONE, Conditioning.STYLE_ID)
+    feature_nets: tuple[str, ...] = ("vgg16",)
+    training: TrainingSettings = TrainingSettings()
+    encode_styles: Callable | None = None
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        for label in (self.name, *self.aliases):
+            if not NAME_PATTERN.match(normalize_name(label)):
+                raise ValueError(f"invalid architecture name {label!r}: use letters, digits and '_'")
+        try:
+            object.__setattr__(self, "supports", tuple(map(Conditioning.parse, self.supports)))
+        except ValueError as error:
+            raise ValueError(f"architecture {self.name!r}: {error}") from None
+        if not (callable(self.build) and callable(self.criterion)):
+            raise ValueError(f"architecture {self.name!r}: build and criterion must be callable")
+        if Conditioning.STYLE_FEAT in self.supports and self.encode_styles is None:
+            raise ValueError(f"architecture {self.name!r} supports style_feat norms but has no encode_styles")
+
+
+class ArchitectureRegistry(Registry):
+    """Every generator architecture the loaded plugins registered."""
+
+    kind = "architecture"

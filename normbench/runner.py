@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import torch
 
@@ -24,14 +24,15 @@ from normbench.metrics.base import MetricContext, MetricRegistry
 from normbench.models.vgg import load_vgg
 from normbench.precision import autocast_of, precision_phase
 from normbench.progress import RunProgress
-from normbench.registry import BaselineRegistry, BaselineSpec, NormRegistry, NormSpec
+from normbench.harness import Catalog, Placement
+from normbench.registry import BaselineRegistry, BaselineSpec
 from normbench.results import RunDirectory, now
 from normbench.generators import generator_bytes
 from normbench.speed.switches import prepare_module, speed_phase
 from normbench.train import TrainOutcome, train_model
 
 
-def plan_models(spec: NormSpec, num_styles: int) -> list[list[int]]:
+def plan_models(spec: Placement, num_styles: int) -> list[list[int]]:
     """Style indices each model of ``spec`` serves: one model per style, or one for all."""
     if spec.conditioning.serves_many_styles:
         return [list(range(num_styles))]
@@ -43,7 +44,7 @@ class Run:
     cell (:mod:`normbench.cells`). With ``stored``, the manifest of the run in ``run_dir``, it resumes that run: the
     protocol must be unchanged, and finished cells are kept."""
 
-    def __init__(self, config: RunConfig, registry: NormRegistry, images: ImageSet, run_dir: RunDirectory,
+    def __init__(self, config: RunConfig, registry: Catalog, images: ImageSet, run_dir: RunDirectory,
                  metric_registry: MetricRegistry | None = None, baseline_registry: BaselineRegistry | None = None,
                  stored: dict | None = None):
         self.config, self.registry, self.images, self.run_dir = config, registry, images, run_dir
@@ -83,9 +84,16 @@ class Run:
         return [cell for cell in self.cells if cell.kind == "model"]
 
     def origin(self, cell: Cell) -> dict | None:
-        """The plugin entry (plugin, distribution and version) that computes ``cell``: part of its fingerprint."""
-        entries = self.config.plugins.get("norms" if cell.kind == "model" else "baselines") or []
-        return next((entry for entry in entries if entry["name"] == cell.name), None)
+        """The plugin entries (plugin, distribution and version) that compute ``cell`` and, for a model, its
+        architecture's and the training settings it uses: part of its fingerprint."""
+        def entry(kind: str, name: str) -> dict | None:
+            return next((item for item in self.config.plugins.get(kind) or [] if item["name"] == name), None)
+
+        if cell.kind != "model":
+            return entry("baselines", cell.name)
+        spec = self.registry.get(cell.name)
+        return {"norm": entry("norms", spec.norm.name), "architecture": entry("architectures", spec.architecture),
+                "training": asdict(harness.training_settings(spec.arch, self.profile))}
 
     def execute(self, progress: RunProgress, executor=None) -> None:
         """Every cell not yet finished; on Ctrl-C, SIGTERM, a write error or a crash the finished cells stay, and
@@ -204,7 +212,7 @@ class Run:
         # NOTE: styles everywhere at the training resolution: the scale at which a model learns a style.
         styles = torch.stack([data.center_square(image, self.profile.image_size)
                               for _, image in self.style_images]).to(self.device)
-        self.banks = {arch.name: arch.style_bank(self.nets, styles) for arch in map(harness.architecture_for, self.specs)}
+        self.banks = {spec.architecture: harness.style_bank(spec.arch, self.nets, styles) for spec in self.specs}
         self.style_targets = styles
 
     def prepare_evaluation(self) -> None:
@@ -220,7 +228,7 @@ class Run:
         metric_columns = [column.name for spec in self.metric_registry for column in spec.columns]
         self.run_dir.columns = [*ID_COLUMNS, *metric_columns, *(c.name for c in RUN_COLUMNS), *CONTEXT_COLUMNS]
 
-    def conditioning_for(self, spec: NormSpec, style: str):
+    def conditioning_for(self, spec: Placement, style: str):
         """``conditioning(count)`` of ``spec``'s layers for ``style`` (a name), and the style's target image."""
         index = self._style_index(style)
         return self._conditioning(spec, index), self.banks[spec.architecture].images[index:index + 1]
@@ -250,7 +258,7 @@ class Run:
             rows.append({**row, **values, "error": "; ".join(notes)})
         return rows
 
-    def _run_model(self, spec: NormSpec, style_indices: list[int], seed: int, progress: RunProgress,
+    def _run_model(self, spec: Placement, style_indices: list[int], seed: int, progress: RunProgress,
                    staged: StagedCell) -> tuple[list[dict], list[dict], bytes | None]:
         """Train one model: a row per style it is measured on, its training log and, when it trained, its weights
         (safetensors); a failure becomes ``error`` rows."""
@@ -265,13 +273,13 @@ class Run:
         try:
             torch.manual_seed(seed)
             model = harness.build_generator(spec, len(self.images.styles), self.nets).to(self.device)
-            arch = harness.architecture_for(spec)
-            bank = self.banks[arch.name]
-            criterion = arch.criterion(self.loss_nets[arch.feature_net], bank.images, self.profile)
+            bank, training = self.banks[spec.architecture], harness.training_settings(spec.arch, self.profile)
+            criterion = spec.arch.criterion({name: self.loss_nets[name] for name in spec.arch.feature_nets},
+                                            bank.images, training, self.profile)
             with progress.model(label, steps) as on_step, speed_phase(self.config.speed, self.config.deterministic), \
                     precision_phase(self.profile.precision, self.device):
                 outcome = train_model(model, criterion, spec.conditioning, bank, self.crops.with_seed(seed),
-                                      style_indices, steps, arch.learning_rate(self.profile), self.profile.log_every,
+                                      style_indices, steps, training.lr, self.profile.log_every,
                                       on_step, self.train_settings)
             rows = [self._evaluate(spec, model, index, seed, outcome, staged) for index, _ in measured]
             weights = None
@@ -295,7 +303,7 @@ class Run:
         return measure.inference_speeds(model, batch, conditioning(batch.shape[0]), self.profile.timing_reps,
                                         self.train_settings, self.config.deterministic)
 
-    def _conditioning(self, spec: NormSpec, style_index: int):
+    def _conditioning(self, spec: Placement, style_index: int):
         """``conditioning(count)``: what ``spec``'s layers are given beside ``count`` images of one style."""
         bank = self.banks[spec.architecture]
 
@@ -304,7 +312,7 @@ class Run:
 
         return conditioning
 
-    def _evaluate(self, spec: NormSpec, model, style_index: int, seed: int, outcome: TrainOutcome,
+    def _evaluate(self, spec: Placement, model, style_index: int, seed: int, outcome: TrainOutcome,
                   staged: StagedCell) -> dict:
         name, _ = self._style(style_index)
         row = self._row(spec.name, "norm", style_index, seed, outcome=outcome, spec=spec, model=model)
@@ -318,7 +326,7 @@ class Run:
         return {**row, **values, "error": "; ".join(filter(None, [row["error"], *notes]))}
 
     def _row(self, name: str, kind: str, style_index: int, seed: int | None, status: str = "",
-             outcome: TrainOutcome | None = None, spec: NormSpec | None = None, model=None, error: str = "") -> dict:
+             outcome: TrainOutcome | None = None, spec: Placement | None = None, model=None, error: str = "") -> dict:
         """The identity and provenance of one row; ``seed`` is None for a baseline, which does not train."""
         style, split = self._style(style_index)
         params, frozen = harness.count_parameters(model) if model is not None else (math.nan, math.nan)

@@ -8,7 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from normbench.plugins import collect_norms, get_plugin_manager
+from normbench.harness import Catalog
+from normbench.plugins import collect_architectures, collect_norms, get_plugin_manager
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,13 @@ def _isolated(monkeypatch, tmp_path):
 def registry():
     """The built-in norms, without any installed third-party plugin."""
     return collect_norms(get_plugin_manager(entrypoints=False))
+
+
+@pytest.fixture
+def catalog():
+    """The built-in norms, each in its own or a named built-in architecture (``in@msgnet``)."""
+    pm = get_plugin_manager(entrypoints=False)
+    return Catalog(collect_norms(pm), collect_architectures(pm))
 
 
 @pytest.fixture

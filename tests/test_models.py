@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from normbench import NormSpec
-from normbench.harness import architecture_for, build_generator, count_parameters, required_feature_nets
+from normbench.harness import build_generator, count_parameters, required_feature_nets, style_bank
 from normbench.models.layers import NormSlot
 from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import load_vgg
@@ -42,10 +42,10 @@ def test_transformer_net_keeps_size_and_outputs_an_image():
 
 
 @pytest.mark.parametrize("conditioning,expected", [("none", ()), ("style_id", (torch.tensor([1, 0]),))])
-def test_generator_passes_conditioning_only_to_norms_that_declare_it(conditioning, expected):
+def test_generator_passes_conditioning_only_to_norms_that_declare_it(conditioning, expected, catalog):
     Recorder.calls = []
-    spec = NormSpec(name="rec", factory=Recorder, conditioning=conditioning)
-    net = build_generator(spec, num_styles=2, nets={})
+    catalog.norms.add(NormSpec(name="rec", factory=Recorder, conditioning=conditioning))
+    net = build_generator(catalog.get("rec"), num_styles=2, nets={})
     net(torch.rand(2, 3, 16, 16), torch.tensor([1, 0]) if conditioning != "none" else None)
     assert len(Recorder.calls) == 15
     assert all(len(c) == len(expected) for c in Recorder.calls)
@@ -54,44 +54,47 @@ def test_generator_passes_conditioning_only_to_norms_that_declare_it(conditionin
         assert net.down[0].norm.layer.kwargs == {"num_styles": 2}
 
 
-def test_adain_net_gives_the_norm_style_features_at_relu4_1(vgg19):
+def test_adain_net_gives_the_norm_style_features_at_relu4_1(vgg19, catalog):
     Recorder.calls = []
-    spec = NormSpec(name="rec", factory=Recorder, conditioning="style_feat", architecture="adain")
-    net = build_generator(spec, num_styles=3, nets=vgg19)
+    catalog.norms.add(NormSpec(name="rec", factory=Recorder, conditioning="style_feat", architecture="adain"))
+    net = build_generator(catalog.get("rec"), num_styles=3, nets=vgg19)
     y = net(torch.rand(2, 3, 32, 32), net.encode(torch.rand(2, 3, 48, 48)))
     assert y.shape == (2, 3, 32, 32)
     assert Recorder.calls[0][0].shape == (2, 512, 6, 6)
 
 
-def test_the_harness_encodes_each_style_once_for_style_feat_norms(vgg19, registry):
-    arch = architecture_for(registry.get("adain"))
+def test_the_harness_encodes_each_style_once_for_style_feat_norms(vgg19, catalog):
     styles = torch.rand(2, 3, 32, 32)
-    bank = arch.style_bank(vgg19, styles)
+    bank = style_bank(catalog.get("adain").arch, vgg19, styles)
     assert bank.features.shape == (2, 512, 4, 4)
     assert torch.equal(bank.conditioning("style_feat", torch.tensor([1, 1, 0])), bank.features[[1, 1, 0]])
-    assert architecture_for(registry.get("in")).style_bank(vgg19, styles).features is None
+    assert style_bank(catalog.get("in").arch, vgg19, styles).features is None
 
 
-def test_adain_net_trains_only_the_decoder(vgg19, registry):
-    net = build_generator(registry.get("adain"), 3, vgg19)
+def test_adain_net_trains_only_the_decoder(vgg19, catalog):
+    net = build_generator(catalog.get("adain"), 3, vgg19)
     trainable, frozen = count_parameters(net)
     assert trainable == sum(p.numel() for p in net.decoder.parameters())
     assert frozen == sum(p.numel() for p in net.encoder.parameters())
 
 
-def test_a_transformer_norm_asking_for_style_features_is_refused_clearly():
-    spec = NormSpec(name="needs_feat", factory=Recorder, conditioning="style_feat")
-    with pytest.raises(ValueError, match="'transformer' cannot pass 'style_feat'"):
-        build_generator(spec, 2, {})
+def test_a_transformer_norm_asking_for_style_features_is_refused_clearly(catalog):
+    catalog.norms.add(NormSpec(name="needs_feat", factory=Recorder, conditioning="style_feat"))
+    with pytest.raises(ValueError, match="norm 'needs_feat' needs style_feat conditioning, which architecture "
+                                         "'transformer' cannot give; it takes none, style_id"):
+        catalog.get("needs_feat")
+    with pytest.raises(ValueError, match="'transformer' cannot give; it takes none, style_id"):
+        catalog.get("adain@transformer")
 
 
-def test_every_run_measures_with_vgg16_and_adds_each_architectures_net(registry):
-    assert required_feature_nets([registry.get("in")]) == ["vgg16"]
-    assert required_feature_nets([registry.get("in"), registry.get("adain")]) == ["vgg16", "vgg19"]
+def test_every_run_measures_with_vgg16_and_adds_each_architectures_net(catalog):
+    assert required_feature_nets([catalog.get("in")]) == ["vgg16"]
+    assert required_feature_nets([catalog.get("in"), catalog.get("adain")]) == ["vgg16", "vgg19"]
+    assert required_feature_nets([catalog.get("comatch"), catalog.get("in@msgnet")]) == ["vgg16"]
 
 
-def test_cin_generator_parameter_count_grows_by_two_per_channel_per_style(registry):
-    spec = registry.get("cin")
+def test_cin_generator_parameter_count_grows_by_two_per_channel_per_style(catalog):
+    spec = catalog.get("cin")
     count = lambda styles: count_parameters(build_generator(spec, styles, {}))[0]
     norm_channels = 32 + 64 + 128 + 10 * 128 + 64 + 32
     assert count(4) - count(3) == 2 * norm_channels

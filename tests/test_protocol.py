@@ -204,13 +204,18 @@ def test_compare_refuses_runs_whose_protocols_differ_unless_asked(two_runs, tmp_
     assert "profile.steps: 2 vs 3" in (tmp_path / "c.html").read_text()
 
 
-def test_each_architecture_trains_at_its_papers_learning_rate(registry):
+def test_each_architecture_trains_at_its_papers_learning_rate_unless_the_run_changes_it(catalog):
     from normbench import harness
     from normbench.config import make_profile
 
-    profile = make_profile("quick", lr=2e-3, adain_lr=3e-5)
-    assert harness.architecture_for(registry.get("in")).learning_rate(profile) == 2e-3
-    assert harness.architecture_for(registry.get("adain")).learning_rate(profile) == 3e-5
-    assert make_profile("quick").adain_lr == 1e-4
-    with pytest.raises(ValueError, match="--adain-lr must be a positive finite number"):
-        make_profile("quick", adain_lr=-1.0)
+    plain = make_profile("quick")
+    assert harness.training_settings(catalog.get("in").arch, plain).lr == 1e-3
+    assert harness.training_settings(catalog.get("adain").arch, plain).lr == 1e-4
+    assert harness.training_settings(catalog.get("comatch").arch, plain).lr == 1e-3
+    changed = make_profile("quick", training={"adain": {"lr": 3e-5}})
+    assert harness.training_settings(catalog.get("adain").arch, changed).lr == 3e-5
+    assert harness.training_settings(catalog.get("in").arch, changed) == catalog.get("in").arch.training
+    with pytest.raises(ValueError, match="training.adain lr must be a positive finite number"):
+        make_profile("quick", training={"adain": {"lr": -1.0}})
+    with pytest.raises(ValueError, match="training.adain has unknown field .momentum.; available: lr, content_weight"):
+        make_profile("quick", training={"adain": {"momentum": 0.9}})

@@ -13,7 +13,7 @@ def spec(name="gn", **kwargs):
 
 
 def test_builtins_are_registered_in_order(registry):
-    assert registry.names() == ["in", "bn", "none", "cin", "adain"]
+    assert registry.names() == ["in", "bn", "none", "cin", "adain", "comatch"]
 
 
 @pytest.mark.parametrize("alias,name", [("BatchNorm", "bn"), ("instance-norm", "in"), ("IN", "in"),
@@ -23,7 +23,7 @@ def test_aliases_and_spelling_resolve_to_one_norm(registry, alias, name):
 
 
 def test_unknown_name_lists_the_available_norms(registry):
-    with pytest.raises(ValueError, match=r"unknown norm 'xx'; available: in, bn, none, cin, adain"):
+    with pytest.raises(ValueError, match=r"unknown norm 'xx'; available: in, bn, none, cin, adain, comatch"):
         registry.get("xx")
 
 

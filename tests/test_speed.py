@@ -9,7 +9,9 @@ from torch import nn
 
 from normbench import losses
 from normbench.config import PROFILES
-from normbench.harness import GramCriterion, StyleBank
+from normbench.criteria import GramCriterion
+from normbench.harness import StyleBank
+from normbench.registry import TrainingSettings
 from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import load_vgg
 from normbench.norms.instancenorm import instance_norm
@@ -133,8 +135,8 @@ def test_a_training_step_runs_and_learns_under_each_switch(vgg16, mode):
     """The GPU's switches on the CPU: autocast, channels_last and the compile path give finite, falling losses."""
     torch.manual_seed(0)
     model = TransformerNet(instance_norm)
-    criterion = GramCriterion(switches.prepare_module(vgg16, parse_settings(mode, CPU)),
-                              torch.rand(1, 3, 32, 32), PROFILES["quick"])
+    criterion = GramCriterion({"vgg16": switches.prepare_module(vgg16, parse_settings(mode, CPU))},
+                              torch.rand(1, 3, 32, 32), TrainingSettings(), PROFILES["quick"])
     # NOTE: a small step size: on one repeated batch, 1e-3 overshoots before it settles.
     step = TrainStep(model, criterion, "none", StyleBank(torch.rand(1, 3, 32, 32)), 1e-4, parse_settings(mode, CPU))
     content, ids = torch.rand(2, 3, 32, 32), torch.zeros(2, dtype=torch.long)

@@ -13,6 +13,11 @@ TINY = ["--norms", "in", "--styles", "waves", "--steps", "2", "--image-size", "3
 @pytest.mark.parametrize("flags, message", [
     (["--lr", "nan"], "--lr must be a positive finite number, got nan"),
     (["--lr", "inf"], "--lr must be a positive finite number, got inf"),
+    (["--lr", "adain=1e-5"], "--lr: no norm of this run trains in architecture 'adain'; this run's architectures: "
+                             "transformer"),
+    (["--norms", "adain@transformer"], "norm 'adain' needs style_feat conditioning, which architecture "
+                                       "'transformer' cannot give; it takes none, style_id"),
+    (["--norms", "in@unet"], "norm 'in': unknown architecture 'unet'; available: transformer, adain, msgnet"),
     (["--image-size", "100000"], "--image-size must be a multiple of 8 from 32 to 4096"),
     (["--device", "meta"], "--device meta: normbench runs on cpu or cuda"),
     (["--device", "mps"], "--device mps: normbench runs on cpu or cuda"),
@@ -25,6 +30,13 @@ def test_bad_values_exit_2_before_any_directory(flags, message, tmp_path, capsys
     err = " ".join(capsys.readouterr().err.split())
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("rate", ["fast", "adain:1e-4", "="])
+def test_a_learning_rate_that_is_no_number_is_refused_by_the_parser(rate, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", *TINY, "--out-dir", str(tmp_path / "runs"), "--lr", rate])
+    assert exit_info.value.code == 2 and "expected a learning rate, or ARCHITECTURE=RATE" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("run_id", ["../escape", "/abs/path", "a/b", "..", ""])

@@ -20,6 +20,20 @@ def csv_list(text: str) -> list[str]:
     return items
 
 
+def learning_rates(text: str) -> dict[str, float]:
+    """``"2e-3"`` -> ``{"*": 0.002}`` (every architecture of the run), ``"adain=3e-5,msgnet=2e-3"`` -> per
+    architecture. Ranges are checked once the run's architectures are known."""
+    rates = {}
+    for item in csv_list(text):
+        arch, equals, value = item.rpartition("=")
+        try:
+            rates[arch.strip() if equals else "*"] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a learning rate, or ARCHITECTURE=RATE pairs like "
+                                             f"adain=1e-4,transformer=1e-3, got {item!r}") from None
+    return rates
+
+
 def positive_ints(text: str) -> list[int]:
     """``"256,512"`` -> ``[256, 512]``; anything not a positive whole number is refused."""
     try:

@@ -54,20 +54,19 @@ def build_plan(args: argparse.Namespace):
     """Resolve the command line into a plan and registry, checking everything before any timing."""
     import torch
 
-    from normbench.harness import architecture_for, required_feature_nets
+    from normbench.harness import required_feature_nets
     from normbench.models.vgg import resolve_features
     from normbench.plugins import load_plugins
     from normbench.speed.threads import match_torch_threads
     from normbench.speed.bench import BenchPlan, default_plan
     from normbench.speed.switches import parse_settings
 
-    registry, _, _, report = load_plugins(blocked=tuple(args.disable_plugin))
+    loaded = load_plugins(blocked=tuple(args.disable_plugin))
+    registry, report = loaded.catalog(), loaded.report
     try:
         specs = list({spec.name: spec for spec in map(registry.get, args.norms)}.values())
     except ValueError as error:
         raise UserError(f"{error}" + (f" ({report.hint()})" if report.hint() else "")) from None
-    for spec in specs:
-        architecture_for(spec)
     device = resolve_device(args.device)
     check_out_dir(args.out_dir)
     defaults = default_plan(torch.device(device))

@@ -1,4 +1,4 @@
-"""``normbench plugins``: every norm and metric, what it needs, and the distribution it came from."""
+"""``normbench plugins``: every norm, architecture, metric and baseline, what it needs, and its distribution."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from normbench.cli.console import make_console
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
-        "plugins", help="list every norm and metric with its plugin, distribution and version",
-        description="List the norms and metrics that built-in and installed plugins register, "
+        "plugins", help="list every norm, architecture, metric and baseline with its plugin and distribution",
+        description="List the norms, architectures, metrics and baselines that built-in and installed plugins register, "
                     "and any plugin that is disabled or failed to load.")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     add_disable_plugin_argument(parser)
@@ -30,7 +30,7 @@ def command_plugins(args: argparse.Namespace, console: Console) -> int:
     from normbench.plugins import describe, load_plugins
 
     loaded = load_plugins(blocked=tuple(args.disable_plugin))
-    info = describe(loaded.norms, loaded.metrics, loaded.report, loaded.baselines)
+    info = describe(loaded.norms, loaded.metrics, loaded.report, loaded.baselines, loaded.architectures)
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -40,6 +40,14 @@ def command_plugins(args: argparse.Namespace, console: Console) -> int:
         norms.add_column(column)
     for n in info["norms"]:
         norms.add_row(n["name"], ", ".join(n["aliases"]), n["conditioning"], n["architecture"], n["plugin"], n["distribution"])
+    architectures = Table(title="architectures (a norm goes into another as NORM@ARCHITECTURE)")
+    for column in ("name", "takes conditioning", "lr", "content/style/tv weights", "plugin", "distribution"):
+        architectures.add_column(column)
+    for a in info["architectures"]:
+        t = a["training"]
+        architectures.add_row(a["name"], ", ".join(a["supports"]), f"{t['lr']:g}",
+                              f"{t['content_weight']:g} / {t['style_weight']:g} / {t['tv_weight']:g}", a["plugin"],
+                              a["distribution"])
     metrics = Table(title="metrics")
     for column in ("name", "columns (↓ lower, ↑ higher is better; axis)", "plugin", "distribution", "description"):
         metrics.add_column(column)
@@ -53,7 +61,7 @@ def command_plugins(args: argparse.Namespace, console: Console) -> int:
     for b in info["baselines"]:
         baselines.add_row(b["name"], ", ".join(b["wins_by_construction"]) or "-", b["plugin"], b["distribution"],
                           b["description"])
-    out.print(norms, metrics, baselines)
+    out.print(norms, architectures, metrics, baselines)
     for name, reason in info["broken"].items():
         out.print(Text.assemble(("broken plugin ", "red"), (f"{name}: ", "red"), reason))
     for name in info["disabled"]:

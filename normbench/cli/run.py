@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+from dataclasses import asdict
 import warnings
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from rich.text import Text
 
 from normbench import __version__
 from normbench.cli.argtypes import (add_disable_plugin_argument, add_output_arguments, check_out_dir, csv_list,
-                                    resolve_device, seed_list)
+                                    learning_rates, resolve_device, seed_list)
 from normbench.cli.console import say
 from normbench.config import PROFILES, RunConfig, make_profile, resolve_seeds
 from normbench.errors import ExitCode, OutputError, UserError, stopped_by
@@ -28,7 +30,9 @@ def add_parser(commands) -> None:
                     "OUT_DIR/RUN_ID/.",
     )
     run.add_argument("--norms", type=csv_list, default=None, metavar="LIST",
-                     help="comma-separated norms to compare (default: every registered norm), e.g. in,bn")
+                     help="comma-separated norms to compare (default: every registered norm, each in its own "
+                          "architecture), e.g. in,bn; NORM@ARCHITECTURE puts a norm into another generator, e.g. "
+                          "in@msgnet (`normbench plugins` lists architectures and the conditionings they take)")
     run.add_argument("--profile", choices=sorted(PROFILES), default=None,
                      help="budget preset: quick (default without a GPU), standard (default with one), or study "
                           "(quick with seeds 0,1,2, for conclusions)")
@@ -36,9 +40,9 @@ def add_parser(commands) -> None:
     run.add_argument("--image-size", type=int, help="training crop size in pixels")
     run.add_argument("--eval-size", type=int, help="size of the held-out images that are stylized and measured")
     run.add_argument("--batch-size", type=int, help="training batch size, also the throughput batch")
-    run.add_argument("--lr", type=float, help="Adam learning rate of the transformer nets (profile: 1e-3)")
-    run.add_argument("--adain-lr", type=float, help="Adam learning rate of the AdaIN decoder (profile: 1e-4, as "
-                                                    "Huang & Belongie)")
+    run.add_argument("--lr", type=learning_rates, metavar="RATE|ARCH=RATE,...",
+                     help="Adam learning rate of every architecture in the run, or of the named ones, e.g. "
+                          "adain=3e-5 (default: each architecture's own: transformer and msgnet 1e-3, adain 1e-4)")
     run.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
     seeds = run.add_mutually_exclusive_group()
     seeds.add_argument("--seeds", type=seed_list, metavar="LIST",
@@ -109,14 +113,15 @@ def build_config(args: argparse.Namespace):
     """Resolve the command line into a run config, checking norms, sizes and weights before any work."""
     import torch
 
-    from normbench.harness import architecture_for, required_feature_nets
+    from normbench.harness import required_feature_nets
     from normbench.models.vgg import resolve_features
     from normbench.plugins import describe, load_plugins
     from normbench.precision import check_precision
     from normbench.speed.switches import parse_settings
     from normbench.weights import METRIC_WEIGHTS
 
-    registry, all_metrics, baseline_registry, report = load_plugins(blocked=tuple(args.disable_plugin))
+    loaded = load_plugins(blocked=tuple(args.disable_plugin))
+    registry, all_metrics, baseline_registry, report = loaded.catalog(), loaded.metrics, loaded.baselines, loaded.report
     for name, reason in report.broken.items():
         warnings.warn(f"plugin {name!r} failed and was skipped: {reason}", stacklevel=1)
     try:
@@ -128,19 +133,20 @@ def build_config(args: argparse.Namespace):
         hint = report.hint()
         raise UserError(f"{error}" + (f" ({hint})" if hint else "")) from None
     check_names(specs, baselines, registry)
-    for spec in specs:
-        architecture_for(spec)
     device = resolve_device(args.device)
     check_out_dir(args.out_dir)
     speed = parse_settings(args.speed, torch.device(device), numerics=False)
     from_file = dict(getattr(args, "profile_fields", {}))
     flags = {"steps": args.steps, "image_size": args.image_size, "eval_size": args.eval_size,
-             "batch_size": args.batch_size, "lr": args.lr, "adain_lr": args.adain_lr}
+             "batch_size": args.batch_size}
     overrides = {**from_file, **{key: value for key, value in flags.items() if value is not None}}
+    overrides["training"] = training_overrides(from_file.get("training", {}), args.lr, specs,
+                                               getattr(args, "study_file", None))
     precision = args.precision or overrides.pop("precision", None)
     overrides.pop("precision", None)
     study = getattr(args, "study_file", None) or {}
     labels = {key: f"{study.get('path')}: [profile] {key}" for key in from_file if flags.get(key) is None}
+    labels["training"] = f"{study.get('path')}: [profile.training.{{arch}}]"
     profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
                            precision=precision, labels=labels, **overrides)
     check_precision(profile.precision, torch.device(device))
@@ -159,10 +165,36 @@ def build_config(args: argparse.Namespace):
                        style_dir=args.style_dir, eval_content_dir=args.eval_content_dir,
                        eval_style_dir=args.eval_style_dir, out_dir=args.out_dir)
     config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
-    config.plugins = describe(registry, metric_registry, report, baseline_registry)
+    config.plugins = describe(loaded.norms, metric_registry, report, baseline_registry, loaded.architectures)
     config.metrics = [spec.name for spec in metric_registry]
     config.study_file = getattr(args, "study_file", None)
     return config, registry, metric_registry, baseline_registry
+
+
+def training_overrides(from_file: dict, rates: dict | None, specs, study: dict | None) -> dict:
+    """The study file's ``[profile.training.ARCH]`` tables with ``--lr`` over them, for architectures of this run.
+
+    :raises UserError: for an architecture no norm of the run trains in (it would change the protocol for
+        nothing), or a rate that is not a positive finite number.
+    """
+    used = list(dict.fromkeys(spec.architecture for spec in specs))
+    training = {arch: dict(values) if isinstance(values, dict) else values for arch, values in from_file.items()}
+    for arch, rate in (rates or {}).items():
+        if not (rate > 0 and math.isfinite(rate)):
+            raise UserError(f"--lr must be a positive finite number, got {rate}")
+        for name in used if arch == "*" else [arch]:
+            training.setdefault(name, {})["lr"] = rate
+    for arch in training:
+        if arch not in used:
+            where = "--lr" if arch in (rates or {}) else f"{(study or {}).get('path')}: [profile.training.{arch}]"
+            raise UserError(f"{where}: no norm of this run trains in architecture {arch!r}; this run's "
+                            f"architectures: {', '.join(used)}")
+    # NOTE: a value equal to the architecture's default is dropped, so that the protocol does not depend on whether
+    # a default was spelled out (runs that train alike pool alike)
+    defaults = {spec.architecture: asdict(spec.arch.training) for spec in specs}
+    changed = {arch: {key: value for key, value in values.items() if defaults[arch].get(key, object()) != value}
+               if isinstance(values, dict) else values for arch, values in training.items()}
+    return {arch: values for arch, values in changed.items() if values != {}}
 
 
 def check_names(specs, baselines, registry) -> None:

@@ -47,7 +47,11 @@ def stored_config(run_dir: Path, device: str = "auto", speed: str = "fast", disa
         "speed": saved["speed"]["speed"] if same_device and speed == RUN_DEFAULTS["speed"] else speed})
     config, *registries = build_config(resolved)
     # NOTE: every profile field as stored (a study file may set fields no flag reaches)
-    config.profile = Profile(**saved["profile"])
+    try:
+        config.profile = Profile(**saved["profile"])
+    except TypeError:  # NOTE: fields renamed since (adain_lr went into the architectures' training settings)
+        raise UserError(f"{run_dir} was made by another normbench version ({stored.get('normbench')}), whose profile "
+                        f"fields differ from this one's: it cannot be planned again; start a new run") from None
     config.baselines = list(saved["baselines"])
     return (config, *registries, stored)
 

@@ -90,7 +90,7 @@ def _convert(path: Path, key: str, value, action: argparse.Action):
 
 def _profile_fields(path: Path, table: dict) -> dict:
     """``[profile]`` checked against :class:`Profile`'s fields and their types."""
-    types = {field.name: type(getattr(Profile("x", 1, 1, 1, 1, 1.0, 1, 1), field.name)) for field in fields(Profile)}
+    types = {field.name: type(getattr(Profile("x", 1, 1, 1, 1, 1, 1), field.name)) for field in fields(Profile)}
     checked = {}
     for key, value in table.items():
         name = key.replace("-", "_")

@@ -4,12 +4,7 @@ import torch
 from torch import nn
 
 from normbench import NormSpec, hookimpl
-
-
-def channel_mean_std(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-sample, per-channel mean and std over H x W, shaped ``(N, C, 1, 1)``."""
-    var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
-    return mean, (var + eps).sqrt()
+from normbench.ops import channel_mean_std
 
 
 class AdaptiveInstanceNorm2d(nn.Module):

@@ -26,7 +26,7 @@ from normbench import data, harness, samples
 from normbench.config import PROFILES
 from normbench.errors import OutputError, reason, stopped_by
 from normbench.models.vgg import load_vgg
-from normbench.registry import NormRegistry, NormSpec
+from normbench.harness import Catalog, Placement
 from normbench.results import device_description, environment, now
 from normbench.speed import allocator, flops, profiling
 from normbench.speed.store import BENCH_SCHEMA_VERSION, BenchDirectory
@@ -83,7 +83,7 @@ def precision(settings: SpeedSettings) -> str:
 class Bench:
     """Times ``plan`` for each norm in ``registry``, writing rows into ``store`` as they finish."""
 
-    def __init__(self, plan: BenchPlan, registry: NormRegistry, store: BenchDirectory):
+    def __init__(self, plan: BenchPlan, registry: Catalog, store: BenchDirectory):
         self.plan, self.store = plan, store
         self.specs = [registry.get(name) for name in plan.norms]
         self.device = torch.device(plan.device)
@@ -140,8 +140,8 @@ class Bench:
                        for size in {*self.plan.sizes, self.plan.train_size}}
         self.banks: dict[tuple[str, int], harness.StyleBank] = {}
 
-    def _bench_norm(self, spec: NormSpec, advance: Callable[[str], None]) -> None:
-        arch = harness.architecture_for(spec)
+    def _bench_norm(self, spec: Placement, advance: Callable[[str], None]) -> None:
+        arch = spec.arch
         torch.manual_seed(SEED)
         initial = harness.build_generator(spec, len(self.styles[self.plan.train_size]), self.nets).to(self.device)
         for mode, settings in self.settings.items():
@@ -164,7 +164,7 @@ class Bench:
                 self._profile(spec, arch, copy.deepcopy(initial), mode, settings)
             torch._dynamo.reset()  # NOTE: a fresh compile per mode, so compile_s is each mode's own
 
-    def _guarded(self, spec: NormSpec, mode: str, kind: str, size: int, batch: int, measure) -> dict:
+    def _guarded(self, spec: Placement, mode: str, kind: str, size: int, batch: int, measure) -> dict:
         """One timed configuration as a row; out-of-memory and failures become rows, not a dead bench."""
         base = {"norm": spec.name, "plugin": self.plugins[spec.name], "architecture": spec.architecture,
                 "kind": kind, "mode": mode, "size": size, "batch": batch, "device": self.plan.device,
@@ -186,7 +186,7 @@ class Bench:
         self.store.add_row(base)
         return base
 
-    def _infer(self, spec: NormSpec, arch, model: nn.Module, settings: SpeedSettings, size: int, batch: int) -> dict:
+    def _infer(self, spec: Placement, arch, model: nn.Module, settings: SpeedSettings, size: int, batch: int) -> dict:
         model.eval()
         content = self._content(size, batch)
         cond = self._bank(arch, size).conditioning(
@@ -198,7 +198,7 @@ class Bench:
             count = flops.count_flops(lambda: model(content[:1], cond[:1] if cond is not None else None))
         return self._figures(timing, batch, count, settings)
 
-    def _train(self, spec: NormSpec, arch, model: nn.Module, settings: SpeedSettings) -> dict:
+    def _train(self, spec: Placement, arch, model: nn.Module, settings: SpeedSettings) -> dict:
         step, ids = self._train_step(spec, arch, model, settings)
         calls = MAX_WARMUP_REPS + max(MIN_REPS, self.plan.reps) + 1
         batches = iter(self.crops.batches(calls, settings.workers, settings.pin_memory))
@@ -208,10 +208,11 @@ class Bench:
         count = flops.count_flops(lambda: count_step(self.crops[0][:1], ids[:1]))
         return self._figures(timing, self.plan.train_batch, count, settings) | {"optimizer": step.optimizer_name}
 
-    def _train_step(self, spec: NormSpec, arch, model: nn.Module, settings: SpeedSettings):
+    def _train_step(self, spec: Placement, arch, model: nn.Module, settings: SpeedSettings):
         """The run's own training step for ``model`` under ``settings``, and the style ids of one batch."""
         bank = self._bank(arch, self.plan.train_size)
-        criterion = arch.criterion(prepare_module(self.nets[arch.feature_net], settings), bank.images,
+        nets = {name: prepare_module(self.nets[name], settings) for name in arch.feature_nets}
+        criterion = arch.criterion(nets, bank.images, harness.training_settings(arch, PROFILES["quick"]),
                                    PROFILES["quick"])
         ids = style_schedule(list(range(len(bank))), self.plan.train_batch, 1, self.device)[0]
         return TrainStep(model, criterion, spec.conditioning, bank, 1e-4, settings), ids
@@ -220,7 +221,7 @@ class Bench:
         """The styles at ``size`` with ``arch``'s encoding, computed once per bench."""
         key = (arch.name, size)
         if key not in self.banks:
-            self.banks[key] = arch.style_bank(self.nets, self.styles[size])
+            self.banks[key] = harness.style_bank(arch, self.nets, self.styles[size])
         return self.banks[key]
 
     def _figures(self, timing: Timing, batch: int, flops_per_image: int, settings: SpeedSettings) -> dict:
@@ -238,7 +239,7 @@ class Bench:
                                                 antialias=True, align_corners=False)
         return photo.expand(batch, -1, -1, -1).contiguous().to(self.device)
 
-    def _profile(self, spec: NormSpec, arch, model: nn.Module, mode: str, settings: SpeedSettings) -> None:
+    def _profile(self, spec: Placement, arch, model: nn.Module, mode: str, settings: SpeedSettings) -> None:
         step, ids = self._train_step(spec, arch, model, settings)
         with speed_phase(settings):
             table = profiling.top_entries(lambda: step(self.crops[0], ids), self.device)
