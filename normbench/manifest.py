@@ -68,12 +68,22 @@ def protocol(config: RunConfig, data_info: dict, metrics: list[str], baselines: 
             "stylization": "fp32, eager, test-time statistics"}
 
 
+def norm_entry(run, spec) -> dict:
+    """A trained norm: its plugin and distribution, and the architecture and training settings it ran with (which
+    the architecture's plugin declares and the run may change)."""
+    def origin(kind: str, name: str) -> dict:
+        entry = next((item for item in run.config.plugins.get(kind) or [] if item["name"] == name), {})
+        return {key: entry[key] for key in ("distribution", "builtin") if key in entry}
+
+    architecture = {f"architecture_{key}": value for key, value in origin("architectures", spec.architecture).items()}
+    return {**run.registry.describe(spec, run.config.profile), **origin("norms", spec.norm.name), **architecture}
+
+
 def run_manifest(run) -> dict:
     """The manifest a run starts with; metric provenance and columns are added once metrics are built."""
     config, profile = run.config, run.config.profile
     data_info = data_section(run.images, run.uses_heldout_styles)
-    # NOTE: each norm with the architecture and training settings it ran with, which the architecture's plugin declares
-    norms = [run.registry.describe(spec, profile) for spec in run.specs]
+    norms = [norm_entry(run, spec) for spec in run.specs]
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run.run_dir.path.name,

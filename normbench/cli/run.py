@@ -93,8 +93,9 @@ def add_parser(commands) -> None:
                      help="with --executor ray on CPUs: CPUs and torch threads per worker (default: every CPU this "
                           "process may use, so one cell at a time with the threads of the local executor)")
     run.add_argument("--config", type=Path, metavar="STUDY.toml",
-                     help="a study file: [run] takes these options, [profile] any profile field (loss weights "
-                          "included); flags given here override it (example: study.example.toml)")
+                     help="a study file: [run] takes these options, [profile] any profile field, "
+                          "[profile.training.ARCH] an architecture's lr and loss weights; flags given here override "
+                          "it (example: study.example.toml)")
     run.add_argument("--resume", type=Path, metavar="RUN_DIR",
                      help="continue the run stored in RUN_DIR with its stored configuration: finished cells are kept, "
                           "the rest run (refused if the protocol changed); only --device, --speed, "

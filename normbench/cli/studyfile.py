@@ -1,6 +1,7 @@
 """``normbench run --config study.toml``: a study in a file. ``[run]`` takes any option of ``normbench run`` (as
-``image_size`` or ``image-size``), ``[profile]`` any field of the budget profile, loss weights included; flags
-given on the command line override the file, and paths are relative to the file."""
+``image_size`` or ``image-size``), ``[profile]`` any field of the budget profile, ``[profile.training.ARCH]`` an
+architecture's learning rate and loss weights; flags given on the command line override the file, and paths are
+relative to the file."""
 
 from __future__ import annotations
 

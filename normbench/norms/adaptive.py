@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from normbench import NormSpec, hookimpl
+from normbench import Conditioning, NormSpec, hookimpl
 from normbench.ops import channel_mean_std
 
 
@@ -30,7 +30,7 @@ def normbench_register_norms(registry):
         NormSpec(
             name="adain",
             factory=AdaptiveInstanceNorm2d,
-            conditioning="style_feat",
+            conditioning=Conditioning.STYLE_FEAT,
             architecture="adain",
             aliases=("adaptive_instance_norm",),
             description="AdaIN: content features take the style features' channel mean and std",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from normbench import NormSpec, hookimpl
+from normbench import Conditioning, NormSpec, hookimpl
 from normbench.ops import gram_matrix
 
 #: W starts as small positive noise, as in the reference MSG-Net code, so early outputs are small mixtures.
@@ -52,7 +52,7 @@ def normbench_register_norms(registry):
         NormSpec(
             name="comatch",
             factory=CoMatch,
-            conditioning="style_feat",
+            conditioning=Conditioning.STYLE_FEAT,
             architecture="msgnet",
             aliases=("inspiration", "co_match"),
             description="CoMatch (MSG-Net's inspiration layer): channels re-mixed by the style's Gram matrix "

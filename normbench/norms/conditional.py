@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from normbench import NormSpec, hookimpl
+from normbench import Conditioning, NormSpec, hookimpl
 
 
 class ConditionalInstanceNorm2d(nn.Module):
@@ -34,7 +34,7 @@ def normbench_register_norms(registry):
         NormSpec(
             name="cin",
             factory=ConditionalInstanceNorm2d,
-            conditioning="style_id",
+            conditioning=Conditioning.STYLE_ID,
             aliases=("conditional_instance_norm",),
             description="Conditional InstanceNorm: one learned (gamma, beta) per style",
             params_per_channel=2,
