@@ -4,7 +4,6 @@ architectures with NORM@ARCH, and a third-party architecture registered through 
 import json
 
 import pandas as pd
-import pytest
 import torch
 from torch import nn
 
@@ -138,7 +137,6 @@ def test_bench_times_msgnet_and_counts_the_comatch_products(tmp_path):
 
 
 BROKEN_ARCHITECTURE_TESTS = """
-import pytest
 from torch import nn
 from normbench import ArchitectureSpec, GramCriterion
 from normbench.testing import ArchitectureContract
