@@ -137,6 +137,7 @@ def test_bench_times_msgnet_and_counts_the_comatch_products(tmp_path):
 
 
 BROKEN_ARCHITECTURE_TESTS = """
+import pytest
 from torch import nn
 from normbench import ArchitectureSpec, GramCriterion
 from normbench.testing import ArchitectureContract
