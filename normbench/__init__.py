@@ -5,6 +5,9 @@ hook implementations, :class:`NormSpec` to describe a layer, :class:`MetricSpec`
 :class:`Metric` and :class:`Column` for a metric, :class:`BaselineSpec` for a
 reference baseline, :class:`ArchitectureSpec` and :class:`TrainingSettings` for a
 generator, with the building blocks :class:`NormSlot` and :class:`GramCriterion`.
+
+Scripts and notebooks call :func:`run` (a study, returned as pandas objects) and :func:`load` (a stored run); see
+:mod:`normbench.api`, imported on first use.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from normbench.registry import (CONDITIONINGS, ArchitectureRegistry, Architectur
                                 Conditioning, NormRegistry, NormSpec, TrainingSettings)
 
 #: Names that import torchvision (VGG), loaded on first use so ``import normbench`` stays light.
-_LAZY = {"GramCriterion": "normbench.criteria", "MeanStdCriterion": "normbench.criteria",
-         "NormSlot": "normbench.models.layers"}
+_LAZY = {"GramCriterion": "normbench.training.criteria", "MeanStdCriterion": "normbench.training.criteria",
+         "NormSlot": "normbench.models.layers", "run": "normbench.api", "load": "normbench.api",
+         "RunResult": "normbench.api", "RunOptions": "normbench.api"}
 
 
 def __getattr__(name: str):
@@ -37,6 +41,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'normbench' has no attribute {name!r}")
 
 
-__all__ = ["CONDITIONINGS", "ArchitectureRegistry", "ArchitectureSpec", "BaselineSpec", "Column", "Conditioning",
+__all__ = ["RunOptions", "RunResult", "load", "run", "CONDITIONINGS", "ArchitectureRegistry", "ArchitectureSpec", "BaselineSpec", "Column", "Conditioning",
            "DerivedMetric", "GramCriterion", "MeanStdCriterion", "Metric", "MetricContext", "MetricSpec", "NormRegistry",
            "NormSlot", "NormSpec", "PROJECT_NAME", "StylizedSample", "TrainingSettings", "__version__", "hookimpl"]

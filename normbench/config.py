@@ -6,9 +6,9 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from normbench.precision import PRECISIONS
+from normbench.runtime.precision import PRECISIONS
 from normbench.registry import TrainingSettings
-from normbench.speed.switches import PLAIN, SpeedSettings
+from normbench.runtime.switches import PLAIN, SpeedSettings
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Profile:
     content_layer: str = "relu2_2"
     # Patches per row (and per reference set) for FID/KID; decides the feature size (functional.feature_dims_for).
     fid_samples: int = 96
-    # Training numerics (normbench.precision): part of the protocol, the same on every machine.
+    # Training numerics (normbench.runtime.precision): part of the protocol, the same on every machine.
     precision: str = "fp32"
     # Independently seeded evaluation networks with random features (one pretrained network otherwise).
     eval_draws: int = 3

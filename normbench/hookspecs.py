@@ -10,6 +10,85 @@ this kind (see ``normbench/norms/``); third-party plugins are found through the
 
 Hooks are called by keyword, so an implementation may accept any subset of a
 spec's parameters, in any order.
+
+The types a plugin meets, every field (all importable from ``normbench``)
+-------------------------------------------------------------------------
+Images are always RGB floats in [0, 1], channels first: ``(N, 3, H, W)``.
+
+``NormSpec`` (a normalization layer; frozen dataclass):
+    - ``name``: str, letters, digits and ``_``; the ``--norms`` name and the row name.
+    - ``factory``: ``factory(num_features, **kwargs) -> nn.Module`` for ``(N, C, H, W)``
+      input with ``C == num_features``, output of the same shape; ``style_id`` norms
+      are also given ``num_styles=<int>``.
+    - ``conditioning``: a ``Conditioning`` or its string: ``none`` (called ``layer(x)``),
+      ``style_id`` (``layer(x, style_id)``, a ``LongTensor`` ``(N,)``) or ``style_feat``
+      (``layer(x, style)``, the style's features ``(N, C, H', W')``).
+    - ``architecture``: str, the registered architecture it trains in by default.
+    - ``aliases``: tuple of str, other names for it.
+    - ``description``: str, one line for listings and reports.
+    - ``params_per_channel``: int or None, learned parameters per channel (per style
+      for ``style_id``), which the contract kit checks; None skips the check.
+
+``MetricSpec`` (a metric; frozen dataclass):
+    - ``name``: str, the ``--metrics`` name.
+    - ``factory``: ``factory(context: MetricContext) -> Metric``, called once per run.
+    - ``description``: str, one line.
+    - ``aliases``: tuple of str.
+    - ``columns``: tuple of ``Column``; filled from the factory's class declarations
+      (``name``/``higher_is_better``/``axis`` or ``columns``) when left empty.
+
+``Column`` (one column a metric fills; frozen dataclass):
+    - ``name``: str, the column of ``results.csv``; unique across metrics.
+    - ``higher_is_better``: bool, or None for a column that is not a score.
+    - ``label``: str, the short header reports use (the name when empty).
+    - ``axis``: str, what it measures: ``content``, ``style``, ``composite``,
+      ``invariance``, ``speed`` or ``info``. ``style`` and ``composite`` columns a
+      baseline wins are flagged.
+    - ``description``: str, one line.
+
+``MetricContext`` (given to a metric factory; fixed for the run):
+    - ``device``: ``torch.device`` the images will be on.
+    - ``features``: ``"pretrained"`` or ``"random"``; every network a metric loads follows it.
+    - ``seed``: int, for any sampling the metric does (the run's evaluation seed).
+    - ``fid_samples``: int, patches distribution metrics compare per row.
+    - ``cache_dir``: ``Path`` for statistics worth keeping between runs.
+    - ``num_images``: int, evaluation images per row.
+    - ``batch_size``: int, the training batch size.
+    - ``eval_draws``: int, independently seeded networks to measure with under random features.
+    - ``training_networks``: tuple of str, the networks training used; an evaluation
+      network must differ from them.
+
+``StylizedSample`` (one chunk of one row's evaluation images, given to ``update``):
+    - ``stylized``: ``(N, 3, H, W)``, the outputs for ``content``.
+    - ``content``: ``(N, 3, H, W)``, held-out photographs, ``H == W`` the eval size.
+    - ``style``: ``(1, 3, h, w)``, the style image at the training resolution.
+    - ``stylize``: ``stylize(images, statistics="eval")`` runs the same model on other
+      images; ``statistics="batch"`` normalizes with the batch's statistics as in training.
+    - ``first_index``: int, where ``content[0]`` is in the row's evaluation set.
+
+``BaselineSpec`` (a reference method without training; frozen dataclass):
+    - ``name``: str, the row name (it may not be a norm's).
+    - ``stylize``: ``stylize(content (N, 3, H, W), style (1, 3, h, w)) -> (N, 3, H, W)``.
+    - ``description``: str, one line.
+    - ``wins_by_construction``: tuple of axes it wins by definition, never flagged.
+    - ``aliases``: tuple of str.
+
+``ArchitectureSpec`` (a generator norms are placed in; frozen dataclass):
+    - ``name``: str, the name after ``@`` in ``--norms in@msgnet``.
+    - ``build``: ``build(norm_layer, conditioning, nets) -> nn.Module`` called as
+      ``model(content, cond)``; see :func:`normbench_register_architectures`.
+    - ``criterion``: ``criterion(nets, styles, training, profile)``, the loss module.
+    - ``supports``: tuple of ``Conditioning`` its norm slots can feed.
+    - ``feature_nets``: tuple of VGG trunk names (``"vgg16"``, ``"vgg19"``) it needs.
+    - ``training``: ``TrainingSettings``, its defaults.
+    - ``encode_styles``: ``encode_styles(nets, styles) -> Tensor`` or None; required
+      when ``style_feat`` is supported.
+    - ``aliases``: tuple of str.
+    - ``description``: str, one line.
+
+``TrainingSettings`` (an architecture's defaults, which a run may override):
+    - ``lr``: float, Adam's learning rate.
+    - ``content_weight``, ``style_weight``, ``tv_weight``: float loss weights.
 """
 
 from __future__ import annotations

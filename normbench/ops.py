@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import torch
 
+#: Added to denominators of scale-free errors (losses and metrics alike), so an all-zero target is not a 0/0.
+EPS = 1e-8
+
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """``(N, C, H, W) -> (N, C, C)``: Phi(F) Phi(F)^T / (C * H * W), in float32 (float64 stays float64).

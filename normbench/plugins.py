@@ -157,7 +157,7 @@ class LoadedPlugins(NamedTuple):
 
     def catalog(self):
         """Every norm in its own or a named architecture (``in@msgnet``): what runs look norms up in."""
-        from normbench.harness import Catalog
+        from normbench.training.harness import Catalog
 
         return Catalog(self.norms, self.architectures)
 

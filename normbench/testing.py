@@ -182,7 +182,7 @@ class ArchitectureContract:
     def _generator(self, spec, conditioning, nets, recorder):
         import torch
 
-        from normbench.harness import style_bank
+        from normbench.training.harness import style_bank
         from normbench.registry import Conditioning
 
         factory = recorder if conditioning is not Conditioning.STYLE_ID else (lambda c: recorder(c, num_styles=STYLES))

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from normbench.harness import Catalog
+from normbench.training.harness import Catalog
 from normbench.plugins import collect_architectures, collect_norms, get_plugin_manager
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from normbench import cli
-from normbench.speed.store import BENCH_COLUMNS
+from normbench.study.outputs import BENCH_COLUMNS
 
 TINY = ["--sizes", "32", "--batches", "1,2", "--train-size", "32", "--train-batch", "2", "--reps", "5",
         "--device", "cpu"]
@@ -77,7 +77,7 @@ def test_bench_refuses_bad_input_by_name(tmp_path, capsys, args, message):
 
 
 def test_an_interrupted_bench_keeps_its_rows_and_report(tmp_path, monkeypatch):
-    from normbench.speed import bench
+    from normbench.study import bench
 
 
     def interrupt(self, *args):

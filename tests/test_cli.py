@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from normbench import cli, train
+from normbench import cli
+from normbench.training import train
 from normbench.cli import run as run_cli
 from normbench.columns import ID_COLUMNS
 
@@ -132,7 +133,7 @@ def test_ctrl_c_keeps_finished_rows(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr("normbench.runner.train_model", interrupt_second_model)
+    monkeypatch.setattr("normbench.study.prepared.train_model", interrupt_second_model)
     assert run(tmp_path, "--norms", "in,bn", "--styles", "waves") == 130
     run_dir = tmp_path / "runs" / "r"
     assert pd.read_csv(run_dir / "results.csv").query("kind == 'norm'").norm.tolist() == ["in"]
@@ -149,7 +150,7 @@ def test_a_failing_norm_becomes_error_rows_and_the_sweep_goes_on(tmp_path, monke
             raise RuntimeError("boom")
         return real_train(model, *args, **kwargs)
 
-    monkeypatch.setattr("normbench.runner.train_model", fail_for_bn)
+    monkeypatch.setattr("normbench.study.prepared.train_model", fail_for_bn)
     assert run(tmp_path, "--norms", "bn,in", "--styles", "waves") == 0
     table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").query("kind == 'norm'").reset_index()
     assert table.status.tolist() == ["error", "ok"] and "boom" in table.error[0]
@@ -218,7 +219,7 @@ def test_precision_is_the_protocols_and_recorded_while_speed_switches_change_onl
 
 
 def test_the_default_precision_and_switches_do_not_depend_on_the_cpu(tmp_path, monkeypatch):
-    from normbench.speed import switches
+    from normbench.runtime import switches
 
     monkeypatch.setattr(switches, "cpu_has_native_bf16", lambda: True)
     config = run_cli.build_config(cli.build_parser().parse_args(["run", "--device", "cpu", "--weights", "random"]))[0]

@@ -12,7 +12,7 @@ import pytest
 from normbench import cli
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode, UserError
-from normbench.executors import LocalExecutor, make_executor
+from normbench.study.executors import LocalExecutor, make_executor
 
 ARGS = ["--norms", "in,bn", "--styles", "waves", "--steps", "8", "--image-size", "32", "--eval-size", "32",
         "--batch-size", "2", "--metrics", "lpips", "--baselines", "identity", "--weights", "random",

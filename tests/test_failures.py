@@ -16,8 +16,9 @@ import time
 import pandas as pd
 import pytest
 
-from normbench import cli, results, runner
-from normbench.results import no_model_finished
+from normbench import cli
+from normbench.study import outputs, prepared
+from normbench.study.outputs import no_model_finished
 from normbench.errors import ExitCode
 
 TINY = ["--norms", "in", "--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2",
@@ -34,7 +35,7 @@ def manifest(tmp_path) -> dict:
 
 def test_a_full_disk_ends_the_run_keeping_rows_and_marking_the_manifest_failed(tmp_path, monkeypatch, capsys):
     writes = []
-    original = results.atomic_write_bytes
+    original = outputs.atomic_write_bytes
 
     def disk_fills_at_the_second_results_table(path, data):
         writes.append(path.name)
@@ -42,7 +43,7 @@ def test_a_full_disk_ends_the_run_keeping_rows_and_marking_the_manifest_failed(t
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         original(path, data)
 
-    monkeypatch.setattr(results, "atomic_write_bytes", disk_fills_at_the_second_results_table)
+    monkeypatch.setattr(outputs, "atomic_write_bytes", disk_fills_at_the_second_results_table)
     assert run(tmp_path, "--styles", "waves") == ExitCode.OUTPUT_ERROR
     err = capsys.readouterr().err
     assert "No space left on device" in err and "results.csv" in err and "Traceback" not in err
@@ -50,17 +51,17 @@ def test_a_full_disk_ends_the_run_keeping_rows_and_marking_the_manifest_failed(t
     assert list(rows.norm) == ["identity"]  # the baseline's row, written before the disk filled, is intact
     stored = manifest(tmp_path)
     assert stored["status"] == "failed" and "No space left on device" in stored["error"]
-    assert not (tmp_path / "runs" / "r" / results.OutputDirectory.RESERVE).exists()
+    assert not (tmp_path / "runs" / "r" / outputs.OutputDirectory.RESERVE).exists()
 
 
 def test_a_removed_run_directory_is_named_and_never_recreated(tmp_path, monkeypatch, capsys):
-    original = runner.Run._run_model
+    original = prepared.PreparedRun._run_model
 
     def remove_first(self, *args, **kwargs):
-        shutil.rmtree(self.run_dir.path)
+        shutil.rmtree(self.run.run_dir.path)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(runner.Run, "_run_model", remove_first)
+    monkeypatch.setattr(prepared.PreparedRun, "_run_model", remove_first)
     assert run(tmp_path, "--styles", "waves") == ExitCode.OUTPUT_ERROR
     assert "was removed" in capsys.readouterr().err
     assert not (tmp_path / "runs" / "r").exists()

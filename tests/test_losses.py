@@ -1,6 +1,6 @@
 import torch
 
-from normbench import losses
+from normbench.training import losses
 
 
 def test_gram_matrix_closed_form():

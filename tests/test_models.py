@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from normbench import NormSpec
-from normbench.harness import build_generator, count_parameters, required_feature_nets, style_bank
+from normbench.training.harness import build_generator, count_parameters, required_feature_nets, style_bank
 from normbench.models.layers import NormSlot
 from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import load_vgg

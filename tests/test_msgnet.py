@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from normbench import cli
-from normbench.harness import build_generator
+from normbench.training.harness import build_generator
 from normbench.models.layers import NormSlot
 from normbench.models.msgnet import MSGNet
 from normbench.norms.comatch import CoMatch

@@ -9,7 +9,7 @@ from torch import nn
 
 from normbench import Column, Metric, MetricSpec, cli
 from normbench.baselines import color_transfer, identity, rgb_to_lab, style_image
-from normbench.evaluation import model_stylizer
+from normbench.study.evaluation import model_stylizer
 from normbench.metrics.base import MetricContext, MetricRegistry, StylizedSample
 from normbench.metrics.derived import ArtFID
 from normbench.metrics.features import FeatureDistances, evaluation_seeds
@@ -205,7 +205,7 @@ def test_compare_refuses_runs_whose_protocols_differ_unless_asked(two_runs, tmp_
 
 
 def test_each_architecture_trains_at_its_papers_learning_rate_unless_the_run_changes_it(catalog):
-    from normbench import harness
+    from normbench.training import harness
     from normbench.config import make_profile
 
     plain = make_profile("quick")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from normbench import cli
-from normbench.cells import CELLS, STAGING_PREFIX, CellStore, RunLock, run_status
+from normbench.study.cells import CELLS, STAGING_PREFIX, CellStore, RunLock, run_status
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode
 
@@ -143,7 +143,7 @@ def test_a_cell_whose_norm_raised_runs_again_on_resume(tmp_path, capsys):
 def test_torch_threads_follow_the_cpus_the_process_may_use(monkeypatch):
     import torch
 
-    from normbench.speed import threads
+    from normbench.runtime import threads
 
     before = torch.get_num_threads()
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)

@@ -13,9 +13,9 @@ from PIL import Image
 from torch import nn
 
 from normbench import cli
-from normbench.cells import Cell
+from normbench.study.cells import Cell
 from normbench.columns import TIMING_COLUMNS
-from normbench.deploy import StoredModel, export_model
+from normbench.study.deploy import StoredModel, export_model
 from normbench.errors import ExitCode
 
 TINY = ["--styles", "waves", "--steps", "6", "--image-size", "32", "--eval-size", "32", "--batch-size", "2",

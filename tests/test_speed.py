@@ -7,18 +7,18 @@ import pytest
 import torch
 from torch import nn
 
-from normbench import losses
+from normbench.training import losses
 from normbench.config import PROFILES
-from normbench.criteria import GramCriterion
-from normbench.harness import StyleBank
+from normbench.training.criteria import GramCriterion
+from normbench.training.harness import StyleBank
 from normbench.registry import TrainingSettings
 from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import load_vgg
 from normbench.norms.instancenorm import instance_norm
-from normbench.speed import flops, switches, timing
-from normbench.speed.store import with_speedups
-from normbench.speed.switches import PLAIN, SpeedSettings, parse_settings
-from normbench.train import TrainStep
+from normbench.runtime import flops, switches, timing
+from normbench.study.outputs import with_speedups
+from normbench.runtime.switches import PLAIN, SpeedSettings, parse_settings
+from normbench.training.train import TrainStep
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
@@ -164,7 +164,7 @@ def test_a_training_step_applies_the_switches_to_its_forward_pass():
 
 @pytest.mark.parametrize("precision, mode", [("fp32", "ieee"), ("tf32", "tf32")])
 def test_fp32_means_ieee_float32_on_cuda_and_tf32_is_asked_for_by_name(precision, mode):
-    from normbench.precision import _tf32_state, precision_phase
+    from normbench.runtime.precision import _tf32_state, precision_phase
 
     before = _tf32_state()
     with precision_phase(precision, CUDA):  # NOTE: the backend flags can be set without a GPU
@@ -178,7 +178,7 @@ def test_fp32_means_ieee_float32_on_cuda_and_tf32_is_asked_for_by_name(precision
                                                                       "tf32, bf16, fp16"),
                                                         ("tf32", CPU, "precision tf32 needs a CUDA device")])
 def test_precisions_are_checked_by_name_and_device(precision, device, message):
-    from normbench.precision import check_precision
+    from normbench.runtime.precision import check_precision
 
     with pytest.raises(ValueError, match=message):
         check_precision(precision, device)

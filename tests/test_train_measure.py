@@ -1,10 +1,10 @@
 import torch
 
-from normbench import measure
+from normbench.study import measure
 from normbench.data import CropBatches
-from normbench.harness import StyleBank
+from normbench.training.harness import StyleBank
 from normbench.samples import builtin_content
-from normbench.train import style_schedule, train_model
+from normbench.training.train import style_schedule, train_model
 
 
 def test_style_schedule_is_balanced_and_single_styles_stay_single():

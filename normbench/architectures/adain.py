@@ -1,7 +1,7 @@
 """``adain``: Huang & Belongie's arbitrary-style encoder / decoder, trained with their mean / std loss."""
 
 from normbench import hookimpl
-from normbench.criteria import MeanStdCriterion, per_image_features
+from normbench.training.criteria import MeanStdCriterion, per_image_features
 from normbench.models.adain_net import AdaINNet
 from normbench.registry import ArchitectureSpec, Conditioning, TrainingSettings
 

@@ -1,7 +1,7 @@
 """``msgnet``: Zhang & Dana's MSG-Net, trained with Johnson et al.'s perceptual loss as in the paper."""
 
 from normbench import hookimpl
-from normbench.criteria import GramCriterion
+from normbench.training.criteria import GramCriterion
 from normbench.models.msgnet import MSGNet
 from normbench.registry import ArchitectureSpec, Conditioning, TrainingSettings
 

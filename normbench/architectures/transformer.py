@@ -1,7 +1,7 @@
 """``transformer``: Johnson et al.'s image transformation network, trained with their perceptual loss."""
 
 from normbench import hookimpl
-from normbench.criteria import GramCriterion
+from normbench.training.criteria import GramCriterion
 from normbench.models.transformer import TransformerNet
 from normbench.registry import ArchitectureSpec, Conditioning, TrainingSettings
 

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
-
-from normbench.errors import UserError
-
-#: The device types normbench trains on; ``meta`` has no data and ``mps`` lacks kernels the generators need.
-DEVICE_TYPES = ("cpu", "cuda")
 
 
 def csv_list(text: str) -> list[str]:
@@ -60,30 +54,6 @@ def seed_list(text: str) -> list[int]:
     return seeds
 
 
-def resolve_device(requested: str) -> str:
-    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``, checked against this machine.
-
-    :raises UserError: naming --device for anything else, CUDA without a GPU, or a GPU index past the count.
-    """
-    import torch
-
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(requested)
-    except RuntimeError as error:
-        raise UserError(f"--device {requested!r} is not a device torch knows ({error})") from None
-    if device.type not in DEVICE_TYPES:
-        raise UserError(f"--device {requested}: normbench runs on {' or '.join(DEVICE_TYPES)} (or auto)")
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise UserError(f"--device {requested}: CUDA is not available on this machine")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise UserError(f"--device {requested}: this machine has {torch.cuda.device_count()} CUDA device(s), "
-                            f"numbered from 0")
-    return requested
-
-
 def run_id(text: str) -> str:
     """A run directory's name: one path component, no separator, not ``.`` or ``..``, at most 200 characters."""
     if (not text or text in (".", "..") or "/" in text or "\\" in text or "\0" in text or len(text) > 200
@@ -98,17 +68,6 @@ def add_output_arguments(parser: argparse.ArgumentParser, default: Path, what: s
     parser.add_argument("--out-dir", type=Path, default=default, help=f"where {what} directories go")
     parser.add_argument("--run-id", type=run_id, help=f"name of the {what} directory, one path component "
                                                       "(default: time stamp and norms)")
-
-
-def check_out_dir(folder: Path) -> None:
-    """Refuse an --out-dir that is a file or that this process cannot create or write, before any work."""
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"--out-dir {folder}: is a file, not a folder")
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"--out-dir {folder}: {existing} is not writable")
 
 
 def add_disable_plugin_argument(parser: argparse.ArgumentParser) -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from normbench.cli.argtypes import (add_disable_plugin_argument, add_output_arguments, check_out_dir, csv_list,
-                                    positive_ints, resolve_device)
+from normbench.cli.argtypes import add_disable_plugin_argument, add_output_arguments, csv_list, positive_ints
 from normbench.cli.console import say
 from normbench.errors import ExitCode, UserError, stopped_by
 
@@ -54,19 +53,18 @@ def build_plan(args: argparse.Namespace):
     """Resolve the command line into a plan and registry, checking everything before any timing."""
     import torch
 
-    from normbench.harness import required_feature_nets
     from normbench.models.vgg import resolve_features
-    from normbench.plugins import load_plugins
-    from normbench.speed.threads import match_torch_threads
-    from normbench.speed.bench import BenchPlan, default_plan
-    from normbench.speed.switches import parse_settings
+    from normbench.plugins import unique
+    from normbench.runtime.switches import parse_settings
+    from normbench.runtime.threads import match_torch_threads
+    from normbench.study.bench import BenchPlan, default_plan
+    from normbench.study.setup import check_out_dir, load_catalog, naming_broken_plugins, resolve_device
+    from normbench.training.harness import required_feature_nets
 
-    loaded = load_plugins(blocked=tuple(args.disable_plugin))
-    registry, report = loaded.catalog(), loaded.report
-    try:
-        specs = list({spec.name: spec for spec in map(registry.get, args.norms)}.values())
-    except ValueError as error:
-        raise UserError(f"{error}" + (f" ({report.hint()})" if report.hint() else "")) from None
+    loaded = load_catalog(args.disable_plugin)
+    registry = loaded.catalog()
+    with naming_broken_plugins(loaded):
+        specs = unique(map(registry.get, args.norms))
     device = resolve_device(args.device)
     check_out_dir(args.out_dir)
     defaults = default_plan(torch.device(device))
@@ -92,9 +90,9 @@ def build_plan(args: argparse.Namespace):
 
 def command_bench(args: argparse.Namespace, console: Console) -> int:
     from normbench.report.speed import markdown, write_speed_report
-    from normbench.speed.allocator import keep_freed_memory
-    from normbench.speed.bench import Bench, cold_compile_cache
-    from normbench.speed.store import BenchDirectory
+    from normbench.runtime.allocator import keep_freed_memory
+    from normbench.study.bench import Bench, cold_compile_cache
+    from normbench.study.outputs import BenchDirectory
 
     keep_freed_memory()
     plan, registry = build_plan(args)

@@ -33,8 +33,8 @@ def add_parser(commands) -> None:
 
 def command_export(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench.cli.stored import open_run
-    from normbench.deploy import export_model, stored_models
-    from normbench.evaluation import EvaluationSet
+    from normbench.study.deploy import export_model, stored_models
+    from normbench.study.evaluation import EvaluationSet
 
     run, _ = open_run(args.run_dir, "cpu", disable_plugin=args.disable_plugin)
     models = stored_models(run, args.norm, args.style, args.seed)

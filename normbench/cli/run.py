@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import math
-from dataclasses import asdict
-import warnings
 from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
 from normbench import __version__
-from normbench.cli.argtypes import (add_disable_plugin_argument, add_output_arguments, check_out_dir, csv_list,
-                                    learning_rates, resolve_device, seed_list)
+from normbench.cli.argtypes import (add_disable_plugin_argument, add_output_arguments, csv_list, learning_rates,
+                                    seed_list)
 from normbench.cli.console import say
-from normbench.config import PROFILES, RunConfig, make_profile, resolve_seeds
-from normbench.errors import ExitCode, OutputError, UserError, stopped_by
-from normbench.plugins import select_metrics, unique
-from normbench.precision import PRECISIONS
+from normbench.config import PROFILES
+from normbench.errors import ExitCode, OutputError, stopped_by
+from normbench.runtime.precision import PRECISIONS
 
 
 def add_parser(commands) -> None:
@@ -111,157 +106,42 @@ RUN_ACTIONS: dict = {}
 
 
 def build_config(args: argparse.Namespace):
-    """Resolve the command line into a run config, checking norms, sizes and weights before any work."""
-    import torch
+    """The command line resolved into a run config and its registries (:func:`normbench.study.setup.resolve_run`)."""
+    from normbench.study.setup import RunOptions, resolve_run
 
-    from normbench.harness import required_feature_nets
-    from normbench.models.vgg import resolve_features
-    from normbench.plugins import describe, load_plugins
-    from normbench.precision import check_precision
-    from normbench.speed.switches import parse_settings
-    from normbench.weights import METRIC_WEIGHTS
-
-    loaded = load_plugins(blocked=tuple(args.disable_plugin))
-    registry, all_metrics, baseline_registry, report = loaded.catalog(), loaded.metrics, loaded.baselines, loaded.report
-    for name, reason in report.broken.items():
-        warnings.warn(f"plugin {name!r} failed and was skipped: {reason}", stacklevel=1)
-    try:
-        metric_registry = select_metrics(all_metrics, args.metrics)
-        # NOTE: aliases and repeats (in,in or bn,batchnorm) name one norm; it is trained once.
-        specs = unique(map(registry.get, args.norms or registry.names()))
-        baselines = unique(map(baseline_registry.get, args.baselines or baseline_registry.names()))
-    except ValueError as error:
-        hint = report.hint()
-        raise UserError(f"{error}" + (f" ({hint})" if hint else "")) from None
-    check_names(specs, baselines, registry)
-    device = resolve_device(args.device)
-    check_out_dir(args.out_dir)
-    speed = parse_settings(args.speed, torch.device(device), numerics=False)
-    from_file = dict(getattr(args, "profile_fields", {}))
-    flags = {"steps": args.steps, "image_size": args.image_size, "eval_size": args.eval_size,
-             "batch_size": args.batch_size}
-    overrides = {**from_file, **{key: value for key, value in flags.items() if value is not None}}
-    overrides["training"] = training_overrides(from_file.get("training", {}), args.lr, specs,
-                                               getattr(args, "study_file", None))
-    precision = args.precision or overrides.pop("precision", None)
-    overrides.pop("precision", None)
-    study = getattr(args, "study_file", None) or {}
-    labels = {key: f"{study.get('path')}: [profile] {key}" for key in from_file if flags.get(key) is None}
-    labels["training"] = f"{study.get('path')}: [profile.training.{{arch}}]"
-    profile = make_profile(args.profile or ("standard" if device.startswith("cuda") else "quick"),
-                           precision=precision, labels=labels, **overrides)
-    check_precision(profile.precision, torch.device(device))
-    try:
-        seeds = resolve_seeds(profile, [args.seed] if args.seed is not None else args.seeds, args.num_seeds)
-        reference = registry.get(args.reference).name if args.reference else None
-    except ValueError as error:
-        raise UserError(str(error)) from None
-    if reference is not None and reference not in [spec.name for spec in specs]:
-        raise UserError(f"--reference {args.reference}: not one of the norms of this run "
-                        f"({', '.join(spec.name for spec in specs)})")
-    config = RunConfig(norms=[spec.name for spec in specs], profile=profile, device=device, seeds=seeds,
-                       reference=reference,
-                       weights=args.weights, speed=speed, deterministic=args.deterministic,
-                       styles=args.styles, baselines=[b.name for b in baselines], content_dir=args.content_dir,
-                       style_dir=args.style_dir, eval_content_dir=args.eval_content_dir,
-                       eval_style_dir=args.eval_style_dir, out_dir=args.out_dir)
-    config.features = resolve_features(args.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
-    config.plugins = describe(loaded.norms, metric_registry, report, baseline_registry, loaded.architectures)
-    config.metrics = [spec.name for spec in metric_registry]
-    config.study_file = getattr(args, "study_file", None)
-    return config, registry, metric_registry, baseline_registry
-
-
-def training_overrides(from_file: dict, rates: dict | None, specs, study: dict | None) -> dict:
-    """The study file's ``[profile.training.ARCH]`` tables with ``--lr`` over them, for architectures of this run.
-
-    :raises UserError: for an architecture no norm of the run trains in (it would change the protocol for
-        nothing), or a rate that is not a positive finite number.
-    """
-    used = list(dict.fromkeys(spec.architecture for spec in specs))
-    training = {arch: dict(values) if isinstance(values, dict) else values for arch, values in from_file.items()}
-    for arch, rate in (rates or {}).items():
-        if not (rate > 0 and math.isfinite(rate)):
-            raise UserError(f"--lr must be a positive finite number, got {rate}")
-        for name in used if arch == "*" else [arch]:
-            training.setdefault(name, {})["lr"] = rate
-    for arch in training:
-        if arch not in used:
-            where = "--lr" if arch in (rates or {}) else f"{(study or {}).get('path')}: [profile.training.{arch}]"
-            raise UserError(f"{where}: no norm of this run trains in architecture {arch!r}; this run's "
-                            f"architectures: {', '.join(used)}")
-    # NOTE: a value equal to the architecture's default is dropped, so that the protocol does not depend on whether
-    # a default was spelled out (runs that train alike pool alike)
-    defaults = {spec.architecture: asdict(spec.arch.training) for spec in specs}
-    changed = {arch: {key: value for key, value in values.items() if defaults[arch].get(key, object()) != value}
-               if isinstance(values, dict) else values for arch, values in training.items()}
-    return {arch: values for arch, values in changed.items() if values != {}}
-
-
-def check_names(specs, baselines, registry) -> None:
-    """A baseline's rows are told apart from a norm's by name; refuse a baseline named like a norm."""
-    for baseline in baselines:
-        for label in (baseline.name, *baseline.aliases):
-            try:
-                norm = registry.get(label)
-            except ValueError:
-                continue
-            raise UserError(f"baseline {baseline.name!r} has the name of norm {norm.name!r}; "
-                            f"leave it out with --baselines or disable one of the plugins")
-
-
-def use_deterministic_algorithms() -> None:
-    import os
-
-    import torch
-
-    # NOTE: cuBLAS is deterministic only with a fixed workspace, set before its first use.
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    # NOTE: warn_only, because some kernels (reflection padding's CUDA backward) have no deterministic version.
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.deterministic = True
+    resolved = resolve_run(RunOptions.of(args))
+    return resolved.config, resolved.catalog, resolved.metrics, resolved.baselines
 
 
 def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench import runner
-    from normbench.data import load_run_images
-    from normbench.progress import RunProgress, summary_table
-    from normbench.results import RunDirectory, no_model_finished
-    from normbench.speed.allocator import keep_freed_memory
-    from normbench.speed.threads import match_torch_threads
+    from normbench import api
+    from normbench.runtime.allocator import keep_freed_memory
+    from normbench.study.outputs import no_model_finished
+    from normbench.study.progress import RunProgress, summary_table
+    from normbench.study.setup import Resolved, RunOptions
 
-    from normbench.executors import make_executor
-
+    # NOTE: the process is the command's own: its allocator may keep freed memory (see runtime.allocator)
     keep_freed_memory()
-    match_torch_threads()
-    stored = None
     if args.config is not None and args.resume is None:
         from normbench.cli.studyfile import apply_study
 
         args = apply_study(args, RUN_ACTIONS, RUN_DEFAULTS)
-    executor = make_executor(args.executor, args.ray_address, args.cpus_per_task)
+    stored = resolved = None
     if args.resume is not None:
         from normbench.cli.stored import resume_config
 
-        config, registry, metric_registry, baseline_registry, stored = resume_config(args)
-    else:
-        config, registry, metric_registry, baseline_registry = build_config(args)
-    if config.deterministic:
-        use_deterministic_algorithms()
-    images = load_run_images(config)
-    if stored is not None:
-        run_dir = RunDirectory.open(args.resume)
-    else:
-        run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
-        run_dir = RunDirectory.create(args.out_dir, run_id)
+        *found, stored = resume_config(args)
+        resolved = Resolved(*found)
+    planned = api.plan(RunOptions.of(args), args.resume, stored, resolved)
+    config, run_dir, run = planned.resolved.config, planned.run.run_dir, planned.run
     console.print(Text(f"normbench {__version__}: {', '.join(config.norms)} and baselines "
                        f"{', '.join(config.baselines) or 'none'} on {config.device}, profile {config.profile.name}, "
-                       f"precision {config.profile.precision}, speed {config.speed.label}, {len(images.styles)} styles, "
-                       f"{len(images.heldout)} evaluation images, features {config.features} -> {run_dir.path}"))
-    run = runner.Run(config, registry, images, run_dir, metric_registry, baseline_registry, stored)
+                       f"precision {config.profile.precision}, speed {config.speed.label}, "
+                       f"{len(run.images.styles)} styles, {len(run.images.heldout)} evaluation images, "
+                       f"features {config.features} -> {run_dir.path}"))
     try:
         with RunProgress(console) as progress:
-            run.execute(progress, executor)
+            result = planned.execute(progress)
     except KeyboardInterrupt as stop:
         say(console, stopped_by(stop), f"{len(run_dir.rows)} finished rows kept in {run_dir.path}", "yellow")
         return ExitCode[stopped_by(stop).upper()]
@@ -275,9 +155,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
                       "draws of VGG13), AlexNet (LPIPS) and Inception (FID/KID) weights were randomly initialised; "
                       "these numbers compare norms within this run only, not with papers or pretrained runs")
     console.print(Text(f"results: {run_dir.path / 'results.csv'}"))
-    from normbench.report.page import write_report
-
-    console.print(Text(f"report: {write_report(run_dir.path)}"))
+    console.print(Text(f"report: {result.report()}"))
     print_conclusions(run_dir.path, console)
     minutes, seconds = divmod(round(run.manifest["wall_seconds"]), 60)
     console.print(f"wall time: {minutes} min {seconds} s for {len(run.model_cells())} trained models "

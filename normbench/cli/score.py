@@ -29,11 +29,11 @@ def add_parser(commands) -> None:
 
 
 def command_score(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cells import RunLock
+    from normbench.study.cells import RunLock
     from normbench.cli.stored import open_run
     from normbench.report.page import write_report
-    from normbench.scoring import score_run
-    from normbench.speed.threads import match_torch_threads
+    from normbench.study.scoring import score_run
+    from normbench.runtime.threads import match_torch_threads
 
     match_torch_threads()
     run, stored = open_run(args.run_dir, args.device, args.metrics, args.disable_plugin)

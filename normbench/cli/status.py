@@ -22,7 +22,7 @@ def add_parser(commands) -> None:
 
 
 def command_status(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cells import KEPT_OUTCOMES, CellStore, run_status
+    from normbench.study.cells import KEPT_OUTCOMES, CellStore, run_status
     from normbench.report.stored import read_manifest
 
     for run_dir in args.run_dirs:

@@ -59,9 +59,9 @@ def stored_config(run_dir: Path, device: str = "auto", speed: str = "fast", disa
 def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = None, disable_plugin=()):
     """A finished (or partly finished) run, planned again from its stored configuration to reuse what it trained:
     ``(Run, stored manifest)``. Nothing is written."""
-    from normbench import runner
+    from normbench.study import runner
     from normbench.data import load_run_images
-    from normbench.results import RunDirectory
+    from normbench.study.outputs import RunDirectory
 
     config, registry, metric_registry, baseline_registry, stored = stored_config(run_dir, device, "plain",
                                                                                  disable_plugin, metrics)

@@ -35,8 +35,8 @@ def add_parser(commands) -> None:
 
 def command_stylize(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench.cli.stored import open_run
-    from normbench.deploy import stored_models, stylize_files
-    from normbench.speed.threads import match_torch_threads
+    from normbench.study.deploy import stored_models, stylize_files
+    from normbench.runtime.threads import match_torch_threads
 
     if args.size < 0 or args.size > 8192:
         raise UserError(f"--size must be from 0 (each image's own size) to 8192 pixels, got {args.size}")

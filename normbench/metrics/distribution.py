@@ -11,7 +11,7 @@ from normbench.columns import Column
 from normbench.metrics import functional
 from normbench.metrics.base import Metric, MetricContext, StylizedSample
 from normbench.metrics.networks import inception_provenance, load_inception
-from normbench.results import atomic_write_bytes
+from normbench.fileio import atomic_write_bytes
 
 KID_SUBSETS = 100
 

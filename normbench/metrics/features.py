@@ -18,11 +18,10 @@ import numpy as np
 import torch
 
 from normbench.columns import Column
-from normbench.losses import EPS
 from normbench.metrics.base import Metric, MetricContext, StylizedSample
 from normbench.metrics.networks import weights_provenance
 from normbench.models.vgg import RANDOM_FEATURES_SEED, VGGFeatures, load_vgg
-from normbench.ops import channel_mean_std, gram_matrix
+from normbench.ops import EPS, channel_mean_std, gram_matrix
 
 EVAL_NETWORK = "vgg13"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")

@@ -107,7 +107,7 @@ def write_comparison(dir_a: Path, dir_b: Path, output: Path, allow_mismatch: boo
 
     :raises UserError: when the runs share no norm, or their protocols differ and ``allow_mismatch`` is off.
     """
-    from normbench.results import atomic_write_text
+    from normbench.fileio import atomic_write_text
 
     run_a, run_b = tables.load_run(dir_a), tables.load_run(dir_b)
     norms_a, norms_b = ([name for name, kind in run.kinds().items() if kind == "norm"] for run in (run_a, run_b))

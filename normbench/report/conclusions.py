@@ -6,7 +6,7 @@ import math
 
 from normbench.report import analysis, charts, stats, tables
 from normbench.report.html import escape, sortable_table
-from normbench.results import no_model_finished
+from normbench.study.outputs import no_model_finished
 
 _FAMILY = ("Paired by training seed: a seed's difference is the mean over the styles both norms have; "
            "95% t-interval over seeds (BCa bootstrap from {min_boot} seeds), paired t-test, Holm's correction over "

@@ -38,7 +38,7 @@ def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None,
                 ) -> Path:
     """Write the page, and beside it ``summary.csv`` and ``paired.csv`` (prefixed by the page's name when it is
     not ``report.html``); returns the page's path."""
-    from normbench.results import atomic_write_text
+    from normbench.fileio import atomic_write_text
 
     comparisons = analysis.paired_comparisons(run, analysis.reference_norm(run, reference))
     atomic_write_text(output, render(run, quality, reference, comparisons))

@@ -98,7 +98,7 @@ def render(path: Path) -> str:
 
 
 def write_speed_report(path: Path, output: Path | None = None) -> Path:
-    from normbench.results import atomic_write_text
+    from normbench.fileio import atomic_write_text
 
     output = output or path / "report.html"
     atomic_write_text(output, render(path))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from normbench.cells import run_status
+from normbench.study.cells import run_status
 from normbench.errors import UserError
-from normbench.results import SCHEMA_VERSION, grid_path
+from normbench.study.outputs import SCHEMA_VERSION, grid_path
 
 #: Manifest entries a report reads, as dotted paths; a manifest without one is refused by name.
 MANIFEST_KEYS = ("schema_version", "columns", "config.profile", "environment.device", "environment.packages",

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from normbench import harness
+from normbench.training import harness
 from normbench.registry import NormSpec
 
 #: safetensors metadata key holding what is needed to rebuild the module (metadata values are strings).

@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from normbench.speed.timing import synchronize
+from normbench.runtime.timing import synchronize
 
 TOP_ROWS = 15
 

@@ -7,12 +7,14 @@ import copy
 import json
 import time
 
-from normbench.cells import RECORD, ROWS, fingerprint
+from normbench.study.cells import RECORD, ROWS, fingerprint
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
-from normbench.evaluation import baseline_stylizer, model_stylizer
-from normbench.generators import load_generator
-from normbench.results import OutputDirectory, now
-from normbench.runner import Run
+from normbench.study.evaluation import baseline_stylizer, model_stylizer
+from normbench.training.generators import load_generator
+from normbench.study.outputs import OutputDirectory
+from normbench.runtime.environment import now
+from normbench.study.prepared import PreparedRun
+from normbench.study.runner import Run
 
 #: What the evaluator reports beside the metric columns; a rescored row keeps the values of its first measurement.
 KEPT_FROM_FIRST_MEASUREMENT = ("eval_images", "metrics_seconds")
@@ -23,8 +25,7 @@ def score_run(run: Run, stored: dict, on_cell=None) -> dict[str, list[dict]]:
     the cells' rows, then re-render the tables and rewrite the manifest. Rows that did not train keep their
     status and get no values. Returns the new rows by cell id. ``on_cell(cell, rows)`` follows progress."""
     start = time.perf_counter()
-    run.prepare_styles()
-    run.prepare_evaluation()
+    prepared = run.prepare()
     manifest = merged_manifest(stored, run)
     records = run.store.records()
     rescored: dict[str, list[dict]] = {}
@@ -32,7 +33,7 @@ def score_run(run: Run, stored: dict, on_cell=None) -> dict[str, list[dict]]:
         if cell.id not in records:
             continue
         rows, log_rows = run.store.rows(cell.id)
-        rescored[cell.id] = _rescore_cell(run, cell, rows, records[cell.id])
+        rescored[cell.id] = _rescore_cell(prepared, cell, rows, records[cell.id])
         run.finished[cell.id] = (rescored[cell.id], log_rows)
         if on_cell is not None:
             on_cell(cell, rescored[cell.id])
@@ -74,30 +75,31 @@ def table_columns(manifest: dict) -> list[str]:
     return [*ID_COLUMNS, *metric_columns, *(column.name for column in RUN_COLUMNS), *CONTEXT_COLUMNS]
 
 
-def _rescore_cell(run: Run, cell, rows: list[dict], record: dict) -> list[dict]:
+def _rescore_cell(prepared: PreparedRun, cell, rows: list[dict], record: dict) -> list[dict]:
     """``rows`` of ``cell`` with the asked-for metrics measured again on its stored generator (loaded once) or its
     baseline; rows that did not train are kept as they are."""
+    run = prepared.run
     if cell.kind == "baseline":
         method = run.baseline_registry.get(cell.name).stylize
 
         def stylizer(row):
-            target = run.style_target(row["style"])
+            target = prepared.style_target(row["style"])
             return baseline_stylizer(method, target), target
     elif record.get("weights"):
         spec = run.registry.get(cell.name)
-        model, _ = load_generator(run.store.path(cell.id) / record["weights"], spec, run.nets)
+        model, _ = load_generator(run.store.path(cell.id) / record["weights"], spec, prepared.nets)
         model = model.to(run.device)
 
         def stylizer(row):
-            conditioning, target = run.conditioning_for(spec, row["style"])
+            conditioning, target = prepared.conditioning_for(spec, row["style"])
             return model_stylizer(model, conditioning, run.profile.batch_size), target
     else:
         return rows
-    return [_measured(run, cell, row, *stylizer(row)) if row["status"] == "ok" else row for row in rows]
+    return [_measured(prepared, cell, row, *stylizer(row)) if row["status"] == "ok" else row for row in rows]
 
 
-def _measured(run: Run, cell, row: dict, stylize, target) -> dict:
-    values, notes = run.evaluator.evaluate(f"{cell.name}/{row['style']}", stylize, target)
+def _measured(prepared: PreparedRun, cell, row: dict, stylize, target) -> dict:
+    values, notes = prepared.evaluation.evaluator.evaluate(f"{cell.name}/{row['style']}", stylize, target)
     for key in KEPT_FROM_FIRST_MEASUREMENT:
         values.pop(key, None)
     return {**row, **values, "error": "; ".join(filter(None, [row.get("error") or "", *notes]))}

@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from normbench.speed.timing import time_calls
+from normbench.runtime.timing import time_calls
 
 #: Dense tensor-core peaks from the vendors' data sheets, TFLOP/s, by a substring of the device name.
 #: fp32 convolutions run as TF32 on these GPUs by default (cudnn.allow_tf32), so fp32 maps to TF32.

@@ -17,7 +17,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from normbench.results import OutputDirectory, cannot_write, now
+from normbench.study.outputs import OutputDirectory, cannot_write
+from normbench.runtime.environment import now
 
 CELLS = "cells"
 RECORD = "cell.json"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from normbench.evaluation import GRID_IMAGES
+from normbench.study.evaluation import GRID_IMAGES
 from normbench.images import style_grid
-from normbench.results import grid_path
+from normbench.study.outputs import grid_path
 
 
 def cell_image(eval_names: list[str], style: str, index: int) -> Path:
@@ -17,18 +17,16 @@ def cell_image(eval_names: list[str], style: str, index: int) -> Path:
     return Path("images", style, *content.parent.parts, f"{content.name}.png")
 
 
-def write_grids(run) -> None:
+def write_grids(run, eval_set) -> None:
     """One grid per style from ``run``'s finished cells of the first seed (norms, then baselines), read back from
     the cells' files, so that an interrupted or resumed run has the grids an uninterrupted one has."""
-    if run.eval_set is None:
-        return
-    contents = run.eval_set.images(GRID_IMAGES)
+    contents = eval_set.images(GRID_IMAGES)
     first_seed = [c for c in run.cells if c.kind == "model" and c.seed == run.config.seeds[0]]
     shown = [c for c in first_seed + [c for c in run.cells if c.kind == "baseline"] if c.id in run.finished]
     for style_name, style_image in run.style_images:
         columns = {}
         for cell in shown:
-            paths = [run.store.path(cell.id) / cell_image(run.eval_set.names, style_name, i)
+            paths = [run.store.path(cell.id) / cell_image(eval_set.names, style_name, i)
                      for i in range(len(contents))]
             if all(path.is_file() for path in paths):
                 columns[cell.name] = [Image.open(path).convert("RGB") for path in paths]

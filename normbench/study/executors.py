@@ -7,11 +7,11 @@ Every worker plans the same run from the same configuration and writes its finis
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from normbench.errors import UserError
+from normbench.study.progress import QuietRunProgress
 
 EXECUTORS = ("local", "ray")
 
@@ -22,18 +22,10 @@ class LocalExecutor:
     def describe(self) -> dict:
         return {"name": "local"}
 
-    def run(self, run, cells: list, progress) -> None:
+    def run(self, prepared, cells: list, progress) -> None:
         for cell in cells:
-            rows, log_rows = run.compute_cell(cell, progress)
-            run.record_cell(cell, rows, log_rows, progress)
-
-
-class QuietProgress:
-    """The progress a worker reports: none (the driver prints each cell as it arrives)."""
-
-    @contextlib.contextmanager
-    def model(self, label: str, steps: int):
-        yield lambda step, logged: None
+            rows, log_rows = prepared.compute_cell(cell, progress)
+            prepared.run.record_cell(cell, rows, log_rows, progress)
 
 
 class CellWorker:
@@ -43,9 +35,9 @@ class CellWorker:
     def __init__(self, config, run_path: str, fingerprints: dict[str, str], threads: int | None):
         from normbench.data import load_run_images
         from normbench.plugins import load_plugins, select_metrics
-        from normbench.results import RunDirectory
-        from normbench.runner import Run
-        from normbench.speed.threads import match_torch_threads
+        from normbench.study.outputs import RunDirectory
+        from normbench.study.runner import Run
+        from normbench.runtime.threads import match_torch_threads
 
         self.threads = match_torch_threads(threads)
         loaded = load_plugins(blocked=tuple(config.plugins.get("disabled") or ()))
@@ -54,10 +46,10 @@ class CellWorker:
         if self.run.fingerprints != fingerprints:  # NOTE: another node with other data or plugins
             raise UserError(f"a Ray worker plans run {run_path} with other cell fingerprints than the driver: its "
                             "data, plugins or normbench version differ from the driver's")
-        self.run._prepare()
+        self.prepared = self.run.prepare()
 
     def compute(self, cell) -> tuple[str, list[dict], list[dict]]:
-        rows, log_rows = self.run.compute_cell(cell, QuietProgress())
+        rows, log_rows = self.prepared.compute_cell(cell, QuietRunProgress())
         return cell.id, rows, log_rows
 
     def threads_used(self) -> int:
@@ -82,13 +74,14 @@ class RayExecutor:
         return {"name": "ray", "address": self.address or "local", "cpus_per_task": self.cpus_per_task,
                 "workers": self.workers}
 
-    def run(self, run, cells: list, progress) -> None:
+    def run(self, prepared, cells: list, progress) -> None:
         if not cells:
             return
+        run = prepared.run
         ray = _import_ray()
         from ray.util import ActorPool
 
-        from normbench.speed.threads import available_cpus
+        from normbench.runtime.threads import available_cpus
 
         started = not ray.is_initialized()
         if started:

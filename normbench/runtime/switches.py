@@ -5,7 +5,7 @@ every speed-up is measured against, in the same process. ``fast`` is the set a
 device gains from without changing what is computed: channels_last, cudnn
 autotuning and loader workers with pinned memory on CUDA; nothing on a CPU,
 where none of them pays off. Autocast (``bf16``/``fp16``) changes the numbers,
-so a run takes it only as its precision (``normbench.precision``); ``bench``,
+so a run takes it only as its precision (``normbench.runtime.precision``); ``bench``,
 which measures speed alone, also takes it as a mode.
 """
 
@@ -64,7 +64,7 @@ def cpu_has_native_bf16() -> bool:
 
 
 def default_workers() -> int:
-    from normbench.speed.threads import available_cpus
+    from normbench.runtime.threads import available_cpus
 
     return min(4, max(1, available_cpus() // 2))
 

@@ -22,21 +22,20 @@ from typing import Callable
 import torch
 from torch import nn
 
-from normbench import data, harness, samples
+from normbench import data, samples
+from normbench.training import harness
 from normbench.config import PROFILES
-from normbench.errors import OutputError, reason, stopped_by
+from normbench.errors import OutputError
 from normbench.models.vgg import load_vgg
-from normbench.harness import Catalog, Placement
-from normbench.results import device_description, environment, now
-from normbench.speed import allocator, flops, profiling
-from normbench.speed.store import BENCH_SCHEMA_VERSION, BenchDirectory
-from normbench.speed.switches import SpeedSettings, inference_call, parse_settings, prepare_module, speed_phase
-from normbench.speed.timing import MAX_WARMUP_REPS, MIN_REPS, WARMUP_REPS, WARMUP_SECONDS, Timing, time_calls
-from normbench.train import TrainStep, style_schedule
+from normbench.training.harness import Catalog, Placement
+from normbench.runtime.environment import device_description, environment, now
+from normbench.runtime import allocator, flops, profiling
+from normbench.study.outputs import BENCH_SCHEMA_VERSION, BenchDirectory
+from normbench.runtime.switches import SpeedSettings, inference_call, parse_settings, prepare_module, speed_phase
+from normbench.runtime.timing import MAX_WARMUP_REPS, MIN_REPS, WARMUP_REPS, WARMUP_SECONDS, Timing, time_calls
+from normbench.training.train import TrainStep, style_schedule
 
 SEED = 0
-# NOTE: FlopCounterMode and the profiler hook modules globally; compile warns about it on every mode.
-warnings.filterwarnings("ignore", message=r"Using `torch.compile\(module\)` when there are global hooks")
 
 
 @dataclass(frozen=True)
@@ -110,24 +109,12 @@ class Bench:
 
     def execute(self, advance: Callable[[str], None]) -> None:
         """Time every norm and mode; finished rows and the manifest stay on Ctrl-C or a crash."""
-        manifest = self.manifest()
-        self.store.write_manifest(manifest)
-        status = "failed"
-        try:
+        with warnings.catch_warnings(), self.store.recording(self.manifest()):
+            # NOTE: FlopCounterMode and the profiler hook modules globally; compile warns about it on every mode.
+            warnings.filterwarnings("ignore", message=r"Using `torch.compile\(module\)` when there are global hooks")
             self._prepare()
             for spec in self.specs:
                 self._bench_norm(spec, advance)
-            status = "complete"
-        except KeyboardInterrupt as stop:
-            status = stopped_by(stop)
-            raise
-        except Exception as error:
-            manifest["error"] = reason(error)
-            raise
-        finally:
-            self.store.release_reserve()
-            manifest.update(status=status, finished_at=now())
-            self.store.write_manifest(manifest)
 
     def _prepare(self) -> None:
         names = harness.required_feature_nets(self.specs)

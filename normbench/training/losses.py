@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import torch
 
-from normbench.ops import channel_mean_std, gram_matrix
+from normbench.ops import EPS, channel_mean_std, gram_matrix
 
 __all__ = ["channel_mean_std", "content_loss", "gram_matrix", "gram_style_loss", "mean_std_style_loss",
            "relative_mse", "total_variation"]
-
-EPS = 1e-8
 
 
 def relative_mse(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

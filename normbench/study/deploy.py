@@ -12,10 +12,11 @@ import torch
 from torch import nn
 
 from normbench import data, imageio
-from normbench.cells import KEPT_OUTCOMES, WEIGHTS, Cell
+from normbench.study.cells import KEPT_OUTCOMES, WEIGHTS, Cell
 from normbench.errors import UserError
-from normbench.generators import load_generator
-from normbench.runner import Run
+from normbench.training.generators import load_generator
+from normbench.study.prepared import prepare_styles
+from normbench.study.runner import Run
 
 FORMATS = ("onnx", "torchscript")
 #: Largest |exported - eager| accepted, in [0, 1] pixel units: far below one 8-bit level (1/255 = 0.0039).
@@ -64,11 +65,11 @@ def stored_models(run: Run, norm: str | None, style: str | None, seed: int | Non
                         f"with seed {seed} (norms: {', '.join(run.config.norms)}; styles: {styles}; seeds: "
                         f"{', '.join(map(str, run.config.seeds))}; a model that diverged, failed or did not finish "
                         "has no weights)")
-    run.prepare_styles()
+    styles = prepare_styles(run)
     models = []
     for cell, spec, name in finished:
-        module, _ = load_generator(run.store.path(cell.id) / WEIGHTS, spec, run.nets)
-        conditioning, _ = run.conditioning_for(spec, name)
+        module, _ = load_generator(run.store.path(cell.id) / WEIGHTS, spec, styles.nets)
+        conditioning = styles.conditioning(spec, run.style_index(name))
         models.append(StoredModel(cell, name, module.to(run.device), conditioning(1)))
     return models
 

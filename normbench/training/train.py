@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 from normbench.data import CropBatches
-from normbench.harness import StyleBank
-from normbench.speed.switches import PLAIN, SpeedSettings, autocast, make_optimizer, prepare_input, prepare_module
-from normbench.speed.timing import synchronize
+from normbench.training.harness import StyleBank
+from normbench.runtime.switches import PLAIN, SpeedSettings, autocast, make_optimizer, prepare_input, prepare_module
+from normbench.runtime.timing import synchronize
 
 
 @dataclass

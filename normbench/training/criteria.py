@@ -9,12 +9,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from normbench import losses
+from normbench.training import losses
 from normbench.config import Profile
 from normbench.models.vgg import VGGFeatures
 from normbench.ops import channel_mean_std
 from normbench.registry import TrainingSettings
-from normbench.speed.switches import original_module
+from normbench.runtime.switches import original_module
 
 
 def per_image_features(net: VGGFeatures, images: torch.Tensor) -> dict[str, torch.Tensor]:

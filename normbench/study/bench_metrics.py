@@ -1,6 +1,6 @@
 """How long normbench's quality metrics take for N stylized images: a benchmark script, not a test.
 
-    python -m normbench.bench_metrics --images 1000 --size 256
+    python -m normbench.study.bench_metrics --images 1000 --size 256
 
 It stylizes N crops of the built-in photographs with an untrained IN
 transformer net (the metrics' cost does not depend on training), then runs
@@ -16,7 +16,7 @@ import time
 import torch
 
 from normbench import data, samples
-from normbench.evaluation import CHUNK, model_stylizer
+from normbench.study.evaluation import CHUNK, model_stylizer
 from normbench.metrics.base import DerivedMetric, MetricContext, StylizedSample
 from normbench.metrics.distribution import random_patches
 from normbench.models.transformer import TransformerNet

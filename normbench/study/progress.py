@@ -11,6 +11,24 @@ from rich.table import Table
 from rich.text import Text
 
 
+class QuietRunProgress:
+    """The progress of a run that shows none: the Python API's default, and a Ray worker's (its driver prints
+    each cell as it arrives)."""
+
+    def start_run(self, jobs: int, columns: dict[str, dict] | None = None) -> None:
+        pass
+
+    def resumed(self, kept: int, total: int) -> None:
+        pass
+
+    @contextlib.contextmanager
+    def model(self, label: str, steps: int):
+        yield lambda step, logged: None
+
+    def model_done(self, rows: list[dict]) -> None:
+        pass
+
+
 class RunProgress:
     """An overall bar (models done) and a bar for the model training now, with its latest loss."""
 
@@ -79,8 +97,8 @@ def _fmt(value, digits: int = 4) -> str:
     return str(value)
 
 
-#: Axes the terminal table shows, in this order; every other column is in results.csv and the report.
-TABLE_AXES = ("content", "style", "other")
+#: Axes the terminal table shows first, in this order; every other metric's columns follow in declaration order.
+TABLE_AXES = ("content", "style")
 #: Speed columns the terminal table ends with.
 TABLE_SPEED = ("train_img_per_s", "infer_img_per_s")
 
@@ -91,22 +109,31 @@ def headline_columns(columns: dict[str, dict]) -> list[str]:
             if column.get("higher_is_better") is not None and column.get("axis") in ("content", "style")][:4]
 
 
+def metric_columns(columns: dict[str, dict]) -> list[str]:
+    """Every column a metric declared (built-in or a plugin's), content and style first, then the others in
+    declaration order: what the terminal summary shows beside speed."""
+    declared = [name for name, column in columns.items() if column.get("metric")]
+    rank = {axis: index for index, axis in enumerate(TABLE_AXES)}
+    return sorted(declared, key=lambda name: rank.get(columns[name].get("axis"), len(rank)))
+
+
+def _direction(column: dict) -> str:
+    return {True: " ↑", False: " ↓"}.get(column.get("higher_is_better"), "")
+
+
 def summary_table(rows: list[dict], columns: dict[str, dict]) -> Table:
     """One line per norm and then per baseline: the mean over styles of each content, style and speed column.
 
     Held-out styles, where measured, get their own lines; rows that failed are left out (they are listed as
     they finish).
     """
-    shown = [name for axis in TABLE_AXES for name, column in columns.items()
-             if column.get("axis") == axis and column.get("higher_is_better") is not None]
-    shown += [name for name in TABLE_SPEED if name in columns]
+    shown = metric_columns(columns) + [name for name in TABLE_SPEED if name in columns]
     table = Table(title="normbench summary: mean over styles and seeds (↓ lower is better, ↑ higher is better; "
                         "every row and column is in results.csv and report.html)")
     for header in ("norm", "kind", "styles", "seeds"):
         table.add_column(header, justify="left")
     for name in shown:
-        table.add_column(f"{name} {'↑' if columns[name]['higher_is_better'] else '↓'}", justify="right",
-                         overflow="fold")
+        table.add_column(f"{name}{_direction(columns[name])}", justify="right", overflow="fold")
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         if row.get("status") == "ok":

@@ -17,7 +17,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from normbench import data, measure
+from normbench import data
+from normbench.study import measure
 from normbench.metrics.base import DerivedMetric, Metric, MetricSpec, StylizedSample
 
 #: Evaluation images per chunk (one metric update each).

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from normbench.speed.switches import PLAIN, SpeedSettings, inference_call, speed_phase
-from normbench.speed.timing import time_calls
+from normbench.runtime.switches import PLAIN, SpeedSettings, inference_call, speed_phase
+from normbench.runtime.timing import time_calls
 
 
 @torch.inference_mode()

@@ -19,12 +19,13 @@ from normbench.errors import UserError
 from normbench.columns import RUN_COLUMNS, table_of
 from normbench.config import NON_PROTOCOL_FIELDS, RunConfig
 from normbench.data import ImageSet
-from normbench.evaluation import EVALUATION_SEED
+from normbench.study.evaluation import EVALUATION_SEED
 from normbench.imageio import ImageFile
 from normbench.models.vgg import RANDOM_FEATURES_SEED
-from normbench.results import SCHEMA_VERSION, environment, now
-from normbench.speed import allocator
-from normbench.speed.timing import MIN_REPS, WARMUP_REPS, WARMUP_SECONDS
+from normbench.study.outputs import SCHEMA_VERSION
+from normbench.runtime.environment import environment, now
+from normbench.runtime import allocator
+from normbench.runtime.timing import MIN_REPS, WARMUP_REPS, WARMUP_SECONDS
 
 
 def images_digest(*groups: list[tuple[str, Image.Image | ImageFile]]) -> str:
@@ -122,11 +123,12 @@ def run_manifest(run) -> dict:
     }
 
 
-def metric_sections(run) -> tuple[dict, dict]:
-    """``(metrics, columns)``: each metric's plugin, columns and provenance; every column's declaration."""
+def metric_sections(run, instances: list) -> tuple[dict, dict]:
+    """``(metrics, columns)`` of ``instances`` (``(spec, metric)`` pairs): each metric's plugin, columns and
+    provenance; every column's declaration."""
     origins = {entry["name"]: entry["distribution"] for entry in run.config.plugins.get("metrics", [])}
     metrics, columns = {}, {}
-    for spec, metric in run.metrics:
+    for spec, metric in instances:
         metrics[spec.name] = {"plugin": run.metric_registry.plugin_of(spec.name), "description": spec.description,
                               "columns": [column.name for column in spec.columns], **metric.provenance()}
         if spec.name in origins:

@@ -1,53 +1,27 @@
-"""Run directories: the flat results table, the training log, the manifest and images, written atomically."""
+"""Output directories, run and bench: one lifecycle (created new or reopened, a reserve against a full disk, a
+manifest, files that land whole, an error log) and the tables each kind writes."""
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import io
 import json
 import os
-import platform
-import subprocess
-import tempfile
+import time
 import traceback
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pandas as pd
-import torch
 from PIL import Image
 
-from normbench.errors import OutputError, UserError
+from normbench.errors import OutputError, UserError, reason, stopped_by
+from normbench.fileio import atomic_write_bytes
+from normbench.runtime.environment import now
 
 SCHEMA_VERSION = 4
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-PACKAGES = ("normbench", "torch", "torchvision", "numpy", "pandas", "pillow", "scikit-image",
-            "lpips", "pytorch-fid", "rich", "pluggy")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then move it into place: after a
-    crash or power loss ``path`` holds the old contents or the new, never a mix or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # NOTE: mkstemp makes files private (0600); results are meant to be shared, so honour the umask.
-        os.chmod(temp, 0o666 & ~_UMASK)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+BENCH_SCHEMA_VERSION = 1
 
 
 def grid_path(style: str) -> Path:
@@ -56,65 +30,14 @@ def grid_path(style: str) -> Path:
     return Path("images", f"grid_{style}.png")
 
 
-def package_versions() -> dict[str, str | None]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+@dataclass
+class Ending:
+    """How a recorded session of work ended: ``status`` (complete, interrupted, terminated or failed), the
+    ``failure`` that ended it, if any, and its wall ``seconds``."""
 
-
-def git_commit() -> str | None:
-    """The commit of the normbench source tree, with ``-dirty`` when it has local changes."""
-    source = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{commit}-dirty" if dirty else commit
-
-
-def _cpu_model() -> str | None:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as stream:
-            for line in stream:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def device_description(device: torch.device) -> dict:
-    from normbench.speed.switches import cpu_has_native_bf16
-    from normbench.speed.threads import available_cpus
-
-    if device.type == "cuda":
-        name = torch.cuda.get_device_name(device)
-    else:
-        name = _cpu_model() or platform.processor() or platform.machine()
-    # NOTE: bf16 speed (never its numbers) depends on it, so speed reports carry it.
-    return {"type": device.type, "name": name, "torch_threads": torch.get_num_threads(),
-            "cpu_count": os.cpu_count(), "cpus_available": available_cpus(), "cuda": torch.version.cuda, "cpu_native_bf16": cpu_has_native_bf16()}
-
-
-def environment(device: torch.device) -> dict:
-    return {
-        "packages": package_versions(),
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "device": device_description(device),
-    }
-
-
-def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    status: str = "failed"
+    failure: BaseException | None = None
+    seconds: float = 0.0
 
 
 class OutputDirectory:
@@ -161,6 +84,35 @@ class OutputDirectory:
 
     def write_manifest(self, manifest: dict) -> None:
         self.write("manifest.json", (json.dumps(manifest, indent=2, default=str) + "\n").encode("utf-8"))
+
+    @contextlib.contextmanager
+    def recording(self, manifest: dict, finish: Callable[[Ending], None] | None = None) -> Iterator[Ending]:
+        """The lifecycle every output directory shares: ``manifest`` is written, the body runs, and however it ends
+        (done, Ctrl-C, SIGTERM, a crash, a full disk) the manifest is written again with its ``status``,
+        ``finished_at`` and, for a failure, ``error``. The reserve is freed first, so that the last manifest fits on
+        a full disk; ``finish(ending)`` runs just before, and may change the ending (a failed last write)."""
+        self.write_manifest(manifest)
+        ending, start = Ending(), time.perf_counter()
+        try:
+            yield ending
+            ending.status = "complete"
+        except KeyboardInterrupt as stop:
+            ending.status = stopped_by(stop)
+            raise
+        except Exception as error:
+            ending.failure = error
+            raise
+        finally:
+            ending.seconds = time.perf_counter() - start
+            self.release_reserve()
+            if finish is not None:
+                finish(ending)
+            if ending.failure is not None:
+                manifest["error"] = reason(ending.failure)
+            else:
+                manifest.pop("error", None)
+            manifest.update(status=ending.status, finished_at=now())
+            self.write_manifest(manifest)
 
     def release_reserve(self) -> None:
         """Free the reserve, before the last manifest is written."""
@@ -242,3 +194,40 @@ def no_model_finished(rows: list[dict]) -> str | None:
     for row in models:  # NOTE: the first reason per norm: one per norm, not one per (style, seed)
         why.setdefault(row["norm"], f"failed: {row['error']}" if row["status"] == "error" else row["status"])
     return "no norm finished: " + (", ".join(f"{norm} {reason}" for norm, reason in why.items()) or "none ran")
+
+
+#: Columns of bench.csv, in order. ``speedup`` is against the plain row of the same norm, kind, size and batch.
+BENCH_COLUMNS = [
+    "norm", "kind", "mode", "size", "batch", "status", "img_per_s", "img_per_s_q1", "img_per_s_q3",
+    "speedup", "median_s", "q1_s", "q3_s", "reps", "first_s", "compile_s", "gflops_per_img", "achieved_tflops",
+    "peak_tflops", "peak_share", "peak_source", "peak_mem_mb", "process_max_rss_mb", "threads", "device",
+    "device_name", "speed", "speed_channels_last", "speed_autocast", "speed_compile", "speed_cudnn_benchmark",
+    "speed_workers", "speed_pin_memory", "optimizer", "architecture", "plugin", "features", "error",
+]
+GROUP = ["norm", "kind", "size", "batch"]
+
+
+def with_speedups(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``speedup``: img/s over the plain baseline's img/s for the same configuration."""
+    plain = frame[(frame["mode"] == "plain") & (frame["status"] == "ok")].set_index(GROUP)["img_per_s"]
+    baseline = frame.set_index(GROUP).index.map(lambda key: plain.get(key, float("nan")))
+    return frame.assign(speedup=frame["img_per_s"].to_numpy() / baseline.to_numpy(dtype=float))
+
+
+class BenchDirectory(OutputDirectory):
+    """``reports/bench/<id>/``."""
+
+    kind = "bench"
+
+    def add_row(self, row: dict) -> None:
+        self.rows.append(row)
+        frame = with_speedups(pd.DataFrame(self.rows).reindex(columns=BENCH_COLUMNS))
+        self.write("bench.csv", frame.to_csv(index=False).encode("utf-8"))
+
+    def frame(self) -> pd.DataFrame:
+        return with_speedups(pd.DataFrame(self.rows).reindex(columns=BENCH_COLUMNS))
+
+    def write_profile(self, norm: str, mode: str, table: str) -> Path:
+        path = self.path / f"profile_{norm}_{mode.replace('+', '-').replace('=', '')}.txt"
+        self.write(path.name, f"# one training step: {norm}, speed {mode}\n{table}\n".encode("utf-8"))
+        return path

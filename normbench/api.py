@@ -1,0 +1,163 @@
+"""The Python API: a run from a notebook or a script, and a stored run read back, as pandas objects.
+
+    import normbench
+
+    result = normbench.run(norms=["in", "bn"], steps=40, image_size=64, weights="random")
+    result.summary()                      # one row per norm, baseline and style split
+    normbench.load(result.path).results   # every row of results.csv, from any earlier run
+
+``normbench run`` is this API with a progress display around it. Neither import nor call changes anything around
+the caller: torch's thread count and determinism flags are restored afterwards, warnings are left to the caller's
+filters, and nothing is printed unless ``progress=True``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from normbench.errors import UserError
+from normbench.study.outputs import RunDirectory
+from normbench.study.runner import Run
+from normbench.study.setup import Resolved, RunOptions, resolve_run, torch_state
+
+__all__ = ["PlannedRun", "RunResult", "RunOptions", "load", "plan", "run"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A run directory read back: ``results`` (one row per norm or baseline, style and seed), ``train_log``, the
+    ``manifest`` (configuration, protocol, provenance of every number) and ``path``."""
+
+    path: Path
+
+    @cached_property
+    def manifest(self) -> dict:
+        from normbench.report.stored import read_manifest
+
+        return read_manifest(self.path / "manifest.json")
+
+    @cached_property
+    def results(self) -> pd.DataFrame:
+        table = self.path / "results.csv"
+        return pd.read_csv(table) if table.is_file() else pd.DataFrame()
+
+    @cached_property
+    def train_log(self) -> pd.DataFrame:
+        log = self.path / "train_log.csv"
+        return pd.read_csv(log) if log.is_file() else pd.DataFrame()
+
+    @property
+    def status(self) -> str:
+        """``complete``, ``interrupted``, ``terminated``, ``failed`` or ``running``, as the manifest says."""
+        return self.manifest.get("status", "unknown")
+
+    @property
+    def columns(self) -> dict[str, dict]:
+        """Every metric column's declaration (``higher_is_better``, ``axis``, ``metric``, ...), by name."""
+        return self.manifest.get("columns", {})
+
+    def summary(self) -> pd.DataFrame:
+        """Mean of every numeric metric column per norm (or baseline) and style split, over styles and seeds, for
+        rows that finished; ``models`` counts the rows behind each mean."""
+        rows = self.results
+        if rows.empty:
+            return rows
+        done = rows[rows["status"] == "ok"]
+        measured = [name for name in self.columns if name in done and pd.api.types.is_numeric_dtype(done[name])]
+        grouped = done.groupby(["norm", "kind", "style_split"], sort=False)
+        return grouped[measured].mean().assign(rows=grouped.size()).reset_index()
+
+    def report(self) -> Path:
+        """Write (or rewrite) the run's self-contained ``report.html`` and return its path."""
+        from normbench.report.page import write_report
+
+        return write_report(self.path)
+
+
+def load(run_dir: str | Path) -> RunResult:
+    """The run stored in ``run_dir`` (made by ``normbench run`` or :func:`run`).
+
+    :raises UserError: when ``run_dir`` holds no normbench run.
+    """
+    path = Path(run_dir)
+    if not (path / "manifest.json").is_file():
+        raise UserError(f"{path}: not a normbench run directory (no manifest.json)")
+    return RunResult(path)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """A run resolved and planned, its directory made, nothing computed yet: :meth:`execute` computes it."""
+
+    resolved: Resolved
+    run: Run
+    executor: object
+
+    @property
+    def path(self) -> Path:
+        return self.run.run_dir.path
+
+    def execute(self, progress=None) -> RunResult:
+        """Compute every cell not yet finished (see :meth:`~normbench.study.runner.Run.execute`); Ctrl-C or an
+        error leaves the finished cells and a manifest saying how the run ended, then propagates."""
+        from normbench.study.progress import QuietRunProgress
+
+        config = self.resolved.config
+        with torch_state(deterministic=config.deterministic):
+            self.run.execute(progress if progress is not None else QuietRunProgress(), self.executor)
+        return RunResult(self.path)
+
+
+def plan(options: RunOptions, resume: Path | None = None, stored: dict | None = None,
+         resolved: Resolved | None = None) -> PlannedRun:
+    """``options`` resolved (plugins, norms, device, profile, seeds) and the run planned in a new directory under
+    ``options.out_dir``; or, with ``resume`` and its ``stored`` manifest and ``resolved`` configuration, the run
+    in ``resume`` planned again to continue it.
+
+    :raises UserError: for any bad option, named, before anything is written.
+    """
+    from normbench.data import load_run_images
+    from normbench.study.executors import make_executor
+
+    executor = make_executor(options.executor, options.ray_address, options.cpus_per_task)
+    resolved = resolved or resolve_run(options)
+    config = resolved.config
+    images = load_run_images(config)
+    if resume is not None:
+        run_dir = RunDirectory.open(resume)
+    else:
+        run_id = options.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
+        run_dir = RunDirectory.create(options.out_dir, run_id)
+    run = Run(config, resolved.catalog, images, run_dir, resolved.metrics, resolved.baselines, stored)
+    return PlannedRun(resolved, run, executor)
+
+
+def run(norms: list[str] | str | None = None, *, progress: bool = False, **options) -> RunResult:
+    """Train and measure ``norms`` (default: every registered norm) and the baselines, like ``normbench run``.
+
+    Options are ``normbench run``'s, with underscores: ``profile``, ``steps``, ``image_size``, ``eval_size``,
+    ``batch_size``, ``lr`` (a float, or ``{"adain": 3e-5}``), ``seeds``, ``precision``, ``speed``, ``metrics``,
+    ``baselines``, ``styles``, ``content_dir``, ``style_dir``, ``weights``, ``out_dir`` (default
+    ``reports/runs``), ``run_id``, ``disable_plugin``, ``device``, ``executor``; see :class:`RunOptions`.
+    ``progress=True`` shows the command's progress bars on the terminal.
+
+    :returns: the finished run (:class:`RunResult`), also when some norms failed (their rows say why).
+    :raises UserError: for bad options, before any work; :class:`~normbench.errors.OutputError` when the run
+        directory cannot be written.
+    :raises ValueError: for an option :class:`RunOptions` does not have.
+    """
+    if isinstance(norms, str):
+        norms = [name.strip() for name in norms.split(",") if name.strip()]
+    planned = plan(RunOptions.from_keywords(norms=norms, **options))
+    if not progress:
+        return planned.execute()
+    from normbench.study.progress import RunProgress
+    from rich.console import Console
+
+    with RunProgress(Console(stderr=True)) as display:
+        return planned.execute(display)

@@ -1,0 +1,182 @@
+"""One benchmark run: the plan (baselines and every requested norm, cell by cell), its record (manifest, tables,
+grids) and its lifecycle; a :class:`~normbench.study.prepared.PreparedRun` computes the cells."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+
+import torch
+
+from normbench import data
+from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
+from normbench.config import RunConfig
+from normbench.data import ImageSet
+from normbench.errors import OutputError, UserError
+from normbench.metrics.base import MetricContext, MetricRegistry
+from normbench.registry import BaselineRegistry, BaselineSpec
+from normbench.runtime.environment import now
+from normbench.runtime.precision import autocast_of
+from normbench.study.cells import Cell, CellStore, RunLock, fingerprint
+from normbench.study.evaluation import EVALUATION_SEED, EvaluationSet, Evaluator
+from normbench.study.executors import LocalExecutor
+from normbench.study.grids import write_grids
+from normbench.study.manifest import metric_sections, resumed_manifest, run_manifest
+from normbench.study.outputs import Ending, RunDirectory
+from normbench.study.prepared import EvaluationSetup, PreparedRun, StyleSetup, prepare_styles
+from normbench.study.progress import RunProgress
+from normbench.training import harness
+from normbench.training.harness import Catalog, Placement
+
+def plan_models(spec: Placement, num_styles: int) -> list[list[int]]:
+    """Style indices each model of ``spec`` serves: one model per style, or one for all."""
+    if spec.conditioning.serves_many_styles:
+        return [list(range(num_styles))]
+    return [[index] for index in range(num_styles)]
+
+
+class Run:
+    """Measures ``config.baselines`` and trains and measures ``config.norms`` on ``images``, into ``run_dir``, cell by
+    cell (:mod:`normbench.study.cells`). With ``stored``, the manifest of the run in ``run_dir``, it resumes that run: the
+    protocol must be unchanged, and finished cells are kept."""
+
+    def __init__(self, config: RunConfig, registry: Catalog, images: ImageSet, run_dir: RunDirectory,
+                 metric_registry: MetricRegistry | None = None, baseline_registry: BaselineRegistry | None = None,
+                 stored: dict | None = None):
+        self.config, self.registry, self.images, self.run_dir = config, registry, images, run_dir
+        self.metric_registry = metric_registry if metric_registry is not None else MetricRegistry()
+        self.baseline_registry = baseline_registry if baseline_registry is not None else BaselineRegistry()
+        self.specs = [registry.get(name) for name in config.norms]
+        self.baselines: list[BaselineSpec] = [self.baseline_registry.get(name) for name in config.baselines]
+        self.device = torch.device(config.device)
+        self.profile = config.profile
+        # NOTE: the precision is the protocol's; the speed switches only decide how fast it is computed.
+        self.train_settings = replace(config.speed, autocast=autocast_of(self.profile.precision))
+        # NOTE: held-out styles judge arbitrary-style models; without one, nobody is measured on them.
+        self.uses_heldout_styles = any(spec.conditioning.takes_arbitrary_styles for spec in self.specs)
+        self.style_images = self.images.styles + (self.images.heldout_styles if self.uses_heldout_styles else [])
+        self.store = CellStore(run_dir.path)
+        self.cells = self.plan()
+        self.manifest = run_manifest(self)
+        if stored is not None:
+            self.manifest = resumed_manifest(stored, self.manifest)
+        self.fingerprints = {cell.id: fingerprint(self.manifest["protocol"], cell, self.origin(cell))
+                             for cell in self.cells}
+        self.finished: dict[str, tuple[list[dict], list[dict]]] = {}  # cell id -> rows, log rows
+
+    def plan(self) -> list[Cell]:
+        """Every baseline, then ``(seed, norm, styles)`` per model, seed by seed: a run stopped after seed s has s
+        whole pairs."""
+        names = [name for name, _ in self.style_images]
+        trained = [name for name, _ in self.images.styles]
+        cells = [Cell("baseline", baseline.name, tuple(names)) for baseline in self.baselines]
+        return cells + [Cell("model", spec.name, tuple(trained[i] for i in styles), seed)
+                        for seed in self.config.seeds for spec in self.specs
+                        for styles in plan_models(spec, len(trained))]
+
+    def model_cells(self) -> list[Cell]:
+        return [cell for cell in self.cells if cell.kind == "model"]
+
+    def origin(self, cell: Cell) -> dict | None:
+        """The plugin entries (plugin, distribution and version) that compute ``cell`` and, for a model, its
+        architecture's and the training settings it uses: part of its fingerprint."""
+        def entry(kind: str, name: str) -> dict | None:
+            return next((item for item in self.config.plugins.get(kind) or [] if item["name"] == name), None)
+
+        if cell.kind != "model":
+            return entry("baselines", cell.name)
+        spec = self.registry.get(cell.name)
+        return {"norm": entry("norms", spec.norm.name), "architecture": entry("architectures", spec.architecture),
+                "training": asdict(harness.training_settings(spec.arch, self.profile))}
+
+    def execute(self, progress: RunProgress, executor=None) -> None:
+        """Every cell not yet finished; on Ctrl-C, SIGTERM, a write error or a crash the finished cells stay, and
+        the manifest says how the run ended (``error`` gives the reason of a failed one)."""
+        lock = RunLock(self.run_dir.path)
+        if not lock.acquire():
+            raise UserError(f"{self.run_dir.path} is being computed by process {lock.holder()}; wait for it or "
+                            "stop it before resuming")
+        try:
+            self.store.clear_staging()
+            self._execute(progress, executor or LocalExecutor())
+        finally:
+            lock.release()
+
+    def _execute(self, progress: RunProgress, executor) -> None:
+        prepared: list[PreparedRun] = []  # NOTE: filled once prepared, so that the ending draws grids from it
+        with self.run_dir.recording(self.manifest, lambda ending: self._finish(ending, executor, prepared)):
+            prepared.append(self.prepare())
+            self.manifest["executor"] = executor.describe()
+            self.run_dir.write_manifest(self.manifest)
+            kept = self._kept_cells()
+            progress.start_run(len(self.cells), self.manifest["columns"])
+            progress.resumed(len(kept), len(self.cells))
+            if kept:  # NOTE: a run killed between a cell's commit and the tables' rendering gets them now
+                self._render()
+            # NOTE: baselines do not train and the instrument is the same for every seed: measured once.
+            executor.run(prepared[0], [cell for cell in self.cells if cell.id not in kept], progress)
+
+    def _kept_cells(self) -> set[str]:
+        """Finished cells of the plan that a resumed run keeps (their rows are loaded; see CellStore.kept)."""
+        kept, changed = self.store.kept(self.fingerprints)
+        if changed:
+            raise UserError(f"cells {', '.join(changed)} were computed by another version of their plugin than "
+                            "this one; their numbers would not compare: start a new run")
+        for cell in self.cells:
+            if cell.id in kept:
+                self.finished[cell.id] = self.store.rows(cell.id)
+                self.run_dir.link_images(self.store.path(cell.id), cell.name)
+        return kept
+
+    def record_cell(self, cell: Cell, rows: list[dict], log_rows: list[dict], progress: RunProgress) -> None:
+        """A finished cell joins the run's tables and images, in plan order."""
+        self.finished[cell.id] = (rows, log_rows)
+        self.run_dir.link_images(self.store.path(cell.id), cell.name)
+        self._render()
+        progress.model_done(rows)
+
+    def _render(self) -> None:
+        """results.csv and train_log.csv from every finished cell, in plan order."""
+        done = [self.finished[cell.id] for cell in self.cells if cell.id in self.finished]
+        self.run_dir.render([row for rows, _ in done for row in rows], [row for _, log in done for row in log])
+
+    def _finish(self, ending: Ending, executor, prepared: list[PreparedRun]) -> None:
+        """Grids from whatever finished (skipped after a write error), what the executor ended up using (a Ray
+        executor knows its workers then), and the run's and this session's wall time."""
+        if prepared and not isinstance(ending.failure, OutputError):
+            try:
+                write_grids(self, prepared[0].evaluation.eval_set)
+            except OutputError as error:
+                ending.status, ending.failure = "failed", error
+        self.manifest["executor"] = executor.describe()
+        self.manifest["wall_seconds"] = round(self.manifest.get("wall_seconds_before", 0) + ending.seconds, 2)
+        if "sessions" in self.manifest:  # NOTE: a resumed run: this session's own ending and time
+            self.manifest["sessions"][-1].update(status=ending.status, finished_at=now(),
+                                                 wall_seconds=round(ending.seconds, 2))
+
+    def prepare(self) -> PreparedRun:
+        """Feature networks, style banks, the evaluation set, the training crops and the metrics, each made once."""
+        styles = prepare_styles(self)
+        crops = data.CropBatches(self.images.train, self.profile.image_size, self.profile.batch_size,
+                                 self.config.seeds[0])
+        return PreparedRun(self, styles, crops, self.prepare_evaluation(styles))
+
+    def prepare_evaluation(self, styles: StyleSetup) -> EvaluationSetup:
+        """The evaluation set, the metrics and the evaluator; the manifest's metric provenance and columns."""
+        eval_set = EvaluationSet(self.images.heldout, self.profile.eval_size, self.device)
+        # NOTE: the evaluation seed is the run's, not the training seed's: every seed is measured by one instrument.
+        context = MetricContext(self.device, self.config.features, EVALUATION_SEED, self.profile.fid_samples,
+                                num_images=len(eval_set), batch_size=self.profile.batch_size,
+                                eval_draws=self.profile.eval_draws, training_networks=tuple(styles.nets))
+        metrics = [(spec, spec.factory(context)) for spec in self.metric_registry]
+        self.manifest["metrics"], self.manifest["columns"] = metric_sections(self, metrics)
+        metric_columns = [column.name for spec in self.metric_registry for column in spec.columns]
+        self.run_dir.columns = [*ID_COLUMNS, *metric_columns, *(c.name for c in RUN_COLUMNS), *CONTEXT_COLUMNS]
+        return EvaluationSetup(eval_set, metrics, Evaluator(metrics, eval_set, self.run_dir.log_error))
+
+    def style_index(self, name: str) -> int:
+        """Where style ``name`` is in the banks: the training styles, then the held-out ones."""
+        return next(index for index, (style, _) in enumerate(self.style_images) if style == name)
+
+    def style_at(self, index: int) -> tuple[str, str]:
+        """``(name, split)`` of the style at ``index`` of the banks."""
+        return self.style_images[index][0], "train" if index < len(self.images.styles) else "heldout"

@@ -1,0 +1,103 @@
+"""The package reads top-down: each module imports only from its own layer or the layers below it.
+
+The layers, lowest first, are the map README's "How the code is laid out" describes; a new module joins one of
+them, and an import that goes up (a metric reaching into a run, the runtime into training) fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import normbench
+
+#: Lowest first: a module may import from its own layer and those before it.
+LAYERS = (
+    ("core", ("normbench", "normbench.errors", "normbench.columns", "normbench.ops", "normbench.fileio",
+              "normbench.registry", "normbench.hookspecs")),
+    ("runtime", ("normbench.runtime",)),
+    ("inputs", ("normbench.config", "normbench.data", "normbench.images", "normbench.imageio", "normbench.samples",
+                "normbench.weights")),
+    ("blocks", ("normbench.models", "normbench.norms", "normbench.metrics", "normbench.baselines")),
+    ("training", ("normbench.training",)),
+    ("plugins", ("normbench.architectures", "normbench.plugins", "normbench.testing")),
+    ("study", ("normbench.study",)),
+    ("report", ("normbench.report",)),
+    ("api", ("normbench.api",)),
+    ("cli", ("normbench.cli", "normbench.__main__")),
+)
+PACKAGE = Path(normbench.__file__).parent
+
+
+def layer_of(module: str) -> int:
+    """The index of the layer ``module`` belongs to: the longest prefix that names it."""
+    matches = [(len(prefix), index) for index, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes
+               if module == prefix or (prefix != "normbench" and module.startswith(prefix + "."))]
+    if not matches:
+        raise ValueError(f"module {module!r} is in no layer of tests/test_layers.py; add it to one")
+    return max(matches)[1]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> set[str]:
+    """The normbench modules ``path`` imports (``from normbench import x`` counts as the package's ``x``
+    when ``x`` is a module, else as the package)."""
+    names = set()
+    for node in runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names if alias.name.split(".")[0] == "normbench")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "normbench":
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                is_module = (PACKAGE.parent / Path(*candidate.split("."))).with_suffix(".py").is_file() or \
+                    (PACKAGE.parent / Path(*candidate.split("."))).is_dir()
+                names.add(candidate if is_module else node.module)
+    return names
+
+
+def runtime_nodes(tree: ast.AST):
+    """Every node but those under ``if TYPE_CHECKING:``, which names types for checkers and imports nothing."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            continue
+        yield node
+        yield from runtime_nodes(node)
+
+
+#: The package's ``__init__`` is the facade that re-exports every layer's public names (lazily where heavy): it is
+#: the top for what it imports and the core for what imports it (``hookimpl``, ``__version__``).
+MODULES = sorted(path for path in PACKAGE.rglob("*.py") if path != PACKAGE / "__init__.py")
+
+
+def upward_imports(path: Path, module: str) -> list[str]:
+    """What ``path`` (the source of ``module``) imports from layers above its own."""
+    return [f"{name} ({LAYERS[layer_of(name)][0]})" for name in sorted(imported(path))
+            if layer_of(name) > layer_of(module)]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda path: module_name(path))
+def test_module_imports_only_downward(path: Path):
+    module = module_name(path)
+    upward = upward_imports(path, module)
+    assert not upward, f"{module} ({LAYERS[layer_of(module)][0]}) imports from a higher layer: {', '.join(upward)}"
+
+
+def test_every_layer_has_modules():
+    used = {layer_of(module_name(path)) for path in MODULES} | {0}
+    assert used == set(range(len(LAYERS))), "a layer of the map names no module: update the map"
+
+
+def test_an_upward_import_is_caught(tmp_path):
+    """The check itself can fail: a metric importing the run is caught, a type-only import is not."""
+    source = tmp_path / "metric.py"
+    source.write_text("from typing import TYPE_CHECKING\nfrom normbench import hookimpl\n"
+                      "from normbench.study import runner\nif TYPE_CHECKING:\n    from normbench.cli import run\n")
+    assert upward_imports(source, "normbench.metrics.metric") == ["normbench.study.runner (study)"]
+    with pytest.raises(ValueError, match="in no layer"):
+        layer_of("normbench.elsewhere")
