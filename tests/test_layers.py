@@ -101,3 +101,11 @@ def test_an_upward_import_is_caught(tmp_path):
     assert upward_imports(source, "normbench.metrics.metric") == ["normbench.study.runner (study)"]
     with pytest.raises(ValueError, match="in no layer"):
         layer_of("normbench.elsewhere")
+
+
+def test_every_folder_of_modules_is_a_package_an_install_keeps():
+    """setuptools' package discovery skips a folder without ``__init__.py``: a wheel would lack its modules."""
+    folders = {path.parent for path in PACKAGE.rglob("*.py")}
+    missing = sorted(str(folder.relative_to(PACKAGE.parent)) for folder in folders
+                     if not (folder / "__init__.py").is_file())
+    assert not missing, f"folders without __init__.py: {', '.join(missing)}"
