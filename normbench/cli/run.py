@@ -117,7 +117,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench import api
     from normbench.runtime.allocator import keep_freed_memory
     from normbench.study.outputs import no_model_finished
-    from normbench.study.progress import RunProgress, summary_table
+    from normbench.study.progress import RunProgress, summary_tables
     from normbench.study.setup import Resolved, RunOptions
 
     # NOTE: the process is the command's own: its allocator may keep freed memory (see runtime.allocator)
@@ -149,7 +149,8 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         say(console, "error", f"{error}; the run stopped, its {len(run_dir.rows)} finished rows are kept in "
                               f"{run_dir.path / 'results.csv'} and its manifest says failed", "red")
         return ExitCode.OUTPUT_ERROR
-    console.print(summary_table(run_dir.rows, run.manifest["columns"]))
+    for table in summary_tables(run_dir.rows, run.manifest["columns"]):
+        console.print(table)
     if config.features == "random":
         console.print(f"[red]features=random: the VGG (training losses and {config.profile.eval_draws} evaluation "
                       "draws of VGG13), AlexNet (LPIPS) and Inception (FID/KID) weights were randomly initialised; "

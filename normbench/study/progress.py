@@ -110,9 +110,11 @@ def headline_columns(columns: dict[str, dict]) -> list[str]:
 
 
 def metric_columns(columns: dict[str, dict]) -> list[str]:
-    """Every column a metric declared (built-in or a plugin's), content and style first, then the others in
-    declaration order: what the terminal summary shows beside speed."""
-    declared = [name for name, column in columns.items() if column.get("metric")]
+    """Every score a metric declared (built-in or a plugin's, of any axis), content and style first, then the others
+    in declaration order: what the terminal summary shows beside speed. Columns that rank nothing
+    (``higher_is_better`` None: standard deviations, sample counts, notes) are in results.csv and the report."""
+    declared = [name for name, column in columns.items()
+                if column.get("metric") and column.get("higher_is_better") is not None]
     rank = {axis: index for index, axis in enumerate(TABLE_AXES)}
     return sorted(declared, key=lambda name: rank.get(columns[name].get("axis"), len(rank)))
 
@@ -121,13 +123,24 @@ def _direction(column: dict) -> str:
     return {True: " ↑", False: " ↓"}.get(column.get("higher_is_better"), "")
 
 
-def summary_table(rows: list[dict], columns: dict[str, dict]) -> Table:
+def summary_tables(rows: list[dict], columns: dict[str, dict], per_table: int = 7) -> list[Table]:
+    """:func:`summary_table` over every metric score, ``per_table`` scores a table (speed in the first), so that a
+    run with many metrics, a plugin's among them, stays legible in a terminal."""
+    scores = metric_columns(columns)
+    chunks = [scores[start:start + per_table] for start in range(0, len(scores), per_table)] or [[]]
+    speed = [name for name in TABLE_SPEED if name in columns]
+    return [summary_table(rows, columns, chunk + (speed if index == 0 else []))
+            for index, chunk in enumerate(chunks)]
+
+
+def summary_table(rows: list[dict], columns: dict[str, dict], shown: list[str] | None = None) -> Table:
     """One line per norm and then per baseline: the mean over styles of each content, style and speed column.
 
     Held-out styles, where measured, get their own lines; rows that failed are left out (they are listed as
     they finish).
     """
-    shown = metric_columns(columns) + [name for name in TABLE_SPEED if name in columns]
+    if shown is None:
+        shown = metric_columns(columns) + [name for name in TABLE_SPEED if name in columns]
     table = Table(title="normbench summary: mean over styles and seeds (↓ lower is better, ↑ higher is better; "
                         "every row and column is in results.csv and report.html)")
     for header in ("norm", "kind", "styles", "seeds"):
