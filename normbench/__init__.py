@@ -4,7 +4,8 @@ Plugin authors import what they need from here: :data:`hookimpl` to mark their
 hook implementations, :class:`NormSpec` to describe a layer, :class:`MetricSpec`,
 :class:`Metric` and :class:`Column` for a metric, :class:`BaselineSpec` for a
 reference baseline, :class:`ArchitectureSpec` and :class:`TrainingSettings` for a
-generator, with the building blocks :class:`NormSlot` and :class:`GramCriterion`.
+generator, with the building blocks :class:`NormSlot` and :class:`GramCriterion`, and
+:class:`TrackerSpec`, :class:`Tracker` and :class:`TrackerContext` for an experiment tracker.
 
 Scripts and notebooks call :func:`run` (a study, returned as pandas objects) and :func:`load` (a stored run); see
 :mod:`normbench.api`, imported on first use.
@@ -26,6 +27,7 @@ from normbench.columns import Column  # noqa: E402
 from normbench.metrics.base import DerivedMetric, Metric, MetricContext, MetricSpec, StylizedSample  # noqa: E402
 from normbench.registry import (CONDITIONINGS, ArchitectureRegistry, ArchitectureSpec, BaselineSpec,  # noqa: E402
                                 Conditioning, NormRegistry, NormSpec, TrainingSettings)
+from normbench.tracking import Tracker, TrackerContext, TrackerRegistry, TrackerSpec  # noqa: E402
 
 #: Names that import torchvision (VGG), loaded on first use so ``import normbench`` stays light.
 _LAZY = {"GramCriterion": "normbench.training.criteria", "MeanStdCriterion": "normbench.training.criteria",
@@ -43,4 +45,5 @@ def __getattr__(name: str):
 
 __all__ = ["RunOptions", "RunResult", "load", "run", "CONDITIONINGS", "ArchitectureRegistry", "ArchitectureSpec", "BaselineSpec", "Column", "Conditioning",
            "DerivedMetric", "GramCriterion", "MeanStdCriterion", "Metric", "MetricContext", "MetricSpec", "NormRegistry",
-           "NormSlot", "NormSpec", "PROJECT_NAME", "StylizedSample", "TrainingSettings", "__version__", "hookimpl"]
+           "NormSlot", "NormSpec", "PROJECT_NAME", "StylizedSample", "Tracker", "TrackerContext",
+           "TrackerRegistry", "TrackerSpec", "TrainingSettings", "__version__", "hookimpl"]

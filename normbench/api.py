@@ -133,7 +133,8 @@ def plan(options: RunOptions, resume: Path | None = None, stored: dict | None = 
     else:
         run_id = options.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
         run_dir = RunDirectory.create(options.out_dir, run_id)
-    run = Run(config, resolved.catalog, images, run_dir, resolved.metrics, resolved.baselines, stored)
+    run = Run(config, resolved.catalog, images, run_dir, resolved.metrics, resolved.baselines, stored,
+              resolved.trackers)
     return PlannedRun(resolved, run, executor)
 
 

@@ -89,6 +89,24 @@ Images are always RGB floats in [0, 1], channels first: ``(N, 3, H, W)``.
 ``TrainingSettings`` (an architecture's defaults, which a run may override):
     - ``lr``: float, Adam's learning rate.
     - ``content_weight``, ``style_weight``, ``tv_weight``: float loss weights.
+
+``TrackerSpec`` (an experiment tracker; frozen dataclass):
+    - ``name``: str, its name in listings.
+    - ``factory``: ``factory(context: TrackerContext) -> Tracker``, once per run session.
+    - ``description``: str, one line.
+    - ``aliases``: tuple of str.
+
+``TrackerContext`` (given to a tracker factory; frozen dataclass):
+    - ``run_dir``: ``Path`` of the run's directory, which a tracker may write under.
+    - ``run_id``: str, the directory's name.
+    - ``manifest``: dict, a copy of the run's manifest as the session starts (its
+      ``columns`` declare every metric column: ``higher_is_better``, ``axis``, ``label``).
+    - ``resumed``: bool, True when this session continues an earlier one; cells finished
+      before are not delivered again.
+
+A ``Tracker`` (subclass ``normbench.Tracker``) gets ``log_training(entries)`` (one model's
+``train_log.csv`` rows: ``norm``, ``model``, ``seed``, ``step`` and the loss terms),
+``log_rows(rows)`` (one cell's ``results.csv`` rows) and ``finish(status)``.
 """
 
 from __future__ import annotations
@@ -100,6 +118,7 @@ import pluggy
 if TYPE_CHECKING:
     from normbench.metrics.base import MetricRegistry
     from normbench.registry import ArchitectureRegistry, BaselineRegistry, NormRegistry
+    from normbench.tracking import TrackerRegistry
 
 hookspec = pluggy.HookspecMarker("normbench")
 
@@ -208,5 +227,31 @@ def normbench_register_architectures(registry: ArchitectureRegistry) -> None:
 
     :param registry: the registry to add to; a name another plugin already
         registered raises ``ValueError`` naming both plugins.
+    :returns: nothing; registration happens through ``registry.add``.
+    """
+
+
+@hookspec
+def normbench_register_trackers(registry: TrackerRegistry) -> None:
+    """Register experiment trackers (TensorBoard, MLflow, W&B): every registered tracker follows every run.
+
+    Call ``registry.add(TrackerSpec(name=..., factory=...))``. When a run (or a resumed
+    session of one) starts, after it is planned and its columns are known,
+    ``factory(context)`` is called with a :class:`~normbench.TrackerContext` and returns a
+    :class:`~normbench.Tracker`. The run then calls, in the process that records it
+    (whatever the executor):
+
+    - ``log_training(entries)`` once per trained model, as its cell finishes: the model's
+      rows of ``train_log.csv`` (``norm``, ``model``, ``seed``, ``step``, ``total`` and each
+      loss term);
+    - ``log_rows(rows)`` once per cell, baselines' included: its rows of ``results.csv``;
+    - ``finish(status)`` when the session ends, however it ends.
+
+    Trackers observe; they change no number. A tracker whose factory or method raises is
+    named in the run's ``errors.log`` and dropped for the rest of the session; the run goes
+    on. ``--disable-plugin NAME`` turns a tracker's plugin off for one run.
+
+    :param registry: the registry to add to; a name already taken raises ``ValueError``
+        naming both plugins.
     :returns: nothing; registration happens through ``registry.add``.
     """

@@ -13,6 +13,7 @@ import pluggy
 from normbench import PROJECT_NAME, __version__, hookspecs
 from normbench.metrics.base import MetricRegistry
 from normbench.registry import ArchitectureRegistry, BaselineRegistry, NormRegistry
+from normbench.tracking import TrackerRegistry
 
 #: Built-in norms, architectures, metrics and baselines, registered through the same hooks as third-party plugins. IN comes first: the norm
 #: of the papers normbench follows, and so the reference of the verdicts when a run names no --norms.
@@ -146,6 +147,11 @@ def collect_architectures(pm: pluggy.PluginManager, report: PluginReport | None 
     return _collect(pm, "normbench_register_architectures", ArchitectureRegistry(), report)
 
 
+def collect_trackers(pm: pluggy.PluginManager, report: PluginReport | None = None) -> TrackerRegistry:
+    """Every experiment tracker the manager's plugins register."""
+    return _collect(pm, "normbench_register_trackers", TrackerRegistry(), report)
+
+
 class LoadedPlugins(NamedTuple):
     """What every loaded plugin registered, and the report on where each came from."""
 
@@ -154,6 +160,7 @@ class LoadedPlugins(NamedTuple):
     baselines: BaselineRegistry
     report: PluginReport
     architectures: ArchitectureRegistry
+    trackers: TrackerRegistry
 
     def catalog(self):
         """Every norm in its own or a named architecture (``in@msgnet``): what runs look norms up in."""
@@ -172,11 +179,12 @@ def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> 
     report = PluginReport()
     pm = get_plugin_manager(entrypoints=entrypoints, blocked=blocked, report=report)
     return LoadedPlugins(collect_norms(pm, report), collect_metrics(pm, report), collect_baselines(pm, report), report,
-                         collect_architectures(pm, report))
+                         collect_architectures(pm, report), collect_trackers(pm, report))
 
 
 def describe(norms: NormRegistry, metrics: MetricRegistry, report: PluginReport,
-             baselines: BaselineRegistry | None = None, architectures: ArchitectureRegistry | None = None) -> dict:
+             baselines: BaselineRegistry | None = None, architectures: ArchitectureRegistry | None = None,
+             trackers: TrackerRegistry | None = None) -> dict:
     """Every registered norm, architecture, metric and baseline with its plugin and distribution, and the broken and disabled
     plugins, as data: what ``normbench plugins`` shows and a run's manifest stores."""
     def origin(registry, name):
@@ -198,6 +206,8 @@ def describe(norms: NormRegistry, metrics: MetricRegistry, report: PluginReport,
                            "supports": [str(c) for c in s.supports], "feature_nets": list(s.feature_nets),
                            "training": asdict(s.training), **origin(architectures, s.name)}
                           for s in (architectures or [])],
+        "trackers": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
+                      **origin(trackers, s.name)} for s in (trackers or [])],
         "broken": report.broken,
         "disabled": report.disabled,
     }

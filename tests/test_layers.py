@@ -16,7 +16,7 @@ import normbench
 #: Lowest first: a module may import from its own layer and those before it.
 LAYERS = (
     ("core", ("normbench", "normbench.errors", "normbench.columns", "normbench.ops", "normbench.fileio",
-              "normbench.registry", "normbench.hookspecs")),
+              "normbench.registry", "normbench.tracking", "normbench.hookspecs")),
     ("runtime", ("normbench.runtime",)),
     ("inputs", ("normbench.config", "normbench.data", "normbench.images", "normbench.imageio", "normbench.samples",
                 "normbench.weights")),

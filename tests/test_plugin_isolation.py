@@ -32,7 +32,7 @@ TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size
 def test_a_plugin_that_fails_to_import_is_reported_with_its_distribution(fake_distribution):
     fake_distribution("nb_good", GOOD, dist_name="nb-good", entry_name="good")
     fake_distribution("nb_bad", FAILS_TO_IMPORT, dist_name="nb-bad", entry_name="bad")
-    norms, _, _, report, _ = load_plugins()
+    norms, _, _, report, *_ = load_plugins()
     assert "fake_ln" in norms.names() and "in" in norms.names()
     assert report.broken["bad"].startswith("nb-bad 0.1: ModuleNotFoundError")
     assert report.origins["good"] == "nb-good 0.1"
@@ -40,7 +40,7 @@ def test_a_plugin_that_fails_to_import_is_reported_with_its_distribution(fake_di
 
 def test_a_hook_that_raises_is_skipped_and_its_partial_registrations_removed(fake_distribution):
     fake_distribution("nb_raises", RAISES_IN_HOOK, dist_name="nb-raises", entry_name="raises")
-    norms, _, _, report, _ = load_plugins()
+    norms, _, _, report, *_ = load_plugins()
     assert "half" not in norms.names() and "hook exploded" in report.broken["raises"]
     assert "nb-raises 0.1" in report.broken["raises"]
 

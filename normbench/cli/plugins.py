@@ -15,8 +15,8 @@ from normbench.cli.console import make_console
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
-        "plugins", help="list every norm, architecture, metric and baseline with its plugin and distribution",
-        description="List the norms, architectures, metrics and baselines that built-in and installed plugins register, "
+        "plugins", help="list every norm, architecture, metric, baseline and tracker with its plugin and distribution",
+        description="List the norms, architectures, metrics, baselines and trackers that built-in and installed plugins register, "
                     "and any plugin that is disabled or failed to load.")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     add_disable_plugin_argument(parser)
@@ -30,7 +30,8 @@ def command_plugins(args: argparse.Namespace, console: Console) -> int:
     from normbench.plugins import describe, load_plugins
 
     loaded = load_plugins(blocked=tuple(args.disable_plugin))
-    info = describe(loaded.norms, loaded.metrics, loaded.report, loaded.baselines, loaded.architectures)
+    info = describe(loaded.norms, loaded.metrics, loaded.report, loaded.baselines, loaded.architectures,
+                    loaded.trackers)
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -62,6 +63,13 @@ def command_plugins(args: argparse.Namespace, console: Console) -> int:
         baselines.add_row(b["name"], ", ".join(b["wins_by_construction"]) or "-", b["plugin"], b["distribution"],
                           b["description"])
     out.print(norms, architectures, metrics, baselines)
+    if info["trackers"]:
+        trackers = Table(title="trackers (follow every run)")
+        for column in ("name", "plugin", "distribution", "description"):
+            trackers.add_column(column)
+        for t in info["trackers"]:
+            trackers.add_row(t["name"], t["plugin"], t["distribution"], t["description"])
+        out.print(trackers)
     for name, reason in info["broken"].items():
         out.print(Text.assemble(("broken plugin ", "red"), (f"{name}: ", "red"), reason))
     for name in info["disabled"]:

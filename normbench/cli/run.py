@@ -109,8 +109,7 @@ def build_config(args: argparse.Namespace):
     """The command line resolved into a run config and its registries (:func:`normbench.study.setup.resolve_run`)."""
     from normbench.study.setup import RunOptions, resolve_run
 
-    resolved = resolve_run(RunOptions.of(args))
-    return resolved.config, resolved.catalog, resolved.metrics, resolved.baselines
+    return resolve_run(RunOptions.of(args))
 
 
 def command_run(args: argparse.Namespace, console: Console) -> ExitCode:

@@ -63,7 +63,7 @@ def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = No
     from normbench.data import load_run_images
     from normbench.study.outputs import RunDirectory
 
-    config, registry, metric_registry, baseline_registry, stored = stored_config(run_dir, device, "plain",
+    config, registry, metric_registry, baseline_registry, _, stored = stored_config(run_dir, device, "plain",
                                                                                  disable_plugin, metrics)
     return runner.Run(config, registry, load_run_images(config), RunDirectory(run_dir), metric_registry,
                       baseline_registry), stored

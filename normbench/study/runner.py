@@ -14,6 +14,7 @@ from normbench.data import ImageSet
 from normbench.errors import OutputError, UserError
 from normbench.metrics.base import MetricContext, MetricRegistry
 from normbench.registry import BaselineRegistry, BaselineSpec
+from normbench.tracking import TrackerContext, TrackerRegistry
 from normbench.runtime.environment import now
 from normbench.runtime.precision import autocast_of
 from normbench.study.cells import Cell, CellStore, RunLock, fingerprint
@@ -24,6 +25,7 @@ from normbench.study.manifest import metric_sections, resumed_manifest, run_mani
 from normbench.study.outputs import Ending, RunDirectory
 from normbench.study.prepared import EvaluationSetup, PreparedRun, StyleSetup, prepare_styles
 from normbench.study.progress import RunProgress
+from normbench.study.tracking import RunTrackers
 from normbench.training import harness
 from normbench.training.harness import Catalog, Placement
 
@@ -37,11 +39,12 @@ def plan_models(spec: Placement, num_styles: int) -> list[list[int]]:
 class Run:
     """Measures ``config.baselines`` and trains and measures ``config.norms`` on ``images``, into ``run_dir``, cell by
     cell (:mod:`normbench.study.cells`). With ``stored``, the manifest of the run in ``run_dir``, it resumes that run: the
-    protocol must be unchanged, and finished cells are kept."""
+    protocol must be unchanged, and finished cells are kept. ``trackers`` are handed every record as it is made
+    (:mod:`normbench.study.tracking`)."""
 
     def __init__(self, config: RunConfig, registry: Catalog, images: ImageSet, run_dir: RunDirectory,
                  metric_registry: MetricRegistry | None = None, baseline_registry: BaselineRegistry | None = None,
-                 stored: dict | None = None):
+                 stored: dict | None = None, trackers: TrackerRegistry | None = None):
         self.config, self.registry, self.images, self.run_dir = config, registry, images, run_dir
         self.metric_registry = metric_registry if metric_registry is not None else MetricRegistry()
         self.baseline_registry = baseline_registry if baseline_registry is not None else BaselineRegistry()
@@ -62,6 +65,7 @@ class Run:
         self.fingerprints = {cell.id: fingerprint(self.manifest["protocol"], cell, self.origin(cell))
                              for cell in self.cells}
         self.finished: dict[str, tuple[list[dict], list[dict]]] = {}  # cell id -> rows, log rows
+        self.trackers = RunTrackers(trackers, run_dir.log_error)
 
     def plan(self) -> list[Cell]:
         """Every baseline, then ``(seed, norm, styles)`` per model, seed by seed: a run stopped after seed s has s
@@ -106,8 +110,11 @@ class Run:
         with self.run_dir.recording(self.manifest, lambda ending: self._finish(ending, executor, prepared)):
             prepared.append(self.prepare())
             self.manifest["executor"] = executor.describe()
-            self.run_dir.write_manifest(self.manifest)
             kept = self._kept_cells()
+            self.trackers.start(TrackerContext(self.run_dir.path, self.run_dir.path.name, self.manifest,
+                                               resumed="sessions" in self.manifest))
+            self.manifest["trackers"] = self.trackers.describe()
+            self.run_dir.write_manifest(self.manifest)
             progress.start_run(len(self.cells), self.manifest["columns"])
             progress.resumed(len(kept), len(self.cells))
             if kept:  # NOTE: a run killed between a cell's commit and the tables' rendering gets them now
@@ -133,6 +140,8 @@ class Run:
         self.run_dir.link_images(self.store.path(cell.id), cell.name)
         self._render()
         progress.model_done(rows)
+        self.trackers.training(log_rows)
+        self.trackers.rows(rows)
 
     def _render(self) -> None:
         """results.csv and train_log.csv from every finished cell, in plan order."""
@@ -148,6 +157,8 @@ class Run:
             except OutputError as error:
                 ending.status, ending.failure = "failed", error
         self.manifest["executor"] = executor.describe()
+        self.trackers.finish(ending.status)
+        self.manifest["trackers"] = self.trackers.describe()
         self.manifest["wall_seconds"] = round(self.manifest.get("wall_seconds_before", 0) + ending.seconds, 2)
         if "sessions" in self.manifest:  # NOTE: a resumed run: this session's own ending and time
             self.manifest["sessions"][-1].update(status=ending.status, finished_at=now(),

@@ -10,7 +10,7 @@ import os
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import torch
 
@@ -19,6 +19,7 @@ from normbench.errors import UserError
 from normbench.metrics.base import MetricRegistry
 from normbench.plugins import LoadedPlugins, describe, load_plugins, select_metrics, unique
 from normbench.registry import BaselineRegistry
+from normbench.tracking import TrackerRegistry
 from normbench.runtime.precision import check_precision
 from normbench.runtime.switches import parse_settings
 from normbench.training.harness import Catalog, Placement, required_feature_nets
@@ -89,14 +90,14 @@ class RunOptions:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """A run's configuration and the registries it was resolved against."""
 
     config: RunConfig
     catalog: Catalog
     metrics: MetricRegistry
     baselines: BaselineRegistry
+    trackers: TrackerRegistry | None = None
 
 
 def resolve_device(requested: str) -> str:
@@ -184,10 +185,11 @@ def resolve_run(options: RunOptions) -> Resolved:
                        style_dir=options.style_dir, eval_content_dir=options.eval_content_dir,
                        eval_style_dir=options.eval_style_dir, out_dir=options.out_dir)
     config.features = resolve_features(options.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
-    config.plugins = describe(loaded.norms, metric_registry, loaded.report, loaded.baselines, loaded.architectures)
+    config.plugins = describe(loaded.norms, metric_registry, loaded.report, loaded.baselines, loaded.architectures,
+                              loaded.trackers)
     config.metrics = [spec.name for spec in metric_registry]
     config.study_file = options.study_file
-    return Resolved(config, catalog, metric_registry, loaded.baselines)
+    return Resolved(config, catalog, metric_registry, loaded.baselines, loaded.trackers)
 
 
 def resolve_profile(options: RunOptions, specs: list[Placement], device: str):
