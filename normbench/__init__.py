@@ -25,14 +25,28 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 # NOTE: after hookimpl, which the built-in plugins these modules reach import from here.
 from normbench.columns import Column  # noqa: E402
 from normbench.metrics.base import DerivedMetric, Metric, MetricContext, MetricSpec, StylizedSample  # noqa: E402
-from normbench.registry import (CONDITIONINGS, ArchitectureRegistry, ArchitectureSpec, BaselineSpec,  # noqa: E402
-                                Conditioning, NormRegistry, NormSpec, TrainingSettings)
+from normbench.registry import (
+    CONDITIONINGS,
+    ArchitectureRegistry,
+    ArchitectureSpec,
+    BaselineSpec,  # noqa: E402
+    Conditioning,
+    NormRegistry,
+    NormSpec,
+    TrainingSettings,
+)
 from normbench.tracking import Tracker, TrackerContext, TrackerRegistry, TrackerSpec  # noqa: E402
 
 #: Names that import torchvision (VGG), loaded on first use so ``import normbench`` stays light.
-_LAZY = {"GramCriterion": "normbench.training.criteria", "MeanStdCriterion": "normbench.training.criteria",
-         "NormSlot": "normbench.models.layers", "run": "normbench.api", "load": "normbench.api",
-         "RunResult": "normbench.api", "RunOptions": "normbench.api"}
+_LAZY = {
+    "GramCriterion": "normbench.training.criteria",
+    "MeanStdCriterion": "normbench.training.criteria",
+    "NormSlot": "normbench.models.layers",
+    "run": "normbench.api",
+    "load": "normbench.api",
+    "RunResult": "normbench.api",
+    "RunOptions": "normbench.api",
+}
 
 
 def __getattr__(name: str):
@@ -43,7 +57,33 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'normbench' has no attribute {name!r}")
 
 
-__all__ = ["RunOptions", "RunResult", "load", "run", "CONDITIONINGS", "ArchitectureRegistry", "ArchitectureSpec", "BaselineSpec", "Column", "Conditioning",
-           "DerivedMetric", "GramCriterion", "MeanStdCriterion", "Metric", "MetricContext", "MetricSpec", "NormRegistry",
-           "NormSlot", "NormSpec", "PROJECT_NAME", "StylizedSample", "Tracker", "TrackerContext",
-           "TrackerRegistry", "TrackerSpec", "TrainingSettings", "__version__", "hookimpl"]
+__all__ = [
+    "RunOptions",
+    "RunResult",
+    "load",
+    "run",
+    "CONDITIONINGS",
+    "ArchitectureRegistry",
+    "ArchitectureSpec",
+    "BaselineSpec",
+    "Column",
+    "Conditioning",
+    "DerivedMetric",
+    "GramCriterion",
+    "MeanStdCriterion",
+    "Metric",
+    "MetricContext",
+    "MetricSpec",
+    "NormRegistry",
+    "NormSlot",
+    "NormSpec",
+    "PROJECT_NAME",
+    "StylizedSample",
+    "Tracker",
+    "TrackerContext",
+    "TrackerRegistry",
+    "TrackerSpec",
+    "TrainingSettings",
+    "__version__",
+    "hookimpl",
+]

@@ -113,8 +113,9 @@ class PlannedRun:
         return RunResult(self.path)
 
 
-def plan(options: RunOptions, resume: Path | None = None, stored: dict | None = None,
-         resolved: Resolved | None = None) -> PlannedRun:
+def plan(
+    options: RunOptions, resume: Path | None = None, stored: dict | None = None, resolved: Resolved | None = None
+) -> PlannedRun:
     """``options`` resolved (plugins, norms, device, profile, seeds) and the run planned in a new directory under
     ``options.out_dir``; or, with ``resume`` and its ``stored`` manifest and ``resolved`` configuration, the run
     in ``resume`` planned again to continue it.
@@ -133,8 +134,9 @@ def plan(options: RunOptions, resume: Path | None = None, stored: dict | None = 
     else:
         run_id = options.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-{'-'.join(config.norms)}"
         run_dir = RunDirectory.create(options.out_dir, run_id)
-    run = Run(config, resolved.catalog, images, run_dir, resolved.metrics, resolved.baselines, stored,
-              resolved.trackers)
+    run = Run(
+        config, resolved.catalog, images, run_dir, resolved.metrics, resolved.baselines, stored, resolved.trackers
+    )
     return PlannedRun(resolved, run, executor)
 
 
@@ -157,8 +159,9 @@ def run(norms: list[str] | str | None = None, *, progress: bool = False, **optio
     planned = plan(RunOptions.from_keywords(norms=norms, **options))
     if not progress:
         return planned.execute()
-    from normbench.study.progress import RunProgress
     from rich.console import Console
+
+    from normbench.study.progress import RunProgress
 
     with RunProgress(Console(stderr=True)) as display:
         return planned.execute(display)

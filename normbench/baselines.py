@@ -21,8 +21,9 @@ from normbench.registry import BaselineSpec
 _RGB_TO_LMS = torch.tensor([[0.3811, 0.5783, 0.0402], [0.1967, 0.7244, 0.0782], [0.0241, 0.1288, 0.8444]])
 # NOTE: the exact inverse, not the paper's rounded one, so an image round-trips unchanged.
 _LMS_TO_RGB = torch.linalg.inv(_RGB_TO_LMS)
-_LOG_TO_LAB = torch.diag(torch.tensor([3 ** -0.5, 6 ** -0.5, 2 ** -0.5])) @ torch.tensor(
-    [[1.0, 1.0, 1.0], [1.0, 1.0, -2.0], [1.0, -1.0, 0.0]])
+_LOG_TO_LAB = torch.diag(torch.tensor([3**-0.5, 6**-0.5, 2**-0.5])) @ torch.tensor(
+    [[1.0, 1.0, 1.0], [1.0, 1.0, -2.0], [1.0, -1.0, 0.0]]
+)
 _LMS_FLOOR = 1e-4  # log10 of black; keeps log finite
 
 
@@ -64,11 +65,22 @@ def style_image(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
 
 @hookimpl
 def normbench_register_baselines(registry):
-    registry.add(BaselineSpec("identity", identity, "the content unchanged: no stylization",
-                              wins_by_construction=("content",)))
-    registry.add(BaselineSpec("color_transfer", color_transfer,
-                              "the content with the style's colour mean and std (Reinhard et al. 2001)",
-                              aliases=("reinhard",)))
-    registry.add(BaselineSpec("style_image", style_image,
-                              "the style image itself at its training scale, tiled: no content",
-                              wins_by_construction=("style",)))
+    registry.add(
+        BaselineSpec("identity", identity, "the content unchanged: no stylization", wins_by_construction=("content",))
+    )
+    registry.add(
+        BaselineSpec(
+            "color_transfer",
+            color_transfer,
+            "the content with the style's colour mean and std (Reinhard et al. 2001)",
+            aliases=("reinhard",),
+        )
+    )
+    registry.add(
+        BaselineSpec(
+            "style_image",
+            style_image,
+            "the style image itself at its training scale, tiled: no content",
+            wins_by_construction=("style",),
+        )
+    )

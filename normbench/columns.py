@@ -59,9 +59,10 @@ class Column:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Column":
-        return cls(**{key: data[key] for key in ("name", "higher_is_better", "label", "axis", "description")
-                      if key in data})
+    def from_dict(cls, data: dict) -> Column:
+        return cls(
+            **{key: data[key] for key in ("name", "higher_is_better", "label", "axis", "description") if key in data}
+        )
 
 
 #: Which row a number belongs to; written first in results.csv.
@@ -70,10 +71,20 @@ ID_COLUMNS = ("norm", "kind", "style", "style_split", "seed", "status")
 #: What the run measures itself, outside any metric.
 RUN_COLUMNS = (
     Column("train_img_per_s", True, "training (img/s)", "speed", "training throughput, first step included"),
-    Column("infer_img_per_s", True, "inference (img/s)", "speed",
-           "inference throughput at the batch size under the run's switches and precision (median)"),
-    Column("infer_plain_img_per_s", True, "inference plain (img/s)", "speed",
-           "the same throughput in fp32, NCHW, eager, timed in the same process"),
+    Column(
+        "infer_img_per_s",
+        True,
+        "inference (img/s)",
+        "speed",
+        "inference throughput at the batch size under the run's switches and precision (median)",
+    ),
+    Column(
+        "infer_plain_img_per_s",
+        True,
+        "inference plain (img/s)",
+        "speed",
+        "the same throughput in fp32, NCHW, eager, timed in the same process",
+    ),
     Column("infer_speedup", True, "inference × plain", "speed", "infer_img_per_s / infer_plain_img_per_s"),
     Column("latency_ms_p50", False, "latency (ms)", "speed", "batch-1 inference latency (median)"),
     Column("params", False, "parameters", "cost", "trainable parameters"),
@@ -81,15 +92,34 @@ RUN_COLUMNS = (
 
 #: How the row was made: written after the measured columns.
 CONTEXT_COLUMNS = (
-    "features", "precision", "eval_images", "params_frozen", "architecture", "conditioning", "train_steps",
-    "train_seconds", "metrics_seconds", "image_size", "eval_size", "batch_size", "infer_batch", "peak_mem_mb",
-    "device", "speed", "optimizer", "error",
+    "features",
+    "precision",
+    "eval_images",
+    "params_frozen",
+    "architecture",
+    "conditioning",
+    "train_steps",
+    "train_seconds",
+    "metrics_seconds",
+    "image_size",
+    "eval_size",
+    "batch_size",
+    "infer_batch",
+    "peak_mem_mb",
+    "device",
+    "speed",
+    "optimizer",
+    "error",
 )
 
 #: Columns that time the machine and differ between any two runs; every other column of a row is a function of its
 #: seed and the protocol (bit-identical on a CPU with the same threads), which resumed and distributed runs keep.
-TIMING_COLUMNS = (*(column.name for column in RUN_COLUMNS if column.axis == "speed"),
-                  "train_seconds", "metrics_seconds", "peak_mem_mb")
+TIMING_COLUMNS = (
+    *(column.name for column in RUN_COLUMNS if column.axis == "speed"),
+    "train_seconds",
+    "metrics_seconds",
+    "peak_mem_mb",
+)
 
 
 def table_of(columns) -> dict[str, dict]:

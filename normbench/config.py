@@ -6,8 +6,8 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from normbench.runtime.precision import PRECISIONS
 from normbench.registry import TrainingSettings
+from normbench.runtime.precision import PRECISIONS
 from normbench.runtime.switches import PLAIN, SpeedSettings
 
 
@@ -48,8 +48,17 @@ MAX_IMAGE_SIZE = 4096
 
 PROFILES = {
     "quick": Profile("quick", image_size=64, eval_size=128, steps=160, batch_size=4, log_every=10, timing_reps=5),
-    "standard": Profile("standard", image_size=256, eval_size=256, steps=4000, batch_size=8, log_every=50,
-                        timing_reps=10, fid_samples=1000, precision="bf16"),
+    "standard": Profile(
+        "standard",
+        image_size=256,
+        eval_size=256,
+        steps=4000,
+        batch_size=8,
+        log_every=50,
+        timing_reps=10,
+        fid_samples=1000,
+        precision="bf16",
+    ),
 }
 # NOTE: the quick budget with three paired seeds: the smallest study whose paired t-intervals can exclude zero.
 PROFILES["study"] = replace(PROFILES["quick"], name="study", seeds=3)
@@ -124,8 +133,9 @@ def check_training(overrides: dict, label: str = "training.{arch}") -> dict:
             raise ValueError(f"{where} must be a table of {', '.join(TrainingSettings.names())}")
         unknown = sorted(set(values) - set(TrainingSettings.names()))
         if unknown:
-            raise ValueError(f"{where} has unknown field {unknown[0]!r}; available: "
-                             f"{', '.join(TrainingSettings.names())}")
+            raise ValueError(
+                f"{where} has unknown field {unknown[0]!r}; available: {', '.join(TrainingSettings.names())}"
+            )
         try:
             TrainingSettings(**values)
         except ValueError as error:
@@ -134,8 +144,7 @@ def check_training(overrides: dict, label: str = "training.{arch}") -> dict:
     return checked
 
 
-def make_profile(name: str, precision: str | None = None, labels: dict[str, str] | None = None,
-                 **overrides) -> Profile:
+def make_profile(name: str, precision: str | None = None, labels: dict[str, str] | None = None, **overrides) -> Profile:
     """``PROFILES[name]`` with the given fields replaced (``None`` values are ignored).
 
     :param labels: how errors name a field (default its flag, ``--image-size``), e.g. a study file's key.
@@ -154,8 +163,10 @@ def make_profile(name: str, precision: str | None = None, labels: dict[str, str]
             raise ValueError(f"{flag} must be a positive finite number, got {value}")
         # NOTE: the generators halve the size twice and VGG pools three times before relu4_x.
         if key in ("image_size", "eval_size") and (value % 8 or not MIN_IMAGE_SIZE <= value <= MAX_IMAGE_SIZE):
-            raise ValueError(f"{flag} must be a multiple of 8 from {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} (above that, "
-                             f"activations outgrow memory and the crops outgrow the photos), got {value}")
+            raise ValueError(
+                f"{flag} must be a multiple of 8 from {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} (above that, "
+                f"activations outgrow memory and the crops outgrow the photos), got {value}"
+            )
     if precision is not None:
         if precision not in PRECISIONS:
             raise ValueError(f"unknown precision {precision!r}; available: {', '.join(PRECISIONS)}")

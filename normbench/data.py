@@ -60,8 +60,9 @@ def find_images(folder: Path, what: str) -> list[Path]:
     return files
 
 
-def load_folder(folder: Path, what: str, square: int | None = None,
-                short_side: int | None = None) -> list[tuple[str, Image.Image]]:
+def load_folder(
+    folder: Path, what: str, square: int | None = None, short_side: int | None = None
+) -> list[tuple[str, Image.Image]]:
     """Decode every image under ``folder`` (see :mod:`normbench.imageio`); a file that is not an accepted image
     is named in a warning and skipped.
 
@@ -76,11 +77,14 @@ def load_folder(folder: Path, what: str, square: int | None = None,
 def list_folder(folder: Path, what: str, short_side: int | None = None) -> list[tuple[str, imageio.ImageFile]]:
     """Every image file under ``folder`` with its name, not decoded (:class:`imageio.ImageFile`)."""
     paths = find_images(folder, what)
-    return [(name, imageio.ImageFile(path, short_side)) for path, name in zip(paths, imageio.image_names(paths, folder))]
+    return [
+        (name, imageio.ImageFile(path, short_side)) for path, name in zip(paths, imageio.image_names(paths, folder))
+    ]
 
 
-def decode_files(files: list[tuple[str, imageio.ImageFile]], where: str,
-                 square: int | None = None) -> list[tuple[str, Image.Image]]:
+def decode_files(
+    files: list[tuple[str, imageio.ImageFile]], where: str, square: int | None = None
+) -> list[tuple[str, Image.Image]]:
     """The files decoded (each cut to its central ``square`` where given); one that is not an accepted image is
     named in a warning and left out.
 
@@ -102,8 +106,10 @@ def decode_files(files: list[tuple[str, imageio.ImageFile]], where: str,
 def split_heldout(images: list, fraction: float = 0.25) -> tuple[list, list]:
     """Hold out a fixed-seed quarter (at least 1, at most MAX_HELDOUT) of a user's content for evaluation."""
     if len(images) < 2:
-        raise UserError("the content folder needs at least 2 images: 1 to train on and 1 held out "
-                        "(or give the evaluation images apart with --eval-content-dir)")
+        raise UserError(
+            "the content folder needs at least 2 images: 1 to train on and 1 held out "
+            "(or give the evaluation images apart with --eval-content-dir)"
+        )
     count = min(MAX_HELDOUT, max(1, round(len(images) * fraction)))
     order = np.random.default_rng(SPLIT_SEED).permutation(len(images))
     heldout = set(order[:count].tolist())
@@ -122,9 +128,15 @@ def select_styles(styles: list, wanted: list[str] | None) -> list:
     return [(name, by_name[name]) for name in wanted]
 
 
-def load_images(content_dir: Path | None, style_dir: Path | None, styles: list[str] | None,
-                eval_content_dir: Path | None = None, eval_style_dir: Path | None = None,
-                eval_size: int | None = None, short_side: int | None = None) -> ImageSet:
+def load_images(
+    content_dir: Path | None,
+    style_dir: Path | None,
+    styles: list[str] | None,
+    eval_content_dir: Path | None = None,
+    eval_style_dir: Path | None = None,
+    eval_size: int | None = None,
+    short_side: int | None = None,
+) -> ImageSet:
     """The images a run uses: the user's folders where given, the built-in set otherwise.
 
     With ``eval_content_dir``, every image there is evaluated and all of the
@@ -143,12 +155,15 @@ def load_images(content_dir: Path | None, style_dir: Path | None, styles: list[s
     heldout_source = "builtin views" if content_dir is None else "split"
     if eval_content_dir is not None:
         heldout, heldout_source = load_folder(eval_content_dir, "evaluation content", square=eval_size), "folder"
-    style_images = (load_folder(style_dir, "style", short_side=short_side) if style_dir is not None
-                    else samples.builtin_styles())
+    style_images = (
+        load_folder(style_dir, "style", short_side=short_side) if style_dir is not None else samples.builtin_styles()
+    )
     chosen = select_styles(style_images, styles)
-    heldout_styles = (load_folder(eval_style_dir, "evaluation style", short_side=short_side)
-                      if eval_style_dir is not None
-                      else samples.builtin_heldout_styles())
+    heldout_styles = (
+        load_folder(eval_style_dir, "evaluation style", short_side=short_side)
+        if eval_style_dir is not None
+        else samples.builtin_heldout_styles()
+    )
     clash = sorted({name for name, _ in chosen} & {name for name, _ in heldout_styles})
     if clash:
         raise UserError(f"style {clash[0]!r} is both a training style and a held-out style; rename one")
@@ -160,8 +175,15 @@ def load_run_images(config) -> ImageSet:
     """The images of a run resolved to ``config`` (a :class:`~normbench.config.RunConfig`), decoded to the size
     its profile uses: what a run, a resumed run, a Ray worker and ``score``/``stylize``/``export`` all load."""
     profile = config.profile
-    return load_images(config.content_dir, config.style_dir, config.styles, config.eval_content_dir,
-                       config.eval_style_dir, profile.eval_size, decode_size(profile.image_size, profile.eval_size))
+    return load_images(
+        config.content_dir,
+        config.style_dir,
+        config.styles,
+        config.eval_content_dir,
+        config.eval_style_dir,
+        profile.eval_size,
+        decode_size(profile.image_size, profile.eval_size),
+    )
 
 
 def to_tensor(image: Image.Image) -> torch.Tensor:
@@ -176,8 +198,9 @@ def to_image(tensor: torch.Tensor) -> Image.Image:
 
 def resize_short_side(image: Image.Image, size: int) -> Image.Image:
     scale = size / min(image.size)
-    return image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))),
-                        Image.Resampling.BICUBIC)
+    return image.resize(
+        (max(size, round(image.width * scale)), max(size, round(image.height * scale))), Image.Resampling.BICUBIC
+    )
 
 
 def center_square_image(image: Image.Image, size: int) -> Image.Image:
@@ -205,12 +228,13 @@ class CropBatches(torch.utils.data.Dataset):
     replaced by the next one that does, the same way every time.
     """
 
-    def __init__(self, images: list[tuple[str, Image.Image | imageio.ImageFile]], crop: int, batch_size: int,
-                 seed: int):
+    def __init__(
+        self, images: list[tuple[str, Image.Image | imageio.ImageFile]], crop: int, batch_size: int, seed: int
+    ):
         self.crop, self.batch_size, self.seed = crop, batch_size, seed
         self.pool = [image if isinstance(image, imageio.ImageFile) else self._pixels(image) for _, image in images]
 
-    def with_seed(self, seed: int) -> "CropBatches":
+    def with_seed(self, seed: int) -> CropBatches:
         """The same decoded pool, drawing for ``seed``: a run decodes its images once for every seed."""
         other = copy.copy(self)
         other.seed = seed
@@ -222,12 +246,19 @@ class CropBatches(torch.utils.data.Dataset):
 
     def batches(self, steps: int, workers: int = 0, pin_memory: bool = False) -> torch.utils.data.DataLoader:
         """Batches for steps ``0 .. steps - 1`` in order, made by ``workers`` processes ahead of use."""
-        return torch.utils.data.DataLoader(self, batch_size=None, sampler=range(steps), num_workers=workers,
-                                           pin_memory=pin_memory, prefetch_factor=4 if workers else None)
+        return torch.utils.data.DataLoader(
+            self,
+            batch_size=None,
+            sampler=range(steps),
+            num_workers=workers,
+            pin_memory=pin_memory,
+            prefetch_factor=4 if workers else None,
+        )
 
     def _pixels(self, image: Image.Image) -> torch.Tensor:
-        return torch.from_numpy(np.array(resize_short_side(image, round(self.crop * CROP_FRAMING)),
-                                         dtype=np.uint8)).permute(2, 0, 1)
+        return torch.from_numpy(
+            np.array(resize_short_side(image, round(self.crop * CROP_FRAMING)), dtype=np.uint8)
+        ).permute(2, 0, 1)
 
     def _image(self, index: int) -> torch.Tensor:
         for offset in range(len(self.pool)):
@@ -245,5 +276,5 @@ class CropBatches(torch.utils.data.Dataset):
         _, height, width = image.shape
         top = int(rng.integers(height - self.crop + 1))
         left = int(rng.integers(width - self.crop + 1))
-        patch = image[:, top:top + self.crop, left:left + self.crop].float().div_(255.0)
+        patch = image[:, top : top + self.crop, left : left + self.crop].float().div_(255.0)
         return patch.flip(-1) if rng.random() < 0.5 else patch.contiguous()

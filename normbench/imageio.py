@@ -81,8 +81,11 @@ def open_image(path: Path, short_side: int | None = None) -> Image.Image:
     except (OSError, ValueError, SyntaxError) as error:  # NOTE: truncated or corrupt data
         raise ImageRejected(f"does not decode ({error})") from None
     if size[0] * size[1] > pixel_limit():
-        warnings.warn(f"{path}: {size[0]}×{size[1]} is above Pillow's {pixel_limit():,}-pixel limit; it is "
-                      "read and reduced, but decoding it takes memory and time; downscale it first", stacklevel=2)
+        warnings.warn(
+            f"{path}: {size[0]}×{size[1]} is above Pillow's {pixel_limit():,}-pixel limit; it is "
+            "read and reduced, but decoding it takes memory and time; downscale it first",
+            stacklevel=2,
+        )
     image = to_rgb(image, path)
     return reduce_to(image, short_side, upright) if short_side is not None else image
 
@@ -125,7 +128,7 @@ def safe_component(text: str) -> str:
     text = _UNSAFE.sub("_", text).strip(" .") or "_"
     if len(text) > MAX_NAME_CHARS:
         digest = hashlib.sha256(text.encode()).hexdigest()[:8]
-        text = f"{text[:MAX_NAME_CHARS - 9]}~{digest}"
+        text = f"{text[: MAX_NAME_CHARS - 9]}~{digest}"
     return text
 
 
@@ -133,13 +136,16 @@ def image_names(paths: list[Path], folder: Path) -> list[str]:
     """A unique, safe name per file: its path under ``folder`` without the suffix, with the suffix kept where
     two files would share a name (``udnie.jpg`` and ``udnie.png``; case does not tell names apart, as on macOS
     and Windows)."""
-    stems = ["/".join(safe_component(part) for part in path.relative_to(folder).with_suffix("").parts)
-             for path in paths]
+    stems = [
+        "/".join(safe_component(part) for part in path.relative_to(folder).with_suffix("").parts) for path in paths
+    ]
     counts: dict[str, int] = {}
     for stem in stems:
         counts[stem.lower()] = counts.get(stem.lower(), 0) + 1
-    names = [stem if counts[stem.lower()] == 1 else f"{stem}.{safe_component(path.suffix.lstrip('.'))}"
-             for stem, path in zip(stems, paths)]
+    names = [
+        stem if counts[stem.lower()] == 1 else f"{stem}.{safe_component(path.suffix.lstrip('.'))}"
+        for stem, path in zip(stems, paths)
+    ]
     seen: dict[str, int] = {}
     unique = []
     for name in names:  # NOTE: still equal (udnie.JPG and udnie.jpg): a stable numeric suffix, in sorted order

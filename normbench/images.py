@@ -11,8 +11,9 @@ def _label(draw: ImageDraw.ImageDraw, x: int, y: int, text: str) -> None:
     draw.text((x + 4, y + 3), text, fill=(20, 20, 20))
 
 
-def style_grid(style: Image.Image, contents: list[Image.Image], columns: dict[str, list[Image.Image]],
-               cell: int) -> Image.Image:
+def style_grid(
+    style: Image.Image, contents: list[Image.Image], columns: dict[str, list[Image.Image]], cell: int
+) -> Image.Image:
     """A grid with the style image and column labels on top, then one row per content image.
 
     :param columns: norm name -> stylized images, in the order of ``contents``.

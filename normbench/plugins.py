@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import asdict, dataclass, field
-from typing import NamedTuple
 from importlib import metadata
+from typing import NamedTuple
 
 import pluggy
 
@@ -59,8 +59,9 @@ def disabled_plugins(extra: tuple[str, ...] = ()) -> list[str]:
     return list(dict.fromkeys([*extra, *from_env]))
 
 
-def get_plugin_manager(*, entrypoints: bool = True, blocked: tuple[str, ...] = (),
-                       report: PluginReport | None = None) -> pluggy.PluginManager:
+def get_plugin_manager(
+    *, entrypoints: bool = True, blocked: tuple[str, ...] = (), report: PluginReport | None = None
+) -> pluggy.PluginManager:
     """A fresh plugin manager with the built-ins and, optionally, installed plugins.
 
     :param entrypoints: also load the ``normbench`` entry-point group.
@@ -121,8 +122,10 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, registry, report: PluginR
             if report is None:
                 raise
             registry.discard({name for name in registry.names() if name not in before})
-            report.broken[impl.plugin_name] = (f"{report.origins.get(impl.plugin_name, 'unknown distribution')}: "
-                                               f"{hook_name} raised {type(error).__name__}: {error}")
+            report.broken[impl.plugin_name] = (
+                f"{report.origins.get(impl.plugin_name, 'unknown distribution')}: "
+                f"{hook_name} raised {type(error).__name__}: {error}"
+            )
     registry.registering("<direct>")
     return registry
 
@@ -178,36 +181,82 @@ def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> 
     """Norms, metrics, baselines and architectures from one plugin manager; broken third-party plugins are skipped and reported."""
     report = PluginReport()
     pm = get_plugin_manager(entrypoints=entrypoints, blocked=blocked, report=report)
-    return LoadedPlugins(collect_norms(pm, report), collect_metrics(pm, report), collect_baselines(pm, report), report,
-                         collect_architectures(pm, report), collect_trackers(pm, report))
+    return LoadedPlugins(
+        collect_norms(pm, report),
+        collect_metrics(pm, report),
+        collect_baselines(pm, report),
+        report,
+        collect_architectures(pm, report),
+        collect_trackers(pm, report),
+    )
 
 
-def describe(norms: NormRegistry, metrics: MetricRegistry, report: PluginReport,
-             baselines: BaselineRegistry | None = None, architectures: ArchitectureRegistry | None = None,
-             trackers: TrackerRegistry | None = None) -> dict:
+def describe(
+    norms: NormRegistry,
+    metrics: MetricRegistry,
+    report: PluginReport,
+    baselines: BaselineRegistry | None = None,
+    architectures: ArchitectureRegistry | None = None,
+    trackers: TrackerRegistry | None = None,
+) -> dict:
     """Every registered norm, architecture, metric and baseline with its plugin and distribution, and the broken and disabled
     plugins, as data: what ``normbench plugins`` shows and a run's manifest stores."""
+
     def origin(registry, name):
         plugin = registry.plugin_of(name)
         source = report.origins.get(plugin, "unknown")
         return {"plugin": plugin, "distribution": source, "builtin": source.endswith("(built-in)")}
 
     return {
-        "norms": [{"name": s.name, "aliases": list(s.aliases), "conditioning": s.conditioning,
-                   "architecture": s.architecture, "description": s.description, **origin(norms, s.name)}
-                  for s in norms],
-        "metrics": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
-                     "columns": [{"name": c.name, "higher_is_better": c.higher_is_better, "axis": c.axis}
-                                 for c in s.columns], **origin(metrics, s.name)} for s in metrics],
-        "baselines": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
-                       "wins_by_construction": list(s.wins_by_construction), **origin(baselines, s.name)}
-                      for s in (baselines or [])],
-        "architectures": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
-                           "supports": [str(c) for c in s.supports], "feature_nets": list(s.feature_nets),
-                           "training": asdict(s.training), **origin(architectures, s.name)}
-                          for s in (architectures or [])],
-        "trackers": [{"name": s.name, "aliases": list(s.aliases), "description": s.description,
-                      **origin(trackers, s.name)} for s in (trackers or [])],
+        "norms": [
+            {
+                "name": s.name,
+                "aliases": list(s.aliases),
+                "conditioning": s.conditioning,
+                "architecture": s.architecture,
+                "description": s.description,
+                **origin(norms, s.name),
+            }
+            for s in norms
+        ],
+        "metrics": [
+            {
+                "name": s.name,
+                "aliases": list(s.aliases),
+                "description": s.description,
+                "columns": [
+                    {"name": c.name, "higher_is_better": c.higher_is_better, "axis": c.axis} for c in s.columns
+                ],
+                **origin(metrics, s.name),
+            }
+            for s in metrics
+        ],
+        "baselines": [
+            {
+                "name": s.name,
+                "aliases": list(s.aliases),
+                "description": s.description,
+                "wins_by_construction": list(s.wins_by_construction),
+                **origin(baselines, s.name),
+            }
+            for s in (baselines or [])
+        ],
+        "architectures": [
+            {
+                "name": s.name,
+                "aliases": list(s.aliases),
+                "description": s.description,
+                "supports": [str(c) for c in s.supports],
+                "feature_nets": list(s.feature_nets),
+                "training": asdict(s.training),
+                **origin(architectures, s.name),
+            }
+            for s in (architectures or [])
+        ],
+        "trackers": [
+            {"name": s.name, "aliases": list(s.aliases), "description": s.description, **origin(trackers, s.name)}
+            for s in (trackers or [])
+        ],
         "broken": report.broken,
         "disabled": report.disabled,
     }
@@ -233,6 +282,7 @@ def select_metrics(registry, names: list[str] | None):
         missing = [column for column in spec.requires if column not in owners]
         if missing:
             needed = sorted({registry.column_owner().get(column, column) for column in missing})
-            raise ValueError(f"metric {spec.name!r} is computed from {', '.join(missing)}; add {', '.join(needed)} "
-                             "to --metrics")
+            raise ValueError(
+                f"metric {spec.name!r} is computed from {', '.join(missing)}; add {', '.join(needed)} to --metrics"
+            )
     return chosen

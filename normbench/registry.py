@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 import math
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
-from typing import Callable, Iterator
 
 from torch import nn
+
 
 class Conditioning(str, enum.Enum):
     """What a norm layer needs besides its input; see ``hookspecs.normbench_register_norms``. A plugin may give
@@ -19,13 +20,14 @@ class Conditioning(str, enum.Enum):
     STYLE_FEAT = "style_feat"
 
     @classmethod
-    def parse(cls, value: "str | Conditioning") -> "Conditioning":
+    def parse(cls, value: str | Conditioning) -> Conditioning:
         """:raises ValueError: naming the valid choices."""
         try:
             return cls(value)
         except ValueError:
-            raise ValueError(f"unknown conditioning {value!r}; available: "
-                             f"{', '.join(member.value for member in cls)}") from None
+            raise ValueError(
+                f"unknown conditioning {value!r}; available: {', '.join(member.value for member in cls)}"
+            ) from None
 
     @property
     def serves_many_styles(self) -> bool:
@@ -225,10 +227,17 @@ class TrainingSettings:
     def __post_init__(self) -> None:
         for item in fields(self):
             value = getattr(self, item.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or value < 0 or (item.name == "lr" and value == 0):
-                raise ValueError(f"{item.name} must be a {'positive' if item.name == 'lr' else 'non-negative'}"
-                                 f" finite number, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+                or (item.name == "lr" and value == 0)
+            ):
+                raise ValueError(
+                    f"{item.name} must be a {'positive' if item.name == 'lr' else 'non-negative'}"
+                    f" finite number, got {value!r}"
+                )
 
     @classmethod
     def names(cls) -> list[str]:

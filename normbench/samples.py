@@ -13,8 +13,16 @@ from PIL import Image, ImageDraw
 STYLE_SIZE = 256
 
 #: scikit-image sample photographs used for training (name -> loader name).
-TRAIN_CONTENT = ("astronaut", "motorcycle_left", "hubble_deep_field", "immunohistochemistry",
-                 "camera", "moon", "clock", "coins")
+TRAIN_CONTENT = (
+    "astronaut",
+    "motorcycle_left",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "camera",
+    "moon",
+    "clock",
+    "coins",
+)
 #: Held out: training never sees these; they are what gets stylized and measured.
 HELDOUT_CONTENT = ("chelsea", "coffee", "rocket")
 #: Tiles per held-out photo: a grid of squares with half the photo's short side (see ``photo_views``).
@@ -72,8 +80,9 @@ def _embers(rng: np.random.Generator, colours=EMBERS, flow=(30.0, 22.0)) -> Imag
         length = rng.uniform(8, 22)
         dx, dy = np.cos(angle) * length, np.sin(angle) * length
         colour = np.clip(palette[rng.integers(len(palette))] + rng.normal(0, 18, 3), 0, 255)
-        draw.line([(x - dx, y - dy), (x + dx, y + dy)], fill=tuple(int(c) for c in colour),
-                  width=int(rng.integers(2, 6)))
+        draw.line(
+            [(x - dx, y - dy), (x + dx, y + dy)], fill=tuple(int(c) for c in colour), width=int(rng.integers(2, 6))
+        )
     return image
 
 
@@ -115,12 +124,23 @@ STYLE_RECIPES = {"embers": (_embers, 11, {}), "waves": (_waves, 12, {}), "tiles"
 #: Styles no model trains on: the same recipes with held-out seeds, colours and scales, for judging
 #: models that claim arbitrary styles (``style_feat`` conditioning) on styles they never saw.
 HELDOUT_STYLE_RECIPES = {
-    "ash": (_embers, 21, {"colours": ((12, 18, 40), ((90, 200, 230), (200, 240, 255), (40, 110, 190),
-                                                     (150, 120, 220), (20, 60, 120))), "flow": (19.0, 37.0)}),
-    "ripples": (_waves, 22, {"stops": ((60, 25, 10), (170, 80, 30), (230, 170, 70), (250, 240, 215)),
-                             "period": 23.0}),
-    "mosaic": (_tiles, 23, {"palette": ((240, 130, 150), (120, 210, 200), (250, 230, 140), (110, 90, 60),
-                                        (190, 220, 120)), "cells": 320}),
+    "ash": (
+        _embers,
+        21,
+        {
+            "colours": (
+                (12, 18, 40),
+                ((90, 200, 230), (200, 240, 255), (40, 110, 190), (150, 120, 220), (20, 60, 120)),
+            ),
+            "flow": (19.0, 37.0),
+        },
+    ),
+    "ripples": (_waves, 22, {"stops": ((60, 25, 10), (170, 80, 30), (230, 170, 70), (250, 240, 215)), "period": 23.0}),
+    "mosaic": (
+        _tiles,
+        23,
+        {"palette": ((240, 130, 150), (120, 210, 200), (250, 230, 140), (110, 90, 60), (190, 220, 120)), "cells": 320},
+    ),
 }
 
 

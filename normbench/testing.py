@@ -117,7 +117,8 @@ class NormContract:
         other = (torch.tensor([0, 0]),) if norm_spec.conditioning is Conditioning.STYLE_ID else (cond[0] * 2 + 3,)
         with torch.no_grad():
             assert not torch.allclose(layer(x, *cond), layer(x, *other)), (
-                f"{norm_spec.name} declares {norm_spec.conditioning!r} conditioning but ignores it")
+                f"{norm_spec.name} declares {norm_spec.conditioning!r} conditioning but ignores it"
+            )
 
     def test_parameter_count_is_as_declared(self, norm_spec):
         if norm_spec.params_per_channel is None:
@@ -182,8 +183,8 @@ class ArchitectureContract:
     def _generator(self, spec, conditioning, nets, recorder):
         import torch
 
-        from normbench.training.harness import style_bank
         from normbench.registry import Conditioning
+        from normbench.training.harness import style_bank
 
         factory = recorder if conditioning is not Conditioning.STYLE_ID else (lambda c: recorder(c, num_styles=STYLES))
         model = spec.build(factory, conditioning, nets)
@@ -205,7 +206,8 @@ class ArchitectureContract:
             assert recorder.calls, f"{conditioning}: the generator has no norm slot"
             wanted = 0 if conditioning is Conditioning.NONE else 1
             assert set(recorder.calls) == {wanted}, (
-                f"{conditioning}: norm layers were called with {sorted(set(recorder.calls))} conditioning inputs")
+                f"{conditioning}: norm layers were called with {sorted(set(recorder.calls))} conditioning inputs"
+            )
 
     def test_the_criterion_trains_the_generator(self, architecture_spec, feature_nets):
         import torch

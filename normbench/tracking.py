@@ -3,9 +3,9 @@ training-log entries and finished rows as the run records them; see ``hookspecs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from normbench.registry import NAME_PATTERN, Registry, normalize_name
 

@@ -50,8 +50,11 @@ WEIGHT_FILES = {
     for entry in (
         WeightsFile("vgg16", torchvision.models.VGG16_Weights.IMAGENET1K_V1.url, "transformer-net training loss"),
         WeightsFile("vgg19", torchvision.models.VGG19_Weights.IMAGENET1K_V1.url, "AdaIN encoder and its loss"),
-        WeightsFile("vgg13", torchvision.models.VGG13_Weights.IMAGENET1K_V1.url,
-                    "content and style distances of every row (evaluation only; no training uses it)"),
+        WeightsFile(
+            "vgg13",
+            torchvision.models.VGG13_Weights.IMAGENET1K_V1.url,
+            "content and style distances of every row (evaluation only; no training uses it)",
+        ),
         WeightsFile("alexnet", torchvision.models.AlexNet_Weights.IMAGENET1K_V1.url, "LPIPS trunk (lpips v0.1)"),
         WeightsFile("inception_fid", pytorch_fid.inception.FID_WEIGHTS_URL, "FID and KID features (pytorch-fid)"),
     )
@@ -74,7 +77,11 @@ def check(entry: WeightsFile) -> str:
     if not entry.path.is_file():
         return "missing"
     actual = sha256(entry.path)
-    return "ok" if actual.startswith(entry.hash_prefix) else f"corrupt (sha256 {actual[:16]}..., expected {entry.hash_prefix}...)"
+    return (
+        "ok"
+        if actual.startswith(entry.hash_prefix)
+        else f"corrupt (sha256 {actual[:16]}..., expected {entry.hash_prefix}...)"
+    )
 
 
 def require(names: list[str]) -> None:
@@ -102,8 +109,10 @@ def download(entry: WeightsFile) -> None:
                 out.write(block)
         actual = sha256(Path(temp))
         if not actual.startswith(entry.hash_prefix):
-            raise MissingWeightsError(f"download of {entry.url} has sha256 {actual[:16]}..., "
-                                      f"expected {entry.hash_prefix}...; nothing was saved")
+            raise MissingWeightsError(
+                f"download of {entry.url} has sha256 {actual[:16]}..., "
+                f"expected {entry.hash_prefix}...; nothing was saved"
+            )
         os.replace(temp, entry.path)
     finally:
         Path(temp).unlink(missing_ok=True)

@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from normbench.training.harness import Catalog
 from normbench.plugins import collect_architectures, collect_norms, get_plugin_manager
+from normbench.training.harness import Catalog
 
 
 @pytest.fixture(autouse=True)

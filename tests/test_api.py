@@ -10,8 +10,16 @@ import torch
 import normbench
 from normbench.errors import UserError
 
-TINY = dict(steps=2, image_size=32, eval_size=32, batch_size=2, metrics=["lpips"], baselines=["identity"],
-            styles=["waves"], weights="random")
+TINY = dict(
+    steps=2,
+    image_size=32,
+    eval_size=32,
+    batch_size=2,
+    metrics=["lpips"],
+    baselines=["identity"],
+    styles=["waves"],
+    weights="random",
+)
 
 
 def test_run_returns_pandas_results_and_restores_torch_settings(tmp_path, capsys):

@@ -9,15 +9,40 @@ import pytest
 from normbench import cli
 from normbench.study.outputs import BENCH_COLUMNS
 
-TINY = ["--sizes", "32", "--batches", "1,2", "--train-size", "32", "--train-batch", "2", "--reps", "5",
-        "--device", "cpu"]
+TINY = [
+    "--sizes",
+    "32",
+    "--batches",
+    "1,2",
+    "--train-size",
+    "32",
+    "--train-batch",
+    "2",
+    "--reps",
+    "5",
+    "--device",
+    "cpu",
+]
 
 
 @pytest.fixture(scope="module")
 def bench_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    code = cli.main(["bench", "--norms", "in,adain", "--modes", "plain,bf16,compile=aot_eager", "--profile",
-                     "--out-dir", str(out), "--run-id", "b", *TINY])
+    code = cli.main(
+        [
+            "bench",
+            "--norms",
+            "in,adain",
+            "--modes",
+            "plain,bf16,compile=aot_eager",
+            "--profile",
+            "--out-dir",
+            str(out),
+            "--run-id",
+            "b",
+            *TINY,
+        ]
+    )
     assert code == 0
     return out / "b"
 
@@ -51,7 +76,9 @@ def test_bench_manifest_records_the_plan_switches_threads_and_allocator(bench_di
 
 def test_bench_profiles_one_training_step_per_norm_and_mode(bench_dir):
     profiles = sorted(path.name for path in bench_dir.glob("profile_*.txt"))
-    assert profiles == sorted(f"profile_{n}_{m}.txt" for n in ("in", "adain") for m in ("plain", "bf16", "compileaot_eager"))
+    assert profiles == sorted(
+        f"profile_{n}_{m}.txt" for n in ("in", "adain") for m in ("plain", "bf16", "compileaot_eager")
+    )
     assert "aten::" in (bench_dir / "profile_in_plain.txt").read_text()
 
 
@@ -64,12 +91,15 @@ def test_the_speed_report_is_one_file_and_rebuilds_identically(bench_dir, capsys
     assert "fastest mode" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--modes", "plain,warp"], "unknown speed switch 'warp'"),
-    (["--norms", "nope"], "unknown norm 'nope'"),
-    (["--sizes", "30"], "multiples of 8"),
-    (["--threads", "0"], "--threads must be positive"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--modes", "plain,warp"], "unknown speed switch 'warp'"),
+        (["--norms", "nope"], "unknown norm 'nope'"),
+        (["--sizes", "30"], "multiples of 8"),
+        (["--threads", "0"], "--threads must be positive"),
+    ],
+)
 def test_bench_refuses_bad_input_by_name(tmp_path, capsys, args, message):
     assert cli.main(["bench", "--out-dir", str(tmp_path), *TINY, *args]) == 2
     assert message in capsys.readouterr().err
@@ -79,13 +109,14 @@ def test_bench_refuses_bad_input_by_name(tmp_path, capsys, args, message):
 def test_an_interrupted_bench_keeps_its_rows_and_report(tmp_path, monkeypatch):
     from normbench.study import bench
 
-
     def interrupt(self, *args):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(bench.Bench, "_train", interrupt)
-    assert cli.main(["bench", "--norms", "in", "--modes", "plain", "--out-dir", str(tmp_path), "--run-id", "i",
-                     *TINY]) == 130
+    assert (
+        cli.main(["bench", "--norms", "in", "--modes", "plain", "--out-dir", str(tmp_path), "--run-id", "i", *TINY])
+        == 130
+    )
     run_dir = tmp_path / "i"
     assert len(pd.read_csv(run_dir / "bench.csv")) == 2  # the two inference batches finished
     assert json.loads((run_dir / "manifest.json").read_text())["status"] == "interrupted"

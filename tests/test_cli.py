@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from normbench import cli
-from normbench.training import train
 from normbench.cli import run as run_cli
 from normbench.columns import ID_COLUMNS
+from normbench.training import train
 
 TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--device", "cpu"]
 # NOTE: FID/KID are exercised in test_run_writes_results_manifest_and_images and test_metrics.py; elsewhere
@@ -23,34 +23,52 @@ def run(tmp_path, *args, metrics=FAST):
     return cli.main(["run", "--out-dir", str(tmp_path / "runs"), "--run-id", "r", *TINY, *metrics, *args])
 
 
-MEASURED = ["content_distance", "style_gram", "style_meanstd", "lpips", "kid", "artfid", "contrast_sensitivity",
-            "contrast_sensitivity_per_image", "batch_dependence_train", "batch_dependence_eval"]
+MEASURED = [
+    "content_distance",
+    "style_gram",
+    "style_meanstd",
+    "lpips",
+    "kid",
+    "artfid",
+    "contrast_sensitivity",
+    "contrast_sensitivity_per_image",
+    "batch_dependence_train",
+    "batch_dependence_eval",
+]
 
 
 def test_run_writes_results_manifest_and_images(tmp_path):
     assert run(tmp_path, "--norms", "in,bn", "--styles", "waves,tiles", metrics=()) == 0
     run_dir = tmp_path / "runs" / "r"
     table = pd.read_csv(run_dir / "results.csv")
-    assert list(table.columns[:len(ID_COLUMNS)]) == list(ID_COLUMNS)
+    assert list(table.columns[: len(ID_COLUMNS)]) == list(ID_COLUMNS)
     assert table[MEASURED].notna().all().all()
     assert (table.fid_n == 96).all() and (table.fid_dims == 64).all() and (table.eval_images == 21).all()
     norms, baselines = table[table.kind == "norm"], table[table.kind == "baseline"]
     assert sorted(zip(norms.norm, norms["style"])) == sorted(
-        [("in", "waves"), ("in", "tiles"), ("bn", "waves"), ("bn", "tiles")])
+        [("in", "waves"), ("in", "tiles"), ("bn", "waves"), ("bn", "tiles")]
+    )
     assert sorted(set(baselines.norm)) == ["color_transfer", "identity", "style_image"] and len(baselines) == 6
     assert (table.style_split == "train").all(), "no norm here takes arbitrary styles: no held-out styles"
     assert (table.status == "ok").all() and (table.features == "random").all() and (table.precision == "fp32").all()
     assert norms[["train_img_per_s", "infer_img_per_s", "latency_ms_p50"]].gt(0).all().all()
-    assert baselines.train_img_per_s.isna().all() and (baselines.content_distance[baselines.norm == "identity"] == 0).all()
+    assert (
+        baselines.train_img_per_s.isna().all() and (baselines.content_distance[baselines.norm == "identity"] == 0).all()
+    )
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["features"] == "random"
     assert manifest["config"]["profile"]["steps"] == 2 and manifest["seeds"]["training"] == [0]
     assert set(manifest["metrics"]) == {"distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"}
     assert all(entry.get("weights", "random") == "random" for entry in manifest["metrics"].values())
     assert [draw["random_seed"] for draw in manifest["metrics"]["distances"]["draws"]] == [2001, 2002, 2003]
-    assert manifest["columns"]["style_gram"] == {"name": "style_gram", "higher_is_better": False, "axis": "style",
-                                                 "label": "style distance (Gram)", "metric": "distances",
-                                                 "description": manifest["columns"]["style_gram"]["description"]}
+    assert manifest["columns"]["style_gram"] == {
+        "name": "style_gram",
+        "higher_is_better": False,
+        "axis": "style",
+        "label": "style distance (Gram)",
+        "metric": "distances",
+        "description": manifest["columns"]["style_gram"]["description"],
+    }
     assert manifest["protocol"]["profile"]["precision"] == "fp32" and manifest["protocol"]["data"]["digest"]
     assert manifest["environment"]["packages"]["torch"]
     for norm in ("in", "bn", "identity"):
@@ -70,7 +88,9 @@ def test_multi_style_norms_train_one_model_and_arbitrary_style_ones_meet_held_ou
     adain = table[table.norm == "adain"]
     assert (adain.architecture == "adain").all()
     assert adain.groupby("style_split")["style"].apply(list).to_dict() == {
-        "train": ["embers", "waves"], "heldout": ["ash", "ripples", "mosaic"]}
+        "train": ["embers", "waves"],
+        "heldout": ["ash", "ripples", "mosaic"],
+    }
     assert (table[table.norm.isin(["cin", "none"])].style_split == "train").all()
     assert sorted(table[table.norm == "identity"]["style"]) == sorted(["embers", "waves", "ash", "ripples", "mosaic"])
     assert adain[adain.style_split == "heldout"].lpips.notna().all()
@@ -85,8 +105,22 @@ def test_user_folders(tmp_path, image_folder):
 
 def test_an_evaluation_folder_is_measured_whole_and_the_content_folder_all_trains(tmp_path, image_folder):
     content, evaluation = image_folder("content", 3), image_folder("evaluation", 11)
-    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--baselines", "identity", "--content-dir", str(content),
-               "--eval-content-dir", str(evaluation)) == 0
+    assert (
+        run(
+            tmp_path,
+            "--norms",
+            "in",
+            "--styles",
+            "waves",
+            "--baselines",
+            "identity",
+            "--content-dir",
+            str(content),
+            "--eval-content-dir",
+            str(evaluation),
+        )
+        == 0
+    )
     manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
     assert len(manifest["data"]["train_content"]) == 3 and len(manifest["data"]["heldout_content"]) == 11
     assert (pd.read_csv(tmp_path / "runs" / "r" / "results.csv").eval_images == 11).all()
@@ -160,14 +194,22 @@ def test_a_failing_norm_becomes_error_rows_and_the_sweep_goes_on(tmp_path, monke
 def test_console_script_help_and_errors_have_no_traceback(tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "normbench", "run", "--help"], capture_output=True, text=True)
     assert help_text.returncode == 0 and "--norms" in help_text.stdout and "--weights" in help_text.stdout
-    bad = subprocess.run([sys.executable, "-m", "normbench", "run", "--norms", "zz", "--out-dir", str(tmp_path)],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "normbench", "run", "--norms", "zz", "--out-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "unknown norm 'zz'" in bad.stderr
 
 
-@pytest.mark.parametrize("flag,value,message", [("--image-size", "30", "multiple of 8"),
-                                                ("--steps", "0", "must be a positive finite number"),
-                                                ("--lr", "-1", "must be a positive finite number")])
+@pytest.mark.parametrize(
+    "flag,value,message",
+    [
+        ("--image-size", "30", "multiple of 8"),
+        ("--steps", "0", "must be a positive finite number"),
+        ("--lr", "-1", "must be a positive finite number"),
+    ],
+)
 def test_bad_numbers_exit_2_naming_the_flag(tmp_path, capsys, flag, value, message):
     assert cli.main(["run", "--out-dir", str(tmp_path), flag, value]) == 2
     err = capsys.readouterr().err
@@ -177,8 +219,25 @@ def test_bad_numbers_exit_2_naming_the_flag(tmp_path, capsys, flag, value, messa
 def test_a_styles_results_do_not_depend_on_the_other_styles_in_the_run(tmp_path):
     assert run(tmp_path, "--norms", "in", "--styles", "waves", metrics=["--metrics", "distances"]) == 0
     alone = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").query("kind == 'norm'").reset_index()
-    assert cli.main(["run", "--out-dir", str(tmp_path / "runs"), "--run-id", "r2", *TINY, "--metrics", "distances",
-                     "--norms", "in", "--styles", "embers,waves,tiles"]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                "--out-dir",
+                str(tmp_path / "runs"),
+                "--run-id",
+                "r2",
+                *TINY,
+                "--metrics",
+                "distances",
+                "--norms",
+                "in",
+                "--styles",
+                "embers,waves,tiles",
+            ]
+        )
+        == 0
+    )
     together = pd.read_csv(tmp_path / "runs" / "r2" / "results.csv").query("kind == 'norm'").set_index("style")
     assert alone.content_distance[0] == together.content_distance["waves"]
     assert alone.style_gram[0] == together.style_gram["waves"]
@@ -194,15 +253,31 @@ def test_metrics_flag_selects_metrics_and_rejects_unknown_ones(tmp_path, capsys)
     table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
     assert table.contrast_sensitivity.notna().all() and "lpips" not in table
     assert cli.main(["run", "--metrics", "ssim", "--out-dir", str(tmp_path)]) == 2
-    assert ("unknown metric 'ssim'; available: distances, lpips, fid, artfid, contrast, batch_dependence"
-            in capsys.readouterr().err)
+    assert (
+        "unknown metric 'ssim'; available: distances, lpips, fid, artfid, contrast, batch_dependence"
+        in capsys.readouterr().err
+    )
     assert cli.main(["run", "--metrics", "artfid,lpips", "--out-dir", str(tmp_path)]) == 2
     assert "metric 'artfid' is computed from fid; add fid to --metrics" in capsys.readouterr().err
 
 
 def test_precision_is_the_protocols_and_recorded_while_speed_switches_change_only_speed(tmp_path, capsys):
-    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--precision", "bf16", "--speed", "channels_last",
-               "--baselines", "identity") == 0
+    assert (
+        run(
+            tmp_path,
+            "--norms",
+            "in",
+            "--styles",
+            "waves",
+            "--precision",
+            "bf16",
+            "--speed",
+            "channels_last",
+            "--baselines",
+            "identity",
+        )
+        == 0
+    )
     row = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").query("kind == 'norm'").iloc[0]
     assert row.precision == "bf16" and row.speed == "channels_last" and row.optimizer in ("adam-fused", "adam-foreach")
     assert row.infer_plain_img_per_s > 0

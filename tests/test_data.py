@@ -86,7 +86,7 @@ def test_builtin_styles_are_identical_every_time_and_distinct():
     first, second = samples.builtin_styles(), samples.builtin_styles()
     assert all(a.tobytes() == b.tobytes() for (_, a), (_, b) in zip(first, second))
     means = [torch.from_numpy(np.asarray(img, dtype=np.float32)).reshape(-1, 3).mean(0) for _, img in first]
-    assert min(torch.dist(a, b) for i, a in enumerate(means) for b in means[i + 1:]) > 40
+    assert min(torch.dist(a, b) for i, a in enumerate(means) for b in means[i + 1 :]) > 40
 
 
 def test_datasets_manifest_describes_the_builtin_set():
@@ -95,7 +95,8 @@ def test_datasets_manifest_describes_the_builtin_set():
     assert manifest["content"]["heldout"] == list(samples.HELDOUT_CONTENT)
     assert {s["name"]: s["seed"] for s in manifest["styles"]} == {n: r[1] for n, r in samples.STYLE_RECIPES.items()}
     assert {s["name"]: s["seed"] for s in manifest["heldout_styles"]["styles"]} == {
-        n: r[1] for n, r in samples.HELDOUT_STYLE_RECIPES.items()}
+        n: r[1] for n, r in samples.HELDOUT_STYLE_RECIPES.items()
+    }
     assert manifest["content"]["heldout_views"]["count"] == len(samples.builtin_content()[1])
 
 
@@ -113,8 +114,10 @@ def test_sampler_gives_the_same_batches_for_the_same_seed():
 
 def test_crops_do_not_depend_on_loader_workers_or_on_earlier_steps():
     ramp = np.tile(np.arange(90, dtype=np.uint8), (80, 1))
-    images = [("ramp", Image.fromarray(np.stack([ramp, ramp, ramp], -1))),
-              ("noise", Image.fromarray(np.random.default_rng(0).integers(0, 255, (70, 90, 3), dtype=np.uint8)))]
+    images = [
+        ("ramp", Image.fromarray(np.stack([ramp, ramp, ramp], -1))),
+        ("noise", Image.fromarray(np.random.default_rng(0).integers(0, 255, (70, 90, 3), dtype=np.uint8))),
+    ]
     crops = data.CropBatches(images, 32, 3, seed=5)
     alone = list(crops.batches(4))
     with_workers = list(crops.batches(4, workers=2))
@@ -146,7 +149,7 @@ def test_crops_from_the_8_bit_pool_equal_crops_of_float_images():
     for _ in range(3):
         image = data.to_tensor(data.resize_short_side(train[int(rng.integers(len(train)))][1], 48))
         top, left = int(rng.integers(image.shape[1] - 31)), int(rng.integers(image.shape[2] - 31))
-        patch = image[:, top:top + 32, left:left + 32]
+        patch = image[:, top : top + 32, left : left + 32]
         expected.append(patch.flip(-1) if rng.random() < 0.5 else patch)
     assert torch.equal(crops[7], torch.stack(expected))
 

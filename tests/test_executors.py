@@ -14,9 +14,30 @@ from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode, UserError
 from normbench.study.executors import LocalExecutor, make_executor
 
-ARGS = ["--norms", "in,bn", "--styles", "waves", "--steps", "8", "--image-size", "32", "--eval-size", "32",
-        "--batch-size", "2", "--metrics", "lpips", "--baselines", "identity", "--weights", "random",
-        "--device", "cpu", "--seeds", "0,1"]
+ARGS = [
+    "--norms",
+    "in,bn",
+    "--styles",
+    "waves",
+    "--steps",
+    "8",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--metrics",
+    "lpips",
+    "--baselines",
+    "identity",
+    "--weights",
+    "random",
+    "--device",
+    "cpu",
+    "--seeds",
+    "0,1",
+]
 HAS_RAY = importlib.util.find_spec("ray") is not None
 
 
@@ -52,12 +73,20 @@ def test_ray_workers_give_the_numbers_of_the_local_executor(tmp_path):
 @pytest.mark.ray
 @pytest.mark.skipif(not HAS_RAY, reason="needs Ray: tox -e ray")
 def test_ray_resumes_a_run_and_refuses_a_task_bigger_than_the_machine(tmp_path, capsys):
-    assert cli.main(["run", *ARGS, "--out-dir", str(tmp_path), "--run-id", "r", "--executor", "ray",
-                     "--cpus-per-task", "1"]) == 0
+    assert (
+        cli.main(
+            ["run", *ARGS, "--out-dir", str(tmp_path), "--run-id", "r", "--executor", "ray", "--cpus-per-task", "1"]
+        )
+        == 0
+    )
     cells = sorted((tmp_path / "r" / "cells").iterdir())
     cells[-1].rename(cells[-1].with_name(f".staging-{cells[-1].name}-1"))
     assert cli.main(["run", "--resume", str(tmp_path / "r"), "--executor", "ray", "--cpus-per-task", "1"]) == 0
     assert "resuming: 4 of 5 cells" in capsys.readouterr().err
-    assert cli.main(["run", *ARGS, "--out-dir", str(tmp_path), "--run-id", "big", "--executor", "ray",
-                     "--cpus-per-task", "512"]) == ExitCode.USAGE_ERROR
+    assert (
+        cli.main(
+            ["run", *ARGS, "--out-dir", str(tmp_path), "--run-id", "big", "--executor", "ray", "--cpus-per-task", "512"]
+        )
+        == ExitCode.USAGE_ERROR
+    )
     assert "no room for a worker of 512 CPUs" in capsys.readouterr().err

@@ -17,12 +17,28 @@ import pandas as pd
 import pytest
 
 from normbench import cli
+from normbench.errors import ExitCode
 from normbench.study import outputs, prepared
 from normbench.study.outputs import no_model_finished
-from normbench.errors import ExitCode
 
-TINY = ["--norms", "in", "--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2",
-        "--metrics", "lpips", "--baselines", "identity", "--weights", "random"]
+TINY = [
+    "--norms",
+    "in",
+    "--steps",
+    "2",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--metrics",
+    "lpips",
+    "--baselines",
+    "identity",
+    "--weights",
+    "random",
+]
 
 
 def run(tmp_path, *extra: str) -> int:
@@ -76,10 +92,12 @@ def test_a_run_in_which_no_model_finished_exits_1_saying_why_and_writes_its_repo
 
 
 def test_no_model_finished_names_each_norm_once_with_its_reason():
-    rows = [{"kind": "baseline", "norm": "identity", "status": "ok", "error": ""},
-            {"kind": "norm", "norm": "in", "status": "diverged", "error": ""},
-            {"kind": "norm", "norm": "in", "status": "diverged", "error": ""},
-            {"kind": "norm", "norm": "bn", "status": "error", "error": "RuntimeError: boom"}]
+    rows = [
+        {"kind": "baseline", "norm": "identity", "status": "ok", "error": ""},
+        {"kind": "norm", "norm": "in", "status": "diverged", "error": ""},
+        {"kind": "norm", "norm": "in", "status": "diverged", "error": ""},
+        {"kind": "norm", "norm": "bn", "status": "error", "error": "RuntimeError: boom"},
+    ]
     assert no_model_finished(rows) == "no norm finished: in diverged, bn failed: RuntimeError: boom"
     assert no_model_finished([*rows, {**rows[1], "status": "ok"}]) is None
 
@@ -110,9 +128,13 @@ def test_sigterm_stops_a_run_like_ctrl_c_keeping_finished_rows(tmp_path):
     """Slurm, timeout and docker stop send SIGTERM: exit 143, rows and a manifest saying terminated."""
     out = tmp_path / "runs"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "normbench", "run", *TINY, "--steps", "400", "--out-dir",
-                                str(out), "--run-id", "r"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               cwd=tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "normbench", "run", *TINY, "--steps", "400", "--out-dir", str(out), "--run-id", "r"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     table = out / "r" / "results.csv"
     deadline = time.monotonic() + 240
     while not table.is_file() and process.poll() is None and time.monotonic() < deadline:

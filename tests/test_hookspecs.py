@@ -35,9 +35,21 @@ def test_plugin_authors_get_hookimpl_and_specs_from_the_package_root():
     assert {"hookimpl", "NormSpec", "CONDITIONINGS"} <= set(normbench.__all__)
 
 
-@pytest.mark.parametrize("cls_name", ["NormSpec", "MetricSpec", "Column", "MetricContext", "StylizedSample",
-                                      "BaselineSpec", "ArchitectureSpec", "TrainingSettings", "TrackerSpec",
-                                      "TrackerContext"])
+@pytest.mark.parametrize(
+    "cls_name",
+    [
+        "NormSpec",
+        "MetricSpec",
+        "Column",
+        "MetricContext",
+        "StylizedSample",
+        "BaselineSpec",
+        "ArchitectureSpec",
+        "TrainingSettings",
+        "TrackerSpec",
+        "TrackerContext",
+    ],
+)
 def test_the_contract_module_documents_every_field_of_the_types_a_plugin_meets(cls_name):
     """A plugin author reads hookspecs.py: every field of every type a hook hands out or takes is described there,
     under the type's own heading, so a new field cannot go undocumented."""

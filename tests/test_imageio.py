@@ -75,8 +75,9 @@ def test_names_are_unique_keeping_the_suffix_where_stems_clash(tmp_path):
 def test_any_file_name_becomes_a_safe_name(tmp_path):
     undecodable = os.fsdecode(b"caf\xe9")  # Latin-1 bytes: not UTF-8
     long_name = "x" * 250
-    names = imageio.image_names([tmp_path / f"{undecodable}.png", tmp_path / f"{long_name}.png",
-                                 tmp_path / 'a:b<c>|"d?.png'], tmp_path)
+    names = imageio.image_names(
+        [tmp_path / f"{undecodable}.png", tmp_path / f"{long_name}.png", tmp_path / 'a:b<c>|"d?.png'], tmp_path
+    )
     assert names[0] == "caf\ufffd" and names[0].encode("utf-8")
     assert len(names[1]) == imageio.MAX_NAME_CHARS and names[1].startswith("x" * 91 + "~")
     assert names[2] == "a_b_c___d_"

@@ -14,8 +14,7 @@ from PIL import Image
 from normbench import imageio
 
 #: (format, modes it stores) for the formats normbench accepts.
-STORABLE = {"PNG": ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"), "JPEG": ("L", "RGB", "CMYK"),
-            "WEBP": ("RGB", "RGBA")}
+STORABLE = {"PNG": ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"), "JPEG": ("L", "RGB", "CMYK"), "WEBP": ("RGB", "RGBA")}
 SIDES = st.integers(1, 48)
 #: EXIF orientations 5 to 8 turn the image a quarter, swapping width and height.
 TRANSPOSED = {5, 6, 7, 8}
@@ -29,8 +28,9 @@ def image_files(draw):
     width, height = draw(SIDES), draw(SIDES)
     top = 65535 if mode == "I;16" else 255
     pixels = draw(st.integers(0, top))
-    image = Image.new(mode, (width, height), pixels if mode in ("1", "L", "P", "I;16") else
-                      tuple([pixels % 256] * len(mode)))
+    image = Image.new(
+        mode, (width, height), pixels if mode in ("1", "L", "P", "I;16") else tuple([pixels % 256] * len(mode))
+    )
     orientation = draw(st.integers(1, 8))
     exif = Image.Exif()
     exif[0x0112] = orientation
@@ -72,12 +72,16 @@ def file_names(draw_bytes):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.binary(min_size=1, max_size=300), st.sampled_from(imageio.IMAGE_SUFFIXES),
-                          st.booleans()), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.binary(min_size=1, max_size=300), st.sampled_from(imageio.IMAGE_SUFFIXES), st.booleans()),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_names_are_unique_safe_and_stable_for_any_bytes(entries):
     folder = Path("/data")
-    paths = sorted({folder / ("sub" if nested else "") / (file_names(raw) + suffix)
-                    for raw, suffix, nested in entries})
+    paths = sorted({folder / ("sub" if nested else "") / (file_names(raw) + suffix) for raw, suffix, nested in entries})
     names = imageio.image_names(paths, folder)
     assert len({name.lower() for name in names}) == len(names)  # unique, also where case does not count
     for name in names:

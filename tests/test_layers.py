@@ -15,11 +15,31 @@ import normbench
 
 #: Lowest first: a module may import from its own layer and those before it.
 LAYERS = (
-    ("core", ("normbench", "normbench.errors", "normbench.columns", "normbench.ops", "normbench.fileio",
-              "normbench.registry", "normbench.tracking", "normbench.hookspecs")),
+    (
+        "core",
+        (
+            "normbench",
+            "normbench.errors",
+            "normbench.columns",
+            "normbench.ops",
+            "normbench.fileio",
+            "normbench.registry",
+            "normbench.tracking",
+            "normbench.hookspecs",
+        ),
+    ),
     ("runtime", ("normbench.runtime",)),
-    ("inputs", ("normbench.config", "normbench.data", "normbench.images", "normbench.imageio", "normbench.samples",
-                "normbench.weights")),
+    (
+        "inputs",
+        (
+            "normbench.config",
+            "normbench.data",
+            "normbench.images",
+            "normbench.imageio",
+            "normbench.samples",
+            "normbench.weights",
+        ),
+    ),
     ("blocks", ("normbench.models", "normbench.norms", "normbench.metrics", "normbench.baselines")),
     ("training", ("normbench.training",)),
     ("plugins", ("normbench.architectures", "normbench.plugins", "normbench.testing")),
@@ -33,8 +53,12 @@ PACKAGE = Path(normbench.__file__).parent
 
 def layer_of(module: str) -> int:
     """The index of the layer ``module`` belongs to: the longest prefix that names it."""
-    matches = [(len(prefix), index) for index, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes
-               if module == prefix or (prefix != "normbench" and module.startswith(prefix + "."))]
+    matches = [
+        (len(prefix), index)
+        for index, (_, prefixes) in enumerate(LAYERS)
+        for prefix in prefixes
+        if module == prefix or (prefix != "normbench" and module.startswith(prefix + "."))
+    ]
     if not matches:
         raise ValueError(f"module {module!r} is in no layer of tests/test_layers.py; add it to one")
     return max(matches)[1]
@@ -55,8 +79,9 @@ def imported(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "normbench":
             for alias in node.names:
                 candidate = f"{node.module}.{alias.name}"
-                is_module = (PACKAGE.parent / Path(*candidate.split("."))).with_suffix(".py").is_file() or \
-                    (PACKAGE.parent / Path(*candidate.split("."))).is_dir()
+                is_module = (PACKAGE.parent / Path(*candidate.split("."))).with_suffix(".py").is_file() or (
+                    PACKAGE.parent / Path(*candidate.split("."))
+                ).is_dir()
                 names.add(candidate if is_module else node.module)
     return names
 
@@ -77,8 +102,9 @@ MODULES = sorted(path for path in PACKAGE.rglob("*.py") if path != PACKAGE / "__
 
 def upward_imports(path: Path, module: str) -> list[str]:
     """What ``path`` (the source of ``module``) imports from layers above its own."""
-    return [f"{name} ({LAYERS[layer_of(name)][0]})" for name in sorted(imported(path))
-            if layer_of(name) > layer_of(module)]
+    return [
+        f"{name} ({LAYERS[layer_of(name)][0]})" for name in sorted(imported(path)) if layer_of(name) > layer_of(module)
+    ]
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda path: module_name(path))
@@ -96,8 +122,10 @@ def test_every_layer_has_modules():
 def test_an_upward_import_is_caught(tmp_path):
     """The check itself can fail: a metric importing the run is caught, a type-only import is not."""
     source = tmp_path / "metric.py"
-    source.write_text("from typing import TYPE_CHECKING\nfrom normbench import hookimpl\n"
-                      "from normbench.study import runner\nif TYPE_CHECKING:\n    from normbench.cli import run\n")
+    source.write_text(
+        "from typing import TYPE_CHECKING\nfrom normbench import hookimpl\n"
+        "from normbench.study import runner\nif TYPE_CHECKING:\n    from normbench.cli import run\n"
+    )
     assert upward_imports(source, "normbench.metrics.metric") == ["normbench.study.runner (study)"]
     with pytest.raises(ValueError, match="in no layer"):
         layer_of("normbench.elsewhere")
@@ -106,6 +134,7 @@ def test_an_upward_import_is_caught(tmp_path):
 def test_every_folder_of_modules_is_a_package_an_install_keeps():
     """setuptools' package discovery skips a folder without ``__init__.py``: a wheel would lack its modules."""
     folders = {path.parent for path in PACKAGE.rglob("*.py")}
-    missing = sorted(str(folder.relative_to(PACKAGE.parent)) for folder in folders
-                     if not (folder / "__init__.py").is_file())
+    missing = sorted(
+        str(folder.relative_to(PACKAGE.parent)) for folder in folders if not (folder / "__init__.py").is_file()
+    )
     assert not missing, f"folders without __init__.py: {', '.join(missing)}"

@@ -25,6 +25,7 @@ def test_style_losses_vanish_when_statistics_match():
     grams = {k: losses.gram_matrix(f) for k, f in features.items()}
     assert losses.gram_style_loss(features, grams) == 0
     from normbench.norms.adaptive import channel_mean_std
+
     stats = {k: channel_mean_std(f, 1e-5) for k, f in features.items()}
     assert losses.mean_std_style_loss(features, stats) == 0
     shifted = {k: f + 1 for k, f in features.items()}

@@ -92,8 +92,11 @@ def test_fid_knows_the_style_from_noise_and_does_not_depend_on_chunking(tmp_path
     whole = measure(metric, sample(outputs, style=style))
     metric.reset()
     for first in (0, 3):
-        metric.update(StylizedSample(outputs[first:first + 3], outputs[first:first + 3], style,
-                                     lambda x, statistics="eval": x, first))
+        metric.update(
+            StylizedSample(
+                outputs[first : first + 3], outputs[first : first + 3], style, lambda x, statistics="eval": x, first
+            )
+        )
     assert metric.compute()["fid"] == pytest.approx(whole["fid"], rel=1e-9)
 
 
@@ -124,8 +127,10 @@ def test_random_patches_are_seeded_and_sized():
 
 
 def test_random_metric_networks_are_seeded():
-    assert torch.equal(networks.load_inception("random", 64).blocks[0][0].conv.weight,
-                       networks.load_inception("random", 64).blocks[0][0].conv.weight)
+    assert torch.equal(
+        networks.load_inception("random", 64).blocks[0][0].conv.weight,
+        networks.load_inception("random", 64).blocks[0][0].conv.weight,
+    )
     assert networks.lpips_provenance("random")["weights"] == "random"
 
 
@@ -181,19 +186,45 @@ def normbench_register_metrics(registry):
 
 
 def test_hook_normbench_register_metrics_adds_a_column_and_a_broken_metric_does_not_stop_the_run(
-        tmp_path, fake_distribution):
+    tmp_path, fake_distribution
+):
     fake_distribution("nb_mad", METRIC_PLUGIN, dist_name="nb-mad", entry_name="mad_plugin")
-    args = ["run", "--norms", "in", "--styles", "waves", "--steps", "2", "--image-size", "32", "--eval-size", "32",
-            "--batch-size", "2", "--baselines", "identity", "--out-dir", str(tmp_path / "runs"), "--run-id", "r"]
+    args = [
+        "run",
+        "--norms",
+        "in",
+        "--styles",
+        "waves",
+        "--steps",
+        "2",
+        "--image-size",
+        "32",
+        "--eval-size",
+        "32",
+        "--batch-size",
+        "2",
+        "--baselines",
+        "identity",
+        "--out-dir",
+        str(tmp_path / "runs"),
+        "--run-id",
+        "r",
+    ]
     assert cli.main(args) == 0
     table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").set_index("norm")
     assert (table.status == "ok").all() and table.mad["in"] > 0 and table.mad["identity"] == 0
     assert "metric broken: metric exploded" in table.error["in"]
-    assert table.lpips["in"] > 0 and table.artfid["in"] == pytest.approx((1 + table.lpips["in"]) * (1 + table.fid["in"]))
+    assert table.lpips["in"] > 0 and table.artfid["in"] == pytest.approx(
+        (1 + table.lpips["in"]) * (1 + table.fid["in"])
+    )
     manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
-    assert manifest["metrics"]["mad"] == {"plugin": "mad_plugin", "description": "mean absolute difference",
-                                          "columns": ["mad"], "implementation": "test plugin",
-                                          "distribution": "nb-mad 0.1"}
+    assert manifest["metrics"]["mad"] == {
+        "plugin": "mad_plugin",
+        "description": "mean absolute difference",
+        "columns": ["mad"],
+        "implementation": "test plugin",
+        "distribution": "nb-mad 0.1",
+    }
     assert manifest["columns"]["mad"]["higher_is_better"] is False and manifest["columns"]["mad"]["axis"] == "other"
     assert manifest["metrics"]["fid"]["weights"] == "random" and manifest["metrics"]["lpips"]["input_range"]
     assert cli.main(["report", str(tmp_path / "runs" / "r")]) == 0  # the plugin's column is reported like any other

@@ -62,8 +62,9 @@ def test_kid_of_identical_sets_is_near_zero_and_of_shifted_sets_positive():
 
 def test_kid_is_unbiased_for_two_samples_of_one_distribution():
     rng = np.random.default_rng(3)
-    estimates = [F.kid(rng.normal(size=(40, 8)), rng.normal(size=(40, 8)), subsets=5, subset_size=40)[0]
-                 for _ in range(40)]
+    estimates = [
+        F.kid(rng.normal(size=(40, 8)), rng.normal(size=(40, 8)), subsets=5, subset_size=40)[0] for _ in range(40)
+    ]
     assert abs(np.mean(estimates)) < 3 * np.std(estimates) / np.sqrt(len(estimates))
 
 

@@ -3,10 +3,10 @@ import torch
 from torch import nn
 
 from normbench import NormSpec
-from normbench.training.harness import build_generator, count_parameters, required_feature_nets, style_bank
 from normbench.models.layers import NormSlot
 from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import load_vgg
+from normbench.training.harness import build_generator, count_parameters, required_feature_nets, style_bank
 
 
 class Recorder(nn.Module):
@@ -80,8 +80,11 @@ def test_adain_net_trains_only_the_decoder(vgg19, catalog):
 
 def test_a_transformer_norm_asking_for_style_features_is_refused_clearly(catalog):
     catalog.norms.add(NormSpec(name="needs_feat", factory=Recorder, conditioning="style_feat"))
-    with pytest.raises(ValueError, match="norm 'needs_feat' needs style_feat conditioning, which architecture "
-                                         "'transformer' cannot give; it takes none, style_id"):
+    with pytest.raises(
+        ValueError,
+        match="norm 'needs_feat' needs style_feat conditioning, which architecture "
+        "'transformer' cannot give; it takes none, style_id",
+    ):
         catalog.get("needs_feat")
     with pytest.raises(ValueError, match="'transformer' cannot give; it takes none, style_id"):
         catalog.get("adain@transformer")

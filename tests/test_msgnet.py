@@ -8,13 +8,29 @@ import torch
 from torch import nn
 
 from normbench import cli
-from normbench.training.harness import build_generator
 from normbench.models.layers import NormSlot
 from normbench.models.msgnet import MSGNet
 from normbench.norms.comatch import CoMatch
+from normbench.training.harness import build_generator
 
-TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--device", "cpu",
-        "--metrics", "lpips", "--baselines", "identity", "--weights", "random"]
+TINY = [
+    "--steps",
+    "2",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--device",
+    "cpu",
+    "--metrics",
+    "lpips",
+    "--baselines",
+    "identity",
+    "--weights",
+    "random",
+]
 
 
 def slots(net):
@@ -60,13 +76,31 @@ def test_the_style_goes_through_the_generators_own_encoder_and_its_gradient_trai
 
 
 def test_msgnet_and_a_placed_norm_train_and_are_measured_like_any_other(tmp_path):
-    assert cli.main(["run", "--norms", "comatch,in@msgnet,in", "--styles", "waves", "--out-dir", str(tmp_path),
-                     "--run-id", "r", *TINY]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                "--norms",
+                "comatch,in@msgnet,in",
+                "--styles",
+                "waves",
+                "--out-dir",
+                str(tmp_path),
+                "--run-id",
+                "r",
+                *TINY,
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(tmp_path / "r" / "results.csv")
     models = table[table.kind == "norm"]
     assert set(models.norm) == {"comatch", "in@msgnet", "in"} and (models.status == "ok").all()
-    assert dict(zip(models.norm, models.architecture)) == {"comatch": "msgnet", "in@msgnet": "msgnet",
-                                                           "in": "transformer"}
+    assert dict(zip(models.norm, models.architecture)) == {
+        "comatch": "msgnet",
+        "in@msgnet": "msgnet",
+        "in": "transformer",
+    }
     # NOTE: comatch takes arbitrary styles: it is also measured on the held-out ones
     assert set(models[models.norm == "comatch"].style_split) == {"train", "heldout"}
     assert set(models[models.norm == "in@msgnet"].style_split) == {"train"}
@@ -80,8 +114,12 @@ def test_msgnet_and_a_placed_norm_train_and_are_measured_like_any_other(tmp_path
 def test_a_norm_that_does_not_fit_an_architecture_exits_2_naming_what_it_takes(tmp_path, capsys):
     assert cli.main(["run", "--norms", "comatch@transformer", "--out-dir", str(tmp_path), *TINY]) == 2
     err = " ".join(capsys.readouterr().err.split())
-    assert "norm 'comatch' needs style_feat conditioning, which architecture 'transformer' cannot give; it takes " \
-           "none, style_id" in err and "Traceback" not in err
+    assert (
+        "norm 'comatch' needs style_feat conditioning, which architecture 'transformer' cannot give; it takes "
+        "none, style_id"
+        in err
+        and "Traceback" not in err
+    )
 
 
 ARCHITECTURE_PLUGIN = """
@@ -107,28 +145,75 @@ def normbench_register_architectures(registry):
 """
 
 
-def test_hook_normbench_register_architectures_trains_a_norm_in_a_third_party_generator(tmp_path, fake_distribution,
-                                                                                         capsys):
+def test_hook_normbench_register_architectures_trains_a_norm_in_a_third_party_generator(
+    tmp_path, fake_distribution, capsys
+):
     fake_distribution("nb_tiny", ARCHITECTURE_PLUGIN, dist_name="nb-tiny", entry_name="tiny_arch")
     assert cli.main(["plugins", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)["architectures"]
     tiny = next(entry for entry in listed if entry["name"] == "tiny")
     assert tiny["plugin"] == "tiny_arch" and tiny["supports"] == ["none", "style_id"]
-    assert cli.main(["run", "--norms", "bn@tiny,cin@tiny", "--styles", "waves", "--lr", "tiny=2e-3",
-                     "--out-dir", str(tmp_path), "--run-id", "t", *TINY]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                "--norms",
+                "bn@tiny,cin@tiny",
+                "--styles",
+                "waves",
+                "--lr",
+                "tiny=2e-3",
+                "--out-dir",
+                str(tmp_path),
+                "--run-id",
+                "t",
+                *TINY,
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(tmp_path / "t" / "results.csv")
     assert set(table[table.kind == "norm"].norm) == {"bn@tiny", "cin@tiny"} and (table.status == "ok").all()
     manifest = json.loads((tmp_path / "t" / "manifest.json").read_text())
     assert manifest["protocol"]["profile"]["training"] == {"tiny": {"lr": 2e-3}}
     assert manifest["norms"][0]["architecture_plugin"] == "tiny_arch"
-    assert manifest["norms"][0]["training"] == {"lr": 2e-3, "content_weight": 1.0, "style_weight": 1.0,
-                                                "tv_weight": 0.5}
+    assert manifest["norms"][0]["training"] == {
+        "lr": 2e-3,
+        "content_weight": 1.0,
+        "style_weight": 1.0,
+        "tv_weight": 0.5,
+    }
 
 
 def test_bench_times_msgnet_and_counts_the_comatch_products(tmp_path):
-    assert cli.main(["bench", "--norms", "comatch,in@msgnet", "--modes", "plain", "--sizes", "32", "--batches", "1",
-                     "--train-size", "32", "--train-batch", "2", "--reps", "3", "--device", "cpu",
-                     "--out-dir", str(tmp_path), "--run-id", "b"]) == 0
+    assert (
+        cli.main(
+            [
+                "bench",
+                "--norms",
+                "comatch,in@msgnet",
+                "--modes",
+                "plain",
+                "--sizes",
+                "32",
+                "--batches",
+                "1",
+                "--train-size",
+                "32",
+                "--train-batch",
+                "2",
+                "--reps",
+                "3",
+                "--device",
+                "cpu",
+                "--out-dir",
+                str(tmp_path),
+                "--run-id",
+                "b",
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(tmp_path / "b" / "bench.csv")
     assert (table.status == "ok").all() and set(table.architecture) == {"msgnet"}
     infer = table[table.kind == "infer"].set_index("norm").gflops_per_img
@@ -163,7 +248,11 @@ def test_the_architecture_kit_catches_a_generator_that_breaks_the_contract(tmp_p
     import sys
 
     (tmp_path / "test_broken.py").write_text(BROKEN_ARCHITECTURE_TESTS)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_broken.py"],
-                            cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_broken.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1, result.stdout
     assert "1 failed, 1 passed" in result.stdout and "none: output outside [0, 1]" in result.stdout

@@ -116,8 +116,12 @@ def test_the_kit_catches_a_norm_that_breaks_the_contract(tmp_path):
     import sys
 
     (tmp_path / "test_broken.py").write_text(BROKEN_NORM_TESTS)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_broken.py"],
-                            cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_broken.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1, result.stdout
     assert "2 failed, 3 passed" in result.stdout
     assert "output (2, 8, 11, 12) != input (2, 8, 12, 12)" in result.stdout

@@ -25,8 +25,22 @@ def normbench_register_norms(registry):
     registry.add(NormSpec(name="half", factory=lambda c: nn.Identity()))
     raise RuntimeError("hook exploded")
 """
-TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--metrics", "lpips",
-        "--styles", "waves", "--baselines", "identity"]
+TINY = [
+    "--steps",
+    "2",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--metrics",
+    "lpips",
+    "--styles",
+    "waves",
+    "--baselines",
+    "identity",
+]
 
 
 def test_a_plugin_that_fails_to_import_is_reported_with_its_distribution(fake_distribution):
@@ -67,7 +81,10 @@ def test_disable_plugin_flag_and_environment_variable(tmp_path, fake_distributio
     monkeypatch.delenv("NORMBENCH_DISABLE_PLUGINS")
     assert cli.main([*args, "--run-id", "r"]) == 0
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
-    assert manifest["norms"][0] | {"distribution": "nb-good 0.1", "builtin": False, "plugin": "good"} == manifest["norms"][0]
+    assert (
+        manifest["norms"][0] | {"distribution": "nb-good 0.1", "builtin": False, "plugin": "good"}
+        == manifest["norms"][0]
+    )
     assert pd.read_csv(tmp_path / "r" / "results.csv").norm.tolist() == ["identity", "fake_ln"]
 
 
@@ -79,10 +96,24 @@ def test_plugins_command_lists_norms_metrics_origins_and_problems(fake_distribut
     by_name = {n["name"]: n for n in info["norms"]}
     assert by_name["in"]["builtin"] and by_name["in"]["aliases"] == ["instancenorm", "instance_norm"]
     assert by_name["adain"]["conditioning"] == "style_feat" and by_name["adain"]["architecture"] == "adain"
-    assert by_name["fake_ln"] == {"name": "fake_ln", "aliases": [], "conditioning": "none", "architecture": "transformer",
-                             "description": "LayerNorm", "plugin": "good", "distribution": "nb-good 0.1",
-                             "builtin": False}
-    assert [m["name"] for m in info["metrics"]] == ["distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"]
+    assert by_name["fake_ln"] == {
+        "name": "fake_ln",
+        "aliases": [],
+        "conditioning": "none",
+        "architecture": "transformer",
+        "description": "LayerNorm",
+        "plugin": "good",
+        "distribution": "nb-good 0.1",
+        "builtin": False,
+    }
+    assert [m["name"] for m in info["metrics"]] == [
+        "distances",
+        "lpips",
+        "fid",
+        "artfid",
+        "contrast",
+        "batch_dependence",
+    ]
     assert [b["name"] for b in info["baselines"]] == ["identity", "color_transfer", "style_image"]
     assert "bad" in info["broken"]
     assert cli.main(["plugins"]) == 0 and "broken plugin bad" in capsys.readouterr().out

@@ -1,7 +1,15 @@
 import pluggy
 import pytest
 
-from normbench.plugins import DEFAULT_PLUGINS, collect_baselines, collect_metrics, collect_architectures, collect_norms, get_plugin_manager, load_norms
+from normbench.plugins import (
+    DEFAULT_PLUGINS,
+    collect_architectures,
+    collect_baselines,
+    collect_metrics,
+    collect_norms,
+    get_plugin_manager,
+    load_norms,
+)
 
 PLUGIN_SOURCE = """
 from torch import nn
@@ -46,8 +54,13 @@ def test_builtins_register_through_the_public_hooks():
     pm = get_plugin_manager(entrypoints=False)
     assert len(pm.hook.normbench_register_norms.get_hookimpls()) == len(collect_norms(pm)) == 6
     assert [impl.plugin_name for impl in pm.hook.normbench_register_architectures.get_hookimpls()] == [
-        "normbench.architectures.transformer", "normbench.architectures.adain", "normbench.architectures.msgnet"]
+        "normbench.architectures.transformer",
+        "normbench.architectures.adain",
+        "normbench.architectures.msgnet",
+    ]
     assert collect_architectures(pm).names() == ["transformer", "adain", "msgnet"]
-    assert [impl.plugin_name for impl in pm.hook.normbench_register_metrics.get_hookimpls()] == ["normbench.metrics.builtin"]
+    assert [impl.plugin_name for impl in pm.hook.normbench_register_metrics.get_hookimpls()] == [
+        "normbench.metrics.builtin"
+    ]
     assert collect_metrics(pm).names() == ["distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"]
     assert collect_baselines(pm).names() == ["identity", "color_transfer", "style_image"]

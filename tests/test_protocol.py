@@ -9,15 +9,27 @@ from torch import nn
 
 from normbench import Column, Metric, MetricSpec, cli
 from normbench.baselines import color_transfer, identity, rgb_to_lab, style_image
-from normbench.study.evaluation import model_stylizer
 from normbench.metrics.base import MetricContext, MetricRegistry, StylizedSample
 from normbench.metrics.derived import ArtFID
 from normbench.metrics.features import FeatureDistances, evaluation_seeds
 from normbench.metrics.invariance import BatchDependence, ContrastSensitivity
 from normbench.models.vgg import RANDOM_FEATURES_SEED
+from normbench.study.evaluation import model_stylizer
 
-TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--device", "cpu",
-        "--styles", "waves"]
+TINY = [
+    "--steps",
+    "2",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--device",
+    "cpu",
+    "--styles",
+    "waves",
+]
 
 
 def context(tmp_path, **kwargs):
@@ -58,14 +70,20 @@ def normbench_register_baselines(registry):
 
 def test_hook_normbench_register_baselines_measures_a_third_party_baseline_on_every_style(tmp_path, fake_distribution):
     fake_distribution("nb_grey", BASELINE_PLUGIN, dist_name="nb-grey", entry_name="grey_plugin")
-    assert cli.main(["run", "--norms", "in", "--metrics", "lpips", "--out-dir", str(tmp_path), "--run-id", "r",
-                     *TINY]) == 0
+    assert (
+        cli.main(["run", "--norms", "in", "--metrics", "lpips", "--out-dir", str(tmp_path), "--run-id", "r", *TINY])
+        == 0
+    )
     table = pd.read_csv(tmp_path / "r" / "results.csv")
     grey = table[table.norm == "grey"]
     assert grey.kind.tolist() == ["baseline"] and grey.lpips.iloc[0] > 0
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
-    assert {"name": "grey", "plugin": "grey_plugin", "description": "the content in grey",
-            "wins_by_construction": []} in manifest["baselines"]
+    assert {
+        "name": "grey",
+        "plugin": "grey_plugin",
+        "description": "the content in grey",
+        "wins_by_construction": [],
+    } in manifest["baselines"]
     assert "grey" in manifest["protocol"]["baselines"]
 
 
@@ -78,8 +96,10 @@ def test_a_baseline_named_like_a_norm_is_refused(tmp_path, fake_distribution, ca
 def test_feature_distances_are_zero_where_they_must_be_and_averaged_over_disjoint_draws(tmp_path):
     metric = FeatureDistances(context(tmp_path, eval_draws=3))
     ramp = torch.linspace(0, 1, 32)
-    style, content = torch.stack([ramp.expand(32, 32), ramp[:, None].expand(32, 32), 1 - ramp.expand(32, 32)])[None], \
-        torch.rand(2, 3, 32, 32)
+    style, content = (
+        torch.stack([ramp.expand(32, 32), ramp[:, None].expand(32, 32), 1 - ramp.expand(32, 32)])[None],
+        torch.rand(2, 3, 32, 32),
+    )
     unchanged = measure(metric, StylizedSample(content, content, style, None))
     assert unchanged["content_distance"] == pytest.approx(0, abs=1e-7) and unchanged["style_gram"] > 0.01
     copied = measure(metric, StylizedSample(style.expand(2, -1, -1, -1), content, style, None))
@@ -95,7 +115,7 @@ def test_feature_distances_do_not_depend_on_how_the_set_is_chunked(tmp_path):
     whole = measure(metric, StylizedSample(outputs, content, style, None))
     metric.reset()
     for first in (0, 2):
-        metric.update(StylizedSample(outputs[first:first + 2], content[first:first + 2], style, None, first))
+        metric.update(StylizedSample(outputs[first : first + 2], content[first : first + 2], style, None, first))
     assert metric.compute() == pytest.approx(whole, rel=1e-5)
 
 
@@ -130,15 +150,18 @@ def trained(norm: nn.Module) -> nn.Module:
     return model
 
 
-@pytest.mark.parametrize("norm, train_dependent", [(nn.InstanceNorm2d(8, affine=True), False),
-                                                   (nn.BatchNorm2d(8), True)])
+@pytest.mark.parametrize(
+    "norm, train_dependent", [(nn.InstanceNorm2d(8, affine=True), False), (nn.BatchNorm2d(8), True)]
+)
 def test_batch_dependence_separates_batch_statistics_from_instance_statistics(tmp_path, norm, train_dependent):
     model = trained(norm)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     stylize = model_stylizer(model, lambda count: None, batch_size=4)
     content = torch.rand(4, 3, 16, 16)
-    values = measure(BatchDependence(context(tmp_path, batch_size=4)),
-                     StylizedSample(stylize(content), content, content[:1], stylize))
+    values = measure(
+        BatchDependence(context(tmp_path, batch_size=4)),
+        StylizedSample(stylize(content), content, content[:1], stylize),
+    )
     assert values["batch_dependence_eval"] < 1e-6
     assert (values["batch_dependence_train"] > 1e-3) == train_dependent
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items()), "measuring changed the model"
@@ -149,12 +172,14 @@ def test_bn_scored_per_image_is_the_control_of_the_contrast_column(tmp_path):
     results = {}
     for name, norm in (("in", nn.InstanceNorm2d(8, affine=True)), ("bn", nn.BatchNorm2d(8))):
         stylize = model_stylizer(trained(norm), lambda count: None, batch_size=4)
-        results[name] = measure(ContrastSensitivity(context(tmp_path)),
-                                StylizedSample(stylize(content), content, content[:1], stylize))
+        results[name] = measure(
+            ContrastSensitivity(context(tmp_path)), StylizedSample(stylize(content), content, content[:1], stylize)
+        )
     assert results["bn"]["contrast_sensitivity"] > 5 * results["in"]["contrast_sensitivity"]
     assert results["bn"]["contrast_sensitivity_per_image"] < results["bn"]["contrast_sensitivity"] / 5
-    assert results["in"]["contrast_sensitivity_per_image"] == pytest.approx(results["in"]["contrast_sensitivity"],
-                                                                            rel=1e-3, abs=1e-6)
+    assert results["in"]["contrast_sensitivity_per_image"] == pytest.approx(
+        results["in"]["contrast_sensitivity"], rel=1e-3, abs=1e-6
+    )
 
 
 def test_artfid_is_derived_and_says_where_its_definition_does_not_hold(tmp_path):
@@ -184,8 +209,26 @@ def test_a_metric_declares_its_columns_once_and_no_two_metrics_share_one():
 def two_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("protocol")
     for run_id, extra in (("a", []), ("b", ["--seed", "1"]), ("c", ["--steps", "3"])):
-        assert cli.main(["run", "--norms", "in", "--metrics", "lpips", "--baselines", "identity",
-                         "--out-dir", str(root), "--run-id", run_id, *TINY, *extra]) == 0
+        assert (
+            cli.main(
+                [
+                    "run",
+                    "--norms",
+                    "in",
+                    "--metrics",
+                    "lpips",
+                    "--baselines",
+                    "identity",
+                    "--out-dir",
+                    str(root),
+                    "--run-id",
+                    run_id,
+                    *TINY,
+                    *extra,
+                ]
+            )
+            == 0
+        )
     return root
 
 
@@ -205,8 +248,8 @@ def test_compare_refuses_runs_whose_protocols_differ_unless_asked(two_runs, tmp_
 
 
 def test_each_architecture_trains_at_its_papers_learning_rate_unless_the_run_changes_it(catalog):
-    from normbench.training import harness
     from normbench.config import make_profile
+    from normbench.training import harness
 
     plain = make_profile("quick")
     assert harness.training_settings(catalog.get("in").arch, plain).lr == 1e-3

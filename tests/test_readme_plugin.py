@@ -12,7 +12,7 @@ README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
 def plugin_section() -> str:
     text = README.read_text()
-    return text[text.index("## Write a norm plugin"):text.index("## Layout")]
+    return text[text.index("## Write a norm plugin") : text.index("## Layout")]
 
 
 def test_the_example_is_complete_and_short():
@@ -26,8 +26,31 @@ def test_the_readme_plugin_runs_end_to_end(tmp_path, fake_distribution):
     entry_name, target = re.search(r'\[project\.entry-points\.normbench\]\n(\w+) = "(\w+)"', section).groups()
     norm = re.search(r'NormSpec\(name="(\w+)"', module).group(1)
     fake_distribution(target, module, dist_name="my-norms", entry_name=entry_name)
-    assert cli.main(["run", "--norms", f"{norm},in", "--styles", "waves", "--steps", "2", "--image-size", "32",
-                     "--eval-size", "32", "--batch-size", "2", "--metrics", "lpips", "--out-dir", str(tmp_path),
-                     "--run-id", "r"]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                "--norms",
+                f"{norm},in",
+                "--styles",
+                "waves",
+                "--steps",
+                "2",
+                "--image-size",
+                "32",
+                "--eval-size",
+                "32",
+                "--batch-size",
+                "2",
+                "--metrics",
+                "lpips",
+                "--out-dir",
+                str(tmp_path),
+                "--run-id",
+                "r",
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(tmp_path / "r" / "results.csv")
     assert table.query("kind == 'norm'").norm.tolist() == [norm, "in"] and (table.status == "ok").all()

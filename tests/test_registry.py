@@ -16,8 +16,16 @@ def test_builtins_are_registered_in_order(registry):
     assert registry.names() == ["in", "bn", "none", "cin", "adain", "comatch"]
 
 
-@pytest.mark.parametrize("alias,name", [("BatchNorm", "bn"), ("instance-norm", "in"), ("IN", "in"),
-                                        ("no_norm", "none"), ("adaptive_instance_norm", "adain")])
+@pytest.mark.parametrize(
+    "alias,name",
+    [
+        ("BatchNorm", "bn"),
+        ("instance-norm", "in"),
+        ("IN", "in"),
+        ("no_norm", "none"),
+        ("adaptive_instance_norm", "adain"),
+    ],
+)
 def test_aliases_and_spelling_resolve_to_one_norm(registry, alias, name):
     assert registry.get(alias).name == name
 
@@ -81,6 +89,7 @@ def test_conditioning_is_a_typed_value_that_plugins_may_give_as_its_string():
     assert spec.conditioning.takes_arbitrary_styles and spec.conditioning.serves_many_styles
     assert not Conditioning.NONE.serves_many_styles
     assert json.dumps({"c": spec.conditioning}) == '{"c": "style_feat"}' and f"{spec.conditioning}" == "style_feat"
-    with pytest.raises(ValueError, match="norm 'odd': unknown conditioning 'style'; available: none, style_id, "
-                                         "style_feat"):
+    with pytest.raises(
+        ValueError, match="norm 'odd': unknown conditioning 'style'; available: none, style_id, style_feat"
+    ):
         NormSpec("odd", nn.Identity, conditioning="style")

@@ -19,8 +19,25 @@ TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size
 def stored_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     for run_id, norms in (("a", "in,bn"), ("b", "in,bn,none")):
-        assert cli.main(["run", "--norms", norms, "--styles", "waves,tiles", "--metrics", "distances,lpips",
-                         "--out-dir", str(root), "--run-id", run_id, *TINY]) == 0
+        assert (
+            cli.main(
+                [
+                    "run",
+                    "--norms",
+                    norms,
+                    "--styles",
+                    "waves,tiles",
+                    "--metrics",
+                    "distances,lpips",
+                    "--out-dir",
+                    str(root),
+                    "--run-id",
+                    run_id,
+                    *TINY,
+                ]
+            )
+            == 0
+        )
     return root
 
 
@@ -75,35 +92,52 @@ def test_compare_shows_the_change_for_shared_norms(stored_runs, tmp_path):
     assert rows == (2 + 3) * len(tables.metric_columns(tables.load_run(stored_runs / "a")))
 
 
-COLUMNS = {"lpips": {"higher_is_better": False, "axis": "content"},
-           "style_gram": {"higher_is_better": False, "axis": "style"},
-           "artfid": {"higher_is_better": False, "axis": "composite"},
-           "infer_img_per_s": {"higher_is_better": True, "axis": "speed"}}
+COLUMNS = {
+    "lpips": {"higher_is_better": False, "axis": "content"},
+    "style_gram": {"higher_is_better": False, "axis": "style"},
+    "artfid": {"higher_is_better": False, "axis": "composite"},
+    "infer_img_per_s": {"higher_is_better": True, "axis": "speed"},
+}
 
 
 def stored(rows: dict[str, dict], wins=None) -> tables.StoredRun:
     """A stored run of one style from ``{name: {"kind": ..., column: value}}``."""
-    frame = pd.DataFrame([{"norm": name, "style": "s", "style_split": "train", "seed": 0, "status": "ok", **values}
-                          for name, values in rows.items()])
-    baselines = [{"name": name, "wins_by_construction": list((wins or {}).get(name, ()))}
-                 for name, values in rows.items() if values["kind"] == "baseline"]
+    frame = pd.DataFrame(
+        [
+            {"norm": name, "style": "s", "style_split": "train", "seed": 0, "status": "ok", **values}
+            for name, values in rows.items()
+        ]
+    )
+    baselines = [
+        {"name": name, "wins_by_construction": list((wins or {}).get(name, ()))}
+        for name, values in rows.items()
+        if values["kind"] == "baseline"
+    ]
     return tables.StoredRun(None, frame, {"columns": COLUMNS, "baselines": baselines}, pd.DataFrame())
 
 
 def test_best_value_follows_each_columns_direction_and_is_never_a_baseline():
-    run = stored({"x": {"kind": "norm", "lpips": 0.1, "infer_img_per_s": 10.0},
-                  "y": {"kind": "norm", "lpips": 0.2, "infer_img_per_s": 20.0},
-                  "identity": {"kind": "baseline", "lpips": 0.0}})
+    run = stored(
+        {
+            "x": {"kind": "norm", "lpips": 0.1, "infer_img_per_s": 10.0},
+            "y": {"kind": "norm", "lpips": 0.2, "infer_img_per_s": 20.0},
+            "identity": {"kind": "baseline", "lpips": 0.0},
+        }
+    )
     best = tables.best_norms(tables.summary(run), tables.metric_columns(run), run.kinds())
     assert best == {"lpips": "x", "infer_img_per_s": "y"}
 
 
 def test_a_stylization_metric_a_baseline_wins_is_flagged_and_never_the_headline():
-    run = stored({"in": {"kind": "norm", "lpips": 0.2, "style_gram": 0.5, "artfid": 1.3},
-                  "bn": {"kind": "norm", "lpips": 0.1, "style_gram": 0.6, "artfid": 1.2},
-                  "identity": {"kind": "baseline", "lpips": 0.0, "style_gram": 0.9, "artfid": 1.05},
-                  "style_image": {"kind": "baseline", "lpips": 0.4, "style_gram": 0.01, "artfid": 1.4}},
-                 wins={"identity": ("content",), "style_image": ("style",)})
+    run = stored(
+        {
+            "in": {"kind": "norm", "lpips": 0.2, "style_gram": 0.5, "artfid": 1.3},
+            "bn": {"kind": "norm", "lpips": 0.1, "style_gram": 0.6, "artfid": 1.2},
+            "identity": {"kind": "baseline", "lpips": 0.0, "style_gram": 0.9, "artfid": 1.05},
+            "style_image": {"kind": "baseline", "lpips": 0.4, "style_gram": 0.01, "artfid": 1.4},
+        },
+        wins={"identity": ("content",), "style_image": ("style",)},
+    )
     flags = tables.baseline_flags(run)
     assert [(flag.column, flag.winners) for flag in flags] == [("artfid", (("identity", 1.05),))]
     assert "does not separate stylization from doing nothing" in flags[0].sentence
@@ -111,8 +145,12 @@ def test_a_stylization_metric_a_baseline_wins_is_flagged_and_never_the_headline(
 
 
 def test_when_every_style_metric_is_won_by_a_baseline_the_headline_says_so():
-    run = stored({"in": {"kind": "norm", "lpips": 0.2, "style_gram": 0.5},
-                  "color_transfer": {"kind": "baseline", "lpips": 0.1, "style_gram": 0.4}})
+    run = stored(
+        {
+            "in": {"kind": "norm", "lpips": 0.2, "style_gram": 0.5},
+            "color_transfer": {"kind": "baseline", "lpips": 0.1, "style_gram": 0.4},
+        }
+    )
     assert [flag.column for flag in tables.baseline_flags(run)] == ["style_gram"]
     assert tables.headline(run) == ("lpips", "style_gram")
 
@@ -135,10 +173,14 @@ def test_the_headline_plots_style_against_content_and_those_columns_lead_the_sum
 
 def test_a_baseline_winning_a_column_that_is_not_stylization_is_noted_not_flagged():
     columns = {**COLUMNS, "batch_dependence_train": {"higher_is_better": False, "axis": "invariance"}}
-    run = stored({"bn": {"kind": "norm", "lpips": 0.2, "style_gram": 0.5, "batch_dependence_train": 0.1},
-                  "in": {"kind": "norm", "lpips": 0.3, "style_gram": 0.4, "batch_dependence_train": 0.0},
-                  "identity": {"kind": "baseline", "lpips": 0.0, "style_gram": 0.9, "batch_dependence_train": 0.0}},
-                 wins={"identity": ("content",)})
+    run = stored(
+        {
+            "bn": {"kind": "norm", "lpips": 0.2, "style_gram": 0.5, "batch_dependence_train": 0.1},
+            "in": {"kind": "norm", "lpips": 0.3, "style_gram": 0.4, "batch_dependence_train": 0.0},
+            "identity": {"kind": "baseline", "lpips": 0.0, "style_gram": 0.9, "batch_dependence_train": 0.0},
+        },
+        wins={"identity": ("content",)},
+    )
     run.manifest["columns"] = columns
     assert tables.baseline_flags(run) == []
     notes = tables.baseline_notes(run)

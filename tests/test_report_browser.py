@@ -10,8 +10,10 @@ from normbench import cli
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install .[test])")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="Chromium and ChromeDriver are missing (apt-get install chromium chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="Chromium and ChromeDriver are missing (apt-get install chromium chromium-driver)",
+)
 ARTIFACTS = Path(os.environ.get("NORMBENCH_TEST_ARTIFACTS", "test-artifacts"))
 
 
@@ -20,9 +22,18 @@ def browser(tmp_path, monkeypatch):
     monkeypatch.setenv("SE_OFFLINE", "true")  # never let Selenium Manager look for drivers online
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,900",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
@@ -33,9 +44,32 @@ def browser(tmp_path, monkeypatch):
 def test_report_opens_from_disk_sorts_and_shows_every_image(tmp_path, browser):
     from selenium.webdriver.common.by import By
 
-    assert cli.main(["run", "--norms", "in,bn,none", "--styles", "waves", "--steps", "2", "--image-size", "32",
-                     "--eval-size", "32", "--batch-size", "2", "--metrics", "lpips", "--out-dir", str(tmp_path),
-                     "--run-id", "r"]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                "--norms",
+                "in,bn,none",
+                "--styles",
+                "waves",
+                "--steps",
+                "2",
+                "--image-size",
+                "32",
+                "--eval-size",
+                "32",
+                "--batch-size",
+                "2",
+                "--metrics",
+                "lpips",
+                "--out-dir",
+                str(tmp_path),
+                "--run-id",
+                "r",
+            ]
+        )
+        == 0
+    )
     browser.get((tmp_path / "r" / "report.html").as_uri())
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
@@ -44,8 +78,10 @@ def test_report_opens_from_disk_sorts_and_shows_every_image(tmp_path, browser):
     headers = browser.find_elements(By.CSS_SELECTOR, "#detail th")
     index = [h.text for h in headers].index("lpips")
     header = headers[index]
-    column = lambda: [float(row.find_elements(By.TAG_NAME, "td")[index].get_attribute("data-value"))
-                      for row in browser.find_elements(By.CSS_SELECTOR, "#detail tbody tr")]
+    column = lambda: [
+        float(row.find_elements(By.TAG_NAME, "td")[index].get_attribute("data-value"))
+        for row in browser.find_elements(By.CSS_SELECTOR, "#detail tbody tr")
+    ]
     header.click()
     assert column() == sorted(column()) and len(set(column())) > 2
     header.click()

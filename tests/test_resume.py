@@ -14,12 +14,32 @@ import pandas as pd
 import pytest
 
 from normbench import cli
-from normbench.study.cells import CELLS, STAGING_PREFIX, CellStore, RunLock, run_status
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode
+from normbench.study.cells import CELLS, STAGING_PREFIX, CellStore, RunLock, run_status
 
-ARGS = ["--norms", "in,bn,none", "--styles", "waves", "--steps", "40", "--image-size", "32", "--eval-size", "32",
-        "--batch-size", "2", "--metrics", "lpips", "--baselines", "identity", "--weights", "random", "--device", "cpu"]
+ARGS = [
+    "--norms",
+    "in,bn,none",
+    "--styles",
+    "waves",
+    "--steps",
+    "40",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--metrics",
+    "lpips",
+    "--baselines",
+    "identity",
+    "--weights",
+    "random",
+    "--device",
+    "cpu",
+]
 
 
 def numbers(run_dir):
@@ -41,8 +61,11 @@ def uninterrupted(tmp_path_factory):
 def kill_mid_cell(out, finished: int):
     """Start a run in a process and kill -9 it while its cell after ``finished`` finished cells is in progress.
     It runs with this process's torch threads: thread counts change float sums, and so trained numbers."""
-    process = subprocess.Popen([sys.executable, "-m", "normbench", "run", *ARGS, "--out-dir", str(out.parent),
-                                "--run-id", out.name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "normbench", "run", *ARGS, "--out-dir", str(out.parent), "--run-id", out.name],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     cells, deadline = out / CELLS, time.monotonic() + 240
     while process.poll() is None and time.monotonic() < deadline:
         if len(CellStore(out).records()) >= finished and any(cells.glob(f"{STAGING_PREFIX}*")):

@@ -13,21 +13,41 @@ from PIL import Image
 from torch import nn
 
 from normbench import cli
-from normbench.study.cells import Cell
 from normbench.columns import TIMING_COLUMNS
-from normbench.study.deploy import StoredModel, export_model
 from normbench.errors import ExitCode
+from normbench.study.cells import Cell
+from normbench.study.deploy import StoredModel, export_model
 
-TINY = ["--styles", "waves", "--steps", "6", "--image-size", "32", "--eval-size", "32", "--batch-size", "2",
-        "--baselines", "identity", "--weights", "random", "--device", "cpu"]
+TINY = [
+    "--styles",
+    "waves",
+    "--steps",
+    "6",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--baselines",
+    "identity",
+    "--weights",
+    "random",
+    "--device",
+    "cpu",
+]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("reuse")
     for run_id, metrics in (("lpips", "lpips"), ("both", "lpips,distances")):
-        assert cli.main(["run", "--norms", "in,cin", *TINY, "--metrics", metrics, "--out-dir", str(root),
-                         "--run-id", run_id]) == 0
+        assert (
+            cli.main(
+                ["run", "--norms", "in,cin", *TINY, "--metrics", metrics, "--out-dir", str(root), "--run-id", run_id]
+            )
+            == 0
+        )
     return root
 
 
@@ -57,13 +77,31 @@ def test_stylize_applies_the_stored_model_to_a_users_image(runs, tmp_path, capsy
     photo = tmp_path / "photo.jpg"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (70, 90, 3), dtype=np.uint8)).save(photo)
     out = tmp_path / "out"
-    assert cli.main(["stylize", str(runs / "both"), str(photo), "--norm", "cin", "--style", "waves", "--size", "48",
-                     "-o", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "stylize",
+                str(runs / "both"),
+                str(photo),
+                "--norm",
+                "cin",
+                "--style",
+                "waves",
+                "--size",
+                "48",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     image = Image.open(out / "photo.cin.waves.png")
     assert image.size == (60, 48)  # NOTE: short side 48, long side 61 cut to a multiple of 4
     assert np.asarray(image).std() > 0
-    assert cli.main(["stylize", str(runs / "both"), str(photo), "--norm", "in", "--style", "candy",
-                     "-o", str(out)]) == ExitCode.USAGE_ERROR
+    assert (
+        cli.main(["stylize", str(runs / "both"), str(photo), "--norm", "in", "--style", "candy", "-o", str(out)])
+        == ExitCode.USAGE_ERROR
+    )
     assert "no trained model of norm in for style candy" in capsys.readouterr().err
 
 

@@ -9,16 +9,35 @@ import pytest
 from normbench import cli
 from normbench.config import PROFILES, resolve_seeds
 
-TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--device", "cpu",
-        "--styles", "waves", "--metrics", "distances", "--baselines", "identity"]
+TINY = [
+    "--steps",
+    "2",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--device",
+    "cpu",
+    "--styles",
+    "waves",
+    "--metrics",
+    "distances",
+    "--baselines",
+    "identity",
+]
 QUALITY = ["content_distance", "style_gram", "style_meanstd"]
 
 
 @pytest.fixture(scope="module")
 def seeded_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("seeds")
-    for run_id, extra in (("two", ["--norms", "in,bn", "--seeds", "0-1"]), ("one", ["--norms", "in", "--seed", "1"]),
-                          ("bf16", ["--norms", "in", "--seed", "2", "--precision", "bf16"])):
+    for run_id, extra in (
+        ("two", ["--norms", "in,bn", "--seeds", "0-1"]),
+        ("one", ["--norms", "in", "--seed", "1"]),
+        ("bf16", ["--norms", "in", "--seed", "2", "--precision", "bf16"]),
+    ):
         assert cli.main(["run", *extra, "--out-dir", str(root), "--run-id", run_id, *TINY]) == 0
     return root
 
@@ -84,13 +103,16 @@ def test_the_report_opens_with_a_verdict_and_takes_another_reference(seeded_runs
     assert cli.main(["report", str(seeded_runs / "two"), "--reference", "none"]) == 2
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--seeds", "1,1"], "seed 1 is given twice"),
-    (["--seed", "-1"], "seed -1 is out of range"),
-    (["--num-seeds", "0"], "--num-seeds must be at least 1"),
-    (["--reference", "bn"], "--reference bn: not one of the norms of this run (in)"),
-    (["--reference", "nope"], "unknown norm 'nope'"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--seeds", "1,1"], "seed 1 is given twice"),
+        (["--seed", "-1"], "seed -1 is out of range"),
+        (["--num-seeds", "0"], "--num-seeds must be at least 1"),
+        (["--reference", "bn"], "--reference bn: not one of the norms of this run (in)"),
+        (["--reference", "nope"], "unknown norm 'nope'"),
+    ],
+)
 def test_bad_seeds_and_references_exit_2_naming_the_problem(flags, message, tmp_path, capsys):
     assert cli.main(["run", "--norms", "in", *flags, "--out-dir", str(tmp_path), *TINY]) == 2
     assert message in capsys.readouterr().err

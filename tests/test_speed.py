@@ -7,17 +7,17 @@ import pytest
 import torch
 from torch import nn
 
-from normbench.training import losses
 from normbench.config import PROFILES
-from normbench.training.criteria import GramCriterion
-from normbench.training.harness import StyleBank
-from normbench.registry import TrainingSettings
 from normbench.models.transformer import TransformerNet
 from normbench.models.vgg import load_vgg
 from normbench.norms.instancenorm import instance_norm
+from normbench.registry import TrainingSettings
 from normbench.runtime import flops, switches, timing
-from normbench.study.outputs import with_speedups
 from normbench.runtime.switches import PLAIN, SpeedSettings, parse_settings
+from normbench.study.outputs import with_speedups
+from normbench.training import losses
+from normbench.training.criteria import GramCriterion
+from normbench.training.harness import StyleBank
 from normbench.training.train import TrainStep
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
@@ -52,12 +52,15 @@ def test_a_run_refuses_autocast_as_a_speed_switch_and_names_the_precision_flag(t
         parse_settings(text, CUDA, numerics=False)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("turbo", "unknown speed switch 'turbo'"),
-    ("fp16", "fp16 autocast needs a CUDA device"),
-    ("cudnn_benchmark", "no effect on a CPU"),
-    ("compile=tvm", "unknown compile backend 'tvm'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("turbo", "unknown speed switch 'turbo'"),
+        ("fp16", "fp16 autocast needs a CUDA device"),
+        ("cudnn_benchmark", "no effect on a CPU"),
+        ("compile=tvm", "unknown compile backend 'tvm'"),
+    ],
+)
 def test_bad_switches_are_refused_by_name(text, message):
     with pytest.raises(ValueError, match=message):
         parse_settings(text, CPU)
@@ -109,9 +112,17 @@ def test_known_gpus_use_their_data_sheet_peak(monkeypatch):
 
 
 def test_speedups_are_against_the_plain_row_of_the_same_configuration():
-    frame = pd.DataFrame({"norm": ["in"] * 3 + ["bn"], "kind": ["infer"] * 4, "size": [256] * 4,
-                          "batch": [4, 4, 1, 4], "mode": ["plain", "fast", "fast", "fast"],
-                          "status": ["ok"] * 4, "img_per_s": [10.0, 15.0, 3.0, 7.0]})
+    frame = pd.DataFrame(
+        {
+            "norm": ["in"] * 3 + ["bn"],
+            "kind": ["infer"] * 4,
+            "size": [256] * 4,
+            "batch": [4, 4, 1, 4],
+            "mode": ["plain", "fast", "fast", "fast"],
+            "status": ["ok"] * 4,
+            "img_per_s": [10.0, 15.0, 3.0, 7.0],
+        }
+    )
     speedups = with_speedups(frame).speedup.tolist()
     assert speedups[:2] == [1.0, 1.5] and math.isnan(speedups[2]) and math.isnan(speedups[3])
 
@@ -135,8 +146,12 @@ def test_a_training_step_runs_and_learns_under_each_switch(vgg16, mode):
     """The GPU's switches on the CPU: autocast, channels_last and the compile path give finite, falling losses."""
     torch.manual_seed(0)
     model = TransformerNet(instance_norm)
-    criterion = GramCriterion({"vgg16": switches.prepare_module(vgg16, parse_settings(mode, CPU))},
-                              torch.rand(1, 3, 32, 32), TrainingSettings(), PROFILES["quick"])
+    criterion = GramCriterion(
+        {"vgg16": switches.prepare_module(vgg16, parse_settings(mode, CPU))},
+        torch.rand(1, 3, 32, 32),
+        TrainingSettings(),
+        PROFILES["quick"],
+    )
     # NOTE: a small step size: on one repeated batch, 1e-3 overshoots before it settles.
     step = TrainStep(model, criterion, "none", StyleBank(torch.rand(1, 3, 32, 32)), 1e-4, parse_settings(mode, CPU))
     content, ids = torch.rand(2, 3, 32, 32), torch.zeros(2, dtype=torch.long)
@@ -157,7 +172,9 @@ def test_a_training_step_applies_the_switches_to_its_forward_pass():
         return {"total": output.float().mean()}
 
     settings = SpeedSettings(autocast="bf16", channels_last=True)
-    step = TrainStep(TransformerNet(instance_norm), criterion, "none", StyleBank(torch.rand(1, 3, 8, 8)), 1e-3, settings)
+    step = TrainStep(
+        TransformerNet(instance_norm), criterion, "none", StyleBank(torch.rand(1, 3, 8, 8)), 1e-3, settings
+    )
     step(torch.rand(2, 3, 32, 32), torch.zeros(2, dtype=torch.long))
     assert seen == {"dtype": torch.bfloat16, "channels_last": True}
 
@@ -174,9 +191,13 @@ def test_fp32_means_ieee_float32_on_cuda_and_tf32_is_asked_for_by_name(precision
         assert _tf32_state() == before
 
 
-@pytest.mark.parametrize("precision, device, message", [("fp64", CPU, "unknown precision 'fp64'; available: fp32, "
-                                                                      "tf32, bf16, fp16"),
-                                                        ("tf32", CPU, "precision tf32 needs a CUDA device")])
+@pytest.mark.parametrize(
+    "precision, device, message",
+    [
+        ("fp64", CPU, "unknown precision 'fp64'; available: fp32, tf32, bf16, fp16"),
+        ("tf32", CPU, "precision tf32 needs a CUDA device"),
+    ],
+)
 def test_precisions_are_checked_by_name_and_device(precision, device, message):
     from normbench.runtime.precision import check_precision
 

@@ -69,20 +69,46 @@ def test_critical_difference_uses_demsars_q_and_ranks_follow_the_direction():
     assert stats.rank_summary(values.iloc[:1], "x", False) is None
 
 
-COLUMNS = {"content_distance": {"higher_is_better": False, "axis": "content", "label": "content distance"},
-           "style_gram": {"higher_is_better": False, "axis": "style", "label": "style distance (Gram)"}}
+COLUMNS = {
+    "content_distance": {"higher_is_better": False, "axis": "content", "label": "content distance"},
+    "style_gram": {"higher_is_better": False, "axis": "style", "label": "style distance (Gram)"},
+}
 
 
 def seeded_run(values: dict[str, list[tuple[float, float]]], styles=("s",)) -> tables.StoredRun:
     """A stored run: ``{norm: [(content, style) per seed]}``, the same numbers on every style."""
-    rows = [{"norm": norm, "kind": "norm", "style": style, "style_split": "train", "seed": seed, "status": "ok",
-             "content_distance": content, "style_gram": style_value}
-            for norm, per_seed in values.items() for seed, (content, style_value) in enumerate(per_seed)
-            for style in styles]
-    rows.append({"norm": "identity", "kind": "baseline", "style": styles[0], "style_split": "train",
-                 "seed": float("nan"), "status": "ok", "content_distance": 0.0, "style_gram": 2.0})
-    manifest = {"columns": COLUMNS, "baselines": [{"name": "identity", "wins_by_construction": ["content"]}],
-                "seeds": {"reference": "in"}}
+    rows = [
+        {
+            "norm": norm,
+            "kind": "norm",
+            "style": style,
+            "style_split": "train",
+            "seed": seed,
+            "status": "ok",
+            "content_distance": content,
+            "style_gram": style_value,
+        }
+        for norm, per_seed in values.items()
+        for seed, (content, style_value) in enumerate(per_seed)
+        for style in styles
+    ]
+    rows.append(
+        {
+            "norm": "identity",
+            "kind": "baseline",
+            "style": styles[0],
+            "style_split": "train",
+            "seed": float("nan"),
+            "status": "ok",
+            "content_distance": 0.0,
+            "style_gram": 2.0,
+        }
+    )
+    manifest = {
+        "columns": COLUMNS,
+        "baselines": [{"name": "identity", "wins_by_construction": ["content"]}],
+        "seeds": {"reference": "in"},
+    }
     return tables.StoredRun(None, pd.DataFrame(rows), manifest, pd.DataFrame())
 
 

@@ -12,8 +12,22 @@ from PIL import Image
 
 from normbench import cli
 
-TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--metrics", "lpips",
-        "--baselines", "identity", "--weights", "random"]
+TINY = [
+    "--steps",
+    "2",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--metrics",
+    "lpips",
+    "--baselines",
+    "identity",
+    "--weights",
+    "random",
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +40,12 @@ def stored(tmp_path_factory):
     for path in (styles / "top.png", styles / "sub" / "inner.png"):
         Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(path)
     for norm, run_id in (("in", "a"), ("bn", "b")):
-        assert cli.main(["run", "--norms", norm, *TINY, "--style-dir", str(styles), "--out-dir", str(root),
-                         "--run-id", run_id]) == 0
+        assert (
+            cli.main(
+                ["run", "--norms", norm, *TINY, "--style-dir", str(styles), "--out-dir", str(root), "--run-id", run_id]
+            )
+            == 0
+        )
     return root
 
 
@@ -58,22 +76,25 @@ def test_a_style_in_a_subfolder_gets_its_grid_in_the_report(stored):
 def test_a_results_table_cut_mid_row_is_reported_without_its_last_line_and_a_note(stored, tmp_path, capsys):
     run = copy_of(stored, tmp_path)
     text = (run / "results.csv").read_text()
-    (run / "results.csv").write_text(text[:text.rstrip("\n").rfind("\n") + 20])  # NOTE: 20 characters of the last row
+    (run / "results.csv").write_text(text[: text.rstrip("\n").rfind("\n") + 20])  # NOTE: 20 characters of the last row
     code, err = report(run, capsys)
     assert code == 0 and "note: results.csv ends mid-row" in err
     assert "results.csv ends mid-row" in (run / "report.html").read_text()
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda run: (run / "results.csv").write_text(""), "results.csv: is empty"),
-    (lambda run: (run / "results.csv").write_text("a,b\n1,2\n"), "results.csv: no column norm, style, status"),
-    (lambda run: (run / "results.csv").write_text('norm,style,status\n"in,waves,ok\n'), "results.csv: not a table"),
-    (lambda run: (run / "manifest.json").write_text('{"schema_version": 4, "col'), "manifest.json: not valid JSON"),
-    (lambda run: (run / "manifest.json").write_text("[1, 2]"), "manifest.json: not a normbench manifest"),
-    (lambda run: edit_manifest(run, lambda m: m.pop("environment")), "manifest.json: has no 'environment.device'"),
-    (lambda run: edit_manifest(run, lambda m: m.update(schema_version=99)), "written with results schema 99"),
-    (lambda run: (run / "manifest.json").unlink(), "is not a normbench run directory"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda run: (run / "results.csv").write_text(""), "results.csv: is empty"),
+        (lambda run: (run / "results.csv").write_text("a,b\n1,2\n"), "results.csv: no column norm, style, status"),
+        (lambda run: (run / "results.csv").write_text('norm,style,status\n"in,waves,ok\n'), "results.csv: not a table"),
+        (lambda run: (run / "manifest.json").write_text('{"schema_version": 4, "col'), "manifest.json: not valid JSON"),
+        (lambda run: (run / "manifest.json").write_text("[1, 2]"), "manifest.json: not a normbench manifest"),
+        (lambda run: edit_manifest(run, lambda m: m.pop("environment")), "manifest.json: has no 'environment.device'"),
+        (lambda run: edit_manifest(run, lambda m: m.update(schema_version=99)), "written with results schema 99"),
+        (lambda run: (run / "manifest.json").unlink(), "is not a normbench run directory"),
+    ],
+)
 def test_a_broken_stored_file_exits_2_naming_it(stored, tmp_path, capsys, damage, message):
     run = copy_of(stored, tmp_path)
     damage(run)

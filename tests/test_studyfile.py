@@ -51,29 +51,44 @@ def test_a_study_file_sets_options_and_profile_fields_and_flags_override_it(tmp_
     profile = manifest["config"]["profile"]
     assert (profile["steps"], profile["image_size"], profile["content_layer"]) == (2, 32, "relu3_3")
     assert profile["training"] == {"transformer": {"style_weight": 5.0, "tv_weight": 0.5}}
-    assert manifest["norms"][0]["training"] == {"lr": 1e-3, "content_weight": 2.0, "style_weight": 5.0,
-                                                "tv_weight": 0.5}
+    assert manifest["norms"][0]["training"] == {
+        "lr": 1e-3,
+        "content_weight": 2.0,
+        "style_weight": 5.0,
+        "tv_weight": 0.5,
+    }
     assert manifest["config"]["seeds"] == [0, 1] and manifest["config"]["norms"] == ["in"]
     assert manifest["config"]["study_file"]["path"] == str(study.resolve())
     # NOTE: a loss weight decides the numbers
     assert manifest["protocol"]["profile"]["training"]["transformer"]["style_weight"] == 5.0
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[run]\nnorms = [\n", "not valid TOML"),
-    ("[runs]\nnorms = 'in'\n", "unknown table [runs]"),
-    ("[run]\nnrms = 'in'\n", "[run] has unknown option 'nrms'"),
-    ("[run]\nprofile = 'huge'\n", "[run] profile must be one of"),
-    ("[run]\ndeterministic = 'yes'\n", "[run] deterministic must be true or false"),
-    ("[profile]\nstyle_wieght = 2.0\n", "[profile] has unknown field 'style_wieght'"),
-    ("[profile]\nsteps = 'many'\n", "[profile] steps must be int"),
-    ("[run]\nseeds = '3-1'\n", "empty seed range"),
-    ("[profile.training.transformer]\nstyle_weight = -1.0\n",
-     "[profile.training.transformer] style_weight must be a non-negative finite number, got -1.0"),
-    ("[profile.training.transformer]\nmomentum = 0.9\n", "[profile.training.transformer] has unknown field 'momentum'"),
-    ("[run]\nnorms = 'in'\n[profile.training.adain]\nlr = 1e-5\n", "[profile.training.adain]: no norm of this run trains in "
-                                                "architecture 'adain'; this run's architectures: transformer"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[run]\nnorms = [\n", "not valid TOML"),
+        ("[runs]\nnorms = 'in'\n", "unknown table [runs]"),
+        ("[run]\nnrms = 'in'\n", "[run] has unknown option 'nrms'"),
+        ("[run]\nprofile = 'huge'\n", "[run] profile must be one of"),
+        ("[run]\ndeterministic = 'yes'\n", "[run] deterministic must be true or false"),
+        ("[profile]\nstyle_wieght = 2.0\n", "[profile] has unknown field 'style_wieght'"),
+        ("[profile]\nsteps = 'many'\n", "[profile] steps must be int"),
+        ("[run]\nseeds = '3-1'\n", "empty seed range"),
+        (
+            "[profile.training.transformer]\nstyle_weight = -1.0\n",
+            "[profile.training.transformer] style_weight must be a non-negative finite number, got -1.0",
+        ),
+        (
+            "[profile.training.transformer]\nmomentum = 0.9\n",
+            "[profile.training.transformer] has unknown field 'momentum'",
+        ),
+        (
+            "[run]\nnorms = 'in'\n[profile.training.adain]\nlr = 1e-5\n",
+            "[profile.training.adain]: no norm of this run trains in "
+            "architecture 'adain'; this run's architectures: transformer",
+        ),
+    ],
+)
 def test_a_wrong_study_file_exits_2_naming_the_file_and_key(tmp_path, capsys, text, message):
     study = write(tmp_path, text)
     assert cli.main(["run", "--config", str(study)]) == ExitCode.USAGE_ERROR

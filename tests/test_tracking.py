@@ -50,8 +50,16 @@ def normbench_register_trackers(registry):
     registry.add(normbench.TrackerSpec("breaks", Breaks))
 """
 
-TINY = dict(steps=4, image_size=32, eval_size=32, batch_size=2, metrics=["lpips"], baselines=["identity"],
-            styles=["waves"], weights="random")
+TINY = dict(
+    steps=4,
+    image_size=32,
+    eval_size=32,
+    batch_size=2,
+    metrics=["lpips"],
+    baselines=["identity"],
+    styles=["waves"],
+    weights="random",
+)
 
 
 def test_hook_normbench_register_trackers(tmp_path, fake_distribution):
@@ -59,8 +67,7 @@ def test_hook_normbench_register_trackers(tmp_path, fake_distribution):
     and finish; a tracker that raises is named in errors.log and the manifest, and the run completes."""
     fake_distribution("nb_recorder", RECORDER, dist_name="nb-recorder", entry_name="recorder")
     with pytest.warns(UserWarning, match="tracker 'breaks' failed in log_rows .*tracking server is down"):
-        result = normbench.run("in,bn", out_dir=tmp_path, run_id="tracked",
-                               profile_fields={"log_every": 2}, **TINY)
+        result = normbench.run("in,bn", out_dir=tmp_path, run_id="tracked", profile_fields={"log_every": 2}, **TINY)
     assert result.status == "complete"
     events = [json.loads(line) for line in (result.path / "tracked.jsonl").read_text().splitlines()]
     assert [e["event"] for e in events] == ["start", "rows", "training", "rows", "training", "rows", "finish"]

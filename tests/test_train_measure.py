@@ -1,9 +1,9 @@
 import torch
 
-from normbench.study import measure
 from normbench.data import CropBatches
-from normbench.training.harness import StyleBank
 from normbench.samples import builtin_content
+from normbench.study import measure
+from normbench.training.harness import StyleBank
 from normbench.training.train import style_schedule, train_model
 
 
@@ -27,8 +27,9 @@ def run(criterion, steps=4):
     sampler = CropBatches(builtin_content()[0][:2], 16, 2, seed=0)
     bank = StyleBank(torch.rand(1, 3, 16, 16))
     logged = []
-    outcome = train_model(Tiny(), criterion, "none", bank, sampler, [0], steps, 0.1, 2,
-                          lambda step, log: logged.append((step, log)))
+    outcome = train_model(
+        Tiny(), criterion, "none", bank, sampler, [0], steps, 0.1, 2, lambda step, log: logged.append((step, log))
+    )
     return outcome, logged
 
 

@@ -6,24 +6,48 @@ import pytest
 
 from normbench import cli
 
-TINY = ["--norms", "in", "--styles", "waves", "--steps", "2", "--image-size", "32", "--eval-size", "32",
-        "--batch-size", "2", "--metrics", "lpips", "--baselines", "identity"]
+TINY = [
+    "--norms",
+    "in",
+    "--styles",
+    "waves",
+    "--steps",
+    "2",
+    "--image-size",
+    "32",
+    "--eval-size",
+    "32",
+    "--batch-size",
+    "2",
+    "--metrics",
+    "lpips",
+    "--baselines",
+    "identity",
+]
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--lr", "nan"], "--lr must be a positive finite number, got nan"),
-    (["--lr", "inf"], "--lr must be a positive finite number, got inf"),
-    (["--lr", "adain=1e-5"], "--lr: no norm of this run trains in architecture 'adain'; this run's architectures: "
-                             "transformer"),
-    (["--norms", "adain@transformer"], "norm 'adain' needs style_feat conditioning, which architecture "
-                                       "'transformer' cannot give; it takes none, style_id"),
-    (["--norms", "in@unet"], "norm 'in': unknown architecture 'unet'; available: transformer, adain, msgnet"),
-    (["--image-size", "100000"], "--image-size must be a multiple of 8 from 32 to 4096"),
-    (["--device", "meta"], "--device meta: normbench runs on cpu or cuda"),
-    (["--device", "mps"], "--device mps: normbench runs on cpu or cuda"),
-    (["--device", "cuda:7"], "--device cuda:7: CUDA is not available"),
-    (["--device", "gpu"], "--device 'gpu' is not a device torch knows"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--lr", "nan"], "--lr must be a positive finite number, got nan"),
+        (["--lr", "inf"], "--lr must be a positive finite number, got inf"),
+        (
+            ["--lr", "adain=1e-5"],
+            "--lr: no norm of this run trains in architecture 'adain'; this run's architectures: transformer",
+        ),
+        (
+            ["--norms", "adain@transformer"],
+            "norm 'adain' needs style_feat conditioning, which architecture "
+            "'transformer' cannot give; it takes none, style_id",
+        ),
+        (["--norms", "in@unet"], "norm 'in': unknown architecture 'unet'; available: transformer, adain, msgnet"),
+        (["--image-size", "100000"], "--image-size must be a multiple of 8 from 32 to 4096"),
+        (["--device", "meta"], "--device meta: normbench runs on cpu or cuda"),
+        (["--device", "mps"], "--device mps: normbench runs on cpu or cuda"),
+        (["--device", "cuda:7"], "--device cuda:7: CUDA is not available"),
+        (["--device", "gpu"], "--device 'gpu' is not a device torch knows"),
+    ],
+)
 def test_bad_values_exit_2_before_any_directory(flags, message, tmp_path, capsys):
     out = tmp_path / "runs"
     assert cli.main(["run", *TINY, *flags, "--out-dir", str(out)]) == 2

@@ -37,7 +37,9 @@ def test_download_is_atomic_and_verified(tmp_path, monkeypatch):
     source.rename(tmp_path / f"served-{digest[:8]}.pth")
     weights.download(good)
     assert good.path.read_bytes() == b"weights"
-    bad = weights.WeightsFile("y", (tmp_path / f"served-{digest[:8]}.pth").as_uri().replace(digest[:8], "00000000"), "t")
+    bad = weights.WeightsFile(
+        "y", (tmp_path / f"served-{digest[:8]}.pth").as_uri().replace(digest[:8], "00000000"), "t"
+    )
     (tmp_path / "served-00000000.pth").write_bytes(b"tampered")
     with pytest.raises(MissingWeightsError, match="nothing was saved"):
         weights.download(bad)
@@ -45,8 +47,9 @@ def test_download_is_atomic_and_verified(tmp_path, monkeypatch):
 
 
 def test_cli_list_json_names_every_file(capsys):
-    from normbench import cli
     import json
+
+    from normbench import cli
 
     assert cli.main(["weights", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

@@ -26,9 +26,11 @@ def exit_codes_text() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="normbench", description="Benchmark normalization layers in fast style-transfer generators.",
+        prog="normbench",
+        description="Benchmark normalization layers in fast style-transfer generators.",
         epilog=exit_codes_text(),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"normbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
@@ -70,8 +72,13 @@ def dispatch(args: argparse.Namespace, console: Console) -> ExitCode:
         return ExitCode[stopped_by(stop).upper()]
     except Exception as error:  # a bug: say so, and keep the traceback for the report
         traceback.print_exc(file=sys.stderr)
-        say(console, "internal error", f"{type(error).__name__}: {error} (a bug in normbench or a plugin; please "
-                                       "report it with the traceback above)", "red")
+        say(
+            console,
+            "internal error",
+            f"{type(error).__name__}: {error} (a bug in normbench or a plugin; please "
+            "report it with the traceback above)",
+            "red",
+        )
         return ExitCode.INTERNAL_ERROR
 
 

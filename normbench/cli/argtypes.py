@@ -23,8 +23,9 @@ def learning_rates(text: str) -> dict[str, float]:
         try:
             rates[arch.strip() if equals else "*"] = float(value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a learning rate, or ARCHITECTURE=RATE pairs like "
-                                             f"adain=1e-4,transformer=1e-3, got {item!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"expected a learning rate, or ARCHITECTURE=RATE pairs like adain=1e-4,transformer=1e-3, got {item!r}"
+            ) from None
     return rates
 
 
@@ -56,23 +57,40 @@ def seed_list(text: str) -> list[int]:
 
 def run_id(text: str) -> str:
     """A run directory's name: one path component, no separator, not ``.`` or ``..``, at most 200 characters."""
-    if (not text or text in (".", "..") or "/" in text or "\\" in text or "\0" in text or len(text) > 200
-            or text != text.strip()):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a directory name: a run id is one path component "
-                                         "(no / or \\, not . or .., at most 200 characters, no surrounding spaces)")
+    if (
+        not text
+        or text in (".", "..")
+        or "/" in text
+        or "\\" in text
+        or "\0" in text
+        or len(text) > 200
+        or text != text.strip()
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a directory name: a run id is one path component "
+            "(no / or \\, not . or .., at most 200 characters, no surrounding spaces)"
+        )
     return text
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, default: Path, what: str) -> None:
     """``--out-dir`` and ``--run-id`` of a command that writes a ``what`` directory under ``default``."""
     parser.add_argument("--out-dir", type=Path, default=default, help=f"where {what} directories go")
-    parser.add_argument("--run-id", type=run_id, help=f"name of the {what} directory, one path component "
-                                                      "(default: time stamp and norms)")
+    parser.add_argument(
+        "--run-id",
+        type=run_id,
+        help=f"name of the {what} directory, one path component (default: time stamp and norms)",
+    )
 
 
 def add_disable_plugin_argument(parser: argparse.ArgumentParser) -> None:
     """``--disable-plugin NAME``, shared by every command that loads plugins."""
-    parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
-                        help="leave this plugin out (repeatable; NORMBENCH_DISABLE_PLUGINS works too): the "
-                             "entry-point name of a third-party plugin, the module of a built-in one "
-                             "(`normbench plugins` lists both)")
+    parser.add_argument(
+        "--disable-plugin",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave this plugin out (repeatable; NORMBENCH_DISABLE_PLUGINS works too): the "
+        "entry-point name of a third-party plugin, the module of a built-in one "
+        "(`normbench plugins` lists both)",
+    )

@@ -16,34 +16,54 @@ from normbench.errors import ExitCode, UserError, stopped_by
 
 def add_parser(commands) -> None:
     bench = commands.add_parser(
-        "bench", help="time inference and training steps of each norm under each set of speed switches",
+        "bench",
+        help="time inference and training steps of each norm under each set of speed switches",
         description="Speed only, no training to convergence: for each norm, inference throughput at each size "
-                    "and batch and the throughput of one training step (generator plus loss network, forward "
-                    "and backward), as median and IQR of timed repetitions after warm-up, beside the plain "
-                    "baseline (fp32, NCHW, eager) timed in the same process. Writes OUT_DIR/RUN_ID/bench.csv, "
-                    "manifest.json and report.html. Defaults depend on the device: on a CPU 256² at batch 1 "
-                    "and 4 and training at 128² batch 4; on CUDA 256² and 512² at batch 1, 8, 32 and "
-                    "training at 256² batch 8.")
-    bench.add_argument("--norms", type=csv_list, default=["in", "bn", "adain"], metavar="LIST",
-                       help="comma-separated norms (default in,bn,adain)")
-    bench.add_argument("--modes", type=csv_list, metavar="LIST",
-                       help="comma-separated speed modes: plain, fast, or switches joined by + (channels_last, "
-                            "bf16, fp16, compile[=BACKEND], cudnn_benchmark, workers[=N]); plain is always timed "
-                            "(default on CPU: plain,bf16,channels_last,compile; bf16 and fp16 change the numerics, "
-                            "which only bench may treat as speed)")
+        "and batch and the throughput of one training step (generator plus loss network, forward "
+        "and backward), as median and IQR of timed repetitions after warm-up, beside the plain "
+        "baseline (fp32, NCHW, eager) timed in the same process. Writes OUT_DIR/RUN_ID/bench.csv, "
+        "manifest.json and report.html. Defaults depend on the device: on a CPU 256² at batch 1 "
+        "and 4 and training at 128² batch 4; on CUDA 256² and 512² at batch 1, 8, 32 and "
+        "training at 256² batch 8.",
+    )
+    bench.add_argument(
+        "--norms",
+        type=csv_list,
+        default=["in", "bn", "adain"],
+        metavar="LIST",
+        help="comma-separated norms (default in,bn,adain)",
+    )
+    bench.add_argument(
+        "--modes",
+        type=csv_list,
+        metavar="LIST",
+        help="comma-separated speed modes: plain, fast, or switches joined by + (channels_last, "
+        "bf16, fp16, compile[=BACKEND], cudnn_benchmark, workers[=N]); plain is always timed "
+        "(default on CPU: plain,bf16,channels_last,compile; bf16 and fp16 change the numerics, "
+        "which only bench may treat as speed)",
+    )
     bench.add_argument("--sizes", type=positive_ints, metavar="LIST", help="inference image sizes, e.g. 256,512")
     bench.add_argument("--batches", type=positive_ints, metavar="LIST", help="inference batch sizes, e.g. 1,8,32")
     bench.add_argument("--train-size", type=int, help="training crop size")
     bench.add_argument("--train-batch", type=int, help="training batch size; 0 skips the training step")
     bench.add_argument("--reps", type=int, default=7, help="timed repetitions per configuration (at least 5)")
-    bench.add_argument("--threads", type=int, help="CPU threads for torch (default: the CPUs this process may use, "
-                                                   "or OMP_NUM_THREADS); recorded")
+    bench.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for torch (default: the CPUs this process may use, or OMP_NUM_THREADS); recorded",
+    )
     bench.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu, cuda or cuda:N")
-    bench.add_argument("--weights", choices=("auto", "pretrained", "random"), default="random",
-                       help="VGG weights for the loss network and AdaIN encoder; speed does not depend on "
-                            "them (default random)")
-    bench.add_argument("--profile", action="store_true",
-                       help="also profile one training step per norm and mode; tables go to profile_*.txt")
+    bench.add_argument(
+        "--weights",
+        choices=("auto", "pretrained", "random"),
+        default="random",
+        help="VGG weights for the loss network and AdaIN encoder; speed does not depend on them (default random)",
+    )
+    bench.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile one training step per norm and mode; tables go to profile_*.txt",
+    )
     add_output_arguments(bench, Path("reports/bench"), "bench")
     add_disable_plugin_argument(bench)
     bench.set_defaults(handler=command_bench)
@@ -81,11 +101,18 @@ def build_plan(args: argparse.Namespace):
     match_torch_threads(args.threads)
     features = resolve_features(args.weights, required_feature_nets(specs))
     return BenchPlan(
-        norms=[spec.name for spec in specs], modes=modes, sizes=args.sizes or defaults["sizes"],
-        batches=args.batches or defaults["batches"], train_size=train_size,
+        norms=[spec.name for spec in specs],
+        modes=modes,
+        sizes=args.sizes or defaults["sizes"],
+        batches=args.batches or defaults["batches"],
+        train_size=train_size,
         train_batch=defaults["train_batch"] if args.train_batch is None else args.train_batch,
-        reps=args.reps, threads=torch.get_num_threads(), device=device, features=features,
-        profile_steps=args.profile), registry
+        reps=args.reps,
+        threads=torch.get_num_threads(),
+        device=device,
+        features=features,
+        profile_steps=args.profile,
+    ), registry
 
 
 def command_bench(args: argparse.Namespace, console: Console) -> int:
@@ -99,8 +126,11 @@ def command_bench(args: argparse.Namespace, console: Console) -> int:
     run_id = args.run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-bench-{'-'.join(plan.norms)}"
     store = BenchDirectory.create(args.out_dir, run_id)
     bench = Bench(plan, registry, store)
-    console.print(f"bench: {', '.join(plan.norms)} on {plan.device} ({bench.device_name}), {plan.threads} threads, "
-                  f"modes {', '.join(bench.settings)} -> {store.path}", highlight=False)
+    console.print(
+        f"bench: {', '.join(plan.norms)} on {plan.device} ({bench.device_name}), {plan.threads} threads, "
+        f"modes {', '.join(bench.settings)} -> {store.path}",
+        highlight=False,
+    )
     total = len(plan.norms) * len(bench.settings) * plan.measurements
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:

@@ -15,9 +15,12 @@ def add_parser(commands) -> None:
     compare.add_argument("run_a", type=Path, metavar="RUN_A")
     compare.add_argument("run_b", type=Path, metavar="RUN_B")
     compare.add_argument("-o", "--output", type=Path, default=Path("compare.html"), help="default compare.html")
-    compare.add_argument("--allow-protocol-mismatch", action="store_true",
-                         help="compare runs whose protocols differ (profile, precision, features, data, metrics); "
-                              "the page lists every difference in red")
+    compare.add_argument(
+        "--allow-protocol-mismatch",
+        action="store_true",
+        help="compare runs whose protocols differ (profile, precision, features, data, metrics); "
+        "the page lists every difference in red",
+    )
     compare.set_defaults(handler=command_compare)
 
 

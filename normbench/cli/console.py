@@ -20,6 +20,8 @@ def say(console: Console, label: str, message: object, style: str) -> None:
 
 def show_warnings_on(console: Console):
     """A ``warnings.showwarning`` that prints ``warning: message`` on ``console``."""
+
     def show(message, category, filename, lineno, file=None, line=None):
         say(console, "warning", message, "yellow")
+
     return show

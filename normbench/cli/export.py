@@ -15,18 +15,21 @@ from normbench.errors import ExitCode
 
 def add_parser(commands) -> None:
     export = commands.add_parser(
-        "export", help="export a run's trained generators to ONNX or TorchScript, checked against eager",
+        "export",
+        help="export a run's trained generators to ONNX or TorchScript, checked against eager",
         description="Export each trained generator of RUN_DIR (first seed; --norm, --style and --seed choose) with "
-                    "its style built in: one file per (model, style) taking images (N, 3, H, W) in [0, 1] with H "
-                    "and W multiples of 4 and returning the stylized images. Each export is run on an evaluation "
-                    "image and kept only if it matches the eager model within 1e-4.")
+        "its style built in: one file per (model, style) taking images (N, 3, H, W) in [0, 1] with H "
+        "and W multiples of 4 and returning the stylized images. Each export is run on an evaluation "
+        "image and kept only if it matches the eager model within 1e-4.",
+    )
     export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     export.add_argument("--format", choices=("onnx", "torchscript"), required=True)
     export.add_argument("--norm", help="only this norm's models")
     export.add_argument("--style", help="only this style")
     export.add_argument("--seed", type=int, help="the training seed of the models (default: the run's first)")
-    export.add_argument("-o", "--output", type=Path, metavar="OUT_DIR",
-                        help="where the files go (default RUN_DIR/export/FORMAT)")
+    export.add_argument(
+        "-o", "--output", type=Path, metavar="OUT_DIR", help="where the files go (default RUN_DIR/export/FORMAT)"
+    )
     add_disable_plugin_argument(export)
     export.set_defaults(handler=command_export)
 

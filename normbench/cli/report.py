@@ -13,21 +13,31 @@ from normbench.errors import ExitCode, UserError
 
 def add_parser(commands) -> None:
     report = commands.add_parser(
-        "report", help="build the HTML report, summary CSV and Markdown table of stored runs or a bench",
+        "report",
+        help="build the HTML report, summary CSV and Markdown table of stored runs or a bench",
         description="Build RUN_DIR/report.html (one self-contained file), summary.csv and paired.csv only from "
-                    "what the run stored, and print the verdicts and summary as Markdown. Several run directories "
-                    "are analysed as one when their protocols match (their seeds pool; a (norm, style, seed) in "
-                    "two runs counts once) and refused, naming the differing fields, when they do not. A directory "
-                    "written by `normbench bench` gets its speed report.")
+        "what the run stored, and print the verdicts and summary as Markdown. Several run directories "
+        "are analysed as one when their protocols match (their seeds pool; a (norm, style, seed) in "
+        "two runs counts once) and refused, naming the differing fields, when they do not. A directory "
+        "written by `normbench bench` gets its speed report.",
+    )
     report.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
-    report.add_argument("-o", "--output", type=Path,
-                        help="where the HTML goes (default RUN_DIR/report.html for one run, analysis.html for several; "
-                             "the CSVs go beside it)")
-    report.add_argument("--reference", metavar="NORM",
-                        help="the norm every other norm is tested against (default: the run's --reference, else "
-                             "its first norm)")
-    report.add_argument("--quality", help="column plotted against speed (default: the headline style distance, "
-                                          "a style column no baseline wins)")
+    report.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="where the HTML goes (default RUN_DIR/report.html for one run, analysis.html for several; "
+        "the CSVs go beside it)",
+    )
+    report.add_argument(
+        "--reference",
+        metavar="NORM",
+        help="the norm every other norm is tested against (default: the run's --reference, else its first norm)",
+    )
+    report.add_argument(
+        "--quality",
+        help="column plotted against speed (default: the headline style distance, a style column no baseline wins)",
+    )
     report.set_defaults(handler=command_report)
 
 

@@ -16,24 +16,31 @@ from normbench.errors import ExitCode, UserError
 
 def add_parser(commands) -> None:
     score = commands.add_parser(
-        "score", help="measure a run's trained generators with new or changed metrics, without training",
+        "score",
+        help="measure a run's trained generators with new or changed metrics, without training",
         description="Load every finished cell's generator (and baseline) of RUN_DIR, measure it with --metrics on "
-                    "the run's evaluation images, and write the columns into its cells, results.csv, manifest and "
-                    "report; other columns are kept. The manifest records each scoring.")
+        "the run's evaluation images, and write the columns into its cells, results.csv, manifest and "
+        "report; other columns are kept. The manifest records each scoring.",
+    )
     score.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    score.add_argument("--metrics", type=csv_list, required=True, metavar="LIST",
-                       help="comma-separated metrics to measure (new ones, or ones whose plugin changed)")
+    score.add_argument(
+        "--metrics",
+        type=csv_list,
+        required=True,
+        metavar="LIST",
+        help="comma-separated metrics to measure (new ones, or ones whose plugin changed)",
+    )
     score.add_argument("--device", default="auto", help="auto (default: the run's), cpu, cuda or cuda:N")
     add_disable_plugin_argument(score)
     score.set_defaults(handler=command_score)
 
 
 def command_score(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.study.cells import RunLock
     from normbench.cli.stored import open_run
     from normbench.report.page import write_report
-    from normbench.study.scoring import score_run
     from normbench.runtime.threads import match_torch_threads
+    from normbench.study.cells import RunLock
+    from normbench.study.scoring import score_run
 
     match_torch_threads()
     run, stored = open_run(args.run_dir, args.device, args.metrics, args.disable_plugin)
@@ -50,7 +57,11 @@ def command_score(args: argparse.Namespace, console: Console) -> ExitCode:
     if not rescored:
         say(console, "error", f"{args.run_dir} has no finished cell to score", "red")
         return ExitCode.NO_RESULT
-    console.print(Text(f"scored {len(rescored)} cells in {time.perf_counter() - start:.1f} s; "
-                       f"results: {args.run_dir / 'results.csv'}"))
+    console.print(
+        Text(
+            f"scored {len(rescored)} cells in {time.perf_counter() - start:.1f} s; "
+            f"results: {args.run_dir / 'results.csv'}"
+        )
+    )
     console.print(Text(f"report: {write_report(args.run_dir)}"))
     return ExitCode.OK

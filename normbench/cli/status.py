@@ -12,18 +12,20 @@ from normbench.errors import ExitCode, UserError
 
 def add_parser(commands) -> None:
     status = commands.add_parser(
-        "status", help="say how far stored runs got: complete, running, interrupted or incomplete, in cells",
+        "status",
+        help="say how far stored runs got: complete, running, interrupted or incomplete, in cells",
         description="One line per run directory: its status derived from its finished cells and whether a process "
-                    "is computing it (a run killed with kill -9 reads `incomplete: 4 of 6 cells`), then with "
-                    "--cells the cells not finished. `normbench run --resume RUN_DIR` computes those.")
+        "is computing it (a run killed with kill -9 reads `incomplete: 4 of 6 cells`), then with "
+        "--cells the cells not finished. `normbench run --resume RUN_DIR` computes those.",
+    )
     status.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
     status.add_argument("--cells", action="store_true", help="also list the cells that are not finished")
     status.set_defaults(handler=command_status)
 
 
 def command_status(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.study.cells import KEPT_OUTCOMES, CellStore, run_status
     from normbench.report.stored import read_manifest
+    from normbench.study.cells import KEPT_OUTCOMES, CellStore, run_status
 
     for run_dir in args.run_dirs:
         if not (run_dir / "manifest.json").is_file():

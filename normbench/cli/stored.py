@@ -17,13 +17,16 @@ def resume_config(args: argparse.Namespace):
     """The configuration of the run to resume (:func:`stored_config`), refusing flags that would change it."""
     given = [key for key, default in RUN_DEFAULTS.items() if key not in RESUME_FLAGS and getattr(args, key) != default]
     if given:
-        raise UserError(f"--resume continues a run with its stored configuration; --{given[0].replace('_', '-')} "
-                        f"cannot be given with it (only {', '.join('--' + f.replace('_', '-') for f in RESUME_FLAGS[1:])})")
+        raise UserError(
+            f"--resume continues a run with its stored configuration; --{given[0].replace('_', '-')} "
+            f"cannot be given with it (only {', '.join('--' + f.replace('_', '-') for f in RESUME_FLAGS[1:])})"
+        )
     return stored_config(args.resume, args.device, args.speed, args.disable_plugin)
 
 
-def stored_config(run_dir: Path, device: str = "auto", speed: str = "fast", disable_plugin=(),
-                  metrics: list[str] | None = None):
+def stored_config(
+    run_dir: Path, device: str = "auto", speed: str = "fast", disable_plugin=(), metrics: list[str] | None = None
+):
     """The configuration stored in ``run_dir``, re-resolved here (plugins, device, features): ``build_config``'s
     results and the stored manifest. ``device`` and ``speed`` may differ from the stored ones (they change where and
     how fast, not what); ``metrics`` replaces the stored metrics. Whether the protocol is unchanged is for the
@@ -36,22 +39,39 @@ def stored_config(run_dir: Path, device: str = "auto", speed: str = "fast", disa
     stored = read_manifest(run_dir / "manifest.json")
     saved = stored["config"]
     same_device = device in ("auto", saved["device"])
-    paths = {key: Path(saved[key]) if saved.get(key) else None
-             for key in ("content_dir", "style_dir", "eval_content_dir", "eval_style_dir")}
-    resolved = argparse.Namespace(**{
-        **RUN_DEFAULTS, **paths, "norms": saved["norms"], "profile": saved["profile"]["name"],
-        "precision": saved["profile"]["precision"], "seeds": saved["seeds"], "reference": saved["reference"],
-        "metrics": metrics or saved.get("metrics"), "baselines": saved["baselines"] or None, "styles": saved["styles"],
-        "weights": saved["weights"], "deterministic": saved["deterministic"], "out_dir": run_dir.parent,
-        "disable_plugin": list(disable_plugin), "device": saved["device"] if same_device else device,
-        "speed": saved["speed"]["speed"] if same_device and speed == RUN_DEFAULTS["speed"] else speed})
+    paths = {
+        key: Path(saved[key]) if saved.get(key) else None
+        for key in ("content_dir", "style_dir", "eval_content_dir", "eval_style_dir")
+    }
+    resolved = argparse.Namespace(
+        **{
+            **RUN_DEFAULTS,
+            **paths,
+            "norms": saved["norms"],
+            "profile": saved["profile"]["name"],
+            "precision": saved["profile"]["precision"],
+            "seeds": saved["seeds"],
+            "reference": saved["reference"],
+            "metrics": metrics or saved.get("metrics"),
+            "baselines": saved["baselines"] or None,
+            "styles": saved["styles"],
+            "weights": saved["weights"],
+            "deterministic": saved["deterministic"],
+            "out_dir": run_dir.parent,
+            "disable_plugin": list(disable_plugin),
+            "device": saved["device"] if same_device else device,
+            "speed": saved["speed"]["speed"] if same_device and speed == RUN_DEFAULTS["speed"] else speed,
+        }
+    )
     config, *registries = build_config(resolved)
     # NOTE: every profile field as stored (a study file may set fields no flag reaches)
     try:
         config.profile = Profile(**saved["profile"])
     except TypeError:  # NOTE: fields renamed since (adain_lr went into the architectures' training settings)
-        raise UserError(f"{run_dir} was made by another normbench version ({stored.get('normbench')}), whose profile "
-                        f"fields differ from this one's: it cannot be planned again; start a new run") from None
+        raise UserError(
+            f"{run_dir} was made by another normbench version ({stored.get('normbench')}), whose profile "
+            f"fields differ from this one's: it cannot be planned again; start a new run"
+        ) from None
     config.baselines = list(saved["baselines"])
     return (config, *registries, stored)
 
@@ -59,11 +79,13 @@ def stored_config(run_dir: Path, device: str = "auto", speed: str = "fast", disa
 def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = None, disable_plugin=()):
     """A finished (or partly finished) run, planned again from its stored configuration to reuse what it trained:
     ``(Run, stored manifest)``. Nothing is written."""
-    from normbench.study import runner
     from normbench.data import load_run_images
+    from normbench.study import runner
     from normbench.study.outputs import RunDirectory
 
-    config, registry, metric_registry, baseline_registry, _, stored = stored_config(run_dir, device, "plain",
-                                                                                 disable_plugin, metrics)
-    return runner.Run(config, registry, load_run_images(config), RunDirectory(run_dir), metric_registry,
-                      baseline_registry), stored
+    config, registry, metric_registry, baseline_registry, _, stored = stored_config(
+        run_dir, device, "plain", disable_plugin, metrics
+    )
+    return runner.Run(
+        config, registry, load_run_images(config), RunDirectory(run_dir), metric_registry, baseline_registry
+    ), stored

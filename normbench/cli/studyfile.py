@@ -48,8 +48,10 @@ def apply_study(args: argparse.Namespace, actions: dict[str, argparse.Action], d
     for key, value in study.get("run", {}).items():
         dest = key.replace("-", "_")
         if dest not in actions or dest in NOT_IN_FILE:
-            raise UserError(f"--config {path}: [run] has unknown option {key!r}; it takes the options of "
-                            f"normbench run: {', '.join(sorted(k for k in actions if k not in NOT_IN_FILE))}")
+            raise UserError(
+                f"--config {path}: [run] has unknown option {key!r}; it takes the options of "
+                f"normbench run: {', '.join(sorted(k for k in actions if k not in NOT_IN_FILE))}"
+            )
         if not _given(actions[dest], getattr(args, "command_line", None), values.get(dest), defaults.get(dest)):
             values[dest] = _convert(path, key, value, actions[dest])
     values["profile_fields"] = _profile_fields(path, study.get("profile", {}))
@@ -96,8 +98,10 @@ def _profile_fields(path: Path, table: dict) -> dict:
     for key, value in table.items():
         name = key.replace("-", "_")
         if name not in types or name in PROFILE_FIXED:
-            raise UserError(f"--config {path}: [profile] has unknown field {key!r}; available: "
-                            f"{', '.join(sorted(k for k in types if k not in PROFILE_FIXED))}")
+            raise UserError(
+                f"--config {path}: [profile] has unknown field {key!r}; available: "
+                f"{', '.join(sorted(k for k in types if k not in PROFILE_FIXED))}"
+            )
         wanted = types[name]
         if wanted is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)

@@ -14,19 +14,27 @@ from normbench.errors import ExitCode, UserError
 
 def add_parser(commands) -> None:
     stylize = commands.add_parser(
-        "stylize", help="apply a run's trained generator to your images",
+        "stylize",
+        help="apply a run's trained generator to your images",
         description="Stylize IMAGE files (PNG, JPEG, WebP) with the generator RUN_DIR trained for --norm and "
-                    "--style (seed: the run's first), in fp32 as the run measured it, into OUT_DIR as "
-                    "<image>.<norm>.<style>.png.")
+        "--style (seed: the run's first), in fp32 as the run measured it, into OUT_DIR as "
+        "<image>.<norm>.<style>.png.",
+    )
     stylize.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     stylize.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
     stylize.add_argument("--norm", required=True, help="the norm whose model is applied, e.g. in")
-    stylize.add_argument("--style", required=True, help="the style, one the run trained (or, for norms that take "
-                                                        "arbitrary styles, a held-out style of the run)")
+    stylize.add_argument(
+        "--style",
+        required=True,
+        help="the style, one the run trained (or, for norms that take arbitrary styles, a held-out style of the run)",
+    )
     stylize.add_argument("--seed", type=int, help="the training seed of the model (default: the run's first)")
-    stylize.add_argument("--size", type=int, default=512,
-                         help="short side the images are stylized at, in pixels (default 512; 0 keeps each image's "
-                              "own size)")
+    stylize.add_argument(
+        "--size",
+        type=int,
+        default=512,
+        help="short side the images are stylized at, in pixels (default 512; 0 keeps each image's own size)",
+    )
     stylize.add_argument("-o", "--output", type=Path, required=True, metavar="OUT_DIR", help="where the PNGs go")
     stylize.add_argument("--device", default="auto", help="auto (default: the run's), cpu, cuda or cuda:N")
     add_disable_plugin_argument(stylize)
@@ -35,8 +43,8 @@ def add_parser(commands) -> None:
 
 def command_stylize(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench.cli.stored import open_run
-    from normbench.study.deploy import stored_models, stylize_files
     from normbench.runtime.threads import match_torch_threads
+    from normbench.study.deploy import stored_models, stylize_files
 
     if args.size < 0 or args.size > 8192:
         raise UserError(f"--size must be from 0 (each image's own size) to 8192 pixels, got {args.size}")

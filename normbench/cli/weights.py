@@ -16,10 +16,11 @@ from normbench.errors import ExitCode, MissingWeightsError, UserError
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
-        "weights", help="list, download or check the pretrained weights files",
+        "weights",
+        help="list, download or check the pretrained weights files",
         description="Pretrained files live under $TORCH_HOME/hub/checkpoints/ with the first hex digits of "
-                    "their sha256 in the name. `run` never downloads; copy the files there on an "
-                    "air-gapped machine, or use `download` where the network reaches them.",
+        "their sha256 in the name. `run` never downloads; copy the files there on an "
+        "air-gapped machine, or use `download` where the network reaches them.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="each file, what uses it, its place and URL, present or not")
@@ -40,9 +41,18 @@ def command_weights(args: argparse.Namespace, console: Console) -> int:
 
 
 def _rows() -> list[dict]:
-    return [{"name": e.name, "file": e.filename, "present": e.path.is_file(), "used_by": e.used_by,
-             "path": str(e.path), "url": e.url, "sha256_prefix": e.hash_prefix}
-            for e in weights.WEIGHT_FILES.values()]
+    return [
+        {
+            "name": e.name,
+            "file": e.filename,
+            "present": e.path.is_file(),
+            "used_by": e.used_by,
+            "path": str(e.path),
+            "url": e.url,
+            "sha256_prefix": e.hash_prefix,
+        }
+        for e in weights.WEIGHT_FILES.values()
+    ]
 
 
 def _list(args, console: Console) -> int:
@@ -76,14 +86,17 @@ def _download(args, console: Console) -> int:
     wanted = [weights.WEIGHT_FILES[name] for name in (args.names or weights.WEIGHT_FILES)]
     missing = [entry for entry in wanted if weights.check(entry) != "ok"]
     if missing and args.offline:
-        raise MissingWeightsError(f"--offline: not downloading {', '.join(e.filename for e in missing)}; "
-                                  f"copy them into {missing[0].path.parent}")
+        raise MissingWeightsError(
+            f"--offline: not downloading {', '.join(e.filename for e in missing)}; "
+            f"copy them into {missing[0].path.parent}"
+        )
     for entry in missing:
         console.print(f"downloading {entry.url}")
         try:
             weights.download(entry)
         except (urllib.error.URLError, OSError) as error:
-            raise MissingWeightsError(f"could not download {entry.url} ({error}); "
-                                      f"place {entry.filename} in {entry.path.parent} by hand") from None
+            raise MissingWeightsError(
+                f"could not download {entry.url} ({error}); place {entry.filename} in {entry.path.parent} by hand"
+            ) from None
     console.print(f"all {len(wanted)} files present and verified")
     return ExitCode.OK

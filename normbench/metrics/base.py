@@ -10,9 +10,10 @@ other metrics' values (ArtFID from LPIPS and FID).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import torch
 
@@ -158,8 +159,10 @@ class MetricSpec:
         if not self.columns:
             declared = getattr(self.factory, "declared_columns", None)
             if declared is None:
-                raise ValueError(f"metric {self.name!r}: its factory declares no columns; subclass "
-                                 "normbench.Metric or pass columns=(Column(...), ...)")
+                raise ValueError(
+                    f"metric {self.name!r}: its factory declares no columns; subclass "
+                    "normbench.Metric or pass columns=(Column(...), ...)"
+                )
             object.__setattr__(self, "columns", tuple(declared()))
 
     @property
@@ -181,6 +184,8 @@ class MetricRegistry(Registry):
         owners = self.column_owner()
         for column in spec.columns:
             if column.name in owners:
-                raise ValueError(f"column {column.name!r} of metric {spec.name!r} (plugin {self._current_plugin!r}) "
-                                 f"is already declared by metric {owners[column.name]!r}")
+                raise ValueError(
+                    f"column {column.name!r} of metric {spec.name!r} (plugin {self._current_plugin!r}) "
+                    f"is already declared by metric {owners[column.name]!r}"
+                )
         super().add(spec)

@@ -11,17 +11,39 @@ from normbench.metrics.perceptual import LPIPS
 
 @hookimpl
 def normbench_register_metrics(registry):
-    registry.add(MetricSpec("distances", FeatureDistances, aliases=("content_distance", "style_distance"),
-                            description="content and style (Gram, mean/std) distances on VGG13, which no model "
-                                        "trains against"))
+    registry.add(
+        MetricSpec(
+            "distances",
+            FeatureDistances,
+            aliases=("content_distance", "style_distance"),
+            description="content and style (Gram, mean/std) distances on VGG13, which no model trains against",
+        )
+    )
     registry.add(MetricSpec("lpips", LPIPS, description="LPIPS (AlexNet, v0.1) between content and stylization"))
-    registry.add(MetricSpec("fid", InceptionDistance, aliases=("kid",),
-                            description="FID and KID of stylized patches against style-image patches"))
-    registry.add(MetricSpec("artfid", ArtFID, description="(1 + LPIPS)(1 + FID), with a note where its "
-                                                          "definition does not hold"))
-    registry.add(MetricSpec("contrast", ContrastSensitivity, aliases=("contrast_sensitivity",),
-                            description="how much the output changes with the input's contrast, with test-time "
-                                        "and per-image statistics"))
-    registry.add(MetricSpec("batch_dependence", BatchDependence,
-                            description="how much an image's output changes with the rest of its batch, in "
-                                        "training and test mode"))
+    registry.add(
+        MetricSpec(
+            "fid",
+            InceptionDistance,
+            aliases=("kid",),
+            description="FID and KID of stylized patches against style-image patches",
+        )
+    )
+    registry.add(
+        MetricSpec("artfid", ArtFID, description="(1 + LPIPS)(1 + FID), with a note where its definition does not hold")
+    )
+    registry.add(
+        MetricSpec(
+            "contrast",
+            ContrastSensitivity,
+            aliases=("contrast_sensitivity",),
+            description="how much the output changes with the input's contrast, with test-time "
+            "and per-image statistics",
+        )
+    )
+    registry.add(
+        MetricSpec(
+            "batch_dependence",
+            BatchDependence,
+            description="how much an image's output changes with the rest of its batch, in training and test mode",
+        )
+    )

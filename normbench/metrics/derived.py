@@ -47,5 +47,9 @@ class ArtFID(DerivedMetric):
         return reasons
 
     def provenance(self) -> dict:
-        return {"implementation": "normbench.metrics.derived", "formula": "(1 + lpips) * (1 + fid)",
-                "requires": list(self.requires), "reference": "Wright & Ommer 2022, ArtFID"}
+        return {
+            "implementation": "normbench.metrics.derived",
+            "formula": "(1 + lpips) * (1 + fid)",
+            "requires": list(self.requires),
+            "reference": "Wright & Ommer 2022, ArtFID",
+        }

@@ -8,10 +8,10 @@ import numpy as np
 import torch
 
 from normbench.columns import Column
+from normbench.fileio import atomic_write_bytes
 from normbench.metrics import functional
 from normbench.metrics.base import Metric, MetricContext, StylizedSample
 from normbench.metrics.networks import inception_provenance, load_inception
-from normbench.fileio import atomic_write_bytes
 
 KID_SUBSETS = 100
 
@@ -22,7 +22,9 @@ def random_patches(images: torch.Tensor, count: int, size: int, seed: int) -> to
     _, _, height, width = images.shape
     tops = torch.randint(height - size + 1, (count,), generator=generator).tolist()
     lefts = torch.randint(width - size + 1, (count,), generator=generator).tolist()
-    return torch.stack([images[i % len(images), :, t:t + size, l:l + size] for i, (t, l) in enumerate(zip(tops, lefts))])
+    return torch.stack(
+        [images[i % len(images), :, t : t + size, l : l + size] for i, (t, l) in enumerate(zip(tops, lefts))]
+    )
 
 
 #: Patches per Inception forward pass: bounds the metric's memory whatever fid_samples and the chunking are.
@@ -66,8 +68,10 @@ class InceptionDistance(Metric):
     def features(self, images: torch.Tensor) -> np.ndarray:
         """Pooled Inception features, FEATURE_BATCH patches at a time: Inception resizes every patch to 299²,
         so 96 patches at once held 1.4 GB of activations, more than the rest of a quick run."""
-        pooled = [torch.nn.functional.adaptive_avg_pool2d(self.model(batch)[0], 1).flatten(1)
-                  for batch in images.split(FEATURE_BATCH)]
+        pooled = [
+            torch.nn.functional.adaptive_avg_pool2d(self.model(batch)[0], 1).flatten(1)
+            for batch in images.split(FEATURE_BATCH)
+        ]
         return torch.cat(pooled).double().cpu().numpy()
 
     def update(self, sample: StylizedSample) -> None:
@@ -115,22 +119,39 @@ class InceptionDistance(Metric):
 
     def compute(self) -> dict[str, float]:
         fake = np.concatenate(self._fake)
-        kid_mean, kid_std = functional.kid(fake, self._real, subsets=KID_SUBSETS, subset_size=max(2, len(fake) // 2),
-                                           seed=self.context.seed)
-        on_what = (f"{len(fake)} patches ({self._size} px) of {self._images} outputs against {len(self._real)} "
-                   f"patches of the style image; {self.dims}-d {self.context.features} Inception features")
-        fid, note = float("nan"), f"no FID: too few samples ({len(fake)}) for a {self.dims}-d covariance; KID on {on_what}"
+        kid_mean, kid_std = functional.kid(
+            fake, self._real, subsets=KID_SUBSETS, subset_size=max(2, len(fake) // 2), seed=self.context.seed
+        )
+        on_what = (
+            f"{len(fake)} patches ({self._size} px) of {self._images} outputs against {len(self._real)} "
+            f"patches of the style image; {self.dims}-d {self.context.features} Inception features"
+        )
+        fid, note = (
+            float("nan"),
+            f"no FID: too few samples ({len(fake)}) for a {self.dims}-d covariance; KID on {on_what}",
+        )
         if functional.feature_dims_for(len(fake)) is not None:
-            result = functional.frechet_distance(*functional.gaussian_stats(fake), *functional.gaussian_stats(self._real))
+            result = functional.frechet_distance(
+                *functional.gaussian_stats(fake), *functional.gaussian_stats(self._real)
+            )
             fid, note = (result.value, on_what) if result.finite else (float("nan"), f"{result.note}; {on_what}")
-        return {"fid": fid, "fid_n": len(fake), "fid_dims": self.dims, "fid_note": note,
-                "kid": kid_mean, "kid_std": kid_std}
+        return {
+            "fid": fid,
+            "fid_n": len(fake),
+            "fid_dims": self.dims,
+            "fid_note": note,
+            "kid": kid_mean,
+            "kid_std": kid_std,
+        }
 
     def provenance(self) -> dict:
-        return {**inception_provenance(self.context.features, self.dims), "fid_samples": self.context.fid_samples,
-                "patches": "random crops of half the training resolution, spread evenly over the evaluation "
-                           "outputs, and from the style image at the training resolution",
-                "kid": f"unbiased MMD^2, cubic polynomial kernel, {KID_SUBSETS} subsets of N/2"}
+        return {
+            **inception_provenance(self.context.features, self.dims),
+            "fid_samples": self.context.fid_samples,
+            "patches": "random crops of half the training resolution, spread evenly over the evaluation "
+            "outputs, and from the style image at the training resolution",
+            "kid": f"unbiased MMD^2, cubic polynomial kernel, {KID_SUBSETS} subsets of N/2",
+        }
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:

@@ -79,12 +79,27 @@ class FeatureDistances(Metric):
     """Content distance and two style distances on VGG13 features, averaged over the evaluation draws."""
 
     columns = (
-        Column("content_distance", False, "content distance", "content",
-               f"relative feature error against the content image at {CONTENT_LAYER} of VGG13"),
-        Column("style_gram", False, "style distance (Gram)", "style",
-               "relative Gram-matrix error against the style image, mean over relu1_1..relu4_1 of VGG13"),
-        Column("style_meanstd", False, "style distance (mean/std)", "style",
-               "relative error of channel means and stds against the style image, relu1_1..relu4_1 of VGG13"),
+        Column(
+            "content_distance",
+            False,
+            "content distance",
+            "content",
+            f"relative feature error against the content image at {CONTENT_LAYER} of VGG13",
+        ),
+        Column(
+            "style_gram",
+            False,
+            "style distance (Gram)",
+            "style",
+            "relative Gram-matrix error against the style image, mean over relu1_1..relu4_1 of VGG13",
+        ),
+        Column(
+            "style_meanstd",
+            False,
+            "style distance (mean/std)",
+            "style",
+            "relative error of channel means and stds against the style image, relu1_1..relu4_1 of VGG13",
+        ),
         Column("content_distance_sd", None, "content distance, sd over draws", "info"),
         Column("style_gram_sd", None, "style distance (Gram), sd over draws", "info"),
         Column("style_meanstd_sd", None, "style distance (mean/std), sd over draws", "info"),
@@ -97,8 +112,11 @@ class FeatureDistances(Metric):
         self.context = context
         self.seeds = evaluation_seeds(context.features, context.eval_draws)
         self.networks: list[VGGFeatures] = [
-            load_vgg(EVAL_NETWORK, context.features, seed if seed is not None else RANDOM_FEATURES_SEED)
-            .to(context.device) for seed in self.seeds]
+            load_vgg(EVAL_NETWORK, context.features, seed if seed is not None else RANDOM_FEATURES_SEED).to(
+                context.device
+            )
+            for seed in self.seeds
+        ]
         self._content_cache: dict[tuple, dict] = {}
         self._cached_bytes = 0
         self.reset()
@@ -116,8 +134,11 @@ class FeatureDistances(Metric):
         chunk = (sample.first_index, tuple(sample.content.shape), float(sample.content.double().sum()))
         for index, (net, style_features) in enumerate(zip(self.networks, self._style_features)):
             features, content = net(sample.stylized), self._content_features((index, *chunk), net, sample.content)
-            values = (content_distance(features, content), gram_distance(features, style_features),
-                      mean_std_distance(features, style_features))
+            values = (
+                content_distance(features, content),
+                gram_distance(features, style_features),
+                mean_std_distance(features, style_features),
+            )
             self._sums[index] += [float(value.double().sum()) for value in values]
         self._count += sample.stylized.shape[0]
 
@@ -135,14 +156,27 @@ class FeatureDistances(Metric):
         per_draw = self._sums / self._count if self._count else np.full_like(self._sums, np.nan)
         spread = per_draw.std(axis=0, ddof=1) if len(per_draw) > 1 else np.full(len(_MEASURES), np.nan)
         values = {name: float(per_draw[:, i].mean()) for i, name in enumerate(_MEASURES)}
-        return values | {f"{name}_sd": float(spread[i]) for i, name in enumerate(_MEASURES)} | {
-            "eval_draws": len(self.networks)}
+        return (
+            values
+            | {f"{name}_sd": float(spread[i]) for i, name in enumerate(_MEASURES)}
+            | {"eval_draws": len(self.networks)}
+        )
 
     def provenance(self) -> dict:
-        draws = [weights_provenance(EVAL_NETWORK, "pretrained") if seed is None
-                 else {"weights": "random", "sha256": None, "random_seed": seed} for seed in self.seeds]
-        return {"implementation": "normbench.metrics.features", "network": f"torchvision {EVAL_NETWORK} to relu4_1",
-                "independent_of_training": "no model trains against vgg13 (training uses vgg16 and vgg19)",
-                "content_layer": CONTENT_LAYER, "style_layers": list(STYLE_LAYERS), "draws": draws,
-                "style_target": "the style image at the training resolution",
-                "resize": "none: outputs and content at the eval size", "input_range": "[0, 1], ImageNet mean/std"}
+        draws = [
+            weights_provenance(EVAL_NETWORK, "pretrained")
+            if seed is None
+            else {"weights": "random", "sha256": None, "random_seed": seed}
+            for seed in self.seeds
+        ]
+        return {
+            "implementation": "normbench.metrics.features",
+            "network": f"torchvision {EVAL_NETWORK} to relu4_1",
+            "independent_of_training": "no model trains against vgg13 (training uses vgg16 and vgg19)",
+            "content_layer": CONTENT_LAYER,
+            "style_layers": list(STYLE_LAYERS),
+            "draws": draws,
+            "style_target": "the style image at the training resolution",
+            "resize": "none: outputs and content at the eval size",
+            "input_range": "[0, 1], ImageNet mean/std",
+        }

@@ -62,16 +62,19 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> FrechetResult:
     return FrechetResult(value, math.isfinite(value) and not note, worst, note)
 
 
-def kid(features_x: np.ndarray, features_y: np.ndarray, subsets: int = 100, subset_size: int = 1000,
-        seed: int = 0) -> tuple[float, float]:
+def kid(
+    features_x: np.ndarray, features_y: np.ndarray, subsets: int = 100, subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
     """Kernel Inception Distance: unbiased MMD² with ``k(a, b) = (a·b / D + 1)^3``, mean and std over subsets."""
     x, y = np.asarray(features_x, np.float64), np.asarray(features_y, np.float64)
     size = min(subset_size, len(x), len(y))
     if size < 2:
         raise ValueError(f"KID needs at least 2 samples in each set, got {len(x)} and {len(y)}")
     rng = np.random.default_rng(seed)
-    estimates = [_mmd2_unbiased(x[rng.choice(len(x), size, replace=False)],
-                                y[rng.choice(len(y), size, replace=False)]) for _ in range(subsets)]
+    estimates = [
+        _mmd2_unbiased(x[rng.choice(len(x), size, replace=False)], y[rng.choice(len(y), size, replace=False)])
+        for _ in range(subsets)
+    ]
     return float(np.mean(estimates)), float(np.std(estimates))
 
 

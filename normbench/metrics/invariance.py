@@ -30,18 +30,28 @@ def scale_contrast(images: torch.Tensor, factor: float) -> torch.Tensor:
 
 def one_at_a_time(stylize, images: torch.Tensor, statistics: str) -> torch.Tensor:
     """Each image stylized in a batch of its own."""
-    return torch.cat([stylize(images[i:i + 1], statistics=statistics) for i in range(images.shape[0])])
+    return torch.cat([stylize(images[i : i + 1], statistics=statistics) for i in range(images.shape[0])])
 
 
 class ContrastSensitivity(LPIPSMean):
     """LPIPS between G(x) and G(x') for x' = x at another contrast, with test-time and per-image statistics."""
 
     columns = (
-        Column("contrast_sensitivity", False, "contrast sensitivity", "invariance",
-               "LPIPS between G(x) and G(x') with x' at 0.5x and 1.5x contrast, test-time statistics"),
-        Column("contrast_sensitivity_per_image", False, "contrast sensitivity, per-image statistics", "invariance",
-               "the same with each image normalized by its own statistics (training-mode layers, batch of one): "
-               "the control"),
+        Column(
+            "contrast_sensitivity",
+            False,
+            "contrast sensitivity",
+            "invariance",
+            "LPIPS between G(x) and G(x') with x' at 0.5x and 1.5x contrast, test-time statistics",
+        ),
+        Column(
+            "contrast_sensitivity_per_image",
+            False,
+            "contrast sensitivity, per-image statistics",
+            "invariance",
+            "the same with each image normalized by its own statistics (training-mode layers, batch of one): "
+            "the control",
+        ),
     )
 
     def reset(self) -> None:
@@ -57,8 +67,10 @@ class ContrastSensitivity(LPIPSMean):
         for factor in CONTRAST_FACTORS:
             changed = scale_contrast(content, factor)
             self._add("contrast_sensitivity", lpips_distance(self.model, stylized, sample.stylize(changed)))
-            self._add("contrast_sensitivity_per_image",
-                      lpips_distance(self.model, alone, one_at_a_time(sample.stylize, changed, "batch")))
+            self._add(
+                "contrast_sensitivity_per_image",
+                lpips_distance(self.model, alone, one_at_a_time(sample.stylize, changed, "batch")),
+            )
         self._seen += take
 
     def provenance(self) -> dict:
@@ -73,10 +85,20 @@ class BatchDependence(Metric):
     """
 
     columns = (
-        Column("batch_dependence_train", False, "batch dependence (training statistics)", "invariance",
-               "mean |G(x alone) - G(x in a batch)|, layers in training mode"),
-        Column("batch_dependence_eval", False, "batch dependence (test-time statistics)", "invariance",
-               "the same with the model in eval mode, as it is deployed"),
+        Column(
+            "batch_dependence_train",
+            False,
+            "batch dependence (training statistics)",
+            "invariance",
+            "mean |G(x alone) - G(x in a batch)|, layers in training mode",
+        ),
+        Column(
+            "batch_dependence_eval",
+            False,
+            "batch dependence (test-time statistics)",
+            "invariance",
+            "the same with the model in eval mode, as it is deployed",
+        ),
     )
 
     def __init__(self, context: MetricContext):
@@ -90,7 +112,7 @@ class BatchDependence(Metric):
     def update(self, sample: StylizedSample) -> None:
         if self._values is not None or sample.content.shape[0] < 2:
             return  # NOTE: one batch of the first chunk is enough; the measure is per image, not per set
-        batch = sample.content[:self.batch_size]
+        batch = sample.content[: self.batch_size]
         self._values = {}
         for column, statistics in (("batch_dependence_train", "batch"), ("batch_dependence_eval", "eval")):
             together = sample.stylize(batch, statistics=statistics)
@@ -101,5 +123,9 @@ class BatchDependence(Metric):
         return self._values or {column.name: float("nan") for column in self.columns}
 
     def provenance(self) -> dict:
-        return {"implementation": "normbench.metrics.invariance", "network": "none (pixel difference)",
-                "batch": f"the first {self.batch_size} evaluation images", "input_range": "[0, 1]"}
+        return {
+            "implementation": "normbench.metrics.invariance",
+            "network": "none (pixel difference)",
+            "batch": f"the first {self.batch_size} evaluation images",
+            "input_range": "[0, 1]",
+        }

@@ -39,9 +39,14 @@ def load_lpips(features: str) -> lpips.LPIPS:
 
 
 def lpips_provenance(features: str) -> dict:
-    return {"implementation": "lpips", "version": metadata.version("lpips"), "network": "alexnet, lpips v0.1 linear layers",
-            "resize": "none (same-size pairs)", "input_range": "[0, 1] scaled once to [-1, 1]",
-            **weights_provenance("alexnet", features)}
+    return {
+        "implementation": "lpips",
+        "version": metadata.version("lpips"),
+        "network": "alexnet, lpips v0.1 linear layers",
+        "resize": "none (same-size pairs)",
+        "input_range": "[0, 1] scaled once to [-1, 1]",
+        **weights_provenance("alexnet", features),
+    }
 
 
 def _random_fid_inception() -> torch.nn.Module:
@@ -75,7 +80,11 @@ def load_inception(features: str, dims: int) -> fid_inception.InceptionV3:
 
 
 def inception_provenance(features: str, dims: int) -> dict:
-    return {"implementation": "pytorch-fid InceptionV3 + normbench float64 Fréchet distance",
-            "version": metadata.version("pytorch-fid"), "network": f"FID Inception v3, {dims}-d features",
-            "resize": "bilinear to 299x299 (pytorch-fid resize_input)", "input_range": "[0, 1]",
-            **weights_provenance("inception_fid", features)}
+    return {
+        "implementation": "pytorch-fid InceptionV3 + normbench float64 Fréchet distance",
+        "version": metadata.version("pytorch-fid"),
+        "network": f"FID Inception v3, {dims}-d features",
+        "resize": "bilinear to 299x299 (pytorch-fid resize_input)",
+        "input_range": "[0, 1]",
+        **weights_provenance("inception_fid", features),
+    }

@@ -47,8 +47,12 @@ class LPIPSMean(Metric):
         self._counts: dict[str, int] = {}
 
     def compute(self) -> dict[str, float]:
-        return {column.name: self._sums[column.name] / self._counts[column.name]
-                if self._counts.get(column.name) else float("nan") for column in self.declared_columns()}
+        return {
+            column.name: self._sums[column.name] / self._counts[column.name]
+            if self._counts.get(column.name)
+            else float("nan")
+            for column in self.declared_columns()
+        }
 
     def provenance(self) -> dict:
         return lpips_provenance(self.context.features)

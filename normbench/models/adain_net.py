@@ -12,8 +12,16 @@ from normbench.models.vgg import VGGFeatures
 def _decoder() -> nn.Sequential:
     """The encoder mirrored up to relu1_1, with nearest upsampling and no normalization (as in the paper)."""
     layers: list[nn.Module] = []
-    plan = [(512, 256, True), (256, 256, False), (256, 256, False), (256, 256, False),
-            (256, 128, True), (128, 128, False), (128, 64, True), (64, 64, False)]
+    plan = [
+        (512, 256, True),
+        (256, 256, False),
+        (256, 256, False),
+        (256, 256, False),
+        (256, 128, True),
+        (128, 128, False),
+        (128, 64, True),
+        (64, 64, False),
+    ]
     for in_channels, out_channels, upsample_after in plan:
         layers += [reflect_conv(in_channels, out_channels, 3), nn.ReLU(inplace=True)]
         if upsample_after:

@@ -39,7 +39,9 @@ class Bottleneck(nn.Module):
         if upsample:
             middle = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), middle)
         shortcut_conv = nn.Conv2d(inplanes, outplanes, 1, stride)
-        shortcut = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), shortcut_conv) if upsample else shortcut_conv
+        shortcut = (
+            nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), shortcut_conv) if upsample else shortcut_conv
+        )
         changes_shape = stride != 1 or upsample or inplanes != outplanes
         self.shortcut = shortcut if changes_shape else nn.Identity()
         self.norms = nn.ModuleList([make_norm(inplanes), make_norm(planes), make_norm(planes)])
@@ -62,8 +64,13 @@ class MSGNet(nn.Module):
     :param num_blocks: residual bottlenecks after the inspiration layer (6 in the paper).
     """
 
-    def __init__(self, norm_layer: NormFactory, conditioning: Conditioning | str = Conditioning.NONE,
-                 width: int = 128, num_blocks: int = 6):
+    def __init__(
+        self,
+        norm_layer: NormFactory,
+        conditioning: Conditioning | str = Conditioning.NONE,
+        width: int = 128,
+        num_blocks: int = 6,
+    ):
         super().__init__()
         conditioning = Conditioning.parse(conditioning)
         inspired = conditioning is Conditioning.STYLE_FEAT
@@ -76,12 +83,17 @@ class MSGNet(nn.Module):
         channels = width * EXPANSION
         self.stem = reflect_conv(3, 64, 7)
         self.stem_norm = make_norm(64)
-        self.encoder = nn.ModuleList([Bottleneck(64, 32, make_norm, stride=2),
-                                      Bottleneck(32 * EXPANSION, width, make_norm, stride=2)])
+        self.encoder = nn.ModuleList(
+            [Bottleneck(64, 32, make_norm, stride=2), Bottleneck(32 * EXPANSION, width, make_norm, stride=2)]
+        )
         self.inspiration = NormSlot(norm_layer(channels), True) if inspired else None
         self.blocks = nn.ModuleList([Bottleneck(channels, width, make_norm) for _ in range(num_blocks)])
-        self.decoder = nn.ModuleList([Bottleneck(channels, 32, make_norm, upsample=True),
-                                      Bottleneck(32 * EXPANSION, 16, make_norm, upsample=True)])
+        self.decoder = nn.ModuleList(
+            [
+                Bottleneck(channels, 32, make_norm, upsample=True),
+                Bottleneck(32 * EXPANSION, 16, make_norm, upsample=True),
+            ]
+        )
         self.out_norm = make_norm(16 * EXPANSION)
         self.to_rgb = reflect_conv(16 * EXPANSION, 3, 7)
 

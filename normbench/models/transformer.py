@@ -25,16 +25,20 @@ class TransformerNet(nn.Module):
         def make_norm(channels: int) -> NormSlot:
             return NormSlot(norm_layer(channels), conditioned)
 
-        self.down = nn.ModuleList([
-            ConvNormAct(reflect_conv(3, 32, 9), make_norm(32)),
-            ConvNormAct(reflect_conv(32, 64, 3, stride=2), make_norm(64)),
-            ConvNormAct(reflect_conv(64, 128, 3, stride=2), make_norm(128)),
-        ])
+        self.down = nn.ModuleList(
+            [
+                ConvNormAct(reflect_conv(3, 32, 9), make_norm(32)),
+                ConvNormAct(reflect_conv(32, 64, 3, stride=2), make_norm(64)),
+                ConvNormAct(reflect_conv(64, 128, 3, stride=2), make_norm(128)),
+            ]
+        )
         self.residual = nn.ModuleList([ResidualBlock(128, make_norm) for _ in range(num_residual)])
-        self.up = nn.ModuleList([
-            ConvNormAct(reflect_conv(128, 64, 3), make_norm(64), upsample=True),
-            ConvNormAct(reflect_conv(64, 32, 3), make_norm(32), upsample=True),
-        ])
+        self.up = nn.ModuleList(
+            [
+                ConvNormAct(reflect_conv(128, 64, 3), make_norm(64), upsample=True),
+                ConvNormAct(reflect_conv(64, 32, 3), make_norm(32), upsample=True),
+            ]
+        )
         self.to_rgb = reflect_conv(32, 3, 9)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

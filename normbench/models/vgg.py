@@ -36,18 +36,27 @@ class VGGSpec:
 
 VGG_SPECS = {
     "vgg16": VGGSpec(
-        "vgg16", "D", torchvision.models.VGG16_Weights.IMAGENET1K_V1,
-        depth=23, taps={"relu1_2": 3, "relu2_2": 8, "relu3_3": 15, "relu4_3": 22},
+        "vgg16",
+        "D",
+        torchvision.models.VGG16_Weights.IMAGENET1K_V1,
+        depth=23,
+        taps={"relu1_2": 3, "relu2_2": 8, "relu3_3": 15, "relu4_3": 22},
     ),
     "vgg19": VGGSpec(
-        "vgg19", "E", torchvision.models.VGG19_Weights.IMAGENET1K_V1,
-        depth=21, taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 20},
+        "vgg19",
+        "E",
+        torchvision.models.VGG19_Weights.IMAGENET1K_V1,
+        depth=21,
+        taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 20},
     ),
     # NOTE: the evaluation network: no architecture trains against it, so quality is not measured
     # with the instrument a model was optimised for.
     "vgg13": VGGSpec(
-        "vgg13", "B", torchvision.models.VGG13_Weights.IMAGENET1K_V1,
-        depth=17, taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 16},
+        "vgg13",
+        "B",
+        torchvision.models.VGG13_Weights.IMAGENET1K_V1,
+        depth=17,
+        taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 16},
     ),
 }
 
@@ -93,7 +102,7 @@ class VGGFeatures(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         self._names_by_index = {index: name for name, index in spec.taps.items()}
 
-    def train(self, mode: bool = True) -> "VGGFeatures":
+    def train(self, mode: bool = True) -> VGGFeatures:
         # NOTE: the trunk stays in eval mode; it is a fixed measuring instrument.
         return super().train(False)
 
@@ -127,8 +136,9 @@ def load_vgg(name: str, features: str, seed: int = RANDOM_FEATURES_SEED) -> VGGF
                 nn.init.zeros_(module.bias)
     if features == "pretrained":
         state = torch.load(weights_path(name), map_location="cpu", weights_only=True)
-        layers.load_state_dict({key.removeprefix("features."): value for key, value in state.items()
-                                if key.startswith("features.")})
+        layers.load_state_dict(
+            {key.removeprefix("features."): value for key, value in state.items() if key.startswith("features.")}
+        )
     trunk = nn.Sequential(*list(layers.children())[: spec.depth])
     for module in trunk:
         if isinstance(module, nn.ReLU):

@@ -41,8 +41,10 @@ class CoMatch(nn.Module):
 
     def forward(self, x: torch.Tensor, style_features: torch.Tensor) -> torch.Tensor:
         if style_features.shape[:2] != x.shape[:2]:
-            raise ValueError(f"CoMatch: style features {tuple(style_features.shape)} must have the batch and "
-                             f"channels of the input {tuple(x.shape)}")
+            raise ValueError(
+                f"CoMatch: style features {tuple(style_features.shape)} must have the batch and "
+                f"channels of the input {tuple(x.shape)}"
+            )
         return comatch(x, gram_matrix(style_features).to(x.dtype), self.weight)
 
 
@@ -56,7 +58,7 @@ def normbench_register_norms(registry):
             architecture="msgnet",
             aliases=("inspiration", "co_match"),
             description="CoMatch (MSG-Net's inspiration layer): channels re-mixed by the style's Gram matrix "
-                        "through a learned C x C matrix",
+            "through a learned C x C matrix",
             # NOTE: C x C parameters: C per channel, not a constant, so the contract kit's count check is skipped
             params_per_channel=None,
         )

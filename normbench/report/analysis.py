@@ -45,8 +45,9 @@ def reference_norm(run: tables.StoredRun, requested: str | None = None) -> str |
     available = norms(run)
     if requested is not None:
         if requested not in available:
-            raise UserError(f"--reference {requested}: not a trained norm of this run; available: "
-                            f"{', '.join(available) or 'none'}")
+            raise UserError(
+                f"--reference {requested}: not a trained norm of this run; available: {', '.join(available) or 'none'}"
+            )
         return requested
     stored = run.manifest.get("seeds", {}).get("reference")
     return stored if stored in available else (available[0] if available else None)
@@ -67,22 +68,40 @@ def paired_comparisons(run: tables.StoredRun, reference: str | None) -> list[sta
         table = cells(run, name)
         if reference not in table:
             continue
-        found += stats.adjust([stats.paired_difference(table[norm], table[reference], column.higher_is_better,
-                                                       (norm, reference, name))
-                               for norm in table.columns if norm != reference])
+        found += stats.adjust(
+            [
+                stats.paired_difference(table[norm], table[reference], column.higher_is_better, (norm, reference, name))
+                for norm in table.columns
+                if norm != reference
+            ]
+        )
     return found
 
 
 def paired_frame(run: tables.StoredRun, comparisons: list[stats.PairedDifference]) -> pd.DataFrame:
     """The comparisons as data: one row per (norm, column), for ``paired.csv`` and the report's table."""
     columns = tables.metric_columns(run)
-    return pd.DataFrame([{
-        "norm": c.norm, "reference": c.reference, "column": c.column, "label": columns[c.column].label,
-        "seeds": c.difference.n, "difference": c.difference.mean, "low": c.difference.low,
-        "high": c.difference.high, "p": c.p, "p_holm": c.p_holm, "better_seeds": c.better_seeds,
-        "verdict": c.verdict(columns[c.column].higher_is_better), "interval": c.difference.method,
-        "test": "paired t-test over seeds, Holm over the column's comparisons with the reference"}
-        for c in comparisons])
+    return pd.DataFrame(
+        [
+            {
+                "norm": c.norm,
+                "reference": c.reference,
+                "column": c.column,
+                "label": columns[c.column].label,
+                "seeds": c.difference.n,
+                "difference": c.difference.mean,
+                "low": c.difference.low,
+                "high": c.difference.high,
+                "p": c.p,
+                "p_holm": c.p_holm,
+                "better_seeds": c.better_seeds,
+                "verdict": c.verdict(columns[c.column].higher_is_better),
+                "interval": c.difference.method,
+                "test": "paired t-test over seeds, Holm over the column's comparisons with the reference",
+            }
+            for c in comparisons
+        ]
+    )
 
 
 def _signed(value: float) -> str:
@@ -99,8 +118,9 @@ def describe(comparison: stats.PairedDifference, column: Column, flagged: bool) 
     return f"{word} {column.label}{' ⚑' if flagged else ''} ({_signed(d.mean)}{interval}, {seeds}{p})"
 
 
-def verdicts(run: tables.StoredRun, reference: str | None, comparisons: list[stats.PairedDifference] | None = None
-             ) -> list[str]:
+def verdicts(
+    run: tables.StoredRun, reference: str | None, comparisons: list[stats.PairedDifference] | None = None
+) -> list[str]:
     """One sentence per norm against the reference: its significant differences first, then what ties."""
     comparisons = paired_comparisons(run, reference) if comparisons is None else comparisons
     columns = tables.metric_columns(run)
@@ -108,8 +128,11 @@ def verdicts(run: tables.StoredRun, reference: str | None, comparisons: list[sta
     sentences = []
     for norm in dict.fromkeys(c.norm for c in comparisons):
         mine = [c for c in comparisons if c.norm == norm]
-        decided = [describe(c, columns[c.column], c.column in flagged) for c in mine
-                   if c.verdict(columns[c.column].higher_is_better) != "tied"]
+        decided = [
+            describe(c, columns[c.column], c.column in flagged)
+            for c in mine
+            if c.verdict(columns[c.column].higher_is_better) != "tied"
+        ]
         tied = [columns[c.column].label for c in mine if c.verdict(columns[c.column].higher_is_better) == "tied"]
         n = max(c.difference.n for c in mine)
         parts = decided + ([f"tied on {', '.join(tied)}"] if tied else [])
@@ -130,8 +153,9 @@ def leading_norms(run: tables.StoredRun, table: pd.DataFrame) -> dict[str, set[s
             continue
         best = means.idxmax() if column.higher_is_better else means.idxmin()
         others = [n for n in means.index if n != best]
-        tests = stats.adjust([stats.paired_difference(values[n], values[best], column.higher_is_better,
-                                                      (n, best, name)) for n in others])
+        tests = stats.adjust(
+            [stats.paired_difference(values[n], values[best], column.higher_is_better, (n, best, name)) for n in others]
+        )
         group = {best} | {t.norm for t in tests if t.verdict(column.higher_is_better) == "tied"}
         if len(group) < len(means) or len(means) == 1:
             leading[name] = group
@@ -160,6 +184,7 @@ def spread_frame(run: tables.StoredRun) -> pd.DataFrame:
         for name in columns:
             draws = np.sqrt(np.nanmean(np.square(group[f"{name}_sd"].to_numpy(dtype=float))))
             seeds = per_seed[name].std(ddof=1) if len(per_seed) > 1 else math.nan
-            records.append({"norm": norm, "column": name, "seeds": len(per_seed), "sd_over_seeds": seeds,
-                            "sd_over_draws": draws})
+            records.append(
+                {"norm": norm, "column": name, "seeds": len(per_seed), "sd_over_seeds": seeds, "sd_over_draws": draws}
+            )
     return pd.DataFrame(records)

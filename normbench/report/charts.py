@@ -23,7 +23,7 @@ def _svg(figure) -> str:
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def pareto_front(points: pd.DataFrame, speed: str, quality: str, higher_quality_is_better: bool) -> pd.DataFrame:
@@ -31,8 +31,11 @@ def pareto_front(points: pd.DataFrame, speed: str, quality: str, higher_quality_
     sign = 1 if higher_quality_is_better else -1
     front = []
     for norm, row in points.iterrows():
-        dominated = ((points[speed] >= row[speed]) & (sign * points[quality] >= sign * row[quality])
-                     & ((points[speed] > row[speed]) | (sign * points[quality] > sign * row[quality]))).any()
+        dominated = (
+            (points[speed] >= row[speed])
+            & (sign * points[quality] >= sign * row[quality])
+            & ((points[speed] > row[speed]) | (sign * points[quality] > sign * row[quality]))
+        ).any()
         if not dominated:
             front.append(norm)
     return points.loc[front].sort_values(speed)
@@ -60,15 +63,39 @@ def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str,
             group = points[points["kind"] == kind]
             if group.empty:
                 continue
-            axes.errorbar(group[content], group[style], xerr=_bars(group, content), yerr=_bars(group, style),
-                          fmt="none", ecolor=colour, alpha=0.6, elinewidth=1, capsize=2, zorder=2)
-            axes.scatter(group[content], group[style], marker=marker, s=size, color=colour, zorder=3,
-                         label="trained norm" if kind == "norm" else "baseline (no training)")
+            axes.errorbar(
+                group[content],
+                group[style],
+                xerr=_bars(group, content),
+                yerr=_bars(group, style),
+                fmt="none",
+                ecolor=colour,
+                alpha=0.6,
+                elinewidth=1,
+                capsize=2,
+                zorder=2,
+            )
+            axes.scatter(
+                group[content],
+                group[style],
+                marker=marker,
+                s=size,
+                color=colour,
+                zorder=3,
+                label="trained norm" if kind == "norm" else "baseline (no training)",
+            )
             # NOTE: norms labelled above right, baselines below left: the two kinds often sit close together.
             offset, align = ((5, 4), "left") if kind == "norm" else ((-5, -11), "right")
             for name, row in group.iterrows():
-                axes.annotate(name, (row[content], row[style]), textcoords="offset points", xytext=offset, ha=align,
-                              color=colour, fontstyle="italic" if kind == "baseline" else "normal")
+                axes.annotate(
+                    name,
+                    (row[content], row[style]),
+                    textcoords="offset points",
+                    xytext=offset,
+                    ha=align,
+                    color=colour,
+                    fontstyle="italic" if kind == "baseline" else "normal",
+                )
         axes.margins(x=0.14, y=0.08)  # NOTE: room for labels at the extremes (identity sits at x = 0)
         axes.set_xlabel(f"{labels[0]} (lower keeps more of the content)")
         axes.set_ylabel(f"{labels[1]} (lower matches the style more)")
@@ -78,8 +105,9 @@ def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str,
         return _svg(figure)
 
 
-def quality_vs_speed(points: pd.DataFrame, quality: str, label: str, higher_is_better: bool,
-                     baselines: dict[str, float] | None = None) -> str:
+def quality_vs_speed(
+    points: pd.DataFrame, quality: str, label: str, higher_is_better: bool, baselines: dict[str, float] | None = None
+) -> str:
     """One point per norm: ``quality`` against inference throughput, Pareto front drawn; baselines as lines."""
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(figsize=(5.2, 4.0))
@@ -89,10 +117,23 @@ def quality_vs_speed(points: pd.DataFrame, quality: str, label: str, higher_is_b
         front = pareto_front(points, "infer_img_per_s", quality, higher_is_better)
         axes.plot(front["infer_img_per_s"], front[quality], color="#d62728", linestyle="--", label="Pareto front")
         for index, (name, value) in enumerate((baselines or {}).items()):
-            axes.axhline(value, color=BASELINE_COLOUR, linestyle=":", linewidth=1.2,
-                         label="baseline (no training)" if index == 0 else None)
-            axes.annotate(name, (1.0, value), xycoords=("axes fraction", "data"), textcoords="offset points",
-                          xytext=(-4, 3), ha="right", color=BASELINE_COLOUR, fontstyle="italic")
+            axes.axhline(
+                value,
+                color=BASELINE_COLOUR,
+                linestyle=":",
+                linewidth=1.2,
+                label="baseline (no training)" if index == 0 else None,
+            )
+            axes.annotate(
+                name,
+                (1.0, value),
+                xycoords=("axes fraction", "data"),
+                textcoords="offset points",
+                xytext=(-4, 3),
+                ha="right",
+                color=BASELINE_COLOUR,
+                fontstyle="italic",
+            )
         axes.set_xlabel("inference throughput (img/s, higher is better)")
         axes.set_ylabel(f"{label} ({'higher' if higher_is_better else 'lower'} is better)")
         axes.grid(alpha=0.3)
@@ -111,10 +152,20 @@ def mean_ranks(summaries: list, labels: dict[str, str]) -> str:
         figure, axes = plt.subplots(figsize=(5.2, 0.9 + 0.45 * len(norms) * len(summaries)))
         step = 0.8 / max(1, len(summaries))
         for index, summary in enumerate(summaries):
-            rows = [(position - 0.4 + step * (index + 0.5), summary.mean_ranks[name])
-                    for position, name in enumerate(norms) if name in summary.mean_ranks]
-            axes.errorbar([rank for _, rank in rows], [y for y, _ in rows], xerr=summary.cd / 2, fmt="o",
-                          color=f"C{index}", capsize=3, label=f"{labels[summary.column]} (CD {summary.cd:.2f})")
+            rows = [
+                (position - 0.4 + step * (index + 0.5), summary.mean_ranks[name])
+                for position, name in enumerate(norms)
+                if name in summary.mean_ranks
+            ]
+            axes.errorbar(
+                [rank for _, rank in rows],
+                [y for y, _ in rows],
+                xerr=summary.cd / 2,
+                fmt="o",
+                color=f"C{index}",
+                capsize=3,
+                label=f"{labels[summary.column]} (CD {summary.cd:.2f})",
+            )
         axes.set_yticks(range(len(norms)), norms)
         axes.invert_yaxis()
         half = max(summary.cd for summary in summaries) / 2

@@ -56,8 +56,9 @@ def comparison(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[Change]
             a, b = means_a.loc[name, column_name], means_b.loc[name, column_name]
             paired = None
             if name in cells_a and name in cells_b:
-                test = stats.paired_difference(cells_b[name], cells_a[name], column.higher_is_better,
-                                               (name, name, column_name))
+                test = stats.paired_difference(
+                    cells_b[name], cells_a[name], column.higher_is_better, (name, name, column_name)
+                )
                 paired = test if test.difference.n >= 2 else None
             changes.append(Change(name, column_name, column, a, b, b - a, paired))
             tests += [paired] if paired else []
@@ -71,16 +72,25 @@ def comparison(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[Change]
 def _row(change: Change, kind: str) -> list[tuple[str, object, bool]]:
     word = change.verdict(kind)
     paired = change.paired
-    interval = "–" if paired is None or not paired.difference.has_interval else (
-        f"[{paired.difference.low:+.3g}, {paired.difference.high:+.3g}]")
+    interval = (
+        "–"
+        if paired is None or not paired.difference.has_interval
+        else (f"[{paired.difference.low:+.3g}, {paired.difference.high:+.3g}]")
+    )
     p = "–" if paired is None or math.isnan(paired.p_holm) else f"{paired.p_holm:.2g}"
     seeds = str(paired.difference.n) if paired else ("–" if kind == "baseline" else "<2")
     arrow = "↑" if change.spec.higher_is_better else "↓"
-    return [(change.name, change.name, False), (f"{change.spec.label} {arrow}", change.spec.label, False),
-            (tables.format_value(change.mean_a), change.mean_a, False),
-            (tables.format_value(change.mean_b), change.mean_b, False),
-            (f"{change.change:+.4g}", change.change, word == "better"), (interval, interval, False),
-            (seeds, seeds, False), (p, p, False), (word, word, word == "better")]
+    return [
+        (change.name, change.name, False),
+        (f"{change.spec.label} {arrow}", change.spec.label, False),
+        (tables.format_value(change.mean_a), change.mean_a, False),
+        (tables.format_value(change.mean_b), change.mean_b, False),
+        (f"{change.change:+.4g}", change.change, word == "better"),
+        (interval, interval, False),
+        (seeds, seeds, False),
+        (p, p, False),
+        (word, word, word == "better"),
+    ]
 
 
 def render(run_a: tables.StoredRun, run_b: tables.StoredRun, differences: list[str] = ()) -> str:
@@ -88,17 +98,27 @@ def render(run_a: tables.StoredRun, run_b: tables.StoredRun, differences: list[s
     kinds = {**run_a.kinds(), **run_b.kinds()}
     rows = [_row(change, kinds.get(change.name, "norm")) for change in comparison(run_a, run_b)]
     names = [run.manifest.get("run_id", run.path.name) for run in (run_a, run_b)]
-    mismatch = "" if not differences else (
-        '<div class="flags"><b>These runs differ in protocol; their numbers do not measure the same thing:</b><ul>'
-        + "".join(f"<li>{escape(line)}</li>" for line in differences) + "</ul></div>")
-    note = ('<p class="note">A trained norm\'s change is tested where both runs have it with the same two or more '
-            "seeds: the paired difference over those seeds (mean over shared styles per seed), a t-interval and a "
-            "paired t-test, Holm-corrected per column; a difference it does not find is “tied”. A baseline "
-            "does not train: its change is exact.</p>")
-    body = (f"{mismatch}<h2>A</h2>{sections.banner(run_a)}<h2>B</h2>{sections.banner(run_b)}"
-            f"<h2>Change per norm and metric</h2>{sortable_table(headers, rows, 'compare')}{note}"
-            f"<h2>A: summary</h2>{sections.summary_html(run_a)}<h2>B: summary</h2>"
-            f"{sections.summary_html(run_b, table_id='summary_b')}")
+    mismatch = (
+        ""
+        if not differences
+        else (
+            '<div class="flags"><b>These runs differ in protocol; their numbers do not measure the same thing:</b><ul>'
+            + "".join(f"<li>{escape(line)}</li>" for line in differences)
+            + "</ul></div>"
+        )
+    )
+    note = (
+        '<p class="note">A trained norm\'s change is tested where both runs have it with the same two or more '
+        "seeds: the paired difference over those seeds (mean over shared styles per seed), a t-interval and a "
+        "paired t-test, Holm-corrected per column; a difference it does not find is “tied”. A baseline "
+        "does not train: its change is exact.</p>"
+    )
+    body = (
+        f"{mismatch}<h2>A</h2>{sections.banner(run_a)}<h2>B</h2>{sections.banner(run_b)}"
+        f"<h2>Change per norm and metric</h2>{sortable_table(headers, rows, 'compare')}{note}"
+        f"<h2>A: summary</h2>{sections.summary_html(run_a)}<h2>B: summary</h2>"
+        f"{sections.summary_html(run_b, table_id='summary_b')}"
+    )
     return page(f"normbench compare: A = {names[0]}, B = {names[1]}", body)
 
 
@@ -113,12 +133,16 @@ def write_comparison(dir_a: Path, dir_b: Path, output: Path, allow_mismatch: boo
     norms_a, norms_b = ([name for name, kind in run.kinds().items() if kind == "norm"] for run in (run_a, run_b))
     if not set(norms_a) & set(norms_b):
         # NOTE: baselines alone are no comparison: under one protocol they measure the same on both sides.
-        raise UserError(f"{dir_a} ({', '.join(norms_a) or 'no norm'}) and {dir_b} ({', '.join(norms_b) or 'no norm'}) "
-                        "have no norm in common, so there is no change to show; to see their norms side by side, "
-                        f"pool them: normbench report {dir_a} {dir_b}")
+        raise UserError(
+            f"{dir_a} ({', '.join(norms_a) or 'no norm'}) and {dir_b} ({', '.join(norms_b) or 'no norm'}) "
+            "have no norm in common, so there is no change to show; to see their norms side by side, "
+            f"pool them: normbench report {dir_a} {dir_b}"
+        )
     differences = protocol_differences(run_a, run_b)
     if differences and not allow_mismatch:
-        raise UserError(f"the runs' protocols differ, so their numbers do not compare: {refusal(differences)}. Pass "
-                        "--allow-protocol-mismatch to compare them anyway (the page lists the differences)")
+        raise UserError(
+            f"the runs' protocols differ, so their numbers do not compare: {refusal(differences)}. Pass "
+            "--allow-protocol-mismatch to compare them anyway (the page lists the differences)"
+        )
     atomic_write_text(output, render(run_a, run_b, differences))
     return output

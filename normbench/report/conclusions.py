@@ -8,13 +8,14 @@ from normbench.report import analysis, charts, stats, tables
 from normbench.report.html import escape, sortable_table
 from normbench.study.outputs import no_model_finished
 
-_FAMILY = ("Paired by training seed: a seed's difference is the mean over the styles both norms have; "
-           "95% t-interval over seeds (BCa bootstrap from {min_boot} seeds), paired t-test, Holm's correction over "
-           "each column's comparisons with the reference. A difference the test does not find is a tie.")
+_FAMILY = (
+    "Paired by training seed: a seed's difference is the mean over the styles both norms have; "
+    "95% t-interval over seeds (BCa bootstrap from {min_boot} seeds), paired t-test, Holm's correction over "
+    "each column's comparisons with the reference. A difference the test does not find is a tie."
+)
 
 
-def verdict_html(run: tables.StoredRun, reference: str | None,
-                 comparisons: list[stats.PairedDifference]) -> str:
+def verdict_html(run: tables.StoredRun, reference: str | None, comparisons: list[stats.PairedDifference]) -> str:
     """The report's opening: one generated sentence per norm against the reference."""
     if reference is None:
         return ""
@@ -25,15 +26,22 @@ def verdict_html(run: tables.StoredRun, reference: str | None,
     sentences = analysis.verdicts(run, reference, comparisons)
     if not sentences:
         return f'<div class="verdict"><b>Verdict</b>: {escape(reference)} is the only trained norm.</div>'
-    warning = "" if seeds >= 2 else (
-        '<div class="warn">One training seed: every difference below is an anecdote, reported as a tie. Run '
-        "several seeds (--seeds 0-4, or --profile study for three) for conclusions.</div>")
+    warning = (
+        ""
+        if seeds >= 2
+        else (
+            '<div class="warn">One training seed: every difference below is an anecdote, reported as a tie. Run '
+            "several seeds (--seeds 0-4, or --profile study for three) for conclusions.</div>"
+        )
+    )
     items = "".join(f"<li>{escape(sentence)}</li>" for sentence in sentences)
-    return (f'<div class="verdict"><b>Verdict against the reference, {escape(reference)}</b> (training styles; '
-            f"content, style and composite columns; ⚑ a baseline beats every norm on that column, so a norm "
-            f"better there than the reference is still no better than doing nothing){warning}<ul>{items}</ul>"
-            f'<span class="note">{escape(_FAMILY.format(min_boot=stats.BOOTSTRAP_MIN_SEEDS))} '
-            "`normbench report --reference NORM` picks another reference.</span></div>")
+    return (
+        f'<div class="verdict"><b>Verdict against the reference, {escape(reference)}</b> (training styles; '
+        f"content, style and composite columns; ⚑ a baseline beats every norm on that column, so a norm "
+        f"better there than the reference is still no better than doing nothing){warning}<ul>{items}</ul>"
+        f'<span class="note">{escape(_FAMILY.format(min_boot=stats.BOOTSTRAP_MIN_SEEDS))} '
+        "`normbench report --reference NORM` picks another reference.</span></div>"
+    )
 
 
 def _number(value: float, signed: bool = False) -> tuple[str, float, bool]:
@@ -46,16 +54,26 @@ def paired_html(run: tables.StoredRun, comparisons: list[stats.PairedDifference]
     frame = analysis.paired_frame(run, comparisons)
     if frame.empty:
         return ""
-    headers = ["norm", "column", "seeds", "norm − reference", "95% interval", "p", "p_Holm", "seeds better",
-               "verdict"]
-    rows = [[(r.norm, r.norm, False), (r.label, r.label, False), (str(r.seeds), r.seeds, False),
-             _number(r.difference, signed=True),
-             ("–" if math.isnan(r.low) else f"[{r.low:+.3g}, {r.high:+.3g}]", r.low, False),
-             _number(r.p), _number(r.p_holm), (f"{r.better_seeds}/{r.seeds}", r.better_seeds, False),
-             (r.verdict, r.verdict, r.verdict == "better")] for r in frame.itertuples()]
-    return (f"<h2>Paired differences against {escape(frame.reference.iloc[0])}</h2>"
-            f"{sortable_table(headers, rows, 'paired')}<p class=\"note\">Also in paired.csv. "
-            "“seeds better”: seeds on which the norm beats the reference by the column's direction.</p>")
+    headers = ["norm", "column", "seeds", "norm − reference", "95% interval", "p", "p_Holm", "seeds better", "verdict"]
+    rows = [
+        [
+            (r.norm, r.norm, False),
+            (r.label, r.label, False),
+            (str(r.seeds), r.seeds, False),
+            _number(r.difference, signed=True),
+            ("–" if math.isnan(r.low) else f"[{r.low:+.3g}, {r.high:+.3g}]", r.low, False),
+            _number(r.p),
+            _number(r.p_holm),
+            (f"{r.better_seeds}/{r.seeds}", r.better_seeds, False),
+            (r.verdict, r.verdict, r.verdict == "better"),
+        ]
+        for r in frame.itertuples()
+    ]
+    return (
+        f"<h2>Paired differences against {escape(frame.reference.iloc[0])}</h2>"
+        f'{sortable_table(headers, rows, "paired")}<p class="note">Also in paired.csv. '
+        "“seeds better”: seeds on which the norm beats the reference by the column's direction.</p>"
+    )
 
 
 def ranks_html(run: tables.StoredRun) -> str:
@@ -65,23 +83,39 @@ def ranks_html(run: tables.StoredRun) -> str:
         return ""
     flagged = {flag.column for flag in tables.baseline_flags(run)}
     # NOTE: ranks order the norms among themselves; a baseline that beats them all must still be named.
-    labels = {name: column.label + (" ⚑" if name in flagged else "")
-              for name, column in tables.metric_columns(run).items()}
+    labels = {
+        name: column.label + (" ⚑" if name in flagged else "") for name, column in tables.metric_columns(run).items()
+    }
     headers = ["norm"] + [f"{labels[s.column]}: mean rank [± CD/2]" for s in summaries]
     norms = list(dict.fromkeys(name for s in summaries for name in s.mean_ranks))
-    rows = [[(norm, norm, False)] + [
-        (f"{s.mean_ranks[norm]:.2f} [{s.mean_ranks[norm] - s.cd / 2:.2f}, {s.mean_ranks[norm] + s.cd / 2:.2f}]",
-         s.mean_ranks[norm], s.mean_ranks[norm] == min(s.mean_ranks.values())) if norm in s.mean_ranks
-        else ("–", math.nan, False) for s in summaries] for norm in norms]
-    facts = "; ".join(f"{labels[s.column]}: {s.blocks} blocks, CD {s.cd:.2f}"
-                      + ("" if math.isnan(s.friedman_p) else f", Friedman p = {s.friedman_p:.2g}") for s in summaries)
-    return (f"<h2>Overall rank across styles and seeds</h2>{charts.mean_ranks(summaries, labels)}"
-            f"{sortable_table(headers, rows, 'ranks')}<p class=\"note\">Each (seed, training style) is a block in "
-            "which the norms are ranked (1 is best, ties share the mean rank). Two norms differ at the 5% level when "
-            f"their mean ranks differ by more than the critical difference CD (Nemenyi), i.e. when their bars do not "
-            f"overlap. {escape(facts)}. Blocks of one multi-style model share it, so these ranks are a summary, "
-            "not an independent test. Baselines are not ranked: a column marked ⚑ is one on which a baseline beats "
-            "every norm, so ranking first there is not stylizing better than doing nothing.</p>")
+    rows = [
+        [(norm, norm, False)]
+        + [
+            (
+                f"{s.mean_ranks[norm]:.2f} [{s.mean_ranks[norm] - s.cd / 2:.2f}, {s.mean_ranks[norm] + s.cd / 2:.2f}]",
+                s.mean_ranks[norm],
+                s.mean_ranks[norm] == min(s.mean_ranks.values()),
+            )
+            if norm in s.mean_ranks
+            else ("–", math.nan, False)
+            for s in summaries
+        ]
+        for norm in norms
+    ]
+    facts = "; ".join(
+        f"{labels[s.column]}: {s.blocks} blocks, CD {s.cd:.2f}"
+        + ("" if math.isnan(s.friedman_p) else f", Friedman p = {s.friedman_p:.2g}")
+        for s in summaries
+    )
+    return (
+        f"<h2>Overall rank across styles and seeds</h2>{charts.mean_ranks(summaries, labels)}"
+        f'{sortable_table(headers, rows, "ranks")}<p class="note">Each (seed, training style) is a block in '
+        "which the norms are ranked (1 is best, ties share the mean rank). Two norms differ at the 5% level when "
+        f"their mean ranks differ by more than the critical difference CD (Nemenyi), i.e. when their bars do not "
+        f"overlap. {escape(facts)}. Blocks of one multi-style model share it, so these ranks are a summary, "
+        "not an independent test. Baselines are not ranked: a column marked ⚑ is one on which a baseline beats "
+        "every norm, so ranking first there is not stylizing better than doing nothing.</p>"
+    )
 
 
 def spread_html(run: tables.StoredRun) -> str:
@@ -91,13 +125,22 @@ def spread_html(run: tables.StoredRun) -> str:
         return ""
     labels = {name: column.label for name, column in tables.metric_columns(run).items()}
     headers = ["norm", "column", "seeds", "sd over seeds", "sd over draws", "seeds ÷ draws"]
-    rows = [[(r.norm, r.norm, False), (labels[r.column], r.column, False), (str(r.seeds), r.seeds, False),
-             _number(r.sd_over_seeds), _number(r.sd_over_draws),
-             _number(r.sd_over_seeds / r.sd_over_draws if r.sd_over_draws else math.nan)]
-            for r in frame.itertuples()]
-    return ("<h2>Two sources of noise: training seeds and evaluation draws</h2>"
-            f"{sortable_table(headers, rows, 'spread')}<p class=\"note\">sd over seeds: of a norm's per-seed mean "
-            "over styles (needs two seeds). sd over draws: root mean square of the rows' spread over the independently "
-            "seeded evaluation networks. Where the ratio is above 1, retraining moves a number more than re-drawing "
-            "the instrument; every norm is measured with the same draws, so draw noise partly cancels in paired "
-            "differences.</p>")
+    rows = [
+        [
+            (r.norm, r.norm, False),
+            (labels[r.column], r.column, False),
+            (str(r.seeds), r.seeds, False),
+            _number(r.sd_over_seeds),
+            _number(r.sd_over_draws),
+            _number(r.sd_over_seeds / r.sd_over_draws if r.sd_over_draws else math.nan),
+        ]
+        for r in frame.itertuples()
+    ]
+    return (
+        "<h2>Two sources of noise: training seeds and evaluation draws</h2>"
+        f'{sortable_table(headers, rows, "spread")}<p class="note">sd over seeds: of a norm\'s per-seed mean '
+        "over styles (needs two seeds). sd over draws: root mean square of the rows' spread over the independently "
+        "seeded evaluation networks. Where the ratio is above 1, retraining moves a number more than re-drawing "
+        "the instrument; every norm is measured with the same draws, so draw noise partly cancels in paired "
+        "differences.</p>"
+    )

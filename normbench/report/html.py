@@ -54,8 +54,14 @@ def sortable_table(headers: list[str], rows: list[list[tuple[str, object, bool]]
     """``rows`` of ``(shown text, sort value, is best)`` cells."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f'<td data-value="{escape(value)}"{" class=best" if best else ""}>{escape(text)}</td>'
-                         for text, value, best in row) + "</tr>" for row in rows)
+        "<tr>"
+        + "".join(
+            f'<td data-value="{escape(value)}"{" class=best" if best else ""}>{escape(text)}</td>'
+            for text, value, best in row
+        )
+        + "</tr>"
+        for row in rows
+    )
     return f'<div class="scroll"><table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
@@ -71,7 +77,9 @@ def image_data_uri(path: Path, width: int = 1200) -> str:
 
 def page(title: str, body: str) -> str:
     """A whole page around ``body``."""
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{escape(title)}</title>'
-            f"<style>{CSS}</style></head><body><h1>{escape(title)}</h1>{body}"
-            f"<script>{SORT_SCRIPT}</script></body></html>\n")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{escape(title)}</title>'
+        f"<style>{CSS}</style></head><body><h1>{escape(title)}</h1>{body}"
+        f"<script>{SORT_SCRIPT}</script></body></html>\n"
+    )

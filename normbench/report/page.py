@@ -8,34 +8,37 @@ from normbench.report import analysis, conclusions, sections, tables
 from normbench.report.html import page
 
 
-def render(run: tables.StoredRun, quality: str | None = None, reference: str | None = None,
-           comparisons: list | None = None) -> str:
+def render(
+    run: tables.StoredRun, quality: str | None = None, reference: str | None = None, comparisons: list | None = None
+) -> str:
     """The whole page: the verdict, flags, trade-off and speed views first, then tables, ranks, noise, the legend,
     curves and images; ``comparisons`` are :func:`analysis.paired_comparisons` when already computed."""
     reference = analysis.reference_norm(run, reference)
     if comparisons is None:
         comparisons = analysis.paired_comparisons(run, reference)
-    body = (f"{sections.banner(run)}{conclusions.verdict_html(run, reference, comparisons)}{sections.flags_html(run)}"
-            f"<h2>Style against content, and speed</h2>{sections.headline_html(run, quality)}"
-            f"<h2>Every norm and baseline, training styles</h2>{sections.summary_html(run, tables.headline(run))}"
-            "<p>Mean over seeds of each seed's mean over styles, with its 95% interval over seeds (t; none for one "
-            "seed or for a baseline, which does not train). In bold: the best trained norm and every norm the paired "
-            "test cannot tell from it (none with one seed, or when no norm is separated). ↑ higher is better, ↓ "
-            f"lower is better, ⚑ flagged above. Click a header to sort.</p>{sections.heldout_html(run)}"
-            f"{conclusions.paired_html(run, comparisons)}{conclusions.ranks_html(run)}{conclusions.spread_html(run)}"
-            f"<h2>Every row</h2>{sections.detail_html(run)}<h2>What each number means</h2>{sections.legend_html(run)}"
-            f"<h2>Training curves</h2>{sections.curves_html(run)}<h2>Images</h2>{sections.grids_html(run)}")
+    body = (
+        f"{sections.banner(run)}{conclusions.verdict_html(run, reference, comparisons)}{sections.flags_html(run)}"
+        f"<h2>Style against content, and speed</h2>{sections.headline_html(run, quality)}"
+        f"<h2>Every norm and baseline, training styles</h2>{sections.summary_html(run, tables.headline(run))}"
+        "<p>Mean over seeds of each seed's mean over styles, with its 95% interval over seeds (t; none for one "
+        "seed or for a baseline, which does not train). In bold: the best trained norm and every norm the paired "
+        "test cannot tell from it (none with one seed, or when no norm is separated). ↑ higher is better, ↓ "
+        f"lower is better, ⚑ flagged above. Click a header to sort.</p>{sections.heldout_html(run)}"
+        f"{conclusions.paired_html(run, comparisons)}{conclusions.ranks_html(run)}{conclusions.spread_html(run)}"
+        f"<h2>Every row</h2>{sections.detail_html(run)}<h2>What each number means</h2>{sections.legend_html(run)}"
+        f"<h2>Training curves</h2>{sections.curves_html(run)}<h2>Images</h2>{sections.grids_html(run)}"
+    )
     return page(f"normbench report: {run.manifest.get('run_id', run.path.name)}", body)
 
 
-def write_report(run_dir: Path, output: Path | None = None, quality: str | None = None,
-                 reference: str | None = None) -> Path:
+def write_report(
+    run_dir: Path, output: Path | None = None, quality: str | None = None, reference: str | None = None
+) -> Path:
     """Build ``run_dir``'s page (``run_dir/report.html`` by default) and its CSVs; returns the page's path."""
     return write_pages(tables.load_run(run_dir), output or run_dir / "report.html", quality, reference)
 
 
-def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None, reference: str | None = None
-                ) -> Path:
+def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None, reference: str | None = None) -> Path:
     """Write the page, and beside it ``summary.csv`` and ``paired.csv`` (prefixed by the page's name when it is
     not ``report.html``); returns the page's path."""
     from normbench.fileio import atomic_write_text
@@ -46,7 +49,9 @@ def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None,
     flat = tables.summary(run)
     flat.columns = [f"{name}_{stat}" for name, stat in flat.columns]
     atomic_write_text(output.parent / f"{prefix}summary.csv", flat.to_csv())
-    atomic_write_text(output.parent / f"{prefix}paired.csv", analysis.paired_frame(run, comparisons).to_csv(index=False))
+    atomic_write_text(
+        output.parent / f"{prefix}paired.csv", analysis.paired_frame(run, comparisons).to_csv(index=False)
+    )
     return output
 
 
@@ -55,11 +60,15 @@ def markdown(run: tables.StoredRun, reference: str | None = None) -> str:
     reference = analysis.reference_norm(run, reference)
     verdicts = "".join(f"- {sentence}\n" for sentence in analysis.verdicts(run, reference))
     flags = "".join(f"> ⚑ {flag.sentence}\n" for flag in tables.baseline_flags(run))
-    flags += "".join(f"> baseline at least as good, not a stylization measure: {note}\n"
-                     for note in tables.baseline_notes(run))
+    flags += "".join(
+        f"> baseline at least as good, not a stylization measure: {note}\n" for note in tables.baseline_notes(run)
+    )
     leading = analysis.leading_norms(run, tables.summary(run))
-    parts = [verdicts and f"Verdict against {reference}:\n\n{verdicts}", flags,
-             tables.display_summary(run, leading=leading).to_markdown()]
+    parts = [
+        verdicts and f"Verdict against {reference}:\n\n{verdicts}",
+        flags,
+        tables.display_summary(run, leading=leading).to_markdown(),
+    ]
     if (run.ok.style_split == "heldout").any():
         parts.append("Held-out styles:\n\n" + tables.display_summary(run, "heldout").to_markdown())
     parts.append(tables.detail(run).to_markdown(index=False, floatfmt=".4g"))

@@ -37,8 +37,11 @@ def _short(value) -> str:
 def protocol_differences(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[str]:
     """``"field: A vs B"`` for every protocol field (profile, precision, features, data, metrics, ...) that differs."""
     a, b = (_flatten(run.manifest.get("protocol", {})) for run in (run_a, run_b))
-    return [f"{key}: {_short(a.get(key))} vs {_short(b.get(key))}" for key in sorted(a.keys() | b.keys())
-            if a.get(key) != b.get(key)]
+    return [
+        f"{key}: {_short(a.get(key))} vs {_short(b.get(key))}"
+        for key in sorted(a.keys() | b.keys())
+        if a.get(key) != b.get(key)
+    ]
 
 
 def refusal(differences: list[str]) -> str:
@@ -60,21 +63,30 @@ def load_runs(paths: list[Path]) -> tables.StoredRun:
     for path, run in zip(paths[1:], runs[1:]):
         differences = protocol_differences(runs[0], run)
         if differences:
-            raise UserError(f"{paths[0]} and {path} differ in protocol, so their numbers cannot be pooled: "
-                            f"{refusal(differences)}")
+            raise UserError(
+                f"{paths[0]} and {path} differ in protocol, so their numbers cannot be pooled: {refusal(differences)}"
+            )
     return _pool(runs)
 
 
 def _pool(runs: list[tables.StoredRun]) -> tables.StoredRun:
-    results = pd.concat([run.results.assign(run_id=run.manifest.get("run_id", run.path.name)) for run in runs],
-                        ignore_index=True)
+    results = pd.concat(
+        [run.results.assign(run_id=run.manifest.get("run_id", run.path.name)) for run in runs], ignore_index=True
+    )
     repeated = results[results.duplicated(CELL, keep="first") & (results.kind == "norm")]
     manifest = copy.deepcopy(runs[0].manifest)
     manifest["columns"] = {name: spec for run in runs for name, spec in run.manifest["columns"].items()}
     manifest["run_id"] = " + ".join(run.manifest.get("run_id", run.path.name) for run in runs)
-    manifest["pooled_from"] = [{"run_id": run.manifest.get("run_id"), "path": str(run.path),
-                                "status": run.manifest.get("status"), "wall_seconds": run.manifest.get("wall_seconds"),
-                                "seeds": sorted({int(s) for s in run.results.seed.dropna()})} for run in runs]
+    manifest["pooled_from"] = [
+        {
+            "run_id": run.manifest.get("run_id"),
+            "path": str(run.path),
+            "status": run.manifest.get("status"),
+            "wall_seconds": run.manifest.get("wall_seconds"),
+            "seeds": sorted({int(s) for s in run.results.seed.dropna()}),
+        }
+        for run in runs
+    ]
     manifest["repeated_cells"] = sorted({f"{r.norm} seed {int(r.seed)} ({r.run_id})" for r in repeated.itertuples()})
     manifest["wall_seconds"] = sum(run.manifest.get("wall_seconds") or 0 for run in runs)
     train_log = pd.concat([run.train_log for run in runs], ignore_index=True)

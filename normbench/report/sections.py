@@ -13,30 +13,38 @@ _SPREAD = "sd over evaluation draws (one seed: no interval over seeds)"
 _SEED_INTERVAL = "95% interval over training seeds (baselines, which do not train: sd over evaluation draws)"
 
 
-def summary_html(run: tables.StoredRun, first: tuple[str | None, ...] = (), split: str = "train",
-                 table_id: str = "summary") -> str:
+def summary_html(
+    run: tables.StoredRun, first: tuple[str | None, ...] = (), split: str = "train", table_id: str = "summary"
+) -> str:
     """The per-norm table, baselines after the norms; ``first`` columns lead (the plotted ones)."""
     columns = tables.metric_columns(run)
     columns = {**{name: columns[name] for name in first if name in columns}, **columns}
     table, kinds = tables.summary(run, split), run.kinds()
     leading = analysis.leading_norms(run, table) if split == "train" else {}
     flagged = {flag.column for flag in tables.baseline_flags(run)}
-    headers = ["norm", "seeds"] + [f"{c.label} {'↑' if c.higher_is_better else '↓'}{' ⚑' if name in flagged else ''}"
-                                   for name, c in columns.items()]
+    headers = ["norm", "seeds"] + [
+        f"{c.label} {'↑' if c.higher_is_better else '↓'}{' ⚑' if name in flagged else ''}"
+        for name, c in columns.items()
+    ]
     rows = []
     for norm in table.index:
         seeds = tables.seed_label(table, norm, kinds)
-        rows.append([(f"{norm} (baseline)" if kinds.get(norm) == "baseline" else norm, norm, False),
-                     (seeds, seeds, False)] + [
-            (tables.format_cell(table, norm, name), table.loc[norm, (name, "mean")], norm in leading.get(name, ()))
-            for name in columns])
+        rows.append(
+            [(f"{norm} (baseline)" if kinds.get(norm) == "baseline" else norm, norm, False), (seeds, seeds, False)]
+            + [
+                (tables.format_cell(table, norm, name), table.loc[norm, (name, "mean")], norm in leading.get(name, ()))
+                for name in columns
+            ]
+        )
     return sortable_table(headers, rows, table_id)
 
 
 def detail_html(run: tables.StoredRun) -> str:
     frame = tables.detail(run)
-    rows = [[(tables.format_value(v) if isinstance(v, float) else v, v, False) for v in record]
-            for record in frame.itertuples(index=False)]
+    rows = [
+        [(tables.format_value(v) if isinstance(v, float) else v, v, False) for v in record]
+        for record in frame.itertuples(index=False)
+    ]
     return sortable_table(list(frame.columns), rows, "detail")
 
 
@@ -46,13 +54,17 @@ def flags_html(run: tables.StoredRun) -> str:
     html = ""
     if flags:
         items = "".join(f"<li>{escape(flag.sentence)}</li>" for flag in flags)
-        html += (f'<div class="flags"><b>⚑ Metrics that do not separate stylization from doing nothing in this run'
-                 f"</b><ul>{items}</ul>These columns are reported but are never the headline.</div>")
+        html += (
+            f'<div class="flags"><b>⚑ Metrics that do not separate stylization from doing nothing in this run'
+            f"</b><ul>{items}</ul>These columns are reported but are never the headline.</div>"
+        )
     if notes:
         items = "".join(f"<li>{escape(note)}</li>" for note in notes)
-        html += (f'<div class="banner"><b>Columns a baseline wins or ties that do not measure stylization</b>'
-                 f"<ul>{items}</ul>Content columns are one axis of the trade-off; invariance columns describe which "
-                 "statistics a layer uses. Neither says which norm stylizes better.</div>")
+        html += (
+            f'<div class="banner"><b>Columns a baseline wins or ties that do not measure stylization</b>'
+            f"<ul>{items}</ul>Content columns are one axis of the trade-off; invariance columns describe which "
+            "statistics a layer uses. Neither says which norm stylizes better.</div>"
+        )
     return html
 
 
@@ -94,16 +106,20 @@ def headline_html(run: tables.StoredRun, quality: str | None = None) -> str:
         norms, _ = _points(run, [quality, "infer_img_per_s"])
         baselines = norms[norms.kind == "baseline"][quality].dropna().to_dict()
         speed_points = norms[norms.kind == "norm"][[quality, "infer_img_per_s"]].dropna()
-        speed = charts.quality_vs_speed(speed_points, quality, columns[quality].label,
-                                        columns[quality].higher_is_better, baselines)
-    notes = [f"Bottom left is better: a norm should sit nearer the ideal corner than every baseline. Error bars: "
-             f"{bars if content and style else _SPREAD}. Training styles only; held-out styles are below."]
+        speed = charts.quality_vs_speed(
+            speed_points, quality, columns[quality].label, columns[quality].higher_is_better, baselines
+        )
+    notes = [
+        f"Bottom left is better: a norm should sit nearer the ideal corner than every baseline. Error bars: "
+        f"{bars if content and style else _SPREAD}. Training styles only; held-out styles are below."
+    ]
     if style in flagged:
         notes.append(f"⚑ every style column is won by a baseline in this run; {columns[style].label} is shown anyway.")
     if quality in flagged and quality != style:
         notes.append(f"⚑ {columns[quality].label}, plotted against speed, is won by a baseline in this run.")
-    return (f'<div class="answer"><div>{trade}</div><div>{speed}</div></div>'
-            + "".join(f'<p class="note">{escape(note)}</p>' for note in notes))
+    return f'<div class="answer"><div>{trade}</div><div>{speed}</div></div>' + "".join(
+        f'<p class="note">{escape(note)}</p>' for note in notes
+    )
 
 
 def heldout_html(run: tables.StoredRun) -> str:
@@ -112,10 +128,12 @@ def heldout_html(run: tables.StoredRun) -> str:
     if heldout.empty:
         return ""
     styles = ", ".join(dict.fromkeys(heldout["style"]))
-    return (f"<h2>Held-out styles (never trained on): {escape(styles)}</h2>"
-            f"{summary_html(run, tables.headline(run), 'heldout', 'heldout')}"
-            "<p>Only norms that take arbitrary styles (style_feat conditioning) are measured here; compare each "
-            "with its own row on the training styles above.</p>")
+    return (
+        f"<h2>Held-out styles (never trained on): {escape(styles)}</h2>"
+        f"{summary_html(run, tables.headline(run), 'heldout', 'heldout')}"
+        "<p>Only norms that take arbitrary styles (style_feat conditioning) are measured here; compare each "
+        "with its own row on the training styles above.</p>"
+    )
 
 
 def legend_html(run: tables.StoredRun) -> str:
@@ -125,8 +143,10 @@ def legend_html(run: tables.StoredRun) -> str:
         if not column.ranked:
             continue
         direction = "higher is better" if column.higher_is_better else "lower is better"
-        items.append(f"<dt>{escape(column.label)} <code>{escape(name)}</code></dt><dd>{escape(column.description)} "
-                     f"({direction}; axis {escape(column.axis)})</dd>")
+        items.append(
+            f"<dt>{escape(column.label)} <code>{escape(name)}</code></dt><dd>{escape(column.description)} "
+            f"({direction}; axis {escape(column.axis)})</dd>"
+        )
     for note in ("fid_note", "artfid_note"):
         if note in run.results:
             for text in dict.fromkeys(run.results[note].dropna().astype(str)):
@@ -144,9 +164,12 @@ def grids_html(run: tables.StoredRun) -> str:
     """Every style's grid, found by the styles of the rows (a style in a subfolder too); a missing file is said."""
     parts = []
     for style, path in run.grids():
-        image = (f'<img alt="grid_{escape(style)}" src="{image_data_uri(path)}">' if path.is_file() else
-                 f'<p class="warn">grid missing: {escape(str(path.relative_to(run.path)))} (the run was stopped '
-                 'before this style was measured, or the file was removed)</p>')
+        image = (
+            f'<img alt="grid_{escape(style)}" src="{image_data_uri(path)}">'
+            if path.is_file()
+            else f'<p class="warn">grid missing: {escape(str(path.relative_to(run.path)))} (the run was stopped '
+            "before this style was measured, or the file was removed)</p>"
+        )
         parts.append(f"<h3>{escape(style)}</h3>{image}")
     return "".join(parts)
 
@@ -156,31 +179,43 @@ def banner(run: tables.StoredRun) -> str:
     manifest, profile = run.manifest, run.manifest["config"]["profile"]
     env, packages = manifest["environment"], manifest["environment"]["packages"]
     speed = manifest["config"].get("speed", {}).get("speed", "plain")
-    facts = (f"device {env['device']['name']} ({env['device']['type']}) · precision {profile['precision']} · "
-             f"speed {speed} · normbench {packages.get('normbench')} · torch {packages.get('torch')} · "
-             f"profile {profile['name']}: {profile['steps']} steps/style at {profile['image_size']}², batch "
-             f"{profile['batch_size']} · {manifest['evaluation'].get('eval_images')} evaluation images at "
-             f"{profile['eval_size']}² · features {manifest.get('features')} · training seeds {_seeds(run)} · "
-             f"status {manifest.get('status')} · wall time {_duration(manifest.get('wall_seconds'))} · "
-             f"commit {str(env.get('git_commit'))[:12]}")
+    facts = (
+        f"device {env['device']['name']} ({env['device']['type']}) · precision {profile['precision']} · "
+        f"speed {speed} · normbench {packages.get('normbench')} · torch {packages.get('torch')} · "
+        f"profile {profile['name']}: {profile['steps']} steps/style at {profile['image_size']}², batch "
+        f"{profile['batch_size']} · {manifest['evaluation'].get('eval_images')} evaluation images at "
+        f"{profile['eval_size']}² · features {manifest.get('features')} · training seeds {_seeds(run)} · "
+        f"status {manifest.get('status')} · wall time {_duration(manifest.get('wall_seconds'))} · "
+        f"commit {str(env.get('git_commit'))[:12]}"
+    )
     if manifest.get("pooled_from"):
-        facts += " · pooled from " + ", ".join(f"{entry['run_id']} (seeds {entry['seeds']}, {entry['status']})"
-                                               for entry in manifest["pooled_from"])
+        facts += " · pooled from " + ", ".join(
+            f"{entry['run_id']} (seeds {entry['seeds']}, {entry['status']})" for entry in manifest["pooled_from"]
+        )
     warnings = []
     if manifest.get("features") == "random":
-        warnings.append(f"features=random: every network was randomly initialised; content and style distances are "
-                        f"means over {profile.get('eval_draws')} independently seeded VGG13 draws. Numbers compare "
-                        "norms within this run only, not with papers.")
+        warnings.append(
+            f"features=random: every network was randomly initialised; content and style distances are "
+            f"means over {profile.get('eval_draws')} independently seeded VGG13 draws. Numbers compare "
+            "norms within this run only, not with papers."
+        )
     if manifest.get("repeated_cells"):
-        warnings.append("cells in more than one run, counted once from the first: "
-                        + ", ".join(manifest["repeated_cells"]))
+        warnings.append(
+            "cells in more than one run, counted once from the first: " + ", ".join(manifest["repeated_cells"])
+        )
     warnings += run.notes
     if "fid_n" in run.results and run.results.fid_n.notna().any():
         n, dims = int(run.results.fid_n.max()), int(run.results.fid_dims.max())
         if n < 2048 or dims < 2048:
-            warnings.append(f"FID from few samples: {n} patches per row with {dims}-d features, "
-                            "not comparable with 2048-d FID on thousands of images.")
-    return f'<div class="banner">{escape(facts)}' + "".join(f'<div class="warn">{escape(w)}</div>' for w in warnings) + "</div>"
+            warnings.append(
+                f"FID from few samples: {n} patches per row with {dims}-d features, "
+                "not comparable with 2048-d FID on thousands of images."
+            )
+    return (
+        f'<div class="banner">{escape(facts)}'
+        + "".join(f'<div class="warn">{escape(w)}</div>' for w in warnings)
+        + "</div>"
+    )
 
 
 def _seeds(run: tables.StoredRun) -> str:

@@ -13,11 +13,23 @@ from normbench.errors import UserError
 from normbench.report.html import page, sortable_table
 
 #: Shown columns of the speed table: (bench.csv column, header).
-SHOWN = [("norm", "norm"), ("kind", "kind"), ("size", "size"), ("batch", "batch"), ("mode", "speed mode"),
-         ("img_per_s", "img/s ↑"), ("iqr", "img/s IQR"), ("speedup", "× plain ↑"),
-         ("achieved_tflops", "TFLOP/s"), ("peak_share", "% of peak"), ("gflops_per_img", "GFLOP/img"),
-         ("compile_s", "compile s"), ("peak_mem_mb", "peak MiB"), ("process_max_rss_mb", "process max RSS MiB"),
-         ("status", "status")]
+SHOWN = [
+    ("norm", "norm"),
+    ("kind", "kind"),
+    ("size", "size"),
+    ("batch", "batch"),
+    ("mode", "speed mode"),
+    ("img_per_s", "img/s ↑"),
+    ("iqr", "img/s IQR"),
+    ("speedup", "× plain ↑"),
+    ("achieved_tflops", "TFLOP/s"),
+    ("peak_share", "% of peak"),
+    ("gflops_per_img", "GFLOP/img"),
+    ("compile_s", "compile s"),
+    ("peak_mem_mb", "peak MiB"),
+    ("process_max_rss_mb", "process max RSS MiB"),
+    ("status", "status"),
+]
 
 
 def load_bench(path: Path) -> tuple[pd.DataFrame, dict]:
@@ -39,7 +51,8 @@ def display(frame: pd.DataFrame) -> pd.DataFrame:
     """The speed table as shown: IQR as a range, the peak share in percent."""
     shown = frame.assign(
         iqr=[f"{_number(a)}–{_number(b)}" for a, b in zip(frame.img_per_s_q1, frame.img_per_s_q3)],
-        peak_share=frame.peak_share * 100)
+        peak_share=frame.peak_share * 100,
+    )
     return shown[[column for column, _ in SHOWN]].rename(columns=dict(SHOWN))
 
 
@@ -50,10 +63,19 @@ def best_against_plain(frame: pd.DataFrame) -> pd.DataFrame:
     for (norm, kind, size, batch), group in ok.groupby(["norm", "kind", "size", "batch"], sort=False):
         plain = group[group["mode"] == "plain"].img_per_s
         best = group.loc[group.img_per_s.idxmax()]
-        rows.append({"norm": norm, "kind": kind, "size": size, "batch": batch,
-                     "plain img/s": plain.iloc[0] if len(plain) else math.nan,
-                     "fastest mode": best["mode"], "fastest img/s": best.img_per_s,
-                     "× plain": best.speedup, "% of peak": best.peak_share * 100})
+        rows.append(
+            {
+                "norm": norm,
+                "kind": kind,
+                "size": size,
+                "batch": batch,
+                "plain img/s": plain.iloc[0] if len(plain) else math.nan,
+                "fastest mode": best["mode"],
+                "fastest img/s": best.img_per_s,
+                "× plain": best.speedup,
+                "% of peak": best.peak_share * 100,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -63,10 +85,12 @@ def facts(frame: pd.DataFrame, manifest: dict) -> str:
     plan = manifest.get("plan", {})
     peaks = frame.dropna(subset=["peak_source"]).drop_duplicates("peak_source")
     sources = "; ".join(f"{peak:.3g} TFLOP/s, {source}" for peak, source in zip(peaks.peak_tflops, peaks.peak_source))
-    return (f"device {device.get('name')} ({device.get('type')}) · {plan.get('threads')} torch threads · torch "
-            f"{env.get('packages', {}).get('torch')} · {manifest.get('timing', '')} · peak: {sources} · "
-            f"FLOPs: {manifest.get('flops', '')} · status {manifest.get('status')} · "
-            f"commit {str(env.get('git_commit'))[:12]}")
+    return (
+        f"device {device.get('name')} ({device.get('type')}) · {plan.get('threads')} torch threads · torch "
+        f"{env.get('packages', {}).get('torch')} · {manifest.get('timing', '')} · peak: {sources} · "
+        f"FLOPs: {manifest.get('flops', '')} · status {manifest.get('status')} · "
+        f"commit {str(env.get('git_commit'))[:12]}"
+    )
 
 
 def section(path: Path) -> str:
@@ -75,20 +99,29 @@ def section(path: Path) -> str:
     summary, full = best_against_plain(frame), display(frame)
     profiles = "".join(
         f"<details><summary>{html.escape(file.stem)}</summary><pre>{html.escape(file.read_text('utf-8'))}</pre>"
-        f"</details>" for file in sorted(path.glob("profile_*.txt")))
-    return (f'<h2>Speed</h2><div class="banner">{html.escape(facts(frame, manifest))}</div>'
-            f"<h3>Fastest mode against the plain baseline (fp32, NCHW, eager), same process</h3>"
-            f"{sortable_table(list(summary.columns), _cells(summary), 'speed-summary')}"
-            f"<h3>Every timed configuration</h3>{sortable_table(list(full.columns), _cells(full), 'speed')}"
-            f"<p>img/s is the median over timed repetitions; IQR gives the inter-quartile range. "
-            f"compile s is the first call's extra time. peak MiB is the CUDA allocator's peak for that "
-            f"configuration; process max RSS is the whole process's high-water mark so far.</p>"
-            + (f"<h3>Where the time goes: one training step</h3>{profiles}" if profiles else ""))
+        f"</details>"
+        for file in sorted(path.glob("profile_*.txt"))
+    )
+    return (
+        f'<h2>Speed</h2><div class="banner">{html.escape(facts(frame, manifest))}</div>'
+        f"<h3>Fastest mode against the plain baseline (fp32, NCHW, eager), same process</h3>"
+        f"{sortable_table(list(summary.columns), _cells(summary), 'speed-summary')}"
+        f"<h3>Every timed configuration</h3>{sortable_table(list(full.columns), _cells(full), 'speed')}"
+        f"<p>img/s is the median over timed repetitions; IQR gives the inter-quartile range. "
+        f"compile s is the first call's extra time. peak MiB is the CUDA allocator's peak for that "
+        f"configuration; process max RSS is the whole process's high-water mark so far.</p>"
+        + (f"<h3>Where the time goes: one training step</h3>{profiles}" if profiles else "")
+    )
 
 
 def _cells(frame: pd.DataFrame) -> list[list[tuple[str, object, bool]]]:
-    return [[(_number(v) if isinstance(v, float) else str(v), "" if isinstance(v, float) and math.isnan(v) else v,
-              False) for v in record] for record in frame.itertuples(index=False)]
+    return [
+        [
+            (_number(v) if isinstance(v, float) else str(v), "" if isinstance(v, float) and math.isnan(v) else v, False)
+            for v in record
+        ]
+        for record in frame.itertuples(index=False)
+    ]
 
 
 def render(path: Path) -> str:
@@ -107,5 +140,8 @@ def write_speed_report(path: Path, output: Path | None = None) -> Path:
 
 def markdown(path: Path) -> str:
     frame, _ = load_bench(path)
-    return (best_against_plain(frame).to_markdown(index=False, floatfmt=".4g") + "\n\n"
-            + display(frame).to_markdown(index=False, floatfmt=".4g"))
+    return (
+        best_against_plain(frame).to_markdown(index=False, floatfmt=".4g")
+        + "\n\n"
+        + display(frame).to_markdown(index=False, floatfmt=".4g")
+    )

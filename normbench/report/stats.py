@@ -54,8 +54,9 @@ def mean_interval(values, confidence: float = 1 - ALPHA) -> Interval:
     if np.ptp(values) == 0:  # NOTE: identical values: every method gives the point (and scipy warns)
         return Interval(mean, mean, mean, n, "no spread")
     if n >= BOOTSTRAP_MIN_SEEDS:
-        result = stats.bootstrap((values,), np.mean, confidence_level=confidence, method="BCa",
-                                 rng=np.random.default_rng(BOOTSTRAP_SEED))
+        result = stats.bootstrap(
+            (values,), np.mean, confidence_level=confidence, method="BCa", rng=np.random.default_rng(BOOTSTRAP_SEED)
+        )
         low, high = result.confidence_interval
         return Interval(mean, float(low), float(high), n, "BCa bootstrap over seeds")
     low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=stats.sem(values))
@@ -115,13 +116,15 @@ class PairedDifference:
         return "better" if (self.difference.mean > 0) == higher_is_better else "worse"
 
 
-def paired_difference(values: pd.Series, reference: pd.Series, higher_is_better: bool, names: tuple[str, str, str]
-                      ) -> PairedDifference:
+def paired_difference(
+    values: pd.Series, reference: pd.Series, higher_is_better: bool, names: tuple[str, str, str]
+) -> PairedDifference:
     """Compare one norm's per-(seed, style) ``values`` with the reference's; ``names`` = (norm, reference, column)."""
     differences = seed_differences(values, reference)
     better = int(((differences > 0) if higher_is_better else (differences < 0)).sum())
-    return PairedDifference(*names, mean_interval(differences.to_numpy()), paired_p_value(differences.to_numpy()),
-                            better)
+    return PairedDifference(
+        *names, mean_interval(differences.to_numpy()), paired_p_value(differences.to_numpy()), better
+    )
 
 
 def adjust(comparisons: list[PairedDifference]) -> list[PairedDifference]:

@@ -10,13 +10,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from normbench.study.cells import run_status
 from normbench.errors import UserError
+from normbench.study.cells import run_status
 from normbench.study.outputs import SCHEMA_VERSION, grid_path
 
 #: Manifest entries a report reads, as dotted paths; a manifest without one is refused by name.
-MANIFEST_KEYS = ("schema_version", "columns", "config.profile", "environment.device", "environment.packages",
-                 "evaluation", "protocol")
+MANIFEST_KEYS = (
+    "schema_version",
+    "columns",
+    "config.profile",
+    "environment.device",
+    "environment.packages",
+    "evaluation",
+    "protocol",
+)
 #: results.csv columns without which no table can be made.
 RESULT_COLUMNS = ("norm", "style", "status")
 
@@ -41,7 +48,9 @@ class StoredRun:
         return {name: kind for wanted in ("norm", "baseline") for name, kind in kinds.items() if kind == wanted}
 
     def wins_by_construction(self) -> dict[str, set[str]]:
-        return {entry["name"]: set(entry.get("wins_by_construction", [])) for entry in self.manifest.get("baselines", [])}
+        return {
+            entry["name"]: set(entry.get("wins_by_construction", [])) for entry in self.manifest.get("baselines", [])
+        }
 
     def grids(self) -> list[tuple[str, Path]]:
         """``(style, path of its grid)`` for every style of the rows, in run order, whether the file exists or not."""
@@ -68,8 +77,9 @@ def load_run(path: Path) -> StoredRun:
         # NOTE: an all-empty column reads as float; as object it takes a string default without a warning
         results[column] = results[column].astype(object).fillna(default) if column in results else default
     log_path = path / "train_log.csv"
-    train_log = (read_csv(log_path, notes) if log_path.is_file()
-                 else pd.DataFrame(columns=["norm", "model", "step", "total"]))
+    train_log = (
+        read_csv(log_path, notes) if log_path.is_file() else pd.DataFrame(columns=["norm", "model", "step", "total"])
+    )
     return StoredRun(path, results, manifest, train_log, notes)
 
 
@@ -85,8 +95,10 @@ def read_manifest(path: Path) -> dict:
         raise UserError(f"{path}: not a normbench manifest (a JSON object)")
     schema = manifest.get("schema_version")
     if schema != SCHEMA_VERSION:
-        raise UserError(f"{path}: written with results schema {schema}; this normbench reads schema "
-                        f"{SCHEMA_VERSION} (its columns, baselines and protocol changed): run it again")
+        raise UserError(
+            f"{path}: written with results schema {schema}; this normbench reads schema "
+            f"{SCHEMA_VERSION} (its columns, baselines and protocol changed): run it again"
+        )
     for key in MANIFEST_KEYS:
         entry = manifest
         for part in key.split("."):
@@ -105,7 +117,7 @@ def read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
     if not text.strip():
         raise UserError(f"{path}: is empty; the run wrote no rows (see its manifest.json and errors.log)")
     if not text.endswith("\n"):  # NOTE: normbench writes whole files ending in a newline; this one was cut
-        text = text[:text.rfind("\n") + 1]
+        text = text[: text.rfind("\n") + 1]
         notes.append(f"{path.name} ends mid-row (cut short after normbench wrote it): its last line is left out")
     try:
         return pd.read_csv(io.StringIO(text), keep_default_na=True)

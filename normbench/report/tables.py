@@ -25,8 +25,11 @@ def declared_columns(run: StoredRun) -> dict[str, Column]:
 
 def metric_columns(run: StoredRun) -> dict[str, Column]:
     """The ranked columns (with a better direction) that hold at least one number."""
-    return {name: column for name, column in declared_columns(run).items()
-            if column.ranked and name in run.results and pd.to_numeric(run.results[name], errors="coerce").notna().any()}
+    return {
+        name: column
+        for name, column in declared_columns(run).items()
+        if column.ranked and name in run.results and pd.to_numeric(run.results[name], errors="coerce").notna().any()
+    }
 
 
 #: The statistics of every column in :func:`summary`.
@@ -53,8 +56,7 @@ def summary(run: StoredRun, split: str = "train") -> pd.DataFrame:
         values = per_seed.loc[norm]
         intervals = [stats.mean_interval(values[column].to_numpy()) for column in columns]
         records.append([figure for i in intervals for figure in (i.mean, i.low, i.high, i.n)])
-    return pd.DataFrame(records, index=order, columns=pd.MultiIndex.from_product([columns, SUMMARY_STATS]),
-                        dtype=float)
+    return pd.DataFrame(records, index=order, columns=pd.MultiIndex.from_product([columns, SUMMARY_STATS]), dtype=float)
 
 
 def better(a: float, b: float, higher_is_better: bool) -> bool:
@@ -88,9 +90,11 @@ class Flag:
     @property
     def sentence(self) -> str:
         scores = ", ".join(f"{name} {format_value(value)}" for name, value in self.winners)
-        return (f"{self.label} ({self.column}): this metric does not separate stylization from doing nothing in this "
-                f"run: {'baseline' if len(self.winners) == 1 else 'baselines'} {scores} beat every trained norm "
-                f"(best {self.best_norm}, {format_value(self.norm_value)})")
+        return (
+            f"{self.label} ({self.column}): this metric does not separate stylization from doing nothing in this "
+            f"run: {'baseline' if len(self.winners) == 1 else 'baselines'} {scores} beat every trained norm "
+            f"(best {self.best_norm}, {format_value(self.norm_value)})"
+        )
 
 
 def _baseline_contests(run: StoredRun, axes: tuple[str, ...]):
@@ -101,8 +105,11 @@ def _baseline_contests(run: StoredRun, axes: tuple[str, ...]):
     best = best_norms(table, columns, kinds)
     for name, column in columns.items():
         if column.axis in axes and name in best:
-            baselines = {baseline: table.loc[baseline, (name, "mean")] for baseline in table.index
-                         if kinds.get(baseline) == "baseline"}
+            baselines = {
+                baseline: table.loc[baseline, (name, "mean")]
+                for baseline in table.index
+                if kinds.get(baseline) == "baseline"
+            }
             yield name, column, best[name], table.loc[best[name], (name, "mean")], baselines
 
 
@@ -114,9 +121,11 @@ def baseline_flags(run: StoredRun) -> list[Flag]:
     """
     wins, flags = run.wins_by_construction(), []
     for name, column, best, norm_value, baselines in _baseline_contests(run, STYLIZATION_AXES):
-        winners = tuple((baseline, float(value)) for baseline, value in baselines.items()
-                        if column.axis not in wins.get(baseline, set())
-                        and better(value, norm_value, column.higher_is_better))
+        winners = tuple(
+            (baseline, float(value))
+            for baseline, value in baselines.items()
+            if column.axis not in wins.get(baseline, set()) and better(value, norm_value, column.higher_is_better)
+        )
         if winners:
             flags.append(Flag(name, column.label, winners, best, norm_value))
     return flags
@@ -133,13 +142,17 @@ def baseline_notes(run: StoredRun) -> list[str]:
     """
     wins, notes = run.wins_by_construction(), []
     for name, column, best, norm_value, baselines in _baseline_contests(run, _DESCRIPTIVE_AXES):
-        winners = [f"{baseline} {format_value(value)}" + (" (by construction)" if column.axis in wins.get(baseline, ())
-                                                         else "")
-                   for baseline, value in baselines.items()
-                   if value == norm_value or better(value, norm_value, column.higher_is_better)]
+        winners = [
+            f"{baseline} {format_value(value)}"
+            + (" (by construction)" if column.axis in wins.get(baseline, ()) else "")
+            for baseline, value in baselines.items()
+            if value == norm_value or better(value, norm_value, column.higher_is_better)
+        ]
         if winners:
-            notes.append(f"{column.label} ({name}, axis {column.axis}): {', '.join(winners)}, at least as good as "
-                         f"every trained norm (best {best}, {format_value(norm_value)})")
+            notes.append(
+                f"{column.label} ({name}, axis {column.axis}): {', '.join(winners)}, at least as good as "
+                f"every trained norm (best {best}, {format_value(norm_value)})"
+            )
     return notes
 
 
@@ -174,18 +187,19 @@ def seed_label(table: pd.DataFrame, norm: str, kinds: dict[str, str]) -> str:
     return str(int(table.loc[norm].xs("seeds", level=1).max())) if kinds.get(norm) == "norm" else "–"
 
 
-def display_summary(run: StoredRun, split: str = "train", leading: dict[str, set[str]] | None = None
-                    ) -> pd.DataFrame:
+def display_summary(run: StoredRun, split: str = "train", leading: dict[str, set[str]] | None = None) -> pd.DataFrame:
     """The summary as strings, ``mean [95% interval over seeds]``; ``leading`` norms per column marked ``*``."""
     columns, kinds, leading = metric_columns(run), run.kinds(), leading or {}
     table = summary(run, split)
-    shown = pd.DataFrame(index=[f"{name} (baseline)" if kinds.get(name) == "baseline" else name
-                                for name in table.index])
+    shown = pd.DataFrame(
+        index=[f"{name} (baseline)" if kinds.get(name) == "baseline" else name for name in table.index]
+    )
     shown["seeds"] = [seed_label(table, norm, kinds) for norm in table.index]
     for name, column in columns.items():
         arrow = "↑" if column.higher_is_better else "↓"
-        shown[f"{column.label} {arrow}"] = [format_cell(table, norm, name)
-                                            + (" *" if norm in leading.get(name, ()) else "") for norm in table.index]
+        shown[f"{column.label} {arrow}"] = [
+            format_cell(table, norm, name) + (" *" if norm in leading.get(name, ()) else "") for norm in table.index
+        ]
     return shown
 
 

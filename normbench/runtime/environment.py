@@ -11,9 +11,19 @@ from pathlib import Path
 
 import torch
 
-PACKAGES = ("normbench", "torch", "torchvision", "numpy", "pandas", "pillow", "scikit-image",
-            "lpips", "pytorch-fid", "rich", "pluggy")
-
+PACKAGES = (
+    "normbench",
+    "torch",
+    "torchvision",
+    "numpy",
+    "pandas",
+    "pillow",
+    "scikit-image",
+    "lpips",
+    "pytorch-fid",
+    "rich",
+    "pluggy",
+)
 
 
 def package_versions() -> dict[str, str | None]:
@@ -30,10 +40,16 @@ def git_commit() -> str | None:
     """The commit of the normbench source tree, with ``-dirty`` when it has local changes."""
     source = Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}-dirty" if dirty else commit
@@ -59,8 +75,15 @@ def device_description(device: torch.device) -> dict:
     else:
         name = _cpu_model() or platform.processor() or platform.machine()
     # NOTE: bf16 speed (never its numbers) depends on it, so speed reports carry it.
-    return {"type": device.type, "name": name, "torch_threads": torch.get_num_threads(),
-            "cpu_count": os.cpu_count(), "cpus_available": available_cpus(), "cuda": torch.version.cuda, "cpu_native_bf16": cpu_has_native_bf16()}
+    return {
+        "type": device.type,
+        "name": name,
+        "torch_threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "cpus_available": available_cpus(),
+        "cuda": torch.version.cuda,
+        "cpu_native_bf16": cpu_has_native_bf16(),
+    }
 
 
 def environment(device: torch.device) -> dict:

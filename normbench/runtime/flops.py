@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -43,7 +43,7 @@ def device_peak_tflops(device: torch.device, precision: str) -> tuple[float, str
     return measured_peak_tflops(str(device), precision), f"measured best of a dense matmul and 3x3 convs, {precision}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def measured_peak_tflops(device: str, precision: str) -> float:
     """The best this device does on a large matmul or a 3x3 convolution of a few shapes: a practical
     ceiling where no data sheet applies (a CPU's BLAS can fall far below its vector units' paper

@@ -41,7 +41,9 @@ class SpeedSettings:
         """``plain`` or the switches joined with ``+``, e.g. ``bf16+channels_last``."""
         parts = [self.autocast] if self.autocast != "off" else []
         parts += ["channels_last"] if self.channels_last else []
-        parts += [f"compile={self.compile}" if self.compile != "inductor" else "compile"] if self.compile != "off" else []
+        parts += (
+            [f"compile={self.compile}" if self.compile != "inductor" else "compile"] if self.compile != "off" else []
+        )
         parts += ["cudnn_benchmark"] if self.cudnn_benchmark else []
         parts += [f"workers={self.workers}"] if self.workers else []
         return "+".join(parts) or "plain"
@@ -81,8 +83,10 @@ def _switch(name: str, value: str | None, device: torch.device, numerics: bool) 
         return {"channels_last": True}
     if name in AUTOCAST_DTYPES:
         if not numerics:
-            raise ValueError(f"{name} changes the numbers a run produces, so it is part of the protocol, not a "
-                             f"speed switch: use --precision {name}")
+            raise ValueError(
+                f"{name} changes the numbers a run produces, so it is part of the protocol, not a "
+                f"speed switch: use --precision {name}"
+            )
         if name == "fp16" and device.type != "cuda":
             raise ValueError("fp16 autocast needs a CUDA device; use bf16 on a CPU")
         return {"autocast": name}
@@ -114,8 +118,9 @@ def parse_settings(text: str, device: torch.device, *, numerics: bool = True) ->
         if name == "plain":
             continue
         if name == "fast":
-            settings = replace(default_settings(device), **{k: v for k, v in asdict(settings).items()
-                                                            if v != getattr(PLAIN, k)})
+            settings = replace(
+                default_settings(device), **{k: v for k, v in asdict(settings).items() if v != getattr(PLAIN, k)}
+            )
             continue
         settings = replace(settings, **_switch(name, value or None, device, numerics))
     return settings

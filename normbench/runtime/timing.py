@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -39,8 +39,11 @@ class Timing:
 
     def throughput(self, items: int) -> dict:
         """Items per second at the median, with the inter-quartile range's ends."""
-        return {"img_per_s": items / self.median_s, "img_per_s_q1": items / self.q3_s,
-                "img_per_s_q3": items / self.q1_s}
+        return {
+            "img_per_s": items / self.median_s,
+            "img_per_s_q1": items / self.q3_s,
+            "img_per_s_q3": items / self.q1_s,
+        }
 
 
 def time_calls(fn: Callable[[], object], reps: int, device: torch.device) -> Timing:

@@ -16,23 +16,23 @@ import resource
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import torch
 from torch import nn
 
 from normbench import data, samples
-from normbench.training import harness
 from normbench.config import PROFILES
 from normbench.errors import OutputError
 from normbench.models.vgg import load_vgg
-from normbench.training.harness import Catalog, Placement
-from normbench.runtime.environment import device_description, environment, now
 from normbench.runtime import allocator, flops, profiling
-from normbench.study.outputs import BENCH_SCHEMA_VERSION, BenchDirectory
+from normbench.runtime.environment import device_description, environment, now
 from normbench.runtime.switches import SpeedSettings, inference_call, parse_settings, prepare_module, speed_phase
 from normbench.runtime.timing import MAX_WARMUP_REPS, MIN_REPS, WARMUP_REPS, WARMUP_SECONDS, Timing, time_calls
+from normbench.study.outputs import BENCH_SCHEMA_VERSION, BenchDirectory
+from normbench.training import harness
+from normbench.training.harness import Catalog, Placement
 from normbench.training.train import TrainStep, style_schedule
 
 SEED = 0
@@ -63,10 +63,20 @@ class BenchPlan:
 def default_plan(device: torch.device) -> dict:
     """The sizes, batches and modes timed unless asked otherwise: what a device of this kind can finish."""
     if device.type == "cuda":
-        return {"sizes": [256, 512], "batches": [1, 8, 32], "train_size": 256, "train_batch": 8,
-                "modes": ["plain", "fast", "bf16", "fast+bf16", "compile", "fast+bf16+compile"]}
-    return {"sizes": [256], "batches": [1, 4], "train_size": 128, "train_batch": 4,
-            "modes": ["plain", "bf16", "channels_last", "compile"]}
+        return {
+            "sizes": [256, 512],
+            "batches": [1, 8, 32],
+            "train_size": 256,
+            "train_batch": 8,
+            "modes": ["plain", "fast", "bf16", "fast+bf16", "compile", "fast+bf16+compile"],
+        }
+    return {
+        "sizes": [256],
+        "batches": [1, 4],
+        "train_size": 128,
+        "train_batch": 4,
+        "modes": ["plain", "bf16", "channels_last", "compile"],
+    }
 
 
 def is_out_of_memory(error: BaseException) -> bool:
@@ -91,21 +101,36 @@ class Bench:
         self.device_name = device_description(self.device)["name"]
 
     def manifest(self) -> dict:
-        return {"schema_version": BENCH_SCHEMA_VERSION, "kind": "bench", "run_id": self.store.path.name, "status": "running", "started_at": now(),
-                "command": sys.argv, "plan": asdict(self.plan),
-                "speed": {mode: s.to_dict() for mode, s in self.settings.items()},
-                "timing": f"median and IQR of >= {max(MIN_REPS, self.plan.reps)} synchronised reps after "
-                          f">= {WARMUP_REPS} untimed calls lasting >= {WARMUP_SECONDS} s; the first call's "
-                          "extra time is reported apart (compile_s)",
-                "flops": "torch.utils.flop_counter.FlopCounterMode: convolutions and matmuls, forward "
-                         "(inference) or forward + backward (training), per image",
-                "norms": [{"name": s.name, "plugin": self.plugins[s.name], "architecture": s.architecture,
-                           "conditioning": s.conditioning} for s in self.specs],
-                "compile_cache": "cold: empty inductor and triton caches for this bench"
-                if "normbench-compile-cache-" in os.environ.get("TORCHINDUCTOR_CACHE_DIR", "")
-                else "inductor's and triton's own (warm compiles possible)",
-                "allocator": allocator.status(), "features": self.plan.features,
-                "environment": environment(self.device)}
+        return {
+            "schema_version": BENCH_SCHEMA_VERSION,
+            "kind": "bench",
+            "run_id": self.store.path.name,
+            "status": "running",
+            "started_at": now(),
+            "command": sys.argv,
+            "plan": asdict(self.plan),
+            "speed": {mode: s.to_dict() for mode, s in self.settings.items()},
+            "timing": f"median and IQR of >= {max(MIN_REPS, self.plan.reps)} synchronised reps after "
+            f">= {WARMUP_REPS} untimed calls lasting >= {WARMUP_SECONDS} s; the first call's "
+            "extra time is reported apart (compile_s)",
+            "flops": "torch.utils.flop_counter.FlopCounterMode: convolutions and matmuls, forward "
+            "(inference) or forward + backward (training), per image",
+            "norms": [
+                {
+                    "name": s.name,
+                    "plugin": self.plugins[s.name],
+                    "architecture": s.architecture,
+                    "conditioning": s.conditioning,
+                }
+                for s in self.specs
+            ],
+            "compile_cache": "cold: empty inductor and triton caches for this bench"
+            if "normbench-compile-cache-" in os.environ.get("TORCHINDUCTOR_CACHE_DIR", "")
+            else "inductor's and triton's own (warm compiles possible)",
+            "allocator": allocator.status(),
+            "features": self.plan.features,
+            "environment": environment(self.device),
+        }
 
     def execute(self, advance: Callable[[str], None]) -> None:
         """Time every norm and mode; finished rows and the manifest stay on Ctrl-C or a crash."""
@@ -123,8 +148,10 @@ class Bench:
         self.photo = data.center_square(heldout[0][1], max(self.plan.sizes or [self.plan.train_size]))
         self.crops = data.CropBatches(train, self.plan.train_size, self.plan.train_batch, SEED)
         styles = [image for _, image in samples.builtin_styles()]
-        self.styles = {size: torch.stack([data.center_square(s, size) for s in styles]).to(self.device)
-                       for size in {*self.plan.sizes, self.plan.train_size}}
+        self.styles = {
+            size: torch.stack([data.center_square(s, size) for s in styles]).to(self.device)
+            for size in {*self.plan.sizes, self.plan.train_size}
+        }
         self.banks: dict[tuple[str, int], harness.StyleBank] = {}
 
     def _bench_norm(self, spec: Placement, advance: Callable[[str], None]) -> None:
@@ -139,24 +166,43 @@ class Bench:
                     advance(f"{spec.name} {mode} infer {size}² b{batch}")
                     if batch >= skip_from.get(size, math.inf):
                         continue
-                    row = self._guarded(spec, mode, "infer", size, batch,
-                                        lambda: self._infer(spec, arch, model, settings, size, batch))
+                    row = self._guarded(
+                        spec, mode, "infer", size, batch, lambda: self._infer(spec, arch, model, settings, size, batch)
+                    )
                     if row["status"] == "oom":
                         skip_from[size] = batch
             if self.plan.train_batch:
                 advance(f"{spec.name} {mode} train {self.plan.train_size}² b{self.plan.train_batch}")
-                self._guarded(spec, mode, "train", self.plan.train_size, self.plan.train_batch,
-                              lambda: self._train(spec, arch, copy.deepcopy(initial), settings))
+                self._guarded(
+                    spec,
+                    mode,
+                    "train",
+                    self.plan.train_size,
+                    self.plan.train_batch,
+                    lambda: self._train(spec, arch, copy.deepcopy(initial), settings),
+                )
             if self.plan.profile_steps and self.plan.train_batch:
                 self._profile(spec, arch, copy.deepcopy(initial), mode, settings)
             torch._dynamo.reset()  # NOTE: a fresh compile per mode, so compile_s is each mode's own
 
     def _guarded(self, spec: Placement, mode: str, kind: str, size: int, batch: int, measure) -> dict:
         """One timed configuration as a row; out-of-memory and failures become rows, not a dead bench."""
-        base = {"norm": spec.name, "plugin": self.plugins[spec.name], "architecture": spec.architecture,
-                "kind": kind, "mode": mode, "size": size, "batch": batch, "device": self.plan.device,
-                "device_name": self.device_name, "threads": self.plan.threads,
-                "features": self.plan.features, **self.settings[mode].to_dict(), "status": "ok", "error": ""}
+        base = {
+            "norm": spec.name,
+            "plugin": self.plugins[spec.name],
+            "architecture": spec.architecture,
+            "kind": kind,
+            "mode": mode,
+            "size": size,
+            "batch": batch,
+            "device": self.plan.device,
+            "device_name": self.device_name,
+            "threads": self.plan.threads,
+            "features": self.plan.features,
+            **self.settings[mode].to_dict(),
+            "status": "ok",
+            "error": "",
+        }
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats(self.device)
@@ -167,8 +213,9 @@ class Bench:
         except Exception as error:  # one failing configuration must not end the bench
             base.update(status="oom" if is_out_of_memory(error) else "error", error=f"{type(error).__name__}: {error}")
             self.store.log_error(f"{spec.name} {mode} {kind} {size} b{batch}", error)
-        base["peak_mem_mb"] = (torch.cuda.max_memory_allocated(self.device) / 2**20
-                               if self.device.type == "cuda" else math.nan)
+        base["peak_mem_mb"] = (
+            torch.cuda.max_memory_allocated(self.device) / 2**20 if self.device.type == "cuda" else math.nan
+        )
         base["process_max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.store.add_row(base)
         return base
@@ -177,7 +224,8 @@ class Bench:
         model.eval()
         content = self._content(size, batch)
         cond = self._bank(arch, size).conditioning(
-            spec.conditioning, torch.zeros(batch, dtype=torch.long, device=self.device))
+            spec.conditioning, torch.zeros(batch, dtype=torch.long, device=self.device)
+        )
         call = inference_call(model, settings, self.device)
         with speed_phase(settings):
             timing = time_calls(lambda: call(content, cond), self.plan.reps, self.device)
@@ -199,8 +247,9 @@ class Bench:
         """The run's own training step for ``model`` under ``settings``, and the style ids of one batch."""
         bank = self._bank(arch, self.plan.train_size)
         nets = {name: prepare_module(self.nets[name], settings) for name in arch.feature_nets}
-        criterion = arch.criterion(nets, bank.images, harness.training_settings(arch, PROFILES["quick"]),
-                                   PROFILES["quick"])
+        criterion = arch.criterion(
+            nets, bank.images, harness.training_settings(arch, PROFILES["quick"]), PROFILES["quick"]
+        )
         ids = style_schedule(list(range(len(bank))), self.plan.train_batch, 1, self.device)[0]
         return TrainStep(model, criterion, spec.conditioning, bank, 1e-4, settings), ids
 
@@ -215,15 +264,25 @@ class Bench:
         speed = timing.throughput(batch)
         achieved = flops_per_image * speed["img_per_s"] / 1e12
         peak, source = flops.device_peak_tflops(self.device, precision(settings))
-        return {**speed, "median_s": timing.median_s, "q1_s": timing.q1_s, "q3_s": timing.q3_s,
-                "reps": timing.reps, "first_s": timing.first_s,
-                "compile_s": timing.setup_s if settings.compile != "off" else math.nan,
-                "gflops_per_img": flops_per_image / 1e9, "achieved_tflops": achieved, "peak_tflops": peak,
-                "peak_share": achieved / peak, "peak_source": source}
+        return {
+            **speed,
+            "median_s": timing.median_s,
+            "q1_s": timing.q1_s,
+            "q3_s": timing.q3_s,
+            "reps": timing.reps,
+            "first_s": timing.first_s,
+            "compile_s": timing.setup_s if settings.compile != "off" else math.nan,
+            "gflops_per_img": flops_per_image / 1e9,
+            "achieved_tflops": achieved,
+            "peak_tflops": peak,
+            "peak_share": achieved / peak,
+            "peak_source": source,
+        }
 
     def _content(self, size: int, batch: int) -> torch.Tensor:
-        photo = torch.nn.functional.interpolate(self.photo[None], size=(size, size), mode="bilinear",
-                                                antialias=True, align_corners=False)
+        photo = torch.nn.functional.interpolate(
+            self.photo[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
         return photo.expand(batch, -1, -1, -1).contiguous().to(self.device)
 
     def _profile(self, spec: Placement, arch, model: nn.Module, mode: str, settings: SpeedSettings) -> None:
@@ -238,8 +297,9 @@ def cold_compile_cache():
     """Inductor and triton caches in an empty folder for the bench, so compile_s is a cold compile."""
     with tempfile.TemporaryDirectory(prefix="normbench-compile-cache-") as root:
         saved = {name: os.environ.get(name) for name in ("TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR")}
-        os.environ.update(TORCHINDUCTOR_CACHE_DIR=os.path.join(root, "inductor"),
-                          TRITON_CACHE_DIR=os.path.join(root, "triton"))
+        os.environ.update(
+            TORCHINDUCTOR_CACHE_DIR=os.path.join(root, "inductor"), TRITON_CACHE_DIR=os.path.join(root, "triton")
+        )
         try:
             yield
         finally:

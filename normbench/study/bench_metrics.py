@@ -16,11 +16,11 @@ import time
 import torch
 
 from normbench import data, samples
-from normbench.study.evaluation import CHUNK, model_stylizer
 from normbench.metrics.base import DerivedMetric, MetricContext, StylizedSample
 from normbench.metrics.distribution import random_patches
 from normbench.models.transformer import TransformerNet
 from normbench.plugins import load_plugins
+from normbench.study.evaluation import CHUNK, model_stylizer
 
 
 def make_content(count: int, size: int, device) -> torch.Tensor:
@@ -43,16 +43,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--features", choices=("random", "pretrained"), default="random")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
-    print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "
-          f"{torch.get_num_threads()} threads, features={args.features}")
+    print(
+        f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "
+        f"{torch.get_num_threads()} threads, features={args.features}"
+    )
     torch.manual_seed(0)
     generator = TransformerNet(lambda c: torch.nn.InstanceNorm2d(c, affine=True)).to(device).eval()
     stylize = model_stylizer(generator, lambda count: None, CHUNK)
     content = make_content(args.images, args.size, device)
     style = data.center_square(samples.builtin_styles()[0][1], args.size)[None].to(device)
     start = time.perf_counter()
-    chunks = [(first, content[first:first + CHUNK], stylize(content[first:first + CHUNK]))
-              for first in range(0, args.images, CHUNK)]
+    chunks = [
+        (first, content[first : first + CHUNK], stylize(content[first : first + CHUNK]))
+        for first in range(0, args.images, CHUNK)
+    ]
     _synchronize(device)
     print(f"{'generator (not a metric)':38} {args.images:6d} images {time.perf_counter() - start:8.1f} s")
     context = MetricContext(device, args.features, fid_samples=args.fid_samples, num_images=args.images)

@@ -17,8 +17,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from normbench.study.outputs import OutputDirectory, cannot_write
 from normbench.runtime.environment import now
+from normbench.study.outputs import OutputDirectory, cannot_write
 
 CELLS = "cells"
 RECORD = "cell.json"
@@ -105,9 +105,15 @@ class StagedCell(OutputDirectory):
         if weights is not None:
             self.write(WEIGHTS, weights)
         outcomes = {row["status"] for row in rows if row.get("kind") == "norm"} or {"ok"}
-        record = {"id": self.cell.id, **self.cell.key(), "fingerprint": self.fingerprint,
-                  "outcome": next((o for o in ("error", "diverged") if o in outcomes), "ok"),
-                  "finished_at": now(), "weights": WEIGHTS if weights is not None else None, **extra}
+        record = {
+            "id": self.cell.id,
+            **self.cell.key(),
+            "fingerprint": self.fingerprint,
+            "outcome": next((o for o in ("error", "diverged") if o in outcomes), "ok"),
+            "finished_at": now(),
+            "weights": WEIGHTS if weights is not None else None,
+            **extra,
+        }
         self.write(RECORD, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
         _fsync_dir(self.path)
         try:

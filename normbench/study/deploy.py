@@ -12,11 +12,11 @@ import torch
 from torch import nn
 
 from normbench import data, imageio
-from normbench.study.cells import KEPT_OUTCOMES, WEIGHTS, Cell
 from normbench.errors import UserError
-from normbench.training.generators import load_generator
+from normbench.study.cells import KEPT_OUTCOMES, WEIGHTS, Cell
 from normbench.study.prepared import prepare_styles
 from normbench.study.runner import Run
+from normbench.training.generators import load_generator
 
 FORMATS = ("onnx", "torchscript")
 #: Largest |exported - eager| accepted, in [0, 1] pixel units: far below one 8-bit level (1/255 = 0.0039).
@@ -33,8 +33,11 @@ class StoredModel:
     conditioning: torch.Tensor | None  # for one image; expanded to the batch
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        cond = None if self.conditioning is None else self.conditioning.expand(images.shape[0],
-                                                                               *self.conditioning.shape[1:])
+        cond = (
+            None
+            if self.conditioning is None
+            else self.conditioning.expand(images.shape[0], *self.conditioning.shape[1:])
+        )
         with torch.inference_mode():
             return self.module(images, cond).clamp(0, 1)
 
@@ -54,17 +57,24 @@ def stored_models(run: Run, norm: str | None, style: str | None, seed: int | Non
             continue
         cell_spec = run.registry.get(cell.name)
         # NOTE: a model of arbitrary styles serves the held-out styles too
-        served = [name for name, _ in run.style_images] if cell_spec.conditioning.takes_arbitrary_styles else cell.styles
+        served = (
+            [name for name, _ in run.style_images] if cell_spec.conditioning.takes_arbitrary_styles else cell.styles
+        )
         for name in served if style is None else [s for s in served if s == style]:
             chosen.append((cell, cell_spec, name))
-    finished = [(cell, s, name) for cell, s, name in chosen
-                if records.get(cell.id, {}).get("outcome") in KEPT_OUTCOMES and records[cell.id].get("weights")]
+    finished = [
+        (cell, s, name)
+        for cell, s, name in chosen
+        if records.get(cell.id, {}).get("outcome") in KEPT_OUTCOMES and records[cell.id].get("weights")
+    ]
     if not finished:
         styles = ", ".join(name for name, _ in run.style_images)
-        raise UserError(f"{run.run_dir.path}: no trained model of norm {norm or 'any'} for style {style or 'any'} "
-                        f"with seed {seed} (norms: {', '.join(run.config.norms)}; styles: {styles}; seeds: "
-                        f"{', '.join(map(str, run.config.seeds))}; a model that diverged, failed or did not finish "
-                        "has no weights)")
+        raise UserError(
+            f"{run.run_dir.path}: no trained model of norm {norm or 'any'} for style {style or 'any'} "
+            f"with seed {seed} (norms: {', '.join(run.config.norms)}; styles: {styles}; seeds: "
+            f"{', '.join(map(str, run.config.seeds))}; a model that diverged, failed or did not finish "
+            "has no weights)"
+        )
     styles = prepare_styles(run)
     models = []
     for cell, spec, name in finished:
@@ -108,7 +118,9 @@ class BakedStyle(nn.Module):
         self.register_buffer("conditioning", model.conditioning.cpu() if self.has_conditioning else torch.zeros(0))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        cond = self.conditioning.expand(images.shape[0], *self.conditioning.shape[1:]) if self.has_conditioning else None
+        cond = (
+            self.conditioning.expand(images.shape[0], *self.conditioning.shape[1:]) if self.has_conditioning else None
+        )
         return self.generator(images, cond).clamp(0, 1)
 
 
@@ -121,7 +133,7 @@ def export_model(model: StoredModel, fmt: str, out_dir: Path, sample: torch.Tens
     """
     module, sample = BakedStyle(model), sample.cpu()
     # NOTE: another size (multiples of 4) and other pixels: mirrored, darkened and cropped
-    other = sample.flip(-1)[..., 4:, :sample.shape[-1] - 8].mul(0.7)
+    other = sample.flip(-1)[..., 4:, : sample.shape[-1] - 8].mul(0.7)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"{model.cell.id}.{model.style.replace('/', '_')}"
     try:
@@ -135,8 +147,10 @@ def export_model(model: StoredModel, fmt: str, out_dir: Path, sample: torch.Tens
         raise ValueError(f"norm {model.cell.name!r} cannot be exported to {fmt}: {message}") from None
     if not difference <= EXPORT_TOLERANCE:
         _remove(stem)
-        raise ValueError(f"the {fmt} export of norm {model.cell.name!r} differs from the eager model by "
-                         f"{difference:.3g} (more than {EXPORT_TOLERANCE}); it was not kept")
+        raise ValueError(
+            f"the {fmt} export of norm {model.cell.name!r} differs from the eager model by "
+            f"{difference:.3g} (more than {EXPORT_TOLERANCE}); it was not kept"
+        )
     return path, difference
 
 
@@ -144,8 +158,10 @@ def _difference(exported: np.ndarray, module: nn.Module, batch: torch.Tensor) ->
     with torch.inference_mode():
         eager = module(batch).numpy()
     if exported.shape != eager.shape:
-        raise ValueError(f"for a {tuple(batch.shape)} input it returns {exported.shape}, eager {eager.shape} (the "
-                         "export froze the shape of the sample it was made from)")
+        raise ValueError(
+            f"for a {tuple(batch.shape)} input it returns {exported.shape}, eager {eager.shape} (the "
+            "export froze the shape of the sample it was made from)"
+        )
     return float(np.abs(exported - eager).max())
 
 
@@ -165,9 +181,17 @@ def _to_onnx(module: nn.Module, sample: torch.Tensor, stem: Path):
     batch, height, width = torch.export.Dim("batch"), torch.export.Dim("height"), torch.export.Dim("width")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(module, (sample,), str(path), input_names=["images"], output_names=["stylized"],
-                          dynamo=True, verbose=False, external_data=False,
-                          dynamic_shapes={"images": {0: batch, 2: 4 * height, 3: 4 * width}})
+        torch.onnx.export(
+            module,
+            (sample,),
+            str(path),
+            input_names=["images"],
+            output_names=["stylized"],
+            dynamo=True,
+            verbose=False,
+            external_data=False,
+            dynamic_shapes={"images": {0: batch, 2: 4 * height, 3: 4 * width}},
+        )
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return path, lambda images: session.run(None, {"images": images.numpy()})[0]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -18,8 +18,8 @@ from PIL import Image
 from torch import nn
 
 from normbench import data
-from normbench.study import measure
 from normbench.metrics.base import DerivedMetric, Metric, MetricSpec, StylizedSample
+from normbench.study import measure
 
 #: Evaluation images per chunk (one metric update each).
 CHUNK = 32
@@ -39,9 +39,12 @@ class EvaluationSet:
     def __init__(self, images: list[tuple[str, Image.Image]], size: int, device: torch.device):
         self.names = [name for name, _ in images]
         self.size, self.device = size, device
-        self.pixels = torch.stack([
-            torch.from_numpy(np.array(data.center_square_image(image, size), dtype=np.uint8)).permute(2, 0, 1)
-            for _, image in images])
+        self.pixels = torch.stack(
+            [
+                torch.from_numpy(np.array(data.center_square_image(image, size), dtype=np.uint8)).permute(2, 0, 1)
+                for _, image in images
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.names)
@@ -49,7 +52,7 @@ class EvaluationSet:
     def chunks(self, size: int = CHUNK) -> Iterator[tuple[int, torch.Tensor]]:
         """``(index of the first image, (n, 3, S, S) float in [0, 1] on the device)``."""
         for start in range(0, len(self), size):
-            yield start, self.pixels[start:start + size].to(self.device).float().div_(255)
+            yield start, self.pixels[start : start + size].to(self.device).float().div_(255)
 
     def images(self, count: int) -> list[Image.Image]:
         return [Image.fromarray(self.pixels[i].permute(1, 2, 0).numpy()) for i in range(min(count, len(self)))]
@@ -94,14 +97,23 @@ class Evaluator:
         run after the others, from their values.
     """
 
-    def __init__(self, metrics: list[tuple[MetricSpec, Metric]], eval_set: EvaluationSet,
-                 on_error: Callable[[str, BaseException], None]):
+    def __init__(
+        self,
+        metrics: list[tuple[MetricSpec, Metric]],
+        eval_set: EvaluationSet,
+        on_error: Callable[[str, BaseException], None],
+    ):
         self.eval_set, self.on_error = eval_set, on_error
         self.measured = [(spec, metric) for spec, metric in metrics if not isinstance(metric, DerivedMetric)]
         self.derived = [(spec, metric) for spec, metric in metrics if isinstance(metric, DerivedMetric)]
 
-    def evaluate(self, label: str, stylize: Stylize, style: torch.Tensor,
-                 on_outputs: Callable[[int, torch.Tensor], None] | None = None) -> tuple[dict, list[str]]:
+    def evaluate(
+        self,
+        label: str,
+        stylize: Stylize,
+        style: torch.Tensor,
+        on_outputs: Callable[[int, torch.Tensor], None] | None = None,
+    ) -> tuple[dict, list[str]]:
         """The row's metric columns and error notes; ``on_outputs(first index, outputs)``, if given, sees every
         chunk."""
         start_time, notes = time.perf_counter(), []

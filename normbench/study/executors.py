@@ -35,17 +35,25 @@ class CellWorker:
     def __init__(self, config, run_path: str, fingerprints: dict[str, str], threads: int | None):
         from normbench.data import load_run_images
         from normbench.plugins import load_plugins, select_metrics
+        from normbench.runtime.threads import match_torch_threads
         from normbench.study.outputs import RunDirectory
         from normbench.study.runner import Run
-        from normbench.runtime.threads import match_torch_threads
 
         self.threads = match_torch_threads(threads)
         loaded = load_plugins(blocked=tuple(config.plugins.get("disabled") or ()))
-        self.run = Run(config, loaded.catalog(), load_run_images(config), RunDirectory(Path(run_path)),
-                       select_metrics(loaded.metrics, config.metrics), loaded.baselines)
+        self.run = Run(
+            config,
+            loaded.catalog(),
+            load_run_images(config),
+            RunDirectory(Path(run_path)),
+            select_metrics(loaded.metrics, config.metrics),
+            loaded.baselines,
+        )
         if self.run.fingerprints != fingerprints:  # NOTE: another node with other data or plugins
-            raise UserError(f"a Ray worker plans run {run_path} with other cell fingerprints than the driver: its "
-                            "data, plugins or normbench version differ from the driver's")
+            raise UserError(
+                f"a Ray worker plans run {run_path} with other cell fingerprints than the driver: its "
+                "data, plugins or normbench version differ from the driver's"
+            )
         self.prepared = self.run.prepare()
 
     def compute(self, cell) -> tuple[str, list[dict], list[dict]]:
@@ -71,8 +79,12 @@ class RayExecutor:
     workers: int = 0
 
     def describe(self) -> dict:
-        return {"name": "ray", "address": self.address or "local", "cpus_per_task": self.cpus_per_task,
-                "workers": self.workers}
+        return {
+            "name": "ray",
+            "address": self.address or "local",
+            "cpus_per_task": self.cpus_per_task,
+            "workers": self.workers,
+        }
 
     def run(self, prepared, cells: list, progress) -> None:
         if not cells:
@@ -85,24 +97,34 @@ class RayExecutor:
 
         started = not ray.is_initialized()
         if started:
-            ray.init(address=self.address, num_cpus=None if self.address else available_cpus(),
-                     include_dashboard=False, log_to_driver=False, configure_logging=False)
+            ray.init(
+                address=self.address,
+                num_cpus=None if self.address else available_cpus(),
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
         gpus = 1 if run.device.type == "cuda" else 0
         cpus = self.cpus_per_task or (1 if gpus else available_cpus())
         total = ray.cluster_resources()
         capacity = int(total.get("GPU", 0)) if gpus else int(total.get("CPU", 1) // cpus)
         if capacity < 1:
-            raise UserError(f"the Ray cluster has no room for a worker of {cpus} CPUs{' and 1 GPU' if gpus else ''} "
-                            f"(it has {total.get('CPU', 0):g} CPUs, {total.get('GPU', 0):g} GPUs); lower "
-                            "--cpus-per-task")
+            raise UserError(
+                f"the Ray cluster has no room for a worker of {cpus} CPUs{' and 1 GPU' if gpus else ''} "
+                f"(it has {total.get('CPU', 0):g} CPUs, {total.get('GPU', 0):g} GPUs); lower "
+                "--cpus-per-task"
+            )
         self.cpus_per_task, self.workers = cpus, min(len(cells), capacity)
         actor = ray.remote(num_cpus=cpus, num_gpus=gpus)(CellWorker)
-        workers = [actor.remote(run.config, str(run.run_dir.path.resolve()), run.fingerprints, cpus)
-                   for _ in range(self.workers)]
+        workers = [
+            actor.remote(run.config, str(run.run_dir.path.resolve()), run.fingerprints, cpus)
+            for _ in range(self.workers)
+        ]
         by_id = {cell.id: cell for cell in cells}
         try:
             for cell_id, rows, log_rows in ActorPool(workers).map_unordered(
-                    lambda worker, cell: worker.compute.remote(cell), cells):
+                lambda worker, cell: worker.compute.remote(cell), cells
+            ):
                 run.record_cell(by_id[cell_id], rows, log_rows, progress)
         except ray.exceptions.RayTaskError as error:
             raise error.as_instanceof_cause() from None

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from normbench.study.evaluation import GRID_IMAGES
 from normbench.images import style_grid
+from normbench.study.evaluation import GRID_IMAGES
 from normbench.study.outputs import grid_path
 
 
@@ -26,8 +26,7 @@ def write_grids(run, eval_set) -> None:
     for style_name, style_image in run.style_images:
         columns = {}
         for cell in shown:
-            paths = [run.store.path(cell.id) / cell_image(eval_set.names, style_name, i)
-                     for i in range(len(contents))]
+            paths = [run.store.path(cell.id) / cell_image(eval_set.names, style_name, i) for i in range(len(contents))]
             if all(path.is_file() for path in paths):
                 columns[cell.name] = [Image.open(path).convert("RGB") for path in paths]
         if columns:

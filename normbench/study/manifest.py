@@ -15,17 +15,17 @@ from dataclasses import asdict
 from PIL import Image
 
 from normbench import __version__, data
-from normbench.errors import UserError
 from normbench.columns import RUN_COLUMNS, table_of
 from normbench.config import NON_PROTOCOL_FIELDS, RunConfig
 from normbench.data import ImageSet
-from normbench.study.evaluation import EVALUATION_SEED
+from normbench.errors import UserError
 from normbench.imageio import ImageFile
 from normbench.models.vgg import RANDOM_FEATURES_SEED
-from normbench.study.outputs import SCHEMA_VERSION
-from normbench.runtime.environment import environment, now
 from normbench.runtime import allocator
+from normbench.runtime.environment import environment, now
 from normbench.runtime.timing import MIN_REPS, WARMUP_REPS, WARMUP_SECONDS
+from normbench.study.evaluation import EVALUATION_SEED
+from normbench.study.outputs import SCHEMA_VERSION
 
 
 def images_digest(*groups: list[tuple[str, Image.Image | ImageFile]]) -> str:
@@ -45,12 +45,15 @@ def images_digest(*groups: list[tuple[str, Image.Image | ImageFile]]) -> str:
 def data_section(images: ImageSet, heldout_styles: bool) -> dict:
     """Which images trained, which were evaluated, and their digest."""
     held_styles = images.heldout_styles if heldout_styles else []
-    return {"source": images.source, "heldout_source": images.heldout_source,
-            "train_content": [name for name, _ in images.train],
-            "heldout_content": [name for name, _ in images.heldout],
-            "styles": [name for name, _ in images.styles],
-            "heldout_styles": [name for name, _ in held_styles],
-            "digest": images_digest(images.train, images.heldout, images.styles, held_styles)}
+    return {
+        "source": images.source,
+        "heldout_source": images.heldout_source,
+        "train_content": [name for name, _ in images.train],
+        "heldout_content": [name for name, _ in images.heldout],
+        "styles": [name for name, _ in images.styles],
+        "heldout_styles": [name for name, _ in held_styles],
+        "digest": images_digest(images.train, images.heldout, images.styles, held_styles),
+    }
 
 
 def version_series(version: str) -> str:
@@ -61,17 +64,24 @@ def version_series(version: str) -> str:
 def protocol(config: RunConfig, data_info: dict, metrics: list[str], baselines: list[str]) -> dict:
     """What must match for two runs' quality numbers to be compared or pooled (seeds and norms need not)."""
     profile = {key: value for key, value in asdict(config.profile).items() if key not in NON_PROTOCOL_FIELDS}
-    return {"schema_version": SCHEMA_VERSION, "normbench": version_series(__version__), "profile": profile,
-            "features": config.features,
-            "data": {key: data_info[key] for key in ("train_content", "heldout_content", "styles",
-                                                     "heldout_styles", "digest")},
-            "metrics": sorted(metrics), "baselines": sorted(baselines),
-            "stylization": "fp32, eager, test-time statistics"}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "normbench": version_series(__version__),
+        "profile": profile,
+        "features": config.features,
+        "data": {
+            key: data_info[key] for key in ("train_content", "heldout_content", "styles", "heldout_styles", "digest")
+        },
+        "metrics": sorted(metrics),
+        "baselines": sorted(baselines),
+        "stylization": "fp32, eager, test-time statistics",
+    }
 
 
 def norm_entry(run, spec) -> dict:
     """A trained norm: its plugin and distribution, and the architecture and training settings it ran with (which
     the architecture's plugin declares and the run may change)."""
+
     def origin(kind: str, name: str) -> dict:
         entry = next((item for item in run.config.plugins.get(kind) or [] if item["name"] == name), {})
         return {key: entry[key] for key in ("distribution", "builtin") if key in entry}
@@ -93,29 +103,43 @@ def run_manifest(run) -> dict:
         "command": sys.argv,
         "normbench": __version__,
         "config": config.to_dict(),
-        "protocol": protocol(config, data_info, [spec.name for spec in run.metric_registry],
-                             [spec.name for spec in run.baselines]),
-        "seeds": {"training": config.seeds, "reference": config.reference or config.norms[0],
-                  "evaluation_seed": EVALUATION_SEED, "random_features_seed": RANDOM_FEATURES_SEED,
-                  "heldout_split_seed": data.SPLIT_SEED},
+        "protocol": protocol(
+            config, data_info, [spec.name for spec in run.metric_registry], [spec.name for spec in run.baselines]
+        ),
+        "seeds": {
+            "training": config.seeds,
+            "reference": config.reference or config.norms[0],
+            "evaluation_seed": EVALUATION_SEED,
+            "random_features_seed": RANDOM_FEATURES_SEED,
+            "heldout_split_seed": data.SPLIT_SEED,
+        },
         "features": config.features,
         "precision": profile.precision,
         "data": data_info,
         "norms": norms,
-        "baselines": [{"name": b.name, "plugin": run.baseline_registry.plugin_of(b.name), "description": b.description,
-                       "wins_by_construction": list(b.wins_by_construction)} for b in run.baselines],
+        "baselines": [
+            {
+                "name": b.name,
+                "plugin": run.baseline_registry.plugin_of(b.name),
+                "description": b.description,
+                "wins_by_construction": list(b.wins_by_construction),
+            }
+            for b in run.baselines
+        ],
         "plugins": {key: config.plugins.get(key) for key in ("broken", "disabled")},
         "evaluation": {
             "eval_images": len(run.images.heldout),
             "style_target": f"the style image at the training resolution, {profile.image_size} px",
-            "heldout_styles": "evaluated for style_feat norms and baselines" if run.uses_heldout_styles
+            "heldout_styles": "evaluated for style_feat norms and baselines"
+            if run.uses_heldout_styles
             else "not evaluated: no norm of this run takes arbitrary styles",
             "stylization": "fp32, eager, test-time statistics (quality is measured without speed switches)",
             "seeds": "every norm trains once per training seed; baselines do not train and are measured once; "
-                     "images and grids show the first seed",
+            "images and grids show the first seed",
             "timing": f"median of >= {max(MIN_REPS, profile.timing_reps)} reps after >= {WARMUP_REPS} "
-                      f"warm-up calls lasting >= {WARMUP_SECONDS} s, under the run's switches and precision",
-            "allocator": allocator.status()},
+            f"warm-up calls lasting >= {WARMUP_SECONDS} s, under the run's switches and precision",
+            "allocator": allocator.status(),
+        },
         "columns": table_of(RUN_COLUMNS),
         "cells": [cell.id for cell in run.cells],
         "metrics": {},
@@ -129,8 +153,12 @@ def metric_sections(run, instances: list) -> tuple[dict, dict]:
     origins = {entry["name"]: entry["distribution"] for entry in run.config.plugins.get("metrics", [])}
     metrics, columns = {}, {}
     for spec, metric in instances:
-        metrics[spec.name] = {"plugin": run.metric_registry.plugin_of(spec.name), "description": spec.description,
-                              "columns": [column.name for column in spec.columns], **metric.provenance()}
+        metrics[spec.name] = {
+            "plugin": run.metric_registry.plugin_of(spec.name),
+            "description": spec.description,
+            "columns": [column.name for column in spec.columns],
+            **metric.provenance(),
+        }
         if spec.name in origins:
             metrics[spec.name]["distribution"] = origins[spec.name]
         columns.update({column.name: {**column.to_dict(), "metric": spec.name} for column in spec.columns})
@@ -140,14 +168,17 @@ def metric_sections(run, instances: list) -> tuple[dict, dict]:
 def differences(old, new, path: str = "") -> list[str]:
     """Dotted paths where ``new`` differs from ``old``, each with both values: ``profile.steps: 160 -> 80``."""
     if isinstance(old, dict) and isinstance(new, dict):
-        return [line for key in dict.fromkeys([*old, *new])
-                for line in differences(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))]
+        return [
+            line
+            for key in dict.fromkeys([*old, *new])
+            for line in differences(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+        ]
     return [] if old == new else [f"{path}: {_short(old)} -> {_short(new)}"]
 
 
 def _short(value, limit: int = 60) -> str:
     text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit - 5]}...{text[-1]}"
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-1]}"
 
 
 def resumed_manifest(stored: dict, fresh: dict) -> dict:
@@ -158,17 +189,30 @@ def resumed_manifest(stored: dict, fresh: dict) -> dict:
     """
     changed = differences(stored.get("protocol"), fresh["protocol"])
     if changed:
-        raise UserError(f"cannot resume {stored.get('run_id')}: its protocol changed, so new cells would not "
-                        f"compare with the stored ones: {'; '.join(changed[:8])}" +
-                        (f" (and {len(changed) - 8} more)" if len(changed) > 8 else ""))
+        raise UserError(
+            f"cannot resume {stored.get('run_id')}: its protocol changed, so new cells would not "
+            f"compare with the stored ones: {'; '.join(changed[:8])}"
+            + (f" (and {len(changed) - 8} more)" if len(changed) > 8 else "")
+        )
     if "cells" not in stored:
         raise UserError(f"cannot resume {stored.get('run_id')}: it was written before runs were stored as cells")
     if stored["cells"] != fresh["cells"]:
-        raise UserError(f"cannot resume {stored.get('run_id')}: it plans other cells than it did "
-                        f"({', '.join(differences(stored['cells'], fresh['cells'])[:4]) or 'another order'})")
-    earlier = stored.get("sessions") or [{key: stored.get(key) for key in ("started_at", "finished_at", "status",
-                                                                             "wall_seconds", "command")}]
-    session = {"started_at": fresh["started_at"], "command": fresh["command"],
-               "device": fresh["environment"]["device"]["name"]}
-    return {**fresh, "run_id": stored.get("run_id", fresh["run_id"]), "started_at": stored.get("started_at"),
-            "sessions": [*earlier, session], "wall_seconds_before": sum(s.get("wall_seconds") or 0 for s in earlier)}
+        raise UserError(
+            f"cannot resume {stored.get('run_id')}: it plans other cells than it did "
+            f"({', '.join(differences(stored['cells'], fresh['cells'])[:4]) or 'another order'})"
+        )
+    earlier = stored.get("sessions") or [
+        {key: stored.get(key) for key in ("started_at", "finished_at", "status", "wall_seconds", "command")}
+    ]
+    session = {
+        "started_at": fresh["started_at"],
+        "command": fresh["command"],
+        "device": fresh["environment"]["device"]["name"],
+    }
+    return {
+        **fresh,
+        "run_id": stored.get("run_id", fresh["run_id"]),
+        "started_at": stored.get("started_at"),
+        "sessions": [*earlier, session],
+        "wall_seconds_before": sum(s.get("wall_seconds") or 0 for s in earlier),
+    }

@@ -15,14 +15,15 @@ def stylize(model: nn.Module, content: torch.Tensor, cond: torch.Tensor | None, 
     model.eval()
     outputs = []
     for start in range(0, content.shape[0], batch_size):
-        chunk = content[start:start + batch_size]
+        chunk = content[start : start + batch_size]
         chunk_cond = cond[: chunk.shape[0]] if cond is not None else None
         outputs.append(model(chunk, chunk_cond).clamp(0, 1))
     return torch.cat(outputs)
 
 
-def inference_speed(model: nn.Module, content: torch.Tensor, cond: torch.Tensor | None, reps: int,
-                    settings: SpeedSettings = PLAIN) -> dict:
+def inference_speed(
+    model: nn.Module, content: torch.Tensor, cond: torch.Tensor | None, reps: int, settings: SpeedSettings = PLAIN
+) -> dict:
     """Throughput at ``content``'s batch size and batch-1 latency under ``settings``, as timed medians.
 
     Compilation and autotuning fall in the untimed warm-up calls.
@@ -40,8 +41,14 @@ def inference_speed(model: nn.Module, content: torch.Tensor, cond: torch.Tensor 
     }
 
 
-def inference_speeds(model: nn.Module, batch: torch.Tensor, cond: torch.Tensor | None, reps: int,
-                     settings: SpeedSettings, deterministic: bool = False) -> dict:
+def inference_speeds(
+    model: nn.Module,
+    batch: torch.Tensor,
+    cond: torch.Tensor | None,
+    reps: int,
+    settings: SpeedSettings,
+    deterministic: bool = False,
+) -> dict:
     """Inference speed under ``settings`` and, in the same process, the plain baseline, with their ratio."""
     with speed_phase(PLAIN):
         plain = inference_speed(model, batch, cond, reps, PLAIN)
@@ -49,5 +56,8 @@ def inference_speeds(model: nn.Module, batch: torch.Tensor, cond: torch.Tensor |
         return {**plain, "infer_plain_img_per_s": plain["infer_img_per_s"], "infer_speedup": 1.0}
     with speed_phase(settings, deterministic):
         fast = inference_speed(model, batch, cond, reps, settings)
-    return {**fast, "infer_plain_img_per_s": plain["infer_img_per_s"],
-            "infer_speedup": fast["infer_img_per_s"] / plain["infer_img_per_s"]}
+    return {
+        **fast,
+        "infer_plain_img_per_s": plain["infer_img_per_s"],
+        "infer_speedup": fast["infer_img_per_s"] / plain["infer_img_per_s"],
+    }

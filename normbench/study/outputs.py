@@ -9,9 +9,9 @@ import json
 import os
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pandas as pd
 from PIL import Image
@@ -143,7 +143,7 @@ class RunDirectory(OutputDirectory):
         self.columns: list[str] = []
 
     @classmethod
-    def open(cls, path: Path) -> "RunDirectory":
+    def open(cls, path: Path) -> RunDirectory:
         """An existing run directory, to resume: its reserve is made again."""
         if not (path / "manifest.json").is_file():
             raise UserError(f"--resume {path}: not a normbench run directory (no manifest.json)")
@@ -198,11 +198,44 @@ def no_model_finished(rows: list[dict]) -> str | None:
 
 #: Columns of bench.csv, in order. ``speedup`` is against the plain row of the same norm, kind, size and batch.
 BENCH_COLUMNS = [
-    "norm", "kind", "mode", "size", "batch", "status", "img_per_s", "img_per_s_q1", "img_per_s_q3",
-    "speedup", "median_s", "q1_s", "q3_s", "reps", "first_s", "compile_s", "gflops_per_img", "achieved_tflops",
-    "peak_tflops", "peak_share", "peak_source", "peak_mem_mb", "process_max_rss_mb", "threads", "device",
-    "device_name", "speed", "speed_channels_last", "speed_autocast", "speed_compile", "speed_cudnn_benchmark",
-    "speed_workers", "speed_pin_memory", "optimizer", "architecture", "plugin", "features", "error",
+    "norm",
+    "kind",
+    "mode",
+    "size",
+    "batch",
+    "status",
+    "img_per_s",
+    "img_per_s_q1",
+    "img_per_s_q3",
+    "speedup",
+    "median_s",
+    "q1_s",
+    "q3_s",
+    "reps",
+    "first_s",
+    "compile_s",
+    "gflops_per_img",
+    "achieved_tflops",
+    "peak_tflops",
+    "peak_share",
+    "peak_source",
+    "peak_mem_mb",
+    "process_max_rss_mb",
+    "threads",
+    "device",
+    "device_name",
+    "speed",
+    "speed_channels_last",
+    "speed_autocast",
+    "speed_compile",
+    "speed_cudnn_benchmark",
+    "speed_workers",
+    "speed_pin_memory",
+    "optimizer",
+    "architecture",
+    "plugin",
+    "features",
+    "error",
 ]
 GROUP = ["norm", "kind", "size", "batch"]
 
@@ -229,5 +262,5 @@ class BenchDirectory(OutputDirectory):
 
     def write_profile(self, norm: str, mode: str, table: str) -> Path:
         path = self.path / f"profile_{norm}_{mode.replace('+', '-').replace('=', '')}.txt"
-        self.write(path.name, f"# one training step: {norm}, speed {mode}\n{table}\n".encode("utf-8"))
+        self.write(path.name, f"# one training step: {norm}, speed {mode}\n{table}\n".encode())
         return path

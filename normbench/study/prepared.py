@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -68,13 +69,15 @@ class EvaluationSetup:
 
 def prepare_styles(run: Run) -> StyleSetup:
     """The VGG trunks the run's architectures need and each architecture's style bank."""
-    nets = {name: load_vgg(name, run.config.features).to(run.device)
-            for name in harness.required_feature_nets(run.specs)}
+    nets = {
+        name: load_vgg(name, run.config.features).to(run.device) for name in harness.required_feature_nets(run.specs)
+    }
     # NOTE: one prepared (channels_last/compiled) loss net per trunk, shared by every model, compiles once.
     loss_nets = {name: prepare_module(copy.deepcopy(net), run.config.speed) for name, net in nets.items()}
     # NOTE: styles everywhere at the training resolution: the scale at which a model learns a style.
-    styles = torch.stack([data.center_square(image, run.profile.image_size)
-                          for _, image in run.style_images]).to(run.device)
+    styles = torch.stack([data.center_square(image, run.profile.image_size) for _, image in run.style_images]).to(
+        run.device
+    )
     banks = {spec.architecture: harness.style_bank(spec.arch, nets, styles) for spec in run.specs}
     return StyleSetup(nets, loss_nets, banks, styles)
 
@@ -95,12 +98,12 @@ class PreparedRun:
     def conditioning_for(self, spec: Placement, style: str):
         """``conditioning(count)`` of ``spec``'s layers for ``style`` (a name), and the style's target image."""
         index = self.run.style_index(style)
-        return self.styles.conditioning(spec, index), self.styles.banks[spec.architecture].images[index:index + 1]
+        return self.styles.conditioning(spec, index), self.styles.banks[spec.architecture].images[index : index + 1]
 
     def style_target(self, style: str) -> torch.Tensor:
         """The ``(1, 3, S, S)`` target of ``style`` (a name) that baselines are given and measured against."""
         index = self.run.style_index(style)
-        return self.styles.targets[index:index + 1]
+        return self.styles.targets[index : index + 1]
 
     def compute_cell(self, cell: Cell, progress) -> tuple[list[dict], list[dict]]:
         """Compute ``cell`` into a staging folder and move it into place whole: its rows and log rows. Executors
@@ -111,12 +114,20 @@ class PreparedRun:
                 rows, log_rows, weights = self._run_baseline(run.baseline_registry.get(cell.name), staged), [], None
             else:
                 indices = [run.style_index(name) for name in cell.styles]
-                rows, log_rows, weights = self._run_model(run.registry.get(cell.name), indices, cell.seed,
-                                                          progress, staged)
+                rows, log_rows, weights = self._run_model(
+                    run.registry.get(cell.name), indices, cell.seed, progress, staged
+                )
             # NOTE: the thread count changes float sums, and so trained numbers: each cell says what it ran with
-            staged.commit(rows, log_rows, weights, {"seconds": round(time.perf_counter() - start, 3),
-                                                    "device": run.config.device,
-                                                    "torch_threads": torch.get_num_threads()})
+            staged.commit(
+                rows,
+                log_rows,
+                weights,
+                {
+                    "seconds": round(time.perf_counter() - start, 3),
+                    "device": run.config.device,
+                    "torch_threads": torch.get_num_threads(),
+                },
+            )
         return rows, log_rows
 
     def _run_baseline(self, baseline: BaselineSpec, staged: StagedCell) -> list[dict]:
@@ -125,15 +136,19 @@ class PreparedRun:
         for index in range(len(self.run.style_images)):
             name, _ = self.run.style_at(index)
             row = self._row(baseline.name, "baseline", index, None, status="ok")
-            target = self.styles.targets[index:index + 1]
+            target = self.styles.targets[index : index + 1]
             values, notes = self.evaluation.evaluator.evaluate(
-                f"{baseline.name}/{name}", baseline_stylizer(baseline.stylize, target), target,
-                self._saver(staged, name))
+                f"{baseline.name}/{name}",
+                baseline_stylizer(baseline.stylize, target),
+                target,
+                self._saver(staged, name),
+            )
             rows.append({**row, **values, "error": "; ".join(notes)})
         return rows
 
-    def _run_model(self, spec: Placement, style_indices: list[int], seed: int, progress,
-                   staged: StagedCell) -> tuple[list[dict], list[dict], bytes | None]:
+    def _run_model(
+        self, spec: Placement, style_indices: list[int], seed: int, progress, staged: StagedCell
+    ) -> tuple[list[dict], list[dict], bytes | None]:
         """Train one model: a row per style it is measured on, its training log and, when it trained, its weights
         (safetensors); a failure becomes ``error`` rows."""
         run = self.run
@@ -157,50 +172,86 @@ class PreparedRun:
         except Exception as error:  # one broken norm must not end the sweep
             run.run_dir.log_error(label, error)
             outcome, weights = TrainOutcome("error", 0, 0, 0.0), None
-            rows = [self._row(spec.name, "norm", index, seed, outcome=outcome, spec=spec,
-                              error=f"{type(error).__name__}: {error}") for index, _ in measured]
+            rows = [
+                self._row(
+                    spec.name, "norm", index, seed, outcome=outcome, spec=spec, error=f"{type(error).__name__}: {error}"
+                )
+                for index, _ in measured
+            ]
         log_rows = [{"norm": spec.name, "model": label, "seed": seed, **entry} for entry in outcome.log]
         return rows, log_rows, weights
 
-    def _train(self, spec: Placement, style_indices: list[int], seed: int, progress,
-               label: str) -> tuple[nn.Module, TrainOutcome]:
+    def _train(
+        self, spec: Placement, style_indices: list[int], seed: int, progress, label: str
+    ) -> tuple[nn.Module, TrainOutcome]:
         """A new generator of ``spec`` trained with ``seed`` on ``style_indices`` under the run's protocol."""
         run = self.run
         torch.manual_seed(seed)
         model = harness.build_generator(spec, len(run.images.styles), self.nets).to(run.device)
         bank, training = self.styles.banks[spec.architecture], harness.training_settings(spec.arch, run.profile)
-        criterion = spec.arch.criterion({name: self.styles.loss_nets[name] for name in spec.arch.feature_nets},
-                                        bank.images, training, run.profile)
+        criterion = spec.arch.criterion(
+            {name: self.styles.loss_nets[name] for name in spec.arch.feature_nets}, bank.images, training, run.profile
+        )
         steps = run.profile.steps * len(style_indices)
-        with progress.model(label, steps) as on_step, speed_phase(run.config.speed, run.config.deterministic), \
-                precision_phase(run.profile.precision, run.device):
-            outcome = train_model(model, criterion, spec.conditioning, bank, self.crops.with_seed(seed),
-                                  style_indices, steps, training.lr, run.profile.log_every, on_step,
-                                  run.train_settings)
+        with (
+            progress.model(label, steps) as on_step,
+            speed_phase(run.config.speed, run.config.deterministic),
+            precision_phase(run.profile.precision, run.device),
+        ):
+            outcome = train_model(
+                model,
+                criterion,
+                spec.conditioning,
+                bank,
+                self.crops.with_seed(seed),
+                style_indices,
+                steps,
+                training.lr,
+                run.profile.log_every,
+                on_step,
+                run.train_settings,
+            )
         return model, outcome
 
     def _inference_speed(self, model: nn.Module, conditioning) -> dict:
         """Inference speed under the run's switches and precision and, in the same process, the plain baseline."""
         run = self.run
         batch = next(self.evaluation.eval_set.chunks(1))[1].expand(run.profile.batch_size, -1, -1, -1).contiguous()
-        return measure.inference_speeds(model, batch, conditioning(batch.shape[0]), run.profile.timing_reps,
-                                        run.train_settings, run.config.deterministic)
+        return measure.inference_speeds(
+            model,
+            batch,
+            conditioning(batch.shape[0]),
+            run.profile.timing_reps,
+            run.train_settings,
+            run.config.deterministic,
+        )
 
-    def _evaluate(self, spec: Placement, model, style_index: int, seed: int, outcome: TrainOutcome,
-                  staged: StagedCell) -> dict:
+    def _evaluate(
+        self, spec: Placement, model, style_index: int, seed: int, outcome: TrainOutcome, staged: StagedCell
+    ) -> dict:
         name, _ = self.run.style_at(style_index)
         row = self._row(spec.name, "norm", style_index, seed, outcome=outcome, spec=spec, model=model)
         if outcome.status != "ok":
             return row
         stylize = model_stylizer(model, self.styles.conditioning(spec, style_index), self.run.profile.batch_size)
-        target = self.styles.banks[spec.architecture].images[style_index:style_index + 1]
+        target = self.styles.banks[spec.architecture].images[style_index : style_index + 1]
         # NOTE: images and grids show the first seed; every seed's numbers are in the rows.
         save = self._saver(staged, name) if seed == self.run.config.seeds[0] else None
         values, notes = self.evaluation.evaluator.evaluate(f"{spec.name}/{name}", stylize, target, save)
         return {**row, **values, "error": "; ".join(filter(None, [row["error"], *notes]))}
 
-    def _row(self, name: str, kind: str, style_index: int, seed: int | None, status: str = "",
-             outcome: TrainOutcome | None = None, spec: Placement | None = None, model=None, error: str = "") -> dict:
+    def _row(
+        self,
+        name: str,
+        kind: str,
+        style_index: int,
+        seed: int | None,
+        status: str = "",
+        outcome: TrainOutcome | None = None,
+        spec: Placement | None = None,
+        model=None,
+        error: str = "",
+    ) -> dict:
         """The identity and provenance of one row; ``seed`` is None for a baseline, which does not train."""
         run, (style, split) = self.run, self.run.style_at(style_index)
         config, profile = run.config, run.profile
@@ -208,18 +259,29 @@ class PreparedRun:
         peak = torch.cuda.max_memory_allocated(run.device) / 2**20 if run.device.type == "cuda" else math.nan
         trained = outcome is not None
         return {
-            "norm": name, "kind": kind, "style": style, "style_split": split,
+            "norm": name,
+            "kind": kind,
+            "style": style,
+            "style_split": split,
             "seed": math.nan if seed is None else seed,
-            "status": outcome.status if trained else status, "params": params, "params_frozen": frozen,
-            "features": config.features, "precision": profile.precision,
-            "architecture": spec.architecture if spec else "", "conditioning": spec.conditioning if spec else "",
+            "status": outcome.status if trained else status,
+            "params": params,
+            "params_frozen": frozen,
+            "features": config.features,
+            "precision": profile.precision,
+            "architecture": spec.architecture if spec else "",
+            "conditioning": spec.conditioning if spec else "",
             "train_img_per_s": outcome.img_per_s if trained else math.nan,
             "train_steps": outcome.steps if trained else math.nan,
             "train_seconds": round(outcome.seconds, 3) if trained else math.nan,
-            "image_size": profile.image_size, "eval_size": profile.eval_size,
-            "batch_size": profile.batch_size, "peak_mem_mb": peak if trained else math.nan,
-            "device": config.device, "speed": config.speed.label if trained else "",
-            "optimizer": outcome.optimizer if trained else "", "error": error,
+            "image_size": profile.image_size,
+            "eval_size": profile.eval_size,
+            "batch_size": profile.batch_size,
+            "peak_mem_mb": peak if trained else math.nan,
+            "device": config.device,
+            "speed": config.speed.label if trained else "",
+            "optimizer": outcome.optimizer if trained else "",
+            "error": error,
         }
 
     def _saver(self, staged: StagedCell, style: str):
@@ -228,7 +290,7 @@ class PreparedRun:
         names = self.evaluation.eval_set.names
 
         def save(first: int, outputs: torch.Tensor) -> None:
-            for offset, output in enumerate(outputs[:max(0, SAVED_IMAGES - first)]):
+            for offset, output in enumerate(outputs[: max(0, SAVED_IMAGES - first)]):
                 staged.write_png(cell_image(names, style, first + offset), data.to_image(output))
 
         return save

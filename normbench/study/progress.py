@@ -35,14 +35,19 @@ class RunProgress:
     def __init__(self, console: Console):
         self.console = console
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=console, transient=False,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[loss]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
         )
         self.overall = None
         self.columns: dict[str, dict] = {}
 
-    def __enter__(self) -> "RunProgress":
+    def __enter__(self) -> RunProgress:
         self.progress.__enter__()
         return self
 
@@ -80,7 +85,9 @@ class RunProgress:
             self.progress.advance(self.overall)
         shown = headline_columns(self.columns)
         for row in rows:
-            where = f"{row['norm']}/{row['style']}" + (" (held-out style)" if row.get("style_split") == "heldout" else "")
+            where = f"{row['norm']}/{row['style']}" + (
+                " (held-out style)" if row.get("style_split") == "heldout" else ""
+            )
             where += " [baseline]" if row.get("kind") == "baseline" else ""
             if row["status"] != "ok":
                 self.console.print(Text(f"{where}: {row['status']} {row['error']}", style="yellow"))
@@ -105,16 +112,20 @@ TABLE_SPEED = ("train_img_per_s", "infer_img_per_s")
 
 def headline_columns(columns: dict[str, dict]) -> list[str]:
     """Ranked content and style columns, in declaration order: what a finished row's line shows."""
-    return [name for name, column in columns.items()
-            if column.get("higher_is_better") is not None and column.get("axis") in ("content", "style")][:4]
+    return [
+        name
+        for name, column in columns.items()
+        if column.get("higher_is_better") is not None and column.get("axis") in ("content", "style")
+    ][:4]
 
 
 def metric_columns(columns: dict[str, dict]) -> list[str]:
     """Every score a metric declared (built-in or a plugin's, of any axis), content and style first, then the others
     in declaration order: what the terminal summary shows beside speed. Columns that rank nothing
     (``higher_is_better`` None: standard deviations, sample counts, notes) are in results.csv and the report."""
-    declared = [name for name, column in columns.items()
-                if column.get("metric") and column.get("higher_is_better") is not None]
+    declared = [
+        name for name, column in columns.items() if column.get("metric") and column.get("higher_is_better") is not None
+    ]
     rank = {axis: index for index, axis in enumerate(TABLE_AXES)}
     return sorted(declared, key=lambda name: rank.get(columns[name].get("axis"), len(rank)))
 
@@ -127,10 +138,9 @@ def summary_tables(rows: list[dict], columns: dict[str, dict], per_table: int = 
     """:func:`summary_table` over every metric score, ``per_table`` scores a table (speed in the first), so that a
     run with many metrics, a plugin's among them, stays legible in a terminal."""
     scores = metric_columns(columns)
-    chunks = [scores[start:start + per_table] for start in range(0, len(scores), per_table)] or [[]]
+    chunks = [scores[start : start + per_table] for start in range(0, len(scores), per_table)] or [[]]
     speed = [name for name in TABLE_SPEED if name in columns]
-    return [summary_table(rows, columns, chunk + (speed if index == 0 else []))
-            for index, chunk in enumerate(chunks)]
+    return [summary_table(rows, columns, chunk + (speed if index == 0 else [])) for index, chunk in enumerate(chunks)]
 
 
 def summary_table(rows: list[dict], columns: dict[str, dict], shown: list[str] | None = None) -> Table:
@@ -141,8 +151,10 @@ def summary_table(rows: list[dict], columns: dict[str, dict], shown: list[str] |
     """
     if shown is None:
         shown = metric_columns(columns) + [name for name in TABLE_SPEED if name in columns]
-    table = Table(title="normbench summary: mean over styles and seeds (↓ lower is better, ↑ higher is better; "
-                        "every row and column is in results.csv and report.html)")
+    table = Table(
+        title="normbench summary: mean over styles and seeds (↓ lower is better, ↑ higher is better; "
+        "every row and column is in results.csv and report.html)"
+    )
     for header in ("norm", "kind", "styles", "seeds"):
         table.add_column(header, justify="left")
     for name in shown:

@@ -14,7 +14,6 @@ from normbench.data import ImageSet
 from normbench.errors import OutputError, UserError
 from normbench.metrics.base import MetricContext, MetricRegistry
 from normbench.registry import BaselineRegistry, BaselineSpec
-from normbench.tracking import TrackerContext, TrackerRegistry
 from normbench.runtime.environment import now
 from normbench.runtime.precision import autocast_of
 from normbench.study.cells import Cell, CellStore, RunLock, fingerprint
@@ -26,8 +25,10 @@ from normbench.study.outputs import Ending, RunDirectory
 from normbench.study.prepared import EvaluationSetup, PreparedRun, StyleSetup, prepare_styles
 from normbench.study.progress import RunProgress
 from normbench.study.tracking import RunTrackers
+from normbench.tracking import TrackerContext, TrackerRegistry
 from normbench.training import harness
 from normbench.training.harness import Catalog, Placement
+
 
 def plan_models(spec: Placement, num_styles: int) -> list[list[int]]:
     """Style indices each model of ``spec`` serves: one model per style, or one for all."""
@@ -42,9 +43,17 @@ class Run:
     protocol must be unchanged, and finished cells are kept. ``trackers`` are handed every record as it is made
     (:mod:`normbench.study.tracking`)."""
 
-    def __init__(self, config: RunConfig, registry: Catalog, images: ImageSet, run_dir: RunDirectory,
-                 metric_registry: MetricRegistry | None = None, baseline_registry: BaselineRegistry | None = None,
-                 stored: dict | None = None, trackers: TrackerRegistry | None = None):
+    def __init__(
+        self,
+        config: RunConfig,
+        registry: Catalog,
+        images: ImageSet,
+        run_dir: RunDirectory,
+        metric_registry: MetricRegistry | None = None,
+        baseline_registry: BaselineRegistry | None = None,
+        stored: dict | None = None,
+        trackers: TrackerRegistry | None = None,
+    ):
         self.config, self.registry, self.images, self.run_dir = config, registry, images, run_dir
         self.metric_registry = metric_registry if metric_registry is not None else MetricRegistry()
         self.baseline_registry = baseline_registry if baseline_registry is not None else BaselineRegistry()
@@ -62,8 +71,9 @@ class Run:
         self.manifest = run_manifest(self)
         if stored is not None:
             self.manifest = resumed_manifest(stored, self.manifest)
-        self.fingerprints = {cell.id: fingerprint(self.manifest["protocol"], cell, self.origin(cell))
-                             for cell in self.cells}
+        self.fingerprints = {
+            cell.id: fingerprint(self.manifest["protocol"], cell, self.origin(cell)) for cell in self.cells
+        }
         self.finished: dict[str, tuple[list[dict], list[dict]]] = {}  # cell id -> rows, log rows
         self.trackers = RunTrackers(trackers, run_dir.log_error)
 
@@ -73,9 +83,12 @@ class Run:
         names = [name for name, _ in self.style_images]
         trained = [name for name, _ in self.images.styles]
         cells = [Cell("baseline", baseline.name, tuple(names)) for baseline in self.baselines]
-        return cells + [Cell("model", spec.name, tuple(trained[i] for i in styles), seed)
-                        for seed in self.config.seeds for spec in self.specs
-                        for styles in plan_models(spec, len(trained))]
+        return cells + [
+            Cell("model", spec.name, tuple(trained[i] for i in styles), seed)
+            for seed in self.config.seeds
+            for spec in self.specs
+            for styles in plan_models(spec, len(trained))
+        ]
 
     def model_cells(self) -> list[Cell]:
         return [cell for cell in self.cells if cell.kind == "model"]
@@ -83,22 +96,28 @@ class Run:
     def origin(self, cell: Cell) -> dict | None:
         """The plugin entries (plugin, distribution and version) that compute ``cell`` and, for a model, its
         architecture's and the training settings it uses: part of its fingerprint."""
+
         def entry(kind: str, name: str) -> dict | None:
             return next((item for item in self.config.plugins.get(kind) or [] if item["name"] == name), None)
 
         if cell.kind != "model":
             return entry("baselines", cell.name)
         spec = self.registry.get(cell.name)
-        return {"norm": entry("norms", spec.norm.name), "architecture": entry("architectures", spec.architecture),
-                "training": asdict(harness.training_settings(spec.arch, self.profile))}
+        return {
+            "norm": entry("norms", spec.norm.name),
+            "architecture": entry("architectures", spec.architecture),
+            "training": asdict(harness.training_settings(spec.arch, self.profile)),
+        }
 
     def execute(self, progress: RunProgress, executor=None) -> None:
         """Every cell not yet finished; on Ctrl-C, SIGTERM, a write error or a crash the finished cells stay, and
         the manifest says how the run ended (``error`` gives the reason of a failed one)."""
         lock = RunLock(self.run_dir.path)
         if not lock.acquire():
-            raise UserError(f"{self.run_dir.path} is being computed by process {lock.holder()}; wait for it or "
-                            "stop it before resuming")
+            raise UserError(
+                f"{self.run_dir.path} is being computed by process {lock.holder()}; wait for it or "
+                "stop it before resuming"
+            )
         try:
             self.store.clear_staging()
             self._execute(progress, executor or LocalExecutor())
@@ -111,8 +130,11 @@ class Run:
             prepared.append(self.prepare())
             self.manifest["executor"] = executor.describe()
             kept = self._kept_cells()
-            self.trackers.start(TrackerContext(self.run_dir.path, self.run_dir.path.name, self.manifest,
-                                               resumed="sessions" in self.manifest))
+            self.trackers.start(
+                TrackerContext(
+                    self.run_dir.path, self.run_dir.path.name, self.manifest, resumed="sessions" in self.manifest
+                )
+            )
             self.manifest["trackers"] = self.trackers.describe()
             self.run_dir.write_manifest(self.manifest)
             progress.start_run(len(self.cells), self.manifest["columns"])
@@ -126,8 +148,10 @@ class Run:
         """Finished cells of the plan that a resumed run keeps (their rows are loaded; see CellStore.kept)."""
         kept, changed = self.store.kept(self.fingerprints)
         if changed:
-            raise UserError(f"cells {', '.join(changed)} were computed by another version of their plugin than "
-                            "this one; their numbers would not compare: start a new run")
+            raise UserError(
+                f"cells {', '.join(changed)} were computed by another version of their plugin than "
+                "this one; their numbers would not compare: start a new run"
+            )
         for cell in self.cells:
             if cell.id in kept:
                 self.finished[cell.id] = self.store.rows(cell.id)
@@ -161,23 +185,32 @@ class Run:
         self.manifest["trackers"] = self.trackers.describe()
         self.manifest["wall_seconds"] = round(self.manifest.get("wall_seconds_before", 0) + ending.seconds, 2)
         if "sessions" in self.manifest:  # NOTE: a resumed run: this session's own ending and time
-            self.manifest["sessions"][-1].update(status=ending.status, finished_at=now(),
-                                                 wall_seconds=round(ending.seconds, 2))
+            self.manifest["sessions"][-1].update(
+                status=ending.status, finished_at=now(), wall_seconds=round(ending.seconds, 2)
+            )
 
     def prepare(self) -> PreparedRun:
         """Feature networks, style banks, the evaluation set, the training crops and the metrics, each made once."""
         styles = prepare_styles(self)
-        crops = data.CropBatches(self.images.train, self.profile.image_size, self.profile.batch_size,
-                                 self.config.seeds[0])
+        crops = data.CropBatches(
+            self.images.train, self.profile.image_size, self.profile.batch_size, self.config.seeds[0]
+        )
         return PreparedRun(self, styles, crops, self.prepare_evaluation(styles))
 
     def prepare_evaluation(self, styles: StyleSetup) -> EvaluationSetup:
         """The evaluation set, the metrics and the evaluator; the manifest's metric provenance and columns."""
         eval_set = EvaluationSet(self.images.heldout, self.profile.eval_size, self.device)
         # NOTE: the evaluation seed is the run's, not the training seed's: every seed is measured by one instrument.
-        context = MetricContext(self.device, self.config.features, EVALUATION_SEED, self.profile.fid_samples,
-                                num_images=len(eval_set), batch_size=self.profile.batch_size,
-                                eval_draws=self.profile.eval_draws, training_networks=tuple(styles.nets))
+        context = MetricContext(
+            self.device,
+            self.config.features,
+            EVALUATION_SEED,
+            self.profile.fid_samples,
+            num_images=len(eval_set),
+            batch_size=self.profile.batch_size,
+            eval_draws=self.profile.eval_draws,
+            training_networks=tuple(styles.nets),
+        )
         metrics = [(spec, spec.factory(context)) for spec in self.metric_registry]
         self.manifest["metrics"], self.manifest["columns"] = metric_sections(self, metrics)
         metric_columns = [column.name for spec in self.metric_registry for column in spec.columns]

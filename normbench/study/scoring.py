@@ -7,14 +7,14 @@ import copy
 import json
 import time
 
-from normbench.study.cells import RECORD, ROWS, fingerprint
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
-from normbench.study.evaluation import baseline_stylizer, model_stylizer
-from normbench.training.generators import load_generator
-from normbench.study.outputs import OutputDirectory
 from normbench.runtime.environment import now
+from normbench.study.cells import RECORD, ROWS, fingerprint
+from normbench.study.evaluation import baseline_stylizer, model_stylizer
+from normbench.study.outputs import OutputDirectory
 from normbench.study.prepared import PreparedRun
 from normbench.study.runner import Run
+from normbench.training.generators import load_generator
 
 #: What the evaluator reports beside the metric columns; a rescored row keeps the values of its first measurement.
 KEPT_FROM_FIRST_MEASUREMENT = ("eval_images", "metrics_seconds")
@@ -63,15 +63,19 @@ def merged_manifest(stored: dict, run: Run) -> dict:
     manifest["columns"].update(run.manifest["columns"])
     manifest["config"]["metrics"] = metrics
     manifest["protocol"]["metrics"] = sorted(metrics)
-    manifest.setdefault("scored", []).append({"at": now(), "metrics": new, "command": run.manifest["command"],
-                                              "environment": run.manifest["environment"]})
+    manifest.setdefault("scored", []).append(
+        {"at": now(), "metrics": new, "command": run.manifest["command"], "environment": run.manifest["environment"]}
+    )
     return manifest
 
 
 def table_columns(manifest: dict) -> list[str]:
     """results.csv's columns: identity, every metric's columns in the run's metric order, then the run's own."""
-    metric_columns = [column for name in manifest["config"]["metrics"]
-                      for column in manifest["metrics"].get(name, {}).get("columns", [])]
+    metric_columns = [
+        column
+        for name in manifest["config"]["metrics"]
+        for column in manifest["metrics"].get(name, {}).get("columns", [])
+    ]
     return [*ID_COLUMNS, *metric_columns, *(column.name for column in RUN_COLUMNS), *CONTEXT_COLUMNS]
 
 

@@ -8,9 +8,10 @@ import contextlib
 import math
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import torch
 
@@ -19,9 +20,9 @@ from normbench.errors import UserError
 from normbench.metrics.base import MetricRegistry
 from normbench.plugins import LoadedPlugins, describe, load_plugins, select_metrics, unique
 from normbench.registry import BaselineRegistry
-from normbench.tracking import TrackerRegistry
 from normbench.runtime.precision import check_precision
 from normbench.runtime.switches import parse_settings
+from normbench.tracking import TrackerRegistry
 from normbench.training.harness import Catalog, Placement, required_feature_nets
 
 #: The device types normbench trains on; ``meta`` has no data and ``mps`` lacks kernels the generators need.
@@ -117,8 +118,9 @@ def resolve_device(requested: str) -> str:
         if not torch.cuda.is_available():
             raise UserError(f"--device {requested}: CUDA is not available on this machine")
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise UserError(f"--device {requested}: this machine has {torch.cuda.device_count()} CUDA device(s), "
-                            f"numbered from 0")
+            raise UserError(
+                f"--device {requested}: this machine has {torch.cuda.device_count()} CUDA device(s), numbered from 0"
+            )
     return requested
 
 
@@ -170,23 +172,36 @@ def resolve_run(options: RunOptions) -> Resolved:
     speed = parse_settings(options.speed, torch.device(device), numerics=False)
     profile = resolve_profile(options, specs, device)
     try:
-        seeds = resolve_seeds(profile, [options.seed] if options.seed is not None else options.seeds,
-                              options.num_seeds)
+        seeds = resolve_seeds(profile, [options.seed] if options.seed is not None else options.seeds, options.num_seeds)
         reference = catalog.get(options.reference).name if options.reference else None
     except ValueError as error:
         raise UserError(str(error)) from None
     if reference is not None and reference not in [spec.name for spec in specs]:
-        raise UserError(f"--reference {options.reference}: not one of the norms of this run "
-                        f"({', '.join(spec.name for spec in specs)})")
-    config = RunConfig(norms=[spec.name for spec in specs], profile=profile, device=device, seeds=seeds,
-                       reference=reference, weights=options.weights, speed=speed,
-                       deterministic=options.deterministic, styles=options.styles,
-                       baselines=[b.name for b in baselines], content_dir=options.content_dir,
-                       style_dir=options.style_dir, eval_content_dir=options.eval_content_dir,
-                       eval_style_dir=options.eval_style_dir, out_dir=options.out_dir)
+        raise UserError(
+            f"--reference {options.reference}: not one of the norms of this run "
+            f"({', '.join(spec.name for spec in specs)})"
+        )
+    config = RunConfig(
+        norms=[spec.name for spec in specs],
+        profile=profile,
+        device=device,
+        seeds=seeds,
+        reference=reference,
+        weights=options.weights,
+        speed=speed,
+        deterministic=options.deterministic,
+        styles=options.styles,
+        baselines=[b.name for b in baselines],
+        content_dir=options.content_dir,
+        style_dir=options.style_dir,
+        eval_content_dir=options.eval_content_dir,
+        eval_style_dir=options.eval_style_dir,
+        out_dir=options.out_dir,
+    )
     config.features = resolve_features(options.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
-    config.plugins = describe(loaded.norms, metric_registry, loaded.report, loaded.baselines, loaded.architectures,
-                              loaded.trackers)
+    config.plugins = describe(
+        loaded.norms, metric_registry, loaded.report, loaded.baselines, loaded.architectures, loaded.trackers
+    )
     config.metrics = [spec.name for spec in metric_registry]
     config.study_file = options.study_file
     return Resolved(config, catalog, metric_registry, loaded.baselines, loaded.trackers)
@@ -196,8 +211,12 @@ def resolve_profile(options: RunOptions, specs: list[Placement], device: str):
     """The budget profile: the named preset (quick on a CPU, standard on CUDA), the study file's fields over it,
     then the options given here."""
     from_file = dict(options.profile_fields)
-    flags = {"steps": options.steps, "image_size": options.image_size, "eval_size": options.eval_size,
-             "batch_size": options.batch_size}
+    flags = {
+        "steps": options.steps,
+        "image_size": options.image_size,
+        "eval_size": options.eval_size,
+        "batch_size": options.batch_size,
+    }
     overrides = {**from_file, **{key: value for key, value in flags.items() if value is not None}}
     overrides["training"] = training_overrides(from_file.get("training", {}), options.lr, specs, options.study_file)
     precision = options.precision or overrides.pop("precision", None)
@@ -205,8 +224,12 @@ def resolve_profile(options: RunOptions, specs: list[Placement], device: str):
     path = (options.study_file or {}).get("path")
     labels = {key: f"{path}: [profile] {key}" for key in from_file if flags.get(key) is None}
     labels["training"] = f"{path}: [profile.training.{{arch}}]"
-    profile = make_profile(options.profile or ("standard" if device.startswith("cuda") else "quick"),
-                           precision=precision, labels=labels, **overrides)
+    profile = make_profile(
+        options.profile or ("standard" if device.startswith("cuda") else "quick"),
+        precision=precision,
+        labels=labels,
+        **overrides,
+    )
     check_precision(profile.precision, torch.device(device))
     return profile
 
@@ -227,13 +250,19 @@ def training_overrides(from_file: dict, rates: dict | None, specs, study: dict |
     for arch in training:
         if arch not in used:
             where = "--lr" if arch in (rates or {}) else f"{(study or {}).get('path')}: [profile.training.{arch}]"
-            raise UserError(f"{where}: no norm of this run trains in architecture {arch!r}; this run's "
-                            f"architectures: {', '.join(used)}")
+            raise UserError(
+                f"{where}: no norm of this run trains in architecture {arch!r}; this run's "
+                f"architectures: {', '.join(used)}"
+            )
     # NOTE: a value equal to the architecture's default is dropped, so that the protocol does not depend on whether
     # a default was spelled out (runs that train alike pool alike)
     defaults = {spec.architecture: asdict(spec.arch.training) for spec in specs}
-    changed = {arch: {key: value for key, value in values.items() if defaults[arch].get(key, object()) != value}
-               if isinstance(values, dict) else values for arch, values in training.items()}
+    changed = {
+        arch: {key: value for key, value in values.items() if defaults[arch].get(key, object()) != value}
+        if isinstance(values, dict)
+        else values
+        for arch, values in training.items()
+    }
     return {arch: values for arch, values in changed.items() if values != {}}
 
 
@@ -245,8 +274,10 @@ def check_names(baselines, catalog: Catalog) -> None:
                 norm = catalog.get(label)
             except ValueError:
                 continue
-            raise UserError(f"baseline {baseline.name!r} has the name of norm {norm.name!r}; "
-                            f"leave it out with --baselines or disable one of the plugins")
+            raise UserError(
+                f"baseline {baseline.name!r} has the name of norm {norm.name!r}; "
+                f"leave it out with --baselines or disable one of the plugins"
+            )
 
 
 @contextlib.contextmanager
@@ -256,9 +287,13 @@ def torch_state(threads: int | None = None, deterministic: bool = False) -> Iter
     afterwards, so that calling normbench from a notebook changes nothing around it. Yields the thread count."""
     from normbench.runtime.threads import match_torch_threads
 
-    saved = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
-             torch.is_deterministic_algorithms_warn_only_enabled(), torch.backends.cudnn.deterministic,
-             os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
+    saved = (
+        torch.get_num_threads(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.deterministic,
+        os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    )
     try:
         threads = match_torch_threads(threads)
         if deterministic:

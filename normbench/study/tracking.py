@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from normbench.tracking import Tracker, TrackerContext, TrackerRegistry
 
@@ -22,9 +22,14 @@ class RunTrackers:
 
     def describe(self) -> list[dict]:
         """Each registered tracker with its plugin and, where it failed, why: what the manifest records."""
-        return [{"name": spec.name, "plugin": self.registry.plugin_of(spec.name),
-                 **({"error": self.failed[spec.name]} if spec.name in self.failed else {})}
-                for spec in self.registry]
+        return [
+            {
+                "name": spec.name,
+                "plugin": self.registry.plugin_of(spec.name),
+                **({"error": self.failed[spec.name]} if spec.name in self.failed else {}),
+            }
+            for spec in self.registry
+        ]
 
     def start(self, context: TrackerContext) -> None:
         """Each tracker's factory, given its own copy of the manifest (a tracker cannot change the run's)."""
@@ -60,8 +65,11 @@ class RunTrackers:
         except Exception as error:  # NOTE: a tracker observes the run; its failure must not end it
             self.failed[name] = f"{where}: {type(error).__name__}: {error}"
             self.log_error(f"tracker {name} ({where})", error)
-            warnings.warn(f"tracker {name!r} failed in {where} and is dropped for this run: {type(error).__name__}: "
-                          f"{error} (traceback in errors.log)", stacklevel=2)
+            warnings.warn(
+                f"tracker {name!r} failed in {where} and is dropped for this run: {type(error).__name__}: "
+                f"{error} (traceback in errors.log)",
+                stacklevel=2,
+            )
             return False, None
 
 
@@ -69,6 +77,8 @@ def _made(tracker: object) -> object:
     """A factory's result, refused unless it has the three methods a tracker is called with."""
     missing = [name for name in ("log_training", "log_rows", "finish") if not callable(getattr(tracker, name, None))]
     if missing:
-        raise TypeError(f"the factory returned {type(tracker).__name__}, which has no {', '.join(missing)}; "
-                        "return a normbench.Tracker")
+        raise TypeError(
+            f"the factory returned {type(tracker).__name__}, which has no {', '.join(missing)}; "
+            "return a normbench.Tracker"
+        )
     return tracker

@@ -9,12 +9,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from normbench.training import losses
 from normbench.config import Profile
 from normbench.models.vgg import VGGFeatures
 from normbench.ops import channel_mean_std
 from normbench.registry import TrainingSettings
 from normbench.runtime.switches import original_module
+from normbench.training import losses
 
 
 def per_image_features(net: VGGFeatures, images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -34,8 +34,9 @@ class GramCriterion:
     :param nets: the trunks by name; ``vgg16`` is the loss network, possibly compiled or channels_last.
     """
 
-    def __init__(self, nets: dict[str, VGGFeatures], styles: torch.Tensor, training: TrainingSettings,
-                 profile: Profile):
+    def __init__(
+        self, nets: dict[str, VGGFeatures], styles: torch.Tensor, training: TrainingSettings, profile: Profile
+    ):
         self.loss_net, self.training, self.content_layer = nets["vgg16"], training, profile.content_layer
         targets = per_image_features(original_module(self.loss_net), styles)
         self.target_grams = {k: losses.gram_matrix(f) for k, f in targets.items()}
@@ -51,7 +52,9 @@ class GramCriterion:
             "tv": losses.total_variation(output),
         }
         t = self.training
-        terms["total"] = t.content_weight * terms["content"] + t.style_weight * terms["style"] + t.tv_weight * terms["tv"]
+        terms["total"] = (
+            t.content_weight * terms["content"] + t.style_weight * terms["style"] + t.tv_weight * terms["tv"]
+        )
         return terms
 
 
@@ -61,8 +64,9 @@ class MeanStdCriterion:
     The model is called as ``model(content, cond, return_target=True)`` and returns the target features too.
     """
 
-    def __init__(self, nets: dict[str, VGGFeatures], styles: torch.Tensor, training: TrainingSettings,
-                 profile: Profile):
+    def __init__(
+        self, nets: dict[str, VGGFeatures], styles: torch.Tensor, training: TrainingSettings, profile: Profile
+    ):
         self.encoder, self.training = nets["vgg19"], training
         targets = per_image_features(original_module(self.encoder), styles)
         self.target_stats = {k: channel_mean_std(f, 1e-5) for k, f in targets.items()}

@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from normbench.training import harness
 from normbench.registry import NormSpec
+from normbench.training import harness
 
 #: safetensors metadata key holding what is needed to rebuild the module (metadata values are strings).
 META_KEY = "normbench"

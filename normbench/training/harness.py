@@ -15,8 +15,14 @@ from torch import nn
 
 from normbench.config import Profile
 from normbench.models.vgg import VGGFeatures
-from normbench.registry import ArchitectureRegistry, ArchitectureSpec, Conditioning, NormRegistry, NormSpec, \
-    TrainingSettings
+from normbench.registry import (
+    ArchitectureRegistry,
+    ArchitectureSpec,
+    Conditioning,
+    NormRegistry,
+    NormSpec,
+    TrainingSettings,
+)
 
 #: Separates a norm from the architecture it is put in: ``in@msgnet``.
 PLACEMENT_SEPARATOR = "@"
@@ -85,8 +91,11 @@ class Placement:
 
     @property
     def description(self) -> str:
-        return self.norm.description if self.arch.name == self.norm.architecture else \
-            f"{self.norm.description} (in {self.arch.name})"
+        return (
+            self.norm.description
+            if self.arch.name == self.norm.architecture
+            else f"{self.norm.description} (in {self.arch.name})"
+        )
 
 
 class Catalog:
@@ -98,7 +107,7 @@ class Catalog:
 
     def get(self, name: str) -> Placement:
         """:raises ValueError: for an unknown norm or architecture (listing the available ones), or an architecture
-            that cannot feed the norm's conditioning (listing the conditionings it takes)."""
+        that cannot feed the norm's conditioning (listing the conditionings it takes)."""
         norm_name, _, arch_name = name.partition(PLACEMENT_SEPARATOR)
         norm = self.norms.get(norm_name)
         try:
@@ -106,8 +115,10 @@ class Catalog:
         except ValueError as error:
             raise ValueError(f"norm {norm.name!r}: {error}") from None
         if norm.conditioning not in arch.supports:
-            raise ValueError(f"norm {norm.name!r} needs {norm.conditioning} conditioning, which architecture "
-                             f"{arch.name!r} cannot give; it takes {', '.join(map(str, arch.supports))}")
+            raise ValueError(
+                f"norm {norm.name!r} needs {norm.conditioning} conditioning, which architecture "
+                f"{arch.name!r} cannot give; it takes {', '.join(map(str, arch.supports))}"
+            )
         return Placement(norm, arch)
 
     def names(self) -> list[str]:
@@ -120,10 +131,16 @@ class Catalog:
 
     def describe(self, placement: Placement, profile: Profile) -> dict:
         """What a manifest says of a trained norm: its plugin, architecture and the training settings it used."""
-        return {"name": placement.name, "norm": placement.norm.name, "plugin": self.norms.plugin_of(placement.norm.name),
-                "conditioning": placement.conditioning, "architecture": placement.architecture,
-                "architecture_plugin": self.architectures.plugin_of(placement.architecture),
-                "training": asdict(training_settings(placement.arch, profile)), "description": placement.description}
+        return {
+            "name": placement.name,
+            "norm": placement.norm.name,
+            "plugin": self.norms.plugin_of(placement.norm.name),
+            "conditioning": placement.conditioning,
+            "architecture": placement.architecture,
+            "architecture_plugin": self.architectures.plugin_of(placement.architecture),
+            "training": asdict(training_settings(placement.arch, profile)),
+            "description": placement.description,
+        }
 
 
 def build_generator(spec: Placement, num_styles: int, nets: dict[str, VGGFeatures]) -> nn.Module:

@@ -14,8 +14,15 @@ import torch
 
 from normbench.ops import EPS, channel_mean_std, gram_matrix
 
-__all__ = ["channel_mean_std", "content_loss", "gram_matrix", "gram_style_loss", "mean_std_style_loss",
-           "relative_mse", "total_variation"]
+__all__ = [
+    "channel_mean_std",
+    "content_loss",
+    "gram_matrix",
+    "gram_style_loss",
+    "mean_std_style_loss",
+    "relative_mse",
+    "total_variation",
+]
 
 
 def relative_mse(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

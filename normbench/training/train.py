@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 from torch import nn
 
 from normbench.data import CropBatches
-from normbench.training.harness import StyleBank
 from normbench.runtime.switches import PLAIN, SpeedSettings, autocast, make_optimizer, prepare_input, prepare_module
 from normbench.runtime.timing import synchronize
+from normbench.training.harness import StyleBank
 
 
 @dataclass
@@ -71,8 +71,15 @@ class TrainStep:
     only; fp16 gets a gradient scaler, which the fused Adam applies on the device.
     """
 
-    def __init__(self, model: nn.Module, criterion: Callable, conditioning: str, bank: StyleBank, lr: float,
-                 settings: SpeedSettings = PLAIN):
+    def __init__(
+        self,
+        model: nn.Module,
+        criterion: Callable,
+        conditioning: str,
+        bank: StyleBank,
+        lr: float,
+        settings: SpeedSettings = PLAIN,
+    ):
         self.device = next(model.parameters()).device
         self.settings, self.criterion, self.conditioning, self.bank = settings, criterion, conditioning, bank
         self.forward_model = prepare_module(model, settings)
@@ -83,8 +90,9 @@ class TrainStep:
     def __call__(self, content: torch.Tensor, style_ids: torch.Tensor) -> dict[str, torch.Tensor]:
         content = prepare_input(content.to(self.device, non_blocking=True), self.settings)
         with autocast(self.settings, self.device):
-            terms = self.criterion(self.forward_model, content, style_ids,
-                                   self.bank.conditioning(self.conditioning, style_ids))
+            terms = self.criterion(
+                self.forward_model, content, style_ids, self.bank.conditioning(self.conditioning, style_ids)
+            )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(terms["total"]).backward()
         self.scaler.step(self.optimizer)
@@ -92,10 +100,19 @@ class TrainStep:
         return terms
 
 
-def train_model(model: nn.Module, criterion: Callable, conditioning: str, bank: StyleBank,
-                crops: CropBatches, style_indices: list[int], steps: int, lr: float,
-                log_every: int, on_step: Callable[[int, dict | None], None],
-                settings: SpeedSettings = PLAIN) -> TrainOutcome:
+def train_model(
+    model: nn.Module,
+    criterion: Callable,
+    conditioning: str,
+    bank: StyleBank,
+    crops: CropBatches,
+    style_indices: list[int],
+    steps: int,
+    lr: float,
+    log_every: int,
+    on_step: Callable[[int, dict | None], None],
+    settings: SpeedSettings = PLAIN,
+) -> TrainOutcome:
     """Train ``model`` for ``steps`` Adam steps; stop early, marked ``diverged``, on a non-finite loss.
 
     ``on_step(step, logged)`` is called every step; ``logged`` holds the mean
@@ -112,8 +129,10 @@ def train_model(model: nn.Module, criterion: Callable, conditioning: str, bank: 
         logged = log.flush(step) if step % log_every == 0 or step == steps else None
         on_step(step, logged)
         if logged is not None and not math.isfinite(logged["total"]):
-            return TrainOutcome("diverged", step, step * crops.batch_size, time.perf_counter() - start, log.rows,
-                                step_fn.optimizer_name)
+            return TrainOutcome(
+                "diverged", step, step * crops.batch_size, time.perf_counter() - start, log.rows, step_fn.optimizer_name
+            )
     synchronize(step_fn.device)
-    return TrainOutcome("ok", steps, steps * crops.batch_size, time.perf_counter() - start, log.rows,
-                        step_fn.optimizer_name)
+    return TrainOutcome(
+        "ok", steps, steps * crops.batch_size, time.perf_counter() - start, log.rows, step_fn.optimizer_name
+    )

@@ -26,6 +26,12 @@ class BatchInstanceNorm2d(nn.Module):
 
 @hookimpl
 def normbench_register_norms(registry):
-    registry.add(NormSpec(name="bin", factory=BatchInstanceNorm2d, aliases=("batch_instance_norm",),
-                          description="Batch-Instance Norm: learned per-channel mix of BN and IN",
-                          params_per_channel=3))
+    registry.add(
+        NormSpec(
+            name="bin",
+            factory=BatchInstanceNorm2d,
+            aliases=("batch_instance_norm",),
+            description="Batch-Instance Norm: learned per-channel mix of BN and IN",
+            params_per_channel=3,
+        )
+    )

@@ -63,8 +63,10 @@ class EdgeAgreement(Metric):
         return {self.name: self.total / self.count if self.count else float("nan")}
 
     def provenance(self) -> dict:
-        return {"implementation": f"normbench-edges {__version__}: Sobel on Rec. 601 luma, Pearson per image",
-                "network": None}
+        return {
+            "implementation": f"normbench-edges {__version__}: Sobel on Rec. 601 luma, Pearson per image",
+            "network": None,
+        }
 
 
 @hookimpl

@@ -17,5 +17,12 @@ def group_norm(num_features: int) -> nn.Module:
 
 @hookimpl
 def normbench_register_norms(registry):
-    registry.add(NormSpec(name="gn", factory=group_norm, aliases=("groupnorm",),
-                          description=f"GroupNorm, {GROUPS} groups, per-channel affine", params_per_channel=2))
+    registry.add(
+        NormSpec(
+            name="gn",
+            factory=group_norm,
+            aliases=("groupnorm",),
+            description=f"GroupNorm, {GROUPS} groups, per-channel affine",
+            params_per_channel=2,
+        )
+    )

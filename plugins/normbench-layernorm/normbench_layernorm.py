@@ -12,5 +12,12 @@ def layer_norm(num_features: int) -> nn.Module:
 
 @hookimpl
 def normbench_register_norms(registry):
-    registry.add(NormSpec(name="ln", factory=layer_norm, aliases=("layernorm",),
-                          description="LayerNorm over C x H x W, per-channel affine", params_per_channel=2))
+    registry.add(
+        NormSpec(
+            name="ln",
+            factory=layer_norm,
+            aliases=("layernorm",),
+            description="LayerNorm over C x H x W, per-channel affine",
+            params_per_channel=2,
+        )
+    )

@@ -28,8 +28,7 @@ LOGDIR_ENV = "NORMBENCH_TENSORBOARD_DIR"
 #: Training-log fields that are not loss terms.
 LOG_IDENTITY = ("norm", "model", "seed", "step")
 #: Row fields shown as hyperparameters in the HParams dashboard.
-ROW_IDENTITY = ("norm", "kind", "style", "style_split", "seed", "architecture", "conditioning", "precision",
-                "features")
+ROW_IDENTITY = ("norm", "kind", "style", "style_split", "seed", "architecture", "conditioning", "precision", "features")
 
 
 def logdir_for(context: normbench.TrackerContext) -> Path:
@@ -59,8 +58,7 @@ class TensorBoardTracker(normbench.Tracker):
     def __init__(self, context: normbench.TrackerContext):
         super().__init__(context)
         self.logdir = logdir_for(context)
-        self.scores = [name for name, column in context.columns.items()
-                       if column.get("higher_is_better") is not None]
+        self.scores = [name for name, column in context.columns.items() if column.get("higher_is_better") is not None]
         self.writers: dict[str, SummaryWriter] = {}
         manifest = context.manifest
         about = {key: manifest.get(key) for key in ("run_id", "normbench", "features", "precision", "protocol")}
@@ -86,13 +84,13 @@ class TensorBoardTracker(normbench.Tracker):
         for row in rows:
             if row.get("status") != "ok":
                 continue
-            hparams = {key: row[key] if finite(row.get(key)) else str(row.get(key, ""))
-                       for key in ROW_IDENTITY}
+            hparams = {key: row[key] if finite(row.get(key)) else str(row.get(key, "")) for key in ROW_IDENTITY}
             hparams["seed"] = seed_label(row.get("seed"))
             metrics = {f"score/{name}": float(row[name]) for name in self.scores if finite(row.get(name))}
             # NOTE: add_hparams makes the run folder itself (logdir/run_name); the "rows" writer only anchors it.
-            self.writer("rows").add_hparams(hparams, metrics,
-                                            run_name=run_name(row["norm"], row["style"], seed_label(row.get("seed"))))
+            self.writer("rows").add_hparams(
+                hparams, metrics, run_name=run_name(row["norm"], row["style"], seed_label(row.get("seed")))
+            )
 
     def finish(self, status: str) -> None:
         self.writer("run").add_text("normbench/status", status)
@@ -103,6 +101,10 @@ class TensorBoardTracker(normbench.Tracker):
 
 @normbench.hookimpl
 def normbench_register_trackers(registry):
-    registry.add(normbench.TrackerSpec(
-        "tensorboard", TensorBoardTracker,
-        description="TensorBoard event files: training losses per model, every row's scores (HParams)"))
+    registry.add(
+        normbench.TrackerSpec(
+            "tensorboard",
+            TensorBoardTracker,
+            description="TensorBoard event files: training losses per model, every row's scores (HParams)",
+        )
+    )

@@ -54,13 +54,15 @@ class UNet(nn.Module):
 
 @hookimpl
 def normbench_register_architectures(registry):
-    registry.add(ArchitectureSpec(
-        name="unet",
-        build=lambda norm_layer, conditioning, nets: UNet(norm_layer, conditioning is not Conditioning.NONE),
-        criterion=GramCriterion,
-        supports=(Conditioning.NONE, Conditioning.STYLE_ID),
-        feature_nets=("vgg16",),
-        training=TrainingSettings(lr=1e-3, content_weight=2.0, style_weight=1.0, tv_weight=1.0),
-        description="a small U-Net: 2 strided convs down, 2 residual blocks, 2 upsample convs up with skip "
-                    "connections; VGG16 Gram loss",
-    ))
+    registry.add(
+        ArchitectureSpec(
+            name="unet",
+            build=lambda norm_layer, conditioning, nets: UNet(norm_layer, conditioning is not Conditioning.NONE),
+            criterion=GramCriterion,
+            supports=(Conditioning.NONE, Conditioning.STYLE_ID),
+            feature_nets=("vgg16",),
+            training=TrainingSettings(lr=1e-3, content_weight=2.0, style_weight=1.0, tv_weight=1.0),
+            description="a small U-Net: 2 strided convs down, 2 residual blocks, 2 upsample convs up with skip "
+            "connections; VGG16 Gram loss",
+        )
+    )

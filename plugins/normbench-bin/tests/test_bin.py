@@ -1,8 +1,8 @@
 import torch
 import torch.nn.functional as F
+from normbench_bin import BatchInstanceNorm2d
 
 from normbench.testing import NormContract
-from normbench_bin import BatchInstanceNorm2d
 
 
 class TestBatchInstanceNorm(NormContract):

@@ -2,10 +2,10 @@
 
 import pytest
 import torch
+from normbench_edges import EdgeAgreement, edge_agreement, gradient_magnitude
 
 import normbench
 from normbench import StylizedSample
-from normbench_edges import EdgeAgreement, edge_agreement, gradient_magnitude
 
 
 def photos(count=3, size=32, seed=0):
@@ -39,7 +39,7 @@ def test_the_metric_averages_over_chunks_and_resets():
     content = photos(4)
     metric = EdgeAgreement()
     for first in (0, 2):
-        chunk = content[first:first + 2]
+        chunk = content[first : first + 2]
         metric.update(StylizedSample(chunk, chunk, content[:1], lambda images, statistics="eval": images, first))
     assert metric.compute() == {"edge_agreement": pytest.approx(1.0, abs=1e-5)}
     metric.reset()

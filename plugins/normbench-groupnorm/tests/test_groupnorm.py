@@ -1,7 +1,7 @@
 import torch
+from normbench_groupnorm import group_norm
 
 from normbench.testing import NormContract
-from normbench_groupnorm import group_norm
 
 
 class TestGroupNorm(NormContract):

@@ -1,7 +1,7 @@
 import torch
+from normbench_layernorm import layer_norm
 
 from normbench.testing import NormContract
-from normbench_layernorm import layer_norm
 
 
 class TestLayerNorm(NormContract):

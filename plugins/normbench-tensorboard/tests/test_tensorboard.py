@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
+from normbench_tensorboard import LOGDIR_ENV, TensorBoardTracker, run_name, seed_label
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import normbench
-from normbench_tensorboard import LOGDIR_ENV, TensorBoardTracker, run_name, seed_label
 
-COLUMNS = {"lpips": {"higher_is_better": False, "axis": "content"},
-           "lpips_std": {"higher_is_better": None, "axis": "info"},
-           "infer_img_per_s": {"higher_is_better": True, "axis": "speed"}}
+COLUMNS = {
+    "lpips": {"higher_is_better": False, "axis": "content"},
+    "lpips_std": {"higher_is_better": None, "axis": "info"},
+    "infer_img_per_s": {"higher_is_better": True, "axis": "speed"},
+}
 
 
 def context(tmp_path, run_id="r1"):
@@ -33,15 +34,37 @@ def scalars(events, tag):
 
 
 def row(norm, style, seed, **values):
-    return {"norm": norm, "kind": "norm" if seed is not None else "baseline", "style": style, "style_split": "train",
-            "seed": math.nan if seed is None else seed, "status": "ok", "architecture": "transformer",
-            "conditioning": "none", "precision": "fp32", "features": "random", **values}
+    return {
+        "norm": norm,
+        "kind": "norm" if seed is not None else "baseline",
+        "style": style,
+        "style_split": "train",
+        "seed": math.nan if seed is None else seed,
+        "status": "ok",
+        "architecture": "transformer",
+        "conditioning": "none",
+        "precision": "fp32",
+        "features": "random",
+        **values,
+    }
 
 
 def test_training_losses_are_scalars_per_model_and_seed(tmp_path):
     tracker = TensorBoardTracker(context(tmp_path))
-    tracker.log_training([{"norm": "in", "model": "in/waves seed 1", "seed": 1, "step": s, "total": 10.0 / s,
-                           "content": 1.0, "style": math.nan} for s in (5, 10)])
+    tracker.log_training(
+        [
+            {
+                "norm": "in",
+                "model": "in/waves seed 1",
+                "seed": 1,
+                "step": s,
+                "total": 10.0 / s,
+                "content": 1.0,
+                "style": math.nan,
+            }
+            for s in (5, 10)
+        ]
+    )
     tracker.finish("complete")
     events = read(tmp_path / "r1" / "tensorboard" / "train" / "in" / "waves" / "seed1")
     assert scalars(events, "loss/total") == [(5, 2.0), (10, 1.0)]
@@ -51,9 +74,13 @@ def test_training_losses_are_scalars_per_model_and_seed(tmp_path):
 
 def test_each_finished_row_is_a_run_with_its_scores_and_failed_rows_are_left_out(tmp_path):
     tracker = TensorBoardTracker(context(tmp_path))
-    tracker.log_rows([row("in", "waves", 0, lpips=0.25, lpips_std=0.1, infer_img_per_s=math.nan),
-                      row("identity", "waves", None, lpips=0.0),
-                      {**row("bn", "waves", 0, lpips=0.5), "status": "diverged"}])
+    tracker.log_rows(
+        [
+            row("in", "waves", 0, lpips=0.25, lpips_std=0.1, infer_img_per_s=math.nan),
+            row("identity", "waves", None, lpips=0.0),
+            {**row("bn", "waves", 0, lpips=0.5), "status": "diverged"},
+        ]
+    )
     tracker.finish("complete")
     rows = tmp_path / "r1" / "tensorboard" / "rows"
     trained = read(rows / "in" / "waves" / "seed0")
@@ -89,9 +116,20 @@ def test_run_names_keep_levels_and_drop_what_a_folder_name_cannot_hold():
 def test_a_run_writes_what_its_tables_hold(tmp_path):
     """End to end, found through the entry point as installed: the event files match train_log.csv and
     results.csv."""
-    result = normbench.run("in", out_dir=tmp_path, run_id="tb", steps=4, image_size=32, eval_size=32,
-                           batch_size=2, metrics=["lpips"], baselines=["identity"], styles=["waves"],
-                           weights="random", profile_fields={"log_every": 2})
+    result = normbench.run(
+        "in",
+        out_dir=tmp_path,
+        run_id="tb",
+        steps=4,
+        image_size=32,
+        eval_size=32,
+        batch_size=2,
+        metrics=["lpips"],
+        baselines=["identity"],
+        styles=["waves"],
+        weights="random",
+        profile_fields={"log_every": 2},
+    )
     assert result.status == "complete"
     assert [t["name"] for t in result.manifest["trackers"]] == ["tensorboard"]
     board = result.path / "tensorboard"

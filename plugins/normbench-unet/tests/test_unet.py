@@ -1,9 +1,9 @@
 import torch
+from normbench_unet import UNet
 from torch import nn
 
 from normbench.plugins import load_plugins
 from normbench.testing import ArchitectureContract
-from normbench_unet import UNet
 
 
 class TestUNet(ArchitectureContract):
