@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,6 +25,9 @@ from normbench.errors import UserError
 from normbench.study.outputs import RunDirectory
 from normbench.study.runner import Run
 from normbench.study.setup import Resolved, RunOptions, resolve_run, torch_state
+
+if TYPE_CHECKING:
+    from normbench.study.progress import ProgressDisplay
 
 __all__ = ["PlannedRun", "RunResult", "RunOptions", "load", "plan", "run"]
 
@@ -102,7 +106,7 @@ class PlannedRun:
     def path(self) -> Path:
         return self.run.run_dir.path
 
-    def execute(self, progress=None) -> RunResult:
+    def execute(self, progress: ProgressDisplay | None = None) -> RunResult:
         """Compute every cell not yet finished (see :meth:`~normbench.study.runner.Run.execute`); Ctrl-C or an
         error leaves the finished cells and a manifest saying how the run ended, then propagates."""
         from normbench.study.progress import QuietRunProgress

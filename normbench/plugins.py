@@ -15,8 +15,9 @@ from normbench.metrics.base import MetricRegistry
 from normbench.registry import ArchitectureRegistry, BaselineRegistry, NormRegistry
 from normbench.tracking import TrackerRegistry
 
-#: Built-in norms, architectures, metrics and baselines, registered through the same hooks as third-party plugins. IN comes first: the norm
-#: of the papers normbench follows, and so the reference of the verdicts when a run names no --norms.
+#: Built-in norms, architectures, metrics and baselines, registered through the same hooks as third-party plugins.
+#: IN comes first: the norm of the papers normbench follows, and so the reference of the verdicts when a run names no
+#: --norms.
 DEFAULT_PLUGINS = (
     "normbench.norms.instancenorm",
     "normbench.norms.batchnorm",
@@ -178,7 +179,8 @@ def load_norms(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> No
 
 
 def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> LoadedPlugins:
-    """Norms, metrics, baselines and architectures from one plugin manager; broken third-party plugins are skipped and reported."""
+    """Norms, metrics, baselines, architectures and trackers from one plugin manager; broken third-party plugins are
+    skipped and reported."""
     report = PluginReport()
     pm = get_plugin_manager(entrypoints=entrypoints, blocked=blocked, report=report)
     return LoadedPlugins(
@@ -199,7 +201,8 @@ def describe(
     architectures: ArchitectureRegistry | None = None,
     trackers: TrackerRegistry | None = None,
 ) -> dict:
-    """Every registered norm, architecture, metric and baseline with its plugin and distribution, and the broken and disabled
+    """Every registered norm, architecture, metric, baseline and tracker with its plugin and distribution, and the
+    broken and disabled
     plugins, as data: what ``normbench plugins`` shows and a run's manifest stores."""
 
     def origin(registry, name):

@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
+from typing import Any
 
 from torch import nn
 
@@ -95,7 +96,7 @@ class NormSpec:
 
 @dataclass
 class _Entry:
-    spec: object
+    spec: Any  # NOTE: a NormSpec, BaselineSpec, ... as the registry's kind says
     plugin: str
 
 

@@ -65,6 +65,16 @@ def test_bench_times_every_norm_mode_size_and_batch_beside_the_plain_baseline(be
     assert set(table[table["mode"] == "bf16"].speed_autocast) == {"bf16"}
 
 
+def test_the_bench_summary_as_json_holds_every_row_and_the_fastest_modes(bench_dir, capsys):
+    import json
+
+    assert cli.main(["report", str(bench_dir), "--json", "-o", str(bench_dir / "again.html")]) == 0
+    document = json.loads(capsys.readouterr().out)
+    frame = pd.read_csv(bench_dir / "bench.csv")
+    assert len(document["rows"]) == len(frame) and document["status"] == "complete"
+    assert {row["norm"] for row in document["fastest"]} == {"in", "adain"}
+
+
 def test_bench_manifest_records_the_plan_switches_threads_and_allocator(bench_dir):
     manifest = json.loads((bench_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["kind"] == "bench"

@@ -312,3 +312,14 @@ def test_an_unknown_speed_switch_is_refused_before_any_work(tmp_path, capsys):
     assert run(tmp_path, "--norms", "in", "--speed", "channels_last+warp") == 2
     assert "unknown speed switch 'warp'" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_run_json_prints_the_summary_on_stdout_and_keeps_progress_off_it(tmp_path, capsys):
+    assert run(tmp_path, "--norms", "in", "--styles", "waves", "--baselines", "identity", "--json") == 0
+    out, err = capsys.readouterr()
+    document = json.loads(out)  # NOTE: stdout is the document alone
+    results = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").set_index("norm")
+    by_norm = {row["norm"]: row for row in document["summary"]}
+    assert by_norm["in"]["lpips"]["mean"] == pytest.approx(results.loc["in", "lpips"])
+    assert document["status"].startswith("complete") and document["report"].endswith("report.html")
+    assert "results:" in err and "verdict:" not in err

@@ -25,6 +25,7 @@ LAYERS = (
             "normbench.fileio",
             "normbench.registry",
             "normbench.tracking",
+            "normbench.numbers",
             "normbench.hookspecs",
         ),
     ),

@@ -98,6 +98,9 @@ def test_every_run_measures_with_vgg16_and_adds_each_architectures_net(catalog):
 
 def test_cin_generator_parameter_count_grows_by_two_per_channel_per_style(catalog):
     spec = catalog.get("cin")
-    count = lambda styles: count_parameters(build_generator(spec, styles, {}))[0]
+
+    def count(styles):
+        return count_parameters(build_generator(spec, styles, {}))[0]
+
     norm_channels = 32 + 64 + 128 + 10 * 128 + 64 + 32
     assert count(4) - count(3) == 2 * norm_channels

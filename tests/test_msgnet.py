@@ -139,7 +139,8 @@ class Tiny(nn.Module):
 
 @hookimpl
 def normbench_register_architectures(registry):
-    registry.add(ArchitectureSpec(name="tiny", build=lambda norm_layer, conditioning, nets: Tiny(norm_layer, conditioning),
+    registry.add(ArchitectureSpec(name="tiny",
+                                  build=lambda norm_layer, conditioning, nets: Tiny(norm_layer, conditioning),
                                   criterion=GramCriterion, training=TrainingSettings(lr=5e-3, tv_weight=0.5),
                                   description="one conv, a norm, one conv"))
 """

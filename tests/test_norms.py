@@ -71,7 +71,9 @@ def test_cin_selects_the_affine_pair_of_each_samples_style():
 
 
 def test_cin_adding_a_style_adds_two_parameters_per_channel():
-    count = lambda styles: sum(p.numel() for p in ConditionalInstanceNorm2d(16, styles).parameters())
+    def count(styles):
+        return sum(p.numel() for p in ConditionalInstanceNorm2d(16, styles).parameters())
+
     assert count(5) - count(4) == 2 * 16
 
 

@@ -186,3 +186,58 @@ def test_a_baseline_winning_a_column_that_is_not_stylization_is_noted_not_flagge
     notes = tables.baseline_notes(run)
     assert notes[0].startswith("lpips (lpips, axis content): identity 0 (by construction)")
     assert notes[1].startswith("batch_dependence_train (batch_dependence_train, axis invariance): identity 0,")
+
+
+def test_every_page_piece_escapes_what_it_is_given_and_no_module_escapes_by_hand():
+    """Names come from plugins and image folders: the templates escape them, so the Python side never has to."""
+    import pathlib
+
+    from normbench.report import html
+
+    hostile = '<script>alert("x")</script>'
+    table = html.sortable_table([hostile], [[(hostile, hostile, True)]], "t")
+    assert "<script>" not in table and "&lt;script&gt;" in table and 'class="best"' in table
+    assert "<script>alert" not in html.part("box", "flags", hostile, [hostile], hostile)
+    assert "<script>alert" not in html.part("grid", hostile, "", hostile)
+    page = html.page(hostile, html.part("notes", [hostile]))
+    assert page.count("<script>") == 1  # NOTE: the page's own sorting script, nothing else
+    sources = pathlib.Path(html.__file__).parent.glob("*.py")
+    assert not [path.name for path in sources if "html.escape" in path.read_text()]
+
+
+def test_one_number_formatter():
+    from normbench.numbers import MISSING, format_number
+
+    assert [format_number(v) for v in (0.123456, 1234567.8, float("nan"), None, "in", 12)] == [
+        "0.1235",
+        "1,234,568",
+        MISSING,
+        MISSING,
+        "in",
+        "12",
+    ]
+    assert format_number(0.5, 3, signed=True) == "+0.5" and format_number(-2500.0, signed=True) == "-2,500"
+
+
+def test_report_and_compare_print_their_summaries_as_json(stored_runs, tmp_path, capsys):
+    """--json: one document on stdout holding what the tables show, numbers equal to summary.csv, NaN as null."""
+    import json
+
+    assert cli.main(["report", str(stored_runs / "a"), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["run_id"] == "a" and document["reference"] == "in" and document["features"] == "random"
+    assert document["columns"]["lpips"] == {"label": "LPIPS", "higher_is_better": False, "axis": "content"}
+    by_norm = {row["norm"]: row for row in document["summary"]}
+    summary = pd.read_csv(stored_runs / "a" / "summary.csv", index_col=0)
+    assert by_norm["bn"]["lpips"]["mean"] == pytest.approx(summary.loc["bn", "lpips_mean"])
+    assert by_norm["identity"]["kind"] == "baseline" and by_norm["identity"]["seeds"] is None
+    assert by_norm["in"]["lpips"]["low"] is None  # NOTE: one seed: no interval, null rather than NaN
+    assert len(document["verdicts"]) == 1 and document["verdicts"][0].startswith("bn vs in")
+    assert {flag["column"] for flag in document["flags"]} <= set(document["columns"])
+
+    out = tmp_path / "c.html"
+    assert cli.main(["compare", str(stored_runs / "a"), str(stored_runs / "b"), "-o", str(out), "--json"]) == 0
+    changes = json.loads(capsys.readouterr().out)
+    assert changes["a"] == "a" and changes["b"] == "b" and changes["page"] == str(out)
+    row = next(c for c in changes["changes"] if c["norm"] == "bn" and c["column"] == "lpips")
+    assert row["change"] == pytest.approx(row["b"] - row["a"]) and row["verdict"].startswith("untested")

@@ -78,10 +78,13 @@ def test_report_opens_from_disk_sorts_and_shows_every_image(tmp_path, browser):
     headers = browser.find_elements(By.CSS_SELECTOR, "#detail th")
     index = [h.text for h in headers].index("lpips")
     header = headers[index]
-    column = lambda: [
-        float(row.find_elements(By.TAG_NAME, "td")[index].get_attribute("data-value"))
-        for row in browser.find_elements(By.CSS_SELECTOR, "#detail tbody tr")
-    ]
+
+    def column():
+        return [
+            float(row.find_elements(By.TAG_NAME, "td")[index].get_attribute("data-value"))
+            for row in browser.find_elements(By.CSS_SELECTOR, "#detail tbody tr")
+        ]
+
     header.click()
     assert column() == sorted(column()) and len(set(column())) > 2
     header.click()

@@ -94,3 +94,13 @@ def add_disable_plugin_argument(parser: argparse.ArgumentParser) -> None:
         "entry-point name of a third-party plugin, the module of a built-in one "
         "(`normbench plugins` lists both)",
     )
+
+
+def add_json_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--json``: the command's summary as one JSON document on stdout (progress and paths stay on stderr)."""
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print {what} as JSON on stdout instead of tables (schema in normbench/report/summaries.py; "
+        "progress and messages stay on stderr)",
+    )

@@ -9,7 +9,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from normbench.cli.argtypes import add_disable_plugin_argument, add_output_arguments, csv_list, positive_ints
+from normbench.cli.argtypes import (
+    add_disable_plugin_argument,
+    add_json_argument,
+    add_output_arguments,
+    csv_list,
+    positive_ints,
+)
 from normbench.cli.console import say
 from normbench.errors import ExitCode, UserError, stopped_by
 
@@ -66,6 +72,7 @@ def add_parser(commands) -> None:
     )
     add_output_arguments(bench, Path("reports/bench"), "bench")
     add_disable_plugin_argument(bench)
+    add_json_argument(bench, "the bench's summary (fastest mode per norm against plain, every timed row)")
     bench.set_defaults(handler=command_bench)
 
 
@@ -142,7 +149,13 @@ def command_bench(args: argparse.Namespace, console: Console) -> int:
         if store.rows:
             console.print(f"report: {write_speed_report(store.path)}")
         return ExitCode[stopped_by(stop).upper()]
-    print(markdown(store.path))
+    report = write_speed_report(store.path)
+    if args.json:
+        from normbench.cli.report import bench_json
+
+        print(bench_json(store.path, report))
+    else:
+        print(markdown(store.path))
     console.print(f"results: {store.path / 'bench.csv'}")
-    console.print(f"report: {write_speed_report(store.path)}")
+    console.print(f"report: {report}")
     return ExitCode.OK

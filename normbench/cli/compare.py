@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from normbench.cli.argtypes import add_json_argument
 from normbench.errors import ExitCode
 
 
@@ -21,12 +22,19 @@ def add_parser(commands) -> None:
         help="compare runs whose protocols differ (profile, precision, features, data, metrics); "
         "the page lists every difference in red",
     )
+    add_json_argument(compare, "every change (B - A per norm and column, its interval and verdict)")
     compare.set_defaults(handler=command_compare)
 
 
 def command_compare(args: argparse.Namespace, console: Console) -> int:
-    from normbench.report.compare import write_comparison
+    from normbench.report.compare import comparison, write_comparison
 
     output = write_comparison(args.run_a, args.run_b, args.output, args.allow_protocol_mismatch)
     console.print(f"comparison: {output}", highlight=False, markup=False)
+    if args.json:
+        from normbench.report.compare import load_pair
+        from normbench.report.summaries import comparison_summary, to_json
+
+        run_a, run_b, _ = load_pair(args.run_a, args.run_b, args.allow_protocol_mismatch)
+        print(to_json(comparison_summary(run_a, run_b, comparison(run_a, run_b), output)))
     return ExitCode.OK

@@ -17,7 +17,8 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         "plugins",
         help="list every norm, architecture, metric, baseline and tracker with its plugin and distribution",
-        description="List the norms, architectures, metrics, baselines and trackers that built-in and installed plugins register, "
+        description="List the norms, architectures, metrics, baselines and trackers that built-in and installed "
+        "plugins register, "
         "and any plugin that is disabled or failed to load.",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")

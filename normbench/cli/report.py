@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from normbench.cli.argtypes import add_json_argument
 from normbench.cli.console import say
 from normbench.errors import ExitCode, UserError
 
@@ -38,6 +39,7 @@ def add_parser(commands) -> None:
         "--quality",
         help="column plotted against speed (default: the headline style distance, a style column no baseline wins)",
     )
+    add_json_argument(report, "the summary (per-norm means and intervals, verdicts, paired differences, flags)")
     report.set_defaults(handler=command_report)
 
 
@@ -51,7 +53,7 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
         if len(args.run_dirs) > 1:
             raise UserError("a bench directory is reported on its own; give one bench directory")
         output = speed.write_speed_report(first, args.output)
-        print(speed.markdown(first))
+        print(bench_json(first, output) if args.json else speed.markdown(first))
         console.print(f"report: {output}", highlight=False, markup=False)
         return ExitCode.OK
     run = load_runs(args.run_dirs)
@@ -59,6 +61,20 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
         say(console, "note", note, "yellow")
     default = first / "report.html" if len(args.run_dirs) == 1 else Path("analysis.html")
     output = write_pages(run, args.output or default, args.quality, args.reference)
-    print(markdown(run, args.reference))
+    if args.json:
+        from normbench.report.summaries import run_summary, to_json
+
+        print(to_json(run_summary(run, args.reference, output)))
+    else:
+        print(markdown(run, args.reference))
     console.print(f"report: {output}", highlight=False, markup=False)
     return ExitCode.OK
+
+
+def bench_json(path: Path, report: Path) -> str:
+    """A bench directory's summary as JSON (``normbench bench --json``, ``normbench report BENCH --json``)."""
+    from normbench.report import speed
+    from normbench.report.summaries import bench_summary, to_json
+
+    frame, manifest = speed.load_bench(path)
+    return to_json(bench_summary(path, frame, speed.best_against_plain(frame), manifest, report))

@@ -11,6 +11,7 @@ from rich.text import Text
 from normbench import __version__
 from normbench.cli.argtypes import (
     add_disable_plugin_argument,
+    add_json_argument,
     add_output_arguments,
     csv_list,
     learning_rates,
@@ -137,6 +138,7 @@ def add_parser(commands) -> None:
     )
     add_output_arguments(run, Path("reports/runs"), "run")
     add_disable_plugin_argument(run)
+    add_json_argument(run, "the finished run's summary (per-norm means and intervals, verdicts, flags)")
     run.add_argument(
         "--executor",
         choices=("local", "ray"),
@@ -235,7 +237,13 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
             "red",
         )
         return ExitCode.OUTPUT_ERROR
-    for table in summary_tables(run_dir.rows, run.manifest["columns"]):
+    report = result.report()
+    if args.json:
+        from normbench.report import tables
+        from normbench.report.summaries import run_summary, to_json
+
+        print(to_json(run_summary(tables.load_run(run_dir.path), config.reference, report)))
+    for table in [] if args.json else summary_tables(run_dir.rows, run.manifest["columns"]):
         console.print(table)
     if config.features == "random":
         console.print(
@@ -244,8 +252,9 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
             "these numbers compare norms within this run only, not with papers or pretrained runs"
         )
     console.print(Text(f"results: {run_dir.path / 'results.csv'}"))
-    console.print(Text(f"report: {result.report()}"))
-    print_conclusions(run_dir.path, console)
+    console.print(Text(f"report: {report}"))
+    if not args.json:  # NOTE: the JSON holds them
+        print_conclusions(run_dir.path, console)
     minutes, seconds = divmod(round(run.manifest["wall_seconds"]), 60)
     console.print(
         f"wall time: {minutes} min {seconds} s for {len(run.model_cells())} trained models "

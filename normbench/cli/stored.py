@@ -10,7 +10,7 @@ from normbench.cli.run import RUN_DEFAULTS, build_config
 from normbench.errors import UserError
 
 #: Flags that may be given with ``--resume``: they change where and how fast cells are computed, not their numbers.
-RESUME_FLAGS = ("resume", "device", "speed", "disable_plugin", "executor", "ray_address", "cpus_per_task")
+RESUME_FLAGS = ("resume", "device", "speed", "disable_plugin", "executor", "ray_address", "cpus_per_task", "json")
 
 
 def resume_config(args: argparse.Namespace):

@@ -20,7 +20,7 @@ else:  # NOTE: tomllib is stdlib from 3.11; tomli is the same parser for 3.10
     import tomli as tomllib
 
 #: Options a study file does not take: they name a file or an action, not a study.
-NOT_IN_FILE = ("config", "resume", "handler", "help", "command_line")
+NOT_IN_FILE = ("config", "resume", "handler", "help", "command_line", "json")
 #: Profile fields a study file does not set: the name says which preset it started from.
 PROFILE_FIXED = ("name",)
 

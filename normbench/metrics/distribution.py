@@ -23,7 +23,10 @@ def random_patches(images: torch.Tensor, count: int, size: int, seed: int) -> to
     tops = torch.randint(height - size + 1, (count,), generator=generator).tolist()
     lefts = torch.randint(width - size + 1, (count,), generator=generator).tolist()
     return torch.stack(
-        [images[i % len(images), :, t : t + size, l : l + size] for i, (t, l) in enumerate(zip(tops, lefts))]
+        [
+            images[i % len(images), :, top : top + size, left : left + size]
+            for i, (top, left) in enumerate(zip(tops, lefts))
+        ]
     )
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from normbench.columns import Column
 from normbench.errors import UserError
+from normbench.numbers import format_number
 from normbench.report import stats, tables
 
 #: Axes the verdicts test: what a reader means by "better". Speed and invariance are reported, not judged.
@@ -105,7 +106,7 @@ def paired_frame(run: tables.StoredRun, comparisons: list[stats.PairedDifference
 
 
 def _signed(value: float) -> str:
-    return "–" if math.isnan(value) else f"{value:+.3g}"
+    return format_number(value, 3, signed=True)
 
 
 def describe(comparison: stats.PairedDifference, column: Column, flagged: bool) -> str:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from normbench.columns import Column
 from normbench.errors import UserError
+from normbench.numbers import format_number
 from normbench.report import analysis, sections, stats, tables
-from normbench.report.html import escape, page, sortable_table
+from normbench.report.html import page, part, sortable_table
 from normbench.report.pooling import protocol_differences, refusal
 
-__all__ = ["comparison", "protocol_differences", "render", "write_comparison"]
+__all__ = ["comparison", "load_pair", "protocol_differences", "render", "write_comparison"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _row(change: Change, kind: str) -> list[tuple[str, object, bool]]:
     interval = (
         "–"
         if paired is None or not paired.difference.has_interval
-        else (f"[{paired.difference.low:+.3g}, {paired.difference.high:+.3g}]")
+        else f"[{format_number(paired.difference.low, 3, True)}, {format_number(paired.difference.high, 3, True)}]"
     )
     p = "–" if paired is None or math.isnan(paired.p_holm) else f"{paired.p_holm:.2g}"
     seeds = str(paired.difference.n) if paired else ("–" if kind == "baseline" else "<2")
@@ -83,9 +84,9 @@ def _row(change: Change, kind: str) -> list[tuple[str, object, bool]]:
     return [
         (change.name, change.name, False),
         (f"{change.spec.label} {arrow}", change.spec.label, False),
-        (tables.format_value(change.mean_a), change.mean_a, False),
-        (tables.format_value(change.mean_b), change.mean_b, False),
-        (f"{change.change:+.4g}", change.change, word == "better"),
+        (format_number(change.mean_a), change.mean_a, False),
+        (format_number(change.mean_b), change.mean_b, False),
+        (format_number(change.change, signed=True), change.change, word == "better"),
         (interval, interval, False),
         (seeds, seeds, False),
         (p, p, False),
@@ -99,13 +100,9 @@ def render(run_a: tables.StoredRun, run_b: tables.StoredRun, differences: list[s
     rows = [_row(change, kinds.get(change.name, "norm")) for change in comparison(run_a, run_b)]
     names = [run.manifest.get("run_id", run.path.name) for run in (run_a, run_b)]
     mismatch = (
-        ""
-        if not differences
-        else (
-            '<div class="flags"><b>These runs differ in protocol; their numbers do not measure the same thing:</b><ul>'
-            + "".join(f"<li>{escape(line)}</li>" for line in differences)
-            + "</ul></div>"
-        )
+        part("box", "flags", "These runs differ in protocol; their numbers do not measure the same thing:", differences)
+        if differences
+        else ""
     )
     note = (
         '<p class="note">A trained norm\'s change is tested where both runs have it with the same two or more '
@@ -129,6 +126,15 @@ def write_comparison(dir_a: Path, dir_b: Path, output: Path, allow_mismatch: boo
     """
     from normbench.fileio import atomic_write_text
 
+    run_a, run_b, differences = load_pair(dir_a, dir_b, allow_mismatch)
+    atomic_write_text(output, render(run_a, run_b, differences))
+    return output
+
+
+def load_pair(
+    dir_a: Path, dir_b: Path, allow_mismatch: bool = False
+) -> tuple[tables.StoredRun, tables.StoredRun, list[str]]:
+    """The two runs and their protocol differences, checked as :func:`write_comparison` says."""
     run_a, run_b = tables.load_run(dir_a), tables.load_run(dir_b)
     norms_a, norms_b = ([name for name, kind in run.kinds().items() if kind == "norm"] for run in (run_a, run_b))
     if not set(norms_a) & set(norms_b):
@@ -144,5 +150,4 @@ def write_comparison(dir_a: Path, dir_b: Path, output: Path, allow_mismatch: boo
             f"the runs' protocols differ, so their numbers do not compare: {refusal(differences)}. Pass "
             "--allow-protocol-mismatch to compare them anyway (the page lists the differences)"
         )
-    atomic_write_text(output, render(run_a, run_b, differences))
-    return output
+    return run_a, run_b, differences

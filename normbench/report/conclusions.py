@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
+from normbench.numbers import MISSING, format_number
 from normbench.report import analysis, charts, stats, tables
-from normbench.report.html import escape, sortable_table
+from normbench.report.html import part, sortable_table
 from normbench.study.outputs import no_model_finished
 
 _FAMILY = (
@@ -21,32 +22,33 @@ def verdict_html(run: tables.StoredRun, reference: str | None, comparisons: list
         return ""
     unfinished = no_model_finished(run.results.to_dict("records"))
     if unfinished:
-        return f'<div class="verdict warn"><b>Verdict</b>: {escape(unfinished)}.</div>'
+        return part("box", "verdict warn", "Verdict", [], f": {unfinished}.")
     seeds = analysis.seed_count(run)
     sentences = analysis.verdicts(run, reference, comparisons)
     if not sentences:
-        return f'<div class="verdict"><b>Verdict</b>: {escape(reference)} is the only trained norm.</div>'
+        return part("box", "verdict", "Verdict", [], f": {reference} is the only trained norm.")
     warning = (
-        ""
+        []
         if seeds >= 2
-        else (
-            '<div class="warn">One training seed: every difference below is an anecdote, reported as a tie. Run '
-            "several seeds (--seeds 0-4, or --profile study for three) for conclusions.</div>"
-        )
+        else [
+            "One training seed: every difference below is an anecdote, reported as a tie. Run several seeds "
+            "(--seeds 0-4, or --profile study for three) for conclusions."
+        ]
     )
-    items = "".join(f"<li>{escape(sentence)}</li>" for sentence in sentences)
-    return (
-        f'<div class="verdict"><b>Verdict against the reference, {escape(reference)}</b> (training styles; '
-        f"content, style and composite columns; ⚑ a baseline beats every norm on that column, so a norm "
-        f"better there than the reference is still no better than doing nothing){warning}<ul>{items}</ul>"
-        f'<span class="note">{escape(_FAMILY.format(min_boot=stats.BOOTSTRAP_MIN_SEEDS))} '
-        "`normbench report --reference NORM` picks another reference.</span></div>"
+    return part(
+        "verdict",
+        reference,
+        "(training styles; content, style and composite columns; ⚑ a baseline beats every norm on that column, so "
+        "a norm better there than the reference is still no better than doing nothing)",
+        warning,
+        sentences,
+        _FAMILY.format(min_boot=stats.BOOTSTRAP_MIN_SEEDS)
+        + " `normbench report --reference NORM` picks another reference.",
     )
 
 
 def _number(value: float, signed: bool = False) -> tuple[str, float, bool]:
-    text = "–" if math.isnan(value) else (f"{value:+.3g}" if signed else f"{value:.3g}")
-    return text, value, False
+    return format_number(value, 3, signed), value, False
 
 
 def paired_html(run: tables.StoredRun, comparisons: list[stats.PairedDifference]) -> str:
@@ -61,7 +63,13 @@ def paired_html(run: tables.StoredRun, comparisons: list[stats.PairedDifference]
             (r.label, r.label, False),
             (str(r.seeds), r.seeds, False),
             _number(r.difference, signed=True),
-            ("–" if math.isnan(r.low) else f"[{r.low:+.3g}, {r.high:+.3g}]", r.low, False),
+            (
+                MISSING
+                if math.isnan(r.low)
+                else f"[{format_number(r.low, 3, True)}, {format_number(r.high, 3, True)}]",
+                r.low,
+                False,
+            ),
             _number(r.p),
             _number(r.p_holm),
             (f"{r.better_seeds}/{r.seeds}", r.better_seeds, False),
@@ -70,7 +78,7 @@ def paired_html(run: tables.StoredRun, comparisons: list[stats.PairedDifference]
         for r in frame.itertuples()
     ]
     return (
-        f"<h2>Paired differences against {escape(frame.reference.iloc[0])}</h2>"
+        f"{part('heading', 2, f'Paired differences against {frame.reference.iloc[0]}')}"
         f'{sortable_table(headers, rows, "paired")}<p class="note">Also in paired.csv. '
         "“seeds better”: seeds on which the norm beats the reference by the column's direction.</p>"
     )
@@ -112,7 +120,7 @@ def ranks_html(run: tables.StoredRun) -> str:
         f'{sortable_table(headers, rows, "ranks")}<p class="note">Each (seed, training style) is a block in '
         "which the norms are ranked (1 is best, ties share the mean rank). Two norms differ at the 5% level when "
         f"their mean ranks differ by more than the critical difference CD (Nemenyi), i.e. when their bars do not "
-        f"overlap. {escape(facts)}. Blocks of one multi-style model share it, so these ranks are a summary, "
+        f"overlap. {part('text', facts)}. Blocks of one multi-style model share it, so these ranks are a summary, "
         "not an independent test. Baselines are not ranked: a column marked ⚑ is one on which a baseline beats "
         "every norm, so ranking first there is not stylizing better than doing nothing.</p>"
     )

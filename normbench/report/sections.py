@@ -6,8 +6,9 @@ import math
 
 import pandas as pd
 
+from normbench.numbers import format_number
 from normbench.report import analysis, charts, tables
-from normbench.report.html import escape, image_data_uri, sortable_table
+from normbench.report.html import image_data_uri, part, sortable_table
 
 _SPREAD = "sd over evaluation draws (one seed: no interval over seeds)"
 _SEED_INTERVAL = "95% interval over training seeds (baselines, which do not train: sd over evaluation draws)"
@@ -42,7 +43,7 @@ def summary_html(
 def detail_html(run: tables.StoredRun) -> str:
     frame = tables.detail(run)
     rows = [
-        [(tables.format_value(v) if isinstance(v, float) else v, v, False) for v in record]
+        [(format_number(v) if isinstance(v, float) else v, v, False) for v in record]
         for record in frame.itertuples(index=False)
     ]
     return sortable_table(list(frame.columns), rows, "detail")
@@ -53,17 +54,21 @@ def flags_html(run: tables.StoredRun) -> str:
     flags, notes = tables.baseline_flags(run), tables.baseline_notes(run)
     html = ""
     if flags:
-        items = "".join(f"<li>{escape(flag.sentence)}</li>" for flag in flags)
-        html += (
-            f'<div class="flags"><b>⚑ Metrics that do not separate stylization from doing nothing in this run'
-            f"</b><ul>{items}</ul>These columns are reported but are never the headline.</div>"
+        html += part(
+            "box",
+            "flags",
+            "⚑ Metrics that do not separate stylization from doing nothing in this run",
+            [flag.sentence for flag in flags],
+            "These columns are reported but are never the headline.",
         )
     if notes:
-        items = "".join(f"<li>{escape(note)}</li>" for note in notes)
-        html += (
-            f'<div class="banner"><b>Columns a baseline wins or ties that do not measure stylization</b>'
-            f"<ul>{items}</ul>Content columns are one axis of the trade-off; invariance columns describe which "
-            "statistics a layer uses. Neither says which norm stylizes better.</div>"
+        html += part(
+            "box",
+            "banner",
+            "Columns a baseline wins or ties that do not measure stylization",
+            notes,
+            "Content columns are one axis of the trade-off; invariance columns describe which statistics a layer "
+            "uses. Neither says which norm stylizes better.",
         )
     return html
 
@@ -117,9 +122,7 @@ def headline_html(run: tables.StoredRun, quality: str | None = None) -> str:
         notes.append(f"⚑ every style column is won by a baseline in this run; {columns[style].label} is shown anyway.")
     if quality in flagged and quality != style:
         notes.append(f"⚑ {columns[quality].label}, plotted against speed, is won by a baseline in this run.")
-    return f'<div class="answer"><div>{trade}</div><div>{speed}</div></div>' + "".join(
-        f'<p class="note">{escape(note)}</p>' for note in notes
-    )
+    return f'<div class="answer"><div>{trade}</div><div>{speed}</div></div>{part("notes", notes)}'
 
 
 def heldout_html(run: tables.StoredRun) -> str:
@@ -129,7 +132,7 @@ def heldout_html(run: tables.StoredRun) -> str:
         return ""
     styles = ", ".join(dict.fromkeys(heldout["style"]))
     return (
-        f"<h2>Held-out styles (never trained on): {escape(styles)}</h2>"
+        f"{part('heading', 2, f'Held-out styles (never trained on): {styles}')}"
         f"{summary_html(run, tables.headline(run), 'heldout', 'heldout')}"
         "<p>Only norms that take arbitrary styles (style_feat conditioning) are measured here; compare each "
         "with its own row on the training styles above.</p>"
@@ -138,20 +141,24 @@ def heldout_html(run: tables.StoredRun) -> str:
 
 def legend_html(run: tables.StoredRun) -> str:
     """Each column's description and direction, with the notes that qualify it."""
-    items = []
-    for name, column in tables.declared_columns(run).items():
-        if not column.ranked:
-            continue
-        direction = "higher is better" if column.higher_is_better else "lower is better"
-        items.append(
-            f"<dt>{escape(column.label)} <code>{escape(name)}</code></dt><dd>{escape(column.description)} "
-            f"({direction}; axis {escape(column.axis)})</dd>"
+    columns = [
+        (
+            column.label,
+            name,
+            column.description,
+            "higher is better" if column.higher_is_better else "lower is better",
+            column.axis,
         )
-    for note in ("fid_note", "artfid_note"):
-        if note in run.results:
-            for text in dict.fromkeys(run.results[note].dropna().astype(str)):
-                items.append(f"<dt><code>{note}</code></dt><dd>{escape(text)}</dd>")
-    return f"<dl>{''.join(items)}</dl>"
+        for name, column in tables.declared_columns(run).items()
+        if column.ranked
+    ]
+    notes = [
+        (note, text)
+        for note in ("fid_note", "artfid_note")
+        if note in run.results
+        for text in dict.fromkeys(run.results[note].dropna().astype(str))
+    ]
+    return part("legend", columns, notes)
 
 
 def curves_html(run: tables.StoredRun) -> str:
@@ -162,16 +169,10 @@ def curves_html(run: tables.StoredRun) -> str:
 
 def grids_html(run: tables.StoredRun) -> str:
     """Every style's grid, found by the styles of the rows (a style in a subfolder too); a missing file is said."""
-    parts = []
-    for style, path in run.grids():
-        image = (
-            f'<img alt="grid_{escape(style)}" src="{image_data_uri(path)}">'
-            if path.is_file()
-            else f'<p class="warn">grid missing: {escape(str(path.relative_to(run.path)))} (the run was stopped '
-            "before this style was measured, or the file was removed)</p>"
-        )
-        parts.append(f"<h3>{escape(style)}</h3>{image}")
-    return "".join(parts)
+    return "".join(
+        part("grid", style, image_data_uri(path) if path.is_file() else "", str(path.relative_to(run.path)))
+        for style, path in run.grids()
+    )
 
 
 def banner(run: tables.StoredRun) -> str:
@@ -211,11 +212,7 @@ def banner(run: tables.StoredRun) -> str:
                 f"FID from few samples: {n} patches per row with {dims}-d features, "
                 "not comparable with 2048-d FID on thousands of images."
             )
-    return (
-        f'<div class="banner">{escape(facts)}'
-        + "".join(f'<div class="warn">{escape(w)}</div>' for w in warnings)
-        + "</div>"
-    )
+    return part("banner", facts, warnings)
 
 
 def _seeds(run: tables.StoredRun) -> str:

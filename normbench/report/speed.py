@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from pathlib import Path
@@ -10,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from normbench.errors import UserError
-from normbench.report.html import page, sortable_table
+from normbench.numbers import format_number
+from normbench.report.html import page, part, sortable_table
 
 #: Shown columns of the speed table: (bench.csv column, header).
 SHOWN = [
@@ -41,16 +41,10 @@ def load_bench(path: Path) -> tuple[pd.DataFrame, dict]:
     return pd.read_csv(csv, keep_default_na=True).fillna({"error": ""}), meta
 
 
-def _number(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{digits}g}"
-
-
 def display(frame: pd.DataFrame) -> pd.DataFrame:
     """The speed table as shown: IQR as a range, the peak share in percent."""
     shown = frame.assign(
-        iqr=[f"{_number(a)}–{_number(b)}" for a, b in zip(frame.img_per_s_q1, frame.img_per_s_q3)],
+        iqr=[f"{format_number(a, 3)}–{format_number(b, 3)}" for a, b in zip(frame.img_per_s_q1, frame.img_per_s_q3)],
         peak_share=frame.peak_share * 100,
     )
     return shown[[column for column, _ in SHOWN]].rename(columns=dict(SHOWN))
@@ -98,12 +92,10 @@ def section(path: Path) -> str:
     frame, manifest = load_bench(path)
     summary, full = best_against_plain(frame), display(frame)
     profiles = "".join(
-        f"<details><summary>{html.escape(file.stem)}</summary><pre>{html.escape(file.read_text('utf-8'))}</pre>"
-        f"</details>"
-        for file in sorted(path.glob("profile_*.txt"))
+        part("details", file.stem, file.read_text("utf-8")) for file in sorted(path.glob("profile_*.txt"))
     )
     return (
-        f'<h2>Speed</h2><div class="banner">{html.escape(facts(frame, manifest))}</div>'
+        f"<h2>Speed</h2>{part('banner', facts(frame, manifest), [])}"
         f"<h3>Fastest mode against the plain baseline (fp32, NCHW, eager), same process</h3>"
         f"{sortable_table(list(summary.columns), _cells(summary), 'speed-summary')}"
         f"<h3>Every timed configuration</h3>{sortable_table(list(full.columns), _cells(full), 'speed')}"
@@ -117,7 +109,11 @@ def section(path: Path) -> str:
 def _cells(frame: pd.DataFrame) -> list[list[tuple[str, object, bool]]]:
     return [
         [
-            (_number(v) if isinstance(v, float) else str(v), "" if isinstance(v, float) and math.isnan(v) else v, False)
+            (
+                format_number(v, 3) if isinstance(v, float) else str(v),
+                "" if isinstance(v, float) and math.isnan(v) else v,
+                False,
+            )
             for v in record
         ]
         for record in frame.itertuples(index=False)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from normbench.columns import STYLIZATION_AXES, Column
+from normbench.numbers import format_number
 from normbench.report import stats
 from normbench.report.stored import StoredRun, load_run
 
@@ -89,11 +90,11 @@ class Flag:
 
     @property
     def sentence(self) -> str:
-        scores = ", ".join(f"{name} {format_value(value)}" for name, value in self.winners)
+        scores = ", ".join(f"{name} {format_number(value)}" for name, value in self.winners)
         return (
             f"{self.label} ({self.column}): this metric does not separate stylization from doing nothing in this "
             f"run: {'baseline' if len(self.winners) == 1 else 'baselines'} {scores} beat every trained norm "
-            f"(best {self.best_norm}, {format_value(self.norm_value)})"
+            f"(best {self.best_norm}, {format_number(self.norm_value)})"
         )
 
 
@@ -143,7 +144,7 @@ def baseline_notes(run: StoredRun) -> list[str]:
     wins, notes = run.wins_by_construction(), []
     for name, column, best, norm_value, baselines in _baseline_contests(run, _DESCRIPTIVE_AXES):
         winners = [
-            f"{baseline} {format_value(value)}"
+            f"{baseline} {format_number(value)}"
             + (" (by construction)" if column.axis in wins.get(baseline, ()) else "")
             for baseline, value in baselines.items()
             if value == norm_value or better(value, norm_value, column.higher_is_better)
@@ -151,7 +152,7 @@ def baseline_notes(run: StoredRun) -> list[str]:
         if winners:
             notes.append(
                 f"{column.label} ({name}, axis {column.axis}): {', '.join(winners)}, at least as good as "
-                f"every trained norm (best {best}, {format_value(norm_value)})"
+                f"every trained norm (best {best}, {format_number(norm_value)})"
             )
     return notes
 
@@ -166,20 +167,12 @@ def headline(run: StoredRun) -> tuple[str | None, str | None]:
     return (content[0] if content else None), (style[0] if style else None)
 
 
-def format_value(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
-
-
 def format_cell(table: pd.DataFrame, norm: str, column: str) -> str:
     """``mean [low, high]`` from a :func:`summary`, or the mean alone where there is no interval."""
     mean, low, high = (table.loc[norm, (column, stat)] for stat in ("mean", "low", "high"))
     if math.isnan(low) or low == high:  # NOTE: one seed, a baseline, or no spread (a parameter count)
-        return format_value(mean)
-    return f"{format_value(mean)} [{format_value(low)}, {format_value(high)}]"
+        return format_number(mean)
+    return f"{format_number(mean)} [{format_number(low)}, {format_number(high)}]"
 
 
 def seed_label(table: pd.DataFrame, norm: str, kinds: dict[str, str]) -> str:

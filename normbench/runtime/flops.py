@@ -56,7 +56,8 @@ def measured_peak_tflops(device: str, precision: str) -> float:
         for shape in CONV_SHAPES:
             conv = torch.nn.Conv2d(shape[1], shape[1], 3, padding=1).to(where, dtype)
             x = torch.randn(*shape, device=where, dtype=dtype)
-            rates.append(count_flops(lambda: conv(x)) / _settled_seconds(lambda: conv(x), where))
+            step = functools.partial(conv, x)
+            rates.append(count_flops(step) / _settled_seconds(step, where))
     return max(rates) / 1e12
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import os
 import resource
@@ -166,9 +167,8 @@ class Bench:
                     advance(f"{spec.name} {mode} infer {size}² b{batch}")
                     if batch >= skip_from.get(size, math.inf):
                         continue
-                    row = self._guarded(
-                        spec, mode, "infer", size, batch, lambda: self._infer(spec, arch, model, settings, size, batch)
-                    )
+                    infer = functools.partial(self._infer, spec, arch, model, settings, size, batch)
+                    row = self._guarded(spec, mode, "infer", size, batch, infer)
                     if row["status"] == "oom":
                         skip_from[size] = batch
             if self.plan.train_batch:
@@ -179,7 +179,7 @@ class Bench:
                     "train",
                     self.plan.train_size,
                     self.plan.train_batch,
-                    lambda: self._train(spec, arch, copy.deepcopy(initial), settings),
+                    lambda: self._train(spec, arch, copy.deepcopy(initial), settings),  # noqa: B023 (called at once)
                 )
             if self.plan.profile_steps and self.plan.train_batch:
                 self._profile(spec, arch, copy.deepcopy(initial), mode, settings)

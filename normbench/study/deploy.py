@@ -176,7 +176,9 @@ def _to_onnx(module: nn.Module, sample: torch.Tensor, stem: Path):
     try:
         import onnxruntime
     except ImportError:
-        raise UserError('exporting to ONNX needs onnx, onnxscript and onnxruntime: pip install "normbench[export]"')
+        raise UserError(
+            'exporting to ONNX needs onnx, onnxscript and onnxruntime: pip install "normbench[export]"'
+        ) from None
     path = stem.with_name(stem.name + ".onnx")
     batch, height, width = torch.export.Dim("batch"), torch.export.Dim("height"), torch.export.Dim("width")
     with warnings.catch_warnings():

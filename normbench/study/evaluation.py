@@ -9,6 +9,7 @@ each chunk is one ``update`` of every metric.
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from collections.abc import Callable, Iterator
 
@@ -126,12 +127,13 @@ class Evaluator:
                 on_outputs(first, outputs)
             sample = StylizedSample(outputs, content, style, stylize, first)
             for spec, metric in list(working.items()):
-                self._guarded(label, spec, working, notes, lambda: metric.update(sample))
+                self._guarded(label, spec, working, notes, functools.partial(metric.update, sample))
         values: dict = {}
+        # NOTE: each function is called at once, in its own iteration, so the loop variables are the right ones
         for spec, metric in list(working.items()):
-            self._guarded(label, spec, working, notes, lambda: values.update(metric.compute()))
+            self._guarded(label, spec, working, notes, lambda: values.update(metric.compute()))  # noqa: B023
         for spec, metric in self.derived:
-            self._guarded(label, spec, working, notes, lambda: values.update(metric.derive(values)))
+            self._guarded(label, spec, working, notes, lambda: values.update(metric.derive(values)))  # noqa: B023
         values["eval_images"] = len(self.eval_set)
         values["metrics_seconds"] = round(time.perf_counter() - start_time, 3)
         return values, notes

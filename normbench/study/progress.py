@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+
+from normbench.numbers import format_number
+
+
+class ProgressDisplay(Protocol):
+    """What a run reports its progress to: :class:`RunProgress` (the command's bars), :class:`QuietRunProgress`
+    (nothing), or a caller's own."""
+
+    def start_run(self, jobs: int, columns: dict[str, dict] | None = None) -> None: ...
+
+    def resumed(self, kept: int, total: int) -> None: ...
+
+    def model(self, label: str, steps: int) -> contextlib.AbstractContextManager[Callable[[int, dict | None], None]]:
+        """A context around one model's training, giving the ``on_step(step, logged)`` to call every step."""
+        ...
+
+    def model_done(self, rows: list[dict]) -> None: ...
 
 
 class QuietRunProgress:
@@ -92,16 +111,12 @@ class RunProgress:
             if row["status"] != "ok":
                 self.console.print(Text(f"{where}: {row['status']} {row['error']}", style="yellow"))
                 continue
-            figures = [f"{self.columns[name]['label']} {_fmt(row.get(name, ''))}" for name in shown if name in row]
+            figures = [
+                f"{self.columns[name]['label']} {format_number(row.get(name, ''))}" for name in shown if name in row
+            ]
             if row.get("kind") != "baseline":
-                figures.append(f"{_fmt(row.get('infer_img_per_s', ''))} img/s")
+                figures.append(f"{format_number(row.get('infer_img_per_s', ''))} img/s")
             self.console.print(Text(f"{where}: " + ", ".join(figures)))
-
-
-def _fmt(value, digits: int = 4) -> str:
-    if isinstance(value, float):
-        return "-" if math.isnan(value) else f"{value:.{digits}g}"
-    return str(value)
 
 
 #: Axes the terminal table shows first, in this order; every other metric's columns follow in declaration order.
@@ -168,7 +183,7 @@ def summary_table(rows: list[dict], columns: dict[str, dict], shown: list[str] |
         group = groups[(norm, kind, split)]
         means = [_mean([row.get(name) for row in group]) for name in shown]
         seeds = len({row["seed"] for row in group}) if kind == "norm" else "-"
-        table.add_row(*(Text(_fmt(value)) for value in [norm, kind, split, seeds, *means]))
+        table.add_row(*(Text(format_number(value)) for value in [norm, kind, split, seeds, *means]))
     return table
 
 

@@ -23,7 +23,7 @@ from normbench.study.grids import write_grids
 from normbench.study.manifest import metric_sections, resumed_manifest, run_manifest
 from normbench.study.outputs import Ending, RunDirectory
 from normbench.study.prepared import EvaluationSetup, PreparedRun, StyleSetup, prepare_styles
-from normbench.study.progress import RunProgress
+from normbench.study.progress import ProgressDisplay
 from normbench.study.tracking import RunTrackers
 from normbench.tracking import TrackerContext, TrackerRegistry
 from normbench.training import harness
@@ -39,8 +39,8 @@ def plan_models(spec: Placement, num_styles: int) -> list[list[int]]:
 
 class Run:
     """Measures ``config.baselines`` and trains and measures ``config.norms`` on ``images``, into ``run_dir``, cell by
-    cell (:mod:`normbench.study.cells`). With ``stored``, the manifest of the run in ``run_dir``, it resumes that run: the
-    protocol must be unchanged, and finished cells are kept. ``trackers`` are handed every record as it is made
+    cell (:mod:`normbench.study.cells`). With ``stored``, the manifest of the run in ``run_dir``, it resumes that run:
+    the protocol must be unchanged, and finished cells are kept. ``trackers`` are handed every record as it is made
     (:mod:`normbench.study.tracking`)."""
 
     def __init__(
@@ -109,7 +109,7 @@ class Run:
             "training": asdict(harness.training_settings(spec.arch, self.profile)),
         }
 
-    def execute(self, progress: RunProgress, executor=None) -> None:
+    def execute(self, progress: ProgressDisplay, executor=None) -> None:
         """Every cell not yet finished; on Ctrl-C, SIGTERM, a write error or a crash the finished cells stay, and
         the manifest says how the run ended (``error`` gives the reason of a failed one)."""
         lock = RunLock(self.run_dir.path)
@@ -124,7 +124,7 @@ class Run:
         finally:
             lock.release()
 
-    def _execute(self, progress: RunProgress, executor) -> None:
+    def _execute(self, progress: ProgressDisplay, executor) -> None:
         prepared: list[PreparedRun] = []  # NOTE: filled once prepared, so that the ending draws grids from it
         with self.run_dir.recording(self.manifest, lambda ending: self._finish(ending, executor, prepared)):
             prepared.append(self.prepare())
@@ -158,7 +158,7 @@ class Run:
                 self.run_dir.link_images(self.store.path(cell.id), cell.name)
         return kept
 
-    def record_cell(self, cell: Cell, rows: list[dict], log_rows: list[dict], progress: RunProgress) -> None:
+    def record_cell(self, cell: Cell, rows: list[dict], log_rows: list[dict], progress: ProgressDisplay) -> None:
         """A finished cell joins the run's tables and images, in plan order."""
         self.finished[cell.id] = (rows, log_rows)
         self.run_dir.link_images(self.store.path(cell.id), cell.name)

@@ -35,33 +35,35 @@ class RunTrackers:
         """Each tracker's factory, given its own copy of the manifest (a tracker cannot change the run's)."""
         for spec in self.registry:
             mine = TrackerContext(context.run_dir, context.run_id, copy.deepcopy(context.manifest), context.resumed)
-            made, tracker = self._call(spec.name, "factory", lambda: _made(spec.factory(mine)))
+            made, tracker = self._call(spec.name, "factory", _made, spec.factory, mine)
             if made:
                 self.active[spec.name] = tracker
 
     def training(self, entries: list[dict]) -> None:
         if entries:
-            self._each("log_training", lambda tracker: tracker.log_training([dict(entry) for entry in entries]))
+            self._each("log_training", entries)
 
     def rows(self, rows: list[dict]) -> None:
         if rows:
-            self._each("log_rows", lambda tracker: tracker.log_rows([dict(row) for row in rows]))
+            self._each("log_rows", rows)
 
     def finish(self, status: str) -> None:
         """``finish(status)`` on every tracker still active; none is called after this."""
-        self._each("finish", lambda tracker: tracker.finish(status))
+        self._each("finish", status)
         self.active.clear()
 
-    def _each(self, method: str, call: Callable[[Tracker], object]) -> None:
+    def _each(self, method: str, payload) -> None:
+        """``method(payload)`` on every active tracker, each given its own copy (none sees another's changes)."""
         for name, tracker in list(self.active.items()):
-            done, _ = self._call(name, method, lambda: call(tracker))
+            done, _ = self._call(name, method, getattr(tracker, method), copy.deepcopy(payload))
             if not done:
                 self.active.pop(name)
 
-    def _call(self, name: str, where: str, call: Callable[[], object]) -> tuple[bool, object]:
-        """``(True, call())``; or ``(False, None)`` when it raised (not Ctrl-C), logged, tracker ``name`` failed."""
+    def _call(self, name: str, where: str, function: Callable, *args) -> tuple[bool, object]:
+        """``(True, function(*args))``; or ``(False, None)`` when it raised (not Ctrl-C): logged, and tracker
+        ``name`` marked failed."""
         try:
-            return True, call()
+            return True, function(*args)
         except Exception as error:  # NOTE: a tracker observes the run; its failure must not end it
             self.failed[name] = f"{where}: {type(error).__name__}: {error}"
             self.log_error(f"tracker {name} ({where})", error)
@@ -73,8 +75,9 @@ class RunTrackers:
             return False, None
 
 
-def _made(tracker: object) -> object:
-    """A factory's result, refused unless it has the three methods a tracker is called with."""
+def _made(factory: Callable, context: TrackerContext) -> object:
+    """``factory(context)``, refused unless it has the three methods a tracker is called with."""
+    tracker = factory(context)
     missing = [name for name in ("log_training", "log_rows", "finish") if not callable(getattr(tracker, name, None))]
     if missing:
         raise TypeError(

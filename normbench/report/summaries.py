@@ -1,0 +1,115 @@
+"""What ``--json`` prints for ``run``, ``report``, ``bench`` and ``compare``: the summaries the terminal and the
+pages show, as data (plain JSON types, a missing number as ``null``), built only from what the run stored."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from normbench.report import analysis, tables
+
+#: Bumped when a field is renamed or removed; new fields do not bump it.
+SUMMARY_SCHEMA = 1
+
+
+def to_json(document: dict) -> str:
+    """``document`` as JSON: NaN and infinities become ``null`` (JSON has no NaN), numpy numbers plain ones."""
+    return json.dumps(_plain(document), indent=2, allow_nan=False, default=str)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # NOTE: numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _summary_rows(run: tables.StoredRun, split: str) -> list[dict]:
+    """One entry per norm and baseline: ``seeds`` and, per metric column, ``{mean, low, high}`` (the 95% interval
+    over seeds; null for one seed or a baseline)."""
+    table, kinds = tables.summary(run, split), run.kinds()
+    rows = []
+    for norm in table.index:
+        entry: dict = {"norm": norm, "kind": kinds.get(norm, "norm"), "style_split": split}
+        entry["seeds"] = int(table.loc[norm].xs("seeds", level=1).max()) if kinds.get(norm) == "norm" else None
+        for column in tables.metric_columns(run):
+            entry[column] = {stat: table.loc[norm, (column, stat)] for stat in ("mean", "low", "high")}
+        rows.append(entry)
+    return rows
+
+
+def run_summary(run: tables.StoredRun, reference: str | None = None, report: Path | None = None) -> dict:
+    """A run's (or pooled runs') summary: provenance, columns, per-norm means with intervals on training and
+    held-out styles, the verdicts and paired differences against ``reference``, and the flags."""
+    manifest, reference = run.manifest, analysis.reference_norm(run, reference)
+    comparisons = analysis.paired_comparisons(run, reference)
+    splits = ["train"] + (["heldout"] if (run.ok.style_split == "heldout").any() else [])
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "run_dir": run.path,
+        "run_id": manifest.get("run_id", run.path.name),
+        "status": manifest.get("status"),
+        "features": manifest.get("features"),
+        "precision": manifest.get("precision"),
+        "seeds": analysis.seed_count(run),
+        "report": report,
+        "columns": {
+            name: {"label": c.label, "higher_is_better": c.higher_is_better, "axis": c.axis}
+            for name, c in tables.metric_columns(run).items()
+        },
+        "summary": [row for split in splits for row in _summary_rows(run, split)],
+        "reference": reference,
+        "verdicts": analysis.verdicts(run, reference, comparisons) if reference else [],
+        "paired": analysis.paired_frame(run, comparisons).to_dict("records"),
+        "flags": [{"column": flag.column, "sentence": flag.sentence} for flag in tables.baseline_flags(run)],
+        "notes": list(run.notes),
+    }
+
+
+def comparison_summary(run_a: tables.StoredRun, run_b: tables.StoredRun, changes: list, output: Path) -> dict:
+    """``normbench compare``'s changes (B - A per norm and column, with the paired test where there is one)."""
+    kinds = {**run_a.kinds(), **run_b.kinds()}
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "a": run_a.manifest.get("run_id", run_a.path.name),
+        "b": run_b.manifest.get("run_id", run_b.path.name),
+        "page": output,
+        "changes": [
+            {
+                "norm": change.name,
+                "column": change.column,
+                "a": change.mean_a,
+                "b": change.mean_b,
+                "change": change.change,
+                "low": change.paired.difference.low if change.paired else None,
+                "high": change.paired.difference.high if change.paired else None,
+                "seeds": change.paired.difference.n if change.paired else None,
+                "p_holm": change.paired.p_holm if change.paired else None,
+                "verdict": change.verdict(kinds.get(change.name, "norm")),
+            }
+            for change in changes
+        ],
+    }
+
+
+def bench_summary(path: Path, frame: pd.DataFrame, best: pd.DataFrame, manifest: dict, report: Path) -> dict:
+    """``normbench bench``'s summary: the fastest mode of each norm against the plain baseline, and every row."""
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "bench_dir": path,
+        "status": manifest.get("status"),
+        "device": manifest.get("environment", {}).get("device"),
+        "report": report,
+        "fastest": best.to_dict("records"),
+        "rows": frame.to_dict("records"),
+    }
