@@ -30,3 +30,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+#: Overrides where normbench keeps what is worth keeping between runs (FID reference statistics).
+CACHE_ENV = "NORMBENCH_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """``$NORMBENCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/normbench``, else ``~/.cache/normbench`` (the XDG base
+    directory convention; weights follow torch's own ``$TORCH_HOME``)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "normbench"

@@ -8,10 +8,7 @@ and their name ends in the first hex digits of their sha256, which is what
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,20 +96,14 @@ def require(names: list[str]) -> None:
             )
 
 
-def download(entry: WeightsFile) -> None:
-    """Fetch ``entry`` to a temporary file beside its place, verify the hash, then move it in."""
+def download(entry: WeightsFile, progress: bool = True) -> None:
+    """Fetch ``entry`` with a progress bar on stderr, to a temporary file beside its place, verify the sha256
+    prefix its name carries, then move it in: torch.hub's ``download_url_to_file``, which does exactly this.
+
+    :raises MissingWeightsError: when the hash does not match (nothing is saved).
+    """
     entry.path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=entry.path.parent, prefix=f".{entry.filename}.", suffix=".part")
     try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(entry.url, timeout=60) as response:
-            for block in iter(lambda: response.read(1 << 20), b""):
-                out.write(block)
-        actual = sha256(Path(temp))
-        if not actual.startswith(entry.hash_prefix):
-            raise MissingWeightsError(
-                f"download of {entry.url} has sha256 {actual[:16]}..., "
-                f"expected {entry.hash_prefix}...; nothing was saved"
-            )
-        os.replace(temp, entry.path)
-    finally:
-        Path(temp).unlink(missing_ok=True)
+        torch.hub.download_url_to_file(entry.url, str(entry.path), hash_prefix=entry.hash_prefix, progress=progress)
+    except RuntimeError as error:  # NOTE: torch.hub's hash check; its temporary file is already removed
+        raise MissingWeightsError(f"download of {entry.url}: {error}; nothing was saved") from None

@@ -16,6 +16,7 @@ from normbench.training.harness import Catalog
 def _isolated(monkeypatch, tmp_path):
     # NOTE: an empty TORCH_HOME makes every test see "no pretrained weights", as CI does.
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("NORMBENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("NORMBENCH_DISABLE_PLUGINS", raising=False)
     torch.manual_seed(0)
     yield

@@ -228,3 +228,17 @@ def test_hook_normbench_register_metrics_adds_a_column_and_a_broken_metric_does_
     assert manifest["columns"]["mad"]["higher_is_better"] is False and manifest["columns"]["mad"]["axis"] == "other"
     assert manifest["metrics"]["fid"]["weights"] == "random" and manifest["metrics"]["lpips"]["input_range"]
     assert cli.main(["report", str(tmp_path / "runs" / "r")]) == 0  # the plugin's column is reported like any other
+
+
+def test_the_cache_follows_normbench_cache_dir_then_xdg_cache_home(monkeypatch, tmp_path):
+    from normbench.fileio import cache_dir
+    from normbench.metrics.base import MetricContext
+
+    monkeypatch.delenv("NORMBENCH_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert MetricContext(torch.device("cpu"), "random").cache_dir == tmp_path / "xdg" / "normbench"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "normbench"
+    monkeypatch.setenv("NORMBENCH_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "mine"

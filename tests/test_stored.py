@@ -113,3 +113,56 @@ def test_compare_with_no_norm_in_common_says_so_and_exits_2(stored, tmp_path, ca
     code = cli.main(["compare", str(stored / "a"), str(stored / "b"), "-o", str(tmp_path / "c.html")])
     assert code == 2 and "have no norm in common" in capsys.readouterr().err
     assert not (tmp_path / "c.html").exists()
+
+
+class _Distribution:
+    def __init__(self, direct_url: dict | None):
+        self.direct_url, self.version = direct_url, "0.1.0"
+
+    def read_text(self, name):
+        return json.dumps(self.direct_url) if name == "direct_url.json" and self.direct_url is not None else None
+
+
+@pytest.mark.parametrize(
+    "direct_url, expected",
+    [
+        ({"url": "https://example.org/nb.git", "vcs_info": {"vcs": "git", "commit_id": "abc123"}}, "abc123"),
+        ({"url": "file:///tmp/normbench-0.1.0.tar.gz", "archive_info": {}}, None),
+        (None, None),  # NOTE: a wheel from an index records no direct_url.json at all
+    ],
+)
+def test_the_manifest_commit_is_what_was_installed_or_null(monkeypatch, tmp_path, direct_url, expected):
+    """A VCS install's commit comes from pip's record; a plain install's commit is unknown, not the commit of a
+    repository its virtual environment happens to sit in."""
+    import subprocess
+
+    from normbench.runtime import environment
+
+    project = tmp_path / "someone_elses_project"
+    site = project / ".venv" / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    monkeypatch.setattr(environment.metadata, "distribution", lambda name: _Distribution(direct_url))
+    commit, how = environment.source_of_normbench(site)
+    assert commit == expected
+    assert ("abc123" in str(commit)) == ("vcs_info" in (direct_url or {})) and how
+
+
+def test_a_source_checkout_reports_its_head(tmp_path, monkeypatch):
+    import subprocess
+
+    from normbench.runtime import environment
+
+    checkout = tmp_path / "normbench"
+    (checkout / "normbench").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text("[project]\nname = 'normbench'\n")
+    git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    editable = _Distribution({"url": checkout.as_uri(), "dir_info": {"editable": True}})
+    monkeypatch.setattr(environment.metadata, "distribution", lambda name: editable)
+    assert environment.source_of_normbench(checkout)[0] == head
+    (checkout / "pyproject.toml").write_text("changed")
+    assert environment.source_of_normbench(checkout)[0] == f"{head}-dirty"

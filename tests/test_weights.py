@@ -43,7 +43,7 @@ def test_download_is_atomic_and_verified(tmp_path, monkeypatch):
     (tmp_path / "served-00000000.pth").write_bytes(b"tampered")
     with pytest.raises(MissingWeightsError, match="nothing was saved"):
         weights.download(bad)
-    assert not bad.path.exists() and not list(bad.path.parent.glob("*.part"))
+    assert not bad.path.exists() and not list(bad.path.parent.glob("*.part*"))
 
 
 def test_cli_list_json_names_every_file(capsys):

@@ -18,6 +18,7 @@ from typing import ClassVar
 import torch
 
 from normbench.columns import Column
+from normbench.fileio import cache_dir as default_cache_dir
 from normbench.registry import NAME_PATTERN, Registry, normalize_name
 
 
@@ -55,7 +56,8 @@ class MetricContext:
     :param features: ``"pretrained"`` or ``"random"`` (every network a metric loads must follow it).
     :param seed: the run's seed, for any sampling a metric does.
     :param fid_samples: how many patches distribution metrics compare per row.
-    :param cache_dir: a folder for statistics worth keeping between runs.
+    :param cache_dir: a folder for statistics worth keeping between runs (``$NORMBENCH_CACHE_DIR``, else
+        ``$XDG_CACHE_HOME/normbench``, else ``~/.cache/normbench``).
     :param num_images: how many evaluation images each row has.
     :param batch_size: the training batch size (batch-dependence metrics use it).
     :param eval_draws: how many independently seeded feature networks to measure
@@ -68,7 +70,7 @@ class MetricContext:
     features: str
     seed: int = 0
     fid_samples: int = 96
-    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "normbench")
+    cache_dir: Path = field(default_factory=default_cache_dir)
     num_images: int = 1
     batch_size: int = 4
     eval_draws: int = 3

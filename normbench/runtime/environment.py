@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -36,20 +37,49 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def git_commit() -> str | None:
-    """The commit of the normbench source tree, with ``-dirty`` when it has local changes."""
-    source = Path(__file__).resolve().parent
+def source_of_normbench(here: Path | None = None) -> tuple[str | None, str]:
+    """``(commit, how it is known)`` of the normbench code running now, read from what was installed.
+
+    - installed from a VCS URL (``pip install git+https://...``): the commit pip recorded (PEP 610
+      ``direct_url.json``);
+    - an editable install, or the source tree run without installing: that checkout's ``HEAD``, with ``-dirty``
+      when it has local changes;
+    - any other install (a wheel, ``pip install .``): None, since nothing recorded the commit; the
+      manifest's package version says what ran.
+
+    Git is only asked about normbench's own checkout, never about a repository a virtual environment happens
+    to sit in.
+    """
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=10, check=True
+        distribution = metadata.distribution("normbench")
+    except metadata.PackageNotFoundError:
+        distribution = None
+    origin = json.loads(distribution.read_text("direct_url.json") or "{}") if distribution else {}
+    if origin.get("vcs_info", {}).get("commit_id"):
+        return origin["vcs_info"]["commit_id"], f"installed from {origin['vcs_info'].get('vcs', 'vcs')} {origin['url']}"
+    here = here or Path(__file__).resolve().parents[2]  # NOTE: the folder holding the normbench package
+    if origin.get("dir_info", {}).get("editable") or distribution is None or not _is_installed(here):
+        return _checkout_commit(here), f"source checkout {here}"
+    return None, f"installed normbench {distribution.version}: no commit recorded"
+
+
+def _is_installed(root: Path) -> bool:
+    """Whether the running normbench sits in an environment's site-packages rather than in a checkout."""
+    return root.name in ("site-packages", "dist-packages") or not (root / "pyproject.toml").is_file()
+
+
+def _checkout_commit(root: Path) -> str | None:
+    """``HEAD`` of the git checkout ``root``, if ``root`` is one (its top level), with ``-dirty`` for local changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=source,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
+
+    try:
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != root.resolve():
+            return None
+        commit, dirty = git("rev-parse", "HEAD"), git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}-dirty" if dirty else commit
@@ -89,7 +119,7 @@ def device_description(device: torch.device) -> dict:
 def environment(device: torch.device) -> dict:
     return {
         "packages": package_versions(),
-        "git_commit": git_commit(),
+        **dict(zip(("git_commit", "source"), source_of_normbench())),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "device": device_description(device),
