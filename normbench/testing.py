@@ -44,6 +44,15 @@ def build(spec):
     return spec.factory(CHANNELS, **kwargs)
 
 
+def _required_after_input(layer) -> list[str]:
+    """Names of the positional parameters of ``layer.forward`` after the input that have no default."""
+    import inspect
+
+    parameters = list(inspect.signature(layer.forward).parameters.values())[1:]
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in parameters if p.kind in positional and p.default is inspect.Parameter.empty]
+
+
 def _perturb(layer) -> None:
     import torch
 
@@ -112,7 +121,14 @@ class NormContract:
         _perturb(layer)
         x, cond = _inputs(norm_spec)
         if norm_spec.conditioning is Conditioning.NONE:
-            layer(x)  # called with the input alone
+            # NOTE: generators call a `none` norm with the input alone: a forward that needs more is misdeclared
+            needed = _required_after_input(layer)
+            assert not needed, (
+                f"{norm_spec.name} declares none conditioning, but its forward also needs {', '.join(needed)}: "
+                "declare style_id or style_feat"
+            )
+            with torch.no_grad():
+                assert layer(x).shape == x.shape, f"{norm_spec.name}: layer(x) changes the shape"
             return
         other = (torch.tensor([0, 0]),) if norm_spec.conditioning is Conditioning.STYLE_ID else (cond[0] * 2 + 3,)
         with torch.no_grad():

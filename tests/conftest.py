@@ -11,6 +11,9 @@ from PIL import Image
 from normbench.plugins import collect_architectures, collect_norms, get_plugin_manager
 from normbench.training.harness import Catalog
 
+#: pytester runs the contract kits as a plugin author's pytest would, and reports their outcomes.
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch, tmp_path):

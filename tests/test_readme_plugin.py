@@ -24,7 +24,7 @@ def test_the_readme_plugin_runs_end_to_end(tmp_path, fake_distribution):
     section = plugin_section()
     module = re.search(r"```python\n# my_norms.py\n(.*?)```", section, re.S).group(1)
     entry_name, target = re.search(r'\[project\.entry-points\.normbench\]\n(\w+) = "(\w+)"', section).groups()
-    norm = re.search(r'NormSpec\(name="(\w+)"', module).group(1)
+    norm = re.search(r'NormSpec\(\s*name="(\w+)"', module).group(1)
     fake_distribution(target, module, dist_name="my-norms", entry_name=entry_name)
     assert (
         cli.main(
