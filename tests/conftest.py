@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
 
 import pytest
@@ -26,6 +27,42 @@ def _isolated(monkeypatch, tmp_path):
     # NOTE: `run --deterministic` sets process-wide flags; later tests must not inherit them.
     torch.use_deterministic_algorithms(False)
     torch.backends.cudnn.deterministic = False
+
+
+@pytest.fixture
+def tiny_run(tmp_path):
+    """``tiny_run(*flags, run_id="r", **keywords)``: the smallest end-to-end ``normbench run`` (``tests/tiny.py``)
+    into this test's ``tmp_path/runs``; returns the exit code."""
+    from tiny import run_tiny
+
+    return functools.partial(run_tiny, tmp_path)
+
+
+class StubInception(torch.nn.Module):
+    """A stand-in for FID's Inception where the network adds nothing to what a test checks (sample counts, notes,
+    caching, a plugin hook), like torchmetrics' ``_DummyFeatureExtractor``: one fixed random 3x3 convolution to
+    ``dims`` channels, returning a list of feature maps as pytorch-fid's InceptionV3 does. The real network is
+    tested where it matters (tests/test_metrics.py, the FID end-to-end run)."""
+
+    def __init__(self, dims: int):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, dims, 3, padding=1)
+        generator = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            self.conv.weight.copy_(torch.randn(self.conv.weight.shape, generator=generator) * 0.3)
+            self.conv.bias.zero_()
+        self.requires_grad_(False)
+
+    def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
+        return [torch.relu(self.conv(images))]
+
+
+@pytest.fixture
+def stub_inception(monkeypatch):
+    """FID and KID computed on :class:`StubInception` features instead of the (random) Inception."""
+    from normbench.metrics import distribution
+
+    monkeypatch.setattr(distribution, "load_inception", lambda features, dims: StubInception(dims))
 
 
 @pytest.fixture

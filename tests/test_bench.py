@@ -47,6 +47,7 @@ def bench_dir(tmp_path_factory):
     return out / "b"
 
 
+@pytest.mark.slow
 def test_bench_times_every_norm_mode_size_and_batch_beside_the_plain_baseline(bench_dir):
     table = pd.read_csv(bench_dir / "bench.csv")
     assert list(table.columns) == BENCH_COLUMNS
@@ -65,6 +66,7 @@ def test_bench_times_every_norm_mode_size_and_batch_beside_the_plain_baseline(be
     assert set(table[table["mode"] == "bf16"].speed_autocast) == {"bf16"}
 
 
+@pytest.mark.slow
 def test_the_bench_summary_as_json_holds_every_row_and_the_fastest_modes(bench_dir, capsys):
     import json
 
@@ -75,6 +77,7 @@ def test_the_bench_summary_as_json_holds_every_row_and_the_fastest_modes(bench_d
     assert {row["norm"] for row in document["fastest"]} == {"in", "adain"}
 
 
+@pytest.mark.slow
 def test_bench_manifest_records_the_plan_switches_threads_and_allocator(bench_dir):
     manifest = json.loads((bench_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["kind"] == "bench"
@@ -84,6 +87,7 @@ def test_bench_manifest_records_the_plan_switches_threads_and_allocator(bench_di
     assert manifest["compile_cache"].startswith("cold")
 
 
+@pytest.mark.slow
 def test_bench_profiles_one_training_step_per_norm_and_mode(bench_dir):
     profiles = sorted(path.name for path in bench_dir.glob("profile_*.txt"))
     assert profiles == sorted(
@@ -92,6 +96,7 @@ def test_bench_profiles_one_training_step_per_norm_and_mode(bench_dir):
     assert "aten::" in (bench_dir / "profile_in_plain.txt").read_text()
 
 
+@pytest.mark.slow
 def test_the_speed_report_is_one_file_and_rebuilds_identically(bench_dir, capsys):
     page = (bench_dir / "report.html").read_text()
     assert "<h2>Speed</h2>" in page and "Fastest mode against the plain baseline" in page

@@ -7,20 +7,21 @@ import sys
 import pandas as pd
 import pytest
 from PIL import Image
+from tiny import run_tiny, tiny_args
 
 from normbench import cli
 from normbench.cli import run as run_cli
 from normbench.columns import ID_COLUMNS
 from normbench.training import train
 
-TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--device", "cpu"]
+TINY = tiny_args(metrics=None, styles=None, baselines=None)
 # NOTE: FID/KID are exercised in test_run_writes_results_manifest_and_images and test_metrics.py; elsewhere
 # the cheaper metrics keep the suite fast.
 FAST = ["--metrics", "lpips"]
 
 
 def run(tmp_path, *args, metrics=FAST):
-    return cli.main(["run", "--out-dir", str(tmp_path / "runs"), "--run-id", "r", *TINY, *metrics, *args])
+    return run_tiny(tmp_path, *metrics, *args, metrics=None, styles=None, baselines=None)
 
 
 MEASURED = [
@@ -37,6 +38,7 @@ MEASURED = [
 ]
 
 
+@pytest.mark.slow  # NOTE: every metric, FID/KID on the real (random) Inception
 def test_run_writes_results_manifest_and_images(tmp_path):
     assert run(tmp_path, "--norms", "in,bn", "--styles", "waves,tiles", metrics=()) == 0
     run_dir = tmp_path / "runs" / "r"

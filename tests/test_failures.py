@@ -15,34 +15,18 @@ import time
 
 import pandas as pd
 import pytest
+from tiny import run_tiny, tiny_args
 
 from normbench import cli
 from normbench.errors import ExitCode
 from normbench.study import outputs, prepared
 from normbench.study.outputs import no_model_finished
 
-TINY = [
-    "--norms",
-    "in",
-    "--steps",
-    "2",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--metrics",
-    "lpips",
-    "--baselines",
-    "identity",
-    "--weights",
-    "random",
-]
+TINY = tiny_args("--norms", "in", styles=None)
 
 
 def run(tmp_path, *extra: str) -> int:
-    return cli.main(["run", *TINY, "--out-dir", str(tmp_path / "runs"), "--run-id", "r", *extra])
+    return run_tiny(tmp_path, "--norms", "in", *extra, styles=None)
 
 
 def manifest(tmp_path) -> dict:

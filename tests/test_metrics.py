@@ -73,7 +73,7 @@ def test_scale_contrast_keeps_the_mean():
     assert torch.allclose(scale_contrast(x, 1.5).mean((2, 3)), x.mean((2, 3)), atol=1e-6)
 
 
-def test_fid_of_outputs_identical_to_a_flat_reference_is_zero(tmp_path):
+def test_fid_of_outputs_identical_to_a_flat_reference_is_zero(tmp_path, stub_inception):
     style = torch.full((1, 3, 64, 64), 0.3)
     metric = InceptionDistance(context(tmp_path, fid_samples=70, num_images=3))
     values = measure(metric, sample(style.expand(3, -1, -1, -1), style=style))
@@ -100,14 +100,14 @@ def test_fid_knows_the_style_from_noise_and_does_not_depend_on_chunking(tmp_path
     assert metric.compute()["fid"] == pytest.approx(whole["fid"], rel=1e-9)
 
 
-def test_few_samples_give_no_fid_but_still_kid(tmp_path):
+def test_few_samples_give_no_fid_but_still_kid(tmp_path, stub_inception):
     metric = InceptionDistance(context(tmp_path, fid_samples=40, num_images=3))
     values = measure(metric, sample(torch.rand(3, 3, 64, 64), style=torch.rand(1, 3, 64, 64)))
     assert math.isnan(values["fid"]) and values["fid_n"] == 40 and values["kid"] > 0
     assert values["fid_note"].startswith("no FID: too few samples (40) for a 64-d covariance; KID on 40 patches")
 
 
-def test_reference_statistics_are_computed_once_and_cached_on_disk(tmp_path, monkeypatch):
+def test_reference_statistics_are_computed_once_and_cached_on_disk(tmp_path, monkeypatch, stub_inception):
     style, outputs = torch.rand(1, 3, 64, 64), torch.rand(3, 3, 64, 64)
     first = InceptionDistance(context(tmp_path, fid_samples=70, num_images=3))
     expected = measure(first, sample(outputs, style=style))
@@ -186,31 +186,10 @@ def normbench_register_metrics(registry):
 
 
 def test_hook_normbench_register_metrics_adds_a_column_and_a_broken_metric_does_not_stop_the_run(
-    tmp_path, fake_distribution
+    tiny_run, tmp_path, fake_distribution, stub_inception
 ):
     fake_distribution("nb_mad", METRIC_PLUGIN, dist_name="nb-mad", entry_name="mad_plugin")
-    args = [
-        "run",
-        "--norms",
-        "in",
-        "--styles",
-        "waves",
-        "--steps",
-        "2",
-        "--image-size",
-        "32",
-        "--eval-size",
-        "32",
-        "--batch-size",
-        "2",
-        "--baselines",
-        "identity",
-        "--out-dir",
-        str(tmp_path / "runs"),
-        "--run-id",
-        "r",
-    ]
-    assert cli.main(args) == 0
+    assert tiny_run("--norms", "in", metrics=None) == 0
     table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").set_index("norm")
     assert (table.status == "ok").all() and table.mad["in"] > 0 and table.mad["identity"] == 0
     assert "metric broken: metric exploded" in table.error["in"]

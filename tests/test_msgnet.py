@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 import torch
+from tiny import tiny_args
 from torch import nn
 
 from normbench import cli
@@ -13,24 +14,7 @@ from normbench.models.msgnet import MSGNet
 from normbench.norms.comatch import CoMatch
 from normbench.training.harness import build_generator
 
-TINY = [
-    "--steps",
-    "2",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--device",
-    "cpu",
-    "--metrics",
-    "lpips",
-    "--baselines",
-    "identity",
-    "--weights",
-    "random",
-]
+TINY = tiny_args(styles=None)
 
 
 def slots(net):

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+from tiny import tiny_args
 
 from normbench import cli
 from normbench.plugins import load_plugins
@@ -25,22 +26,7 @@ def normbench_register_norms(registry):
     registry.add(NormSpec(name="half", factory=lambda c: nn.Identity()))
     raise RuntimeError("hook exploded")
 """
-TINY = [
-    "--steps",
-    "2",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--metrics",
-    "lpips",
-    "--styles",
-    "waves",
-    "--baselines",
-    "identity",
-]
+TINY = tiny_args()
 
 
 def test_a_plugin_that_fails_to_import_is_reported_with_its_distribution(fake_distribution):

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import pytest
 import torch
+from tiny import tiny_args
 from torch import nn
 
 from normbench import Column, Metric, MetricSpec, cli
@@ -16,20 +17,7 @@ from normbench.metrics.invariance import BatchDependence, ContrastSensitivity
 from normbench.models.vgg import RANDOM_FEATURES_SEED
 from normbench.study.evaluation import model_stylizer
 
-TINY = [
-    "--steps",
-    "2",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--device",
-    "cpu",
-    "--styles",
-    "waves",
-]
+TINY = tiny_args(metrics=None, baselines=None)
 
 
 def context(tmp_path, **kwargs):

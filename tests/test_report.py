@@ -7,12 +7,13 @@ import re
 import pandas as pd
 import pytest
 from PIL import Image
+from tiny import tiny_args
 
 from normbench import cli
 from normbench.report import charts, tables
 from normbench.report.page import write_report
 
-TINY = ["--steps", "2", "--image-size", "32", "--eval-size", "32", "--batch-size", "2", "--device", "cpu"]
+TINY = tiny_args(metrics=None, styles=None, baselines=None)
 
 
 @pytest.fixture(scope="module")

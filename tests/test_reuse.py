@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 from PIL import Image
+from tiny import tiny_args
 from torch import nn
 
 from normbench import cli
@@ -18,24 +19,7 @@ from normbench.errors import ExitCode
 from normbench.study.cells import Cell
 from normbench.study.deploy import StoredModel, export_model
 
-TINY = [
-    "--styles",
-    "waves",
-    "--steps",
-    "6",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--baselines",
-    "identity",
-    "--weights",
-    "random",
-    "--device",
-    "cpu",
-]
+TINY = tiny_args(steps=6, metrics=None)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +89,7 @@ def test_stylize_applies_the_stored_model_to_a_users_image(runs, tmp_path, capsy
     assert "no trained model of norm in for style candy" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
+@pytest.mark.parametrize("fmt", ["torchscript", pytest.param("onnx", marks=pytest.mark.slow)])
 def test_export_reproduces_the_eager_model(runs, tmp_path, capsys, fmt):
     if fmt == "onnx":
         pytest.importorskip("onnxruntime")
@@ -122,7 +106,7 @@ class ThroughNumpy(nn.Module):
         return torch.from_numpy(np.ascontiguousarray(images.detach().numpy()[..., ::-1]) * 0.5)
 
 
-@pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
+@pytest.mark.parametrize("fmt", ["torchscript", pytest.param("onnx", marks=pytest.mark.slow)])
 def test_a_norm_that_cannot_be_exported_is_named(tmp_path, fmt):
     if fmt == "onnx":
         pytest.importorskip("onnxruntime")

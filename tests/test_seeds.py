@@ -5,28 +5,12 @@ import shutil
 
 import pandas as pd
 import pytest
+from tiny import tiny_args
 
 from normbench import cli
 from normbench.config import PROFILES, resolve_seeds
 
-TINY = [
-    "--steps",
-    "2",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--device",
-    "cpu",
-    "--styles",
-    "waves",
-    "--metrics",
-    "distances",
-    "--baselines",
-    "identity",
-]
+TINY = tiny_args(metrics="distances")
 QUALITY = ["content_distance", "style_gram", "style_meanstd"]
 
 

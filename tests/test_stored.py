@@ -9,25 +9,11 @@ import shutil
 import numpy as np
 import pytest
 from PIL import Image
+from tiny import tiny_args
 
 from normbench import cli
 
-TINY = [
-    "--steps",
-    "2",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--metrics",
-    "lpips",
-    "--baselines",
-    "identity",
-    "--weights",
-    "random",
-]
+TINY = tiny_args(styles=None)
 
 
 @pytest.fixture(scope="module")

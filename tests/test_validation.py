@@ -3,27 +3,11 @@
 import os
 
 import pytest
+from tiny import tiny_args
 
 from normbench import cli
 
-TINY = [
-    "--norms",
-    "in",
-    "--styles",
-    "waves",
-    "--steps",
-    "2",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--metrics",
-    "lpips",
-    "--baselines",
-    "identity",
-]
+TINY = tiny_args("--norms", "in")
 
 
 @pytest.mark.parametrize(
