@@ -6,20 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import torch
+from tiny import tiny_options
 
 import normbench
 from normbench.errors import UserError
 
-TINY = dict(
-    steps=2,
-    image_size=32,
-    eval_size=32,
-    batch_size=2,
-    metrics=["lpips"],
-    baselines=["identity"],
-    styles=["waves"],
-    weights="random",
-)
+TINY = tiny_options()
 
 
 def test_run_returns_pandas_results_and_restores_torch_settings(tmp_path, capsys):

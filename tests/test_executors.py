@@ -8,36 +8,14 @@ import json
 
 import pandas as pd
 import pytest
+from tiny import tiny_args
 
 from normbench import cli
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode, UserError
 from normbench.study.executors import LocalExecutor, make_executor
 
-ARGS = [
-    "--norms",
-    "in,bn",
-    "--styles",
-    "waves",
-    "--steps",
-    "8",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--metrics",
-    "lpips",
-    "--baselines",
-    "identity",
-    "--weights",
-    "random",
-    "--device",
-    "cpu",
-    "--seeds",
-    "0,1",
-]
+ARGS = tiny_args("--norms", "in,bn", "--seeds", "0,1", steps=8)
 HAS_RAY = importlib.util.find_spec("ray") is not None
 
 

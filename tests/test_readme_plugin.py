@@ -4,8 +4,7 @@ import pathlib
 import re
 
 import pandas as pd
-
-from normbench import cli
+from tiny import run_tiny
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
@@ -26,31 +25,6 @@ def test_the_readme_plugin_runs_end_to_end(tmp_path, fake_distribution):
     entry_name, target = re.search(r'\[project\.entry-points\.normbench\]\n(\w+) = "(\w+)"', section).groups()
     norm = re.search(r'NormSpec\(\s*name="(\w+)"', module).group(1)
     fake_distribution(target, module, dist_name="my-norms", entry_name=entry_name)
-    assert (
-        cli.main(
-            [
-                "run",
-                "--norms",
-                f"{norm},in",
-                "--styles",
-                "waves",
-                "--steps",
-                "2",
-                "--image-size",
-                "32",
-                "--eval-size",
-                "32",
-                "--batch-size",
-                "2",
-                "--metrics",
-                "lpips",
-                "--out-dir",
-                str(tmp_path),
-                "--run-id",
-                "r",
-            ]
-        )
-        == 0
-    )
-    table = pd.read_csv(tmp_path / "r" / "results.csv")
+    assert run_tiny(tmp_path, "--norms", f"{norm},in", baselines=None) == 0
+    table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv")
     assert table.query("kind == 'norm'").norm.tolist() == [norm, "in"] and (table.status == "ok").all()

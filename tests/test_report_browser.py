@@ -5,8 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from normbench import cli
+from tiny import run_tiny
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install .[test])")
@@ -44,33 +43,8 @@ def browser(tmp_path, monkeypatch):
 def test_report_opens_from_disk_sorts_and_shows_every_image(tmp_path, browser):
     from selenium.webdriver.common.by import By
 
-    assert (
-        cli.main(
-            [
-                "run",
-                "--norms",
-                "in,bn,none",
-                "--styles",
-                "waves",
-                "--steps",
-                "2",
-                "--image-size",
-                "32",
-                "--eval-size",
-                "32",
-                "--batch-size",
-                "2",
-                "--metrics",
-                "lpips",
-                "--out-dir",
-                str(tmp_path),
-                "--run-id",
-                "r",
-            ]
-        )
-        == 0
-    )
-    browser.get((tmp_path / "r" / "report.html").as_uri())
+    assert run_tiny(tmp_path, "--norms", "in,bn,none", baselines=None) == 0
+    browser.get((tmp_path / "runs" / "r" / "report.html").as_uri())
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
     images = browser.find_elements(By.TAG_NAME, "img")

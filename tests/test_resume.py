@@ -12,34 +12,14 @@ import time
 
 import pandas as pd
 import pytest
+from tiny import tiny_args
 
 from normbench import cli
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode
 from normbench.study.cells import CELLS, STAGING_PREFIX, CellStore, RunLock, run_status
 
-ARGS = [
-    "--norms",
-    "in,bn,none",
-    "--styles",
-    "waves",
-    "--steps",
-    "40",
-    "--image-size",
-    "32",
-    "--eval-size",
-    "32",
-    "--batch-size",
-    "2",
-    "--metrics",
-    "lpips",
-    "--baselines",
-    "identity",
-    "--weights",
-    "random",
-    "--device",
-    "cpu",
-]
+ARGS = tiny_args("--norms", "in,bn,none", steps=40)
 
 
 def numbers(run_dir):

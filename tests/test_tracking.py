@@ -9,6 +9,7 @@ import warnings
 
 import pandas as pd
 import pytest
+from tiny import tiny_options
 
 import normbench
 from normbench.study.tracking import RunTrackers
@@ -50,16 +51,7 @@ def normbench_register_trackers(registry):
     registry.add(normbench.TrackerSpec("breaks", Breaks))
 """
 
-TINY = dict(
-    steps=4,
-    image_size=32,
-    eval_size=32,
-    batch_size=2,
-    metrics=["lpips"],
-    baselines=["identity"],
-    styles=["waves"],
-    weights="random",
-)
+TINY = tiny_options(steps=4)
 
 
 def test_hook_normbench_register_trackers(tmp_path, fake_distribution):

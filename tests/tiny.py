@@ -19,6 +19,12 @@ def tiny_args(
     return [*args, *extra]
 
 
+def tiny_options(**overrides) -> dict:
+    """The same run as keywords of ``normbench.run`` (the Python API), ``overrides`` on top."""
+    options = dict(steps=2, image_size=32, eval_size=32, batch_size=2, device="cpu", weights="random")
+    return {**options, "metrics": ["lpips"], "styles": ["waves"], "baselines": ["identity"], **overrides}
+
+
 def run_tiny(tmp_path, *flags: str, run_id: str = "r", **keywords) -> int:
     """``normbench run`` with :func:`tiny_args` (``keywords``) and ``flags`` into ``tmp_path/runs/<run_id>``; the
     exit code. The ``tiny_run`` fixture is this with the test's ``tmp_path``."""
