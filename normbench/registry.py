@@ -53,6 +53,13 @@ CONDITIONINGS = tuple(member.value for member in Conditioning)
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def check_names(kind: str, *labels: str) -> None:
+    """:raises ValueError: for the first of a spec's name and aliases that is not letters, digits and ``_``."""
+    for label in labels:
+        if not NAME_PATTERN.match(normalize_name(label)):
+            raise ValueError(f"invalid {kind} name {label!r}: use letters, digits and '_'")
+
+
 def normalize_name(name: str) -> str:
     """Lower-case ``name`` and treat ``-`` like ``_``, so ``Batch-Norm`` finds ``batch_norm``."""
     return name.strip().lower().replace("-", "_")
@@ -83,9 +90,7 @@ class NormSpec:
     params_per_channel: int | None = None
 
     def __post_init__(self) -> None:
-        for label in (self.name, *self.aliases):
-            if not NAME_PATTERN.match(normalize_name(label)):
-                raise ValueError(f"invalid norm name {label!r}: use letters, digits and '_'")
+        check_names("norm", self.name, *self.aliases)
         try:
             object.__setattr__(self, "conditioning", Conditioning.parse(self.conditioning))
         except ValueError as error:
@@ -199,9 +204,7 @@ class BaselineSpec:
     aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for label in (self.name, *self.aliases):
-            if not NAME_PATTERN.match(normalize_name(label)):
-                raise ValueError(f"invalid baseline name {label!r}: use letters, digits and '_'")
+        check_names("baseline", self.name, *self.aliases)
         if not callable(self.stylize):
             raise ValueError(f"baseline {self.name!r}: stylize must be callable")
 
@@ -279,9 +282,7 @@ class ArchitectureSpec:
     description: str = ""
 
     def __post_init__(self) -> None:
-        for label in (self.name, *self.aliases):
-            if not NAME_PATTERN.match(normalize_name(label)):
-                raise ValueError(f"invalid architecture name {label!r}: use letters, digits and '_'")
+        check_names("architecture", self.name, *self.aliases)
         try:
             object.__setattr__(self, "supports", tuple(map(Conditioning.parse, self.supports)))
         except ValueError as error:

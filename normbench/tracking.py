@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from normbench.registry import NAME_PATTERN, Registry, normalize_name
+from normbench.registry import Registry, check_names
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,7 @@ class TrackerSpec:
     aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for label in (self.name, *self.aliases):
-            if not NAME_PATTERN.match(normalize_name(label)):
-                raise ValueError(f"invalid tracker name {label!r}: use letters, digits and '_'")
+        check_names("tracker", self.name, *self.aliases)
         if not callable(self.factory):
             raise ValueError(f"tracker {self.name!r}: factory must be callable")
 

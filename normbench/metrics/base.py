@@ -19,7 +19,7 @@ import torch
 
 from normbench.columns import Column
 from normbench.fileio import cache_dir as default_cache_dir
-from normbench.registry import NAME_PATTERN, Registry, normalize_name
+from normbench.registry import Registry, check_names
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,7 @@ class MetricSpec:
     columns: tuple[Column, ...] = ()
 
     def __post_init__(self) -> None:
-        if not NAME_PATTERN.match(normalize_name(self.name)):
-            raise ValueError(f"invalid metric name {self.name!r}: use letters, digits and '_'")
+        check_names("metric", self.name)
         if not callable(self.factory):
             raise ValueError(f"metric {self.name!r}: factory must be callable")
         if not self.columns:
