@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 from normbench.tracking import Tracker, TrackerContext, TrackerRegistry
 
@@ -59,7 +60,7 @@ class RunTrackers:
             if not done:
                 self.active.pop(name)
 
-    def _call(self, name: str, where: str, function: Callable, *args) -> tuple[bool, object]:
+    def _call(self, name: str, where: str, function: Callable, *args) -> tuple[bool, Any]:
         """``(True, function(*args))``; or ``(False, None)`` when it raised (not Ctrl-C): logged, and tracker
         ``name`` marked failed."""
         try:
@@ -75,7 +76,7 @@ class RunTrackers:
             return False, None
 
 
-def _made(factory: Callable, context: TrackerContext) -> object:
+def _made(factory: Callable, context: TrackerContext) -> Tracker:
     """``factory(context)``, refused unless it has the three methods a tracker is called with."""
     tracker = factory(context)
     missing = [name for name in ("log_training", "log_rows", "finish") if not callable(getattr(tracker, name, None))]
