@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from normbench.errors import UserError
+from normbench.study.options import RunOptions
 from normbench.study.outputs import RunDirectory
 from normbench.study.runner import Run
-from normbench.study.setup import Resolved, RunOptions, resolve_run, torch_state
+from normbench.study.setup import Resolved, resolve_run, torch_state
 
 if TYPE_CHECKING:
     from normbench.study.progress import ProgressDisplay

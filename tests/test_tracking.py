@@ -12,12 +12,14 @@ import pytest
 from tiny import tiny_options
 
 import normbench
+import normbench.cli
 from normbench.study.tracking import RunTrackers
 from normbench.tracking import Tracker, TrackerContext, TrackerRegistry, TrackerSpec
 
 RECORDER = """
 import json
 import normbench
+import normbench.cli
 
 
 class Recorder(normbench.Tracker):
@@ -163,3 +165,27 @@ def test_a_tracker_gets_its_own_copy_of_the_manifest(tmp_path):
 def test_a_tracker_spec_is_validated(spec):
     with pytest.raises(ValueError, match="tracker"):
         TrackerSpec(**spec)
+
+
+def test_a_resumed_session_tells_its_trackers_and_hands_over_only_the_cells_it_computes(
+    tiny_run, tmp_path, fake_distribution
+):
+    """Cells finished by an earlier session were handed to that session's trackers; a resumed one gets the rest."""
+    import shutil
+
+    from normbench.study.cells import CELLS
+
+    fake_distribution(
+        "nb_recorder",
+        RECORDER.replace('registry.add(normbench.TrackerSpec("breaks", Breaks))', ""),
+        dist_name="nb-recorder",
+        entry_name="recorder",
+    )
+    assert tiny_run("--norms", "in,bn") == 0
+    run_dir = tmp_path / "runs" / "r"
+    shutil.rmtree(next(cell for cell in (run_dir / CELLS).iterdir() if cell.name.startswith("bn-")))
+    (run_dir / "tracked.jsonl").unlink()
+    assert normbench.cli.main(["run", "--resume", str(run_dir)]) == 0
+    events = [json.loads(line) for line in (run_dir / "tracked.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events] == ["start", "training", "rows", "finish"]
+    assert events[0]["resumed"] is True and [row["norm"] for row in events[2]["rows"]] == ["bn"]

@@ -187,7 +187,8 @@ RUN_ACTIONS: dict = {}
 
 def build_config(args: argparse.Namespace):
     """The command line resolved into a run config and its registries (:func:`normbench.study.setup.resolve_run`)."""
-    from normbench.study.setup import RunOptions, resolve_run
+    from normbench.study.options import RunOptions
+    from normbench.study.setup import resolve_run
 
     return resolve_run(RunOptions.of(args))
 
@@ -195,9 +196,10 @@ def build_config(args: argparse.Namespace):
 def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench import api
     from normbench.runtime.allocator import keep_freed_memory
+    from normbench.study.options import RunOptions
     from normbench.study.outputs import no_model_finished
     from normbench.study.progress import RunProgress, summary_tables
-    from normbench.study.setup import Resolved, RunOptions
+    from normbench.study.setup import Resolved
 
     # NOTE: the process is the command's own: its allocator may keep freed memory (see runtime.allocator)
     keep_freed_memory()
