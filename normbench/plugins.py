@@ -202,8 +202,7 @@ def describe(
     trackers: TrackerRegistry | None = None,
 ) -> dict:
     """Every registered norm, architecture, metric, baseline and tracker with its plugin and distribution, and the
-    broken and disabled
-    plugins, as data: what ``normbench plugins`` shows and a run's manifest stores."""
+    broken and disabled plugins, as data: what ``normbench plugins`` shows and a run's manifest stores."""
 
     def origin(registry, name):
         plugin = registry.plugin_of(name)

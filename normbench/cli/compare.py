@@ -27,14 +27,12 @@ def add_parser(commands) -> None:
 
 
 def command_compare(args: argparse.Namespace, console: Console) -> int:
-    from normbench.report.compare import comparison, write_comparison
+    from normbench.report.compare import write_comparison
 
-    output = write_comparison(args.run_a, args.run_b, args.output, args.allow_protocol_mismatch)
-    console.print(f"comparison: {output}", highlight=False, markup=False)
+    run_a, run_b, changes = write_comparison(args.run_a, args.run_b, args.output, args.allow_protocol_mismatch)
+    console.print(f"comparison: {args.output}", highlight=False, markup=False)
     if args.json:
-        from normbench.report.compare import load_pair
         from normbench.report.summaries import comparison_summary, to_json
 
-        run_a, run_b, _ = load_pair(args.run_a, args.run_b, args.allow_protocol_mismatch)
-        print(to_json(comparison_summary(run_a, run_b, comparison(run_a, run_b), output)))
+        print(to_json(comparison_summary(run_a, run_b, changes, args.output)))
     return ExitCode.OK

@@ -239,12 +239,16 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
             "red",
         )
         return ExitCode.OUTPUT_ERROR
-    report = result.report()
+    from normbench.report import tables
+    from normbench.report.page import write_pages
+
+    # NOTE: the stored run is read once for the page, the JSON and the verdicts (result.report() reads it again)
+    stored = tables.load_run(result.path)
+    report = write_pages(stored, result.path / "report.html")
     if args.json:
-        from normbench.report import tables
         from normbench.report.summaries import run_summary, to_json
 
-        print(to_json(run_summary(tables.load_run(run_dir.path), config.reference, report)))
+        print(to_json(run_summary(stored, config.reference, report)))
     for table in [] if args.json else summary_tables(run_dir.rows, run.manifest["columns"]):
         console.print(table)
     if config.features == "random":
@@ -256,7 +260,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     console.print(Text(f"results: {run_dir.path / 'results.csv'}"))
     console.print(Text(f"report: {report}"))
     if not args.json:  # NOTE: the JSON holds them
-        print_conclusions(run_dir.path, console)
+        print_conclusions(stored, console)
     minutes, seconds = divmod(round(run.manifest["wall_seconds"]), 60)
     console.print(
         f"wall time: {minutes} min {seconds} s for {len(run.model_cells())} trained models "
@@ -270,11 +274,11 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     return ExitCode.OK
 
 
-def print_conclusions(run_dir: Path, console: Console) -> None:
-    """The report's verdicts against the reference and its flags (stylization metrics a baseline wins)."""
+def print_conclusions(run, console: Console) -> None:
+    """The report's verdicts against the reference and its flags (stylization metrics a baseline wins), for a
+    stored run (:func:`normbench.report.tables.load_run`)."""
     from normbench.report import analysis, tables
 
-    run = tables.load_run(run_dir)
     reference = analysis.reference_norm(run)
     for sentence in analysis.verdicts(run, reference):
         console.print(Text(f"verdict: {sentence}"))

@@ -94,10 +94,14 @@ def _row(change: Change, kind: str) -> list[tuple[str, object, bool]]:
     ]
 
 
-def render(run_a: tables.StoredRun, run_b: tables.StoredRun, differences: list[str] = ()) -> str:
+def render(
+    run_a: tables.StoredRun, run_b: tables.StoredRun, differences: list[str] = (), changes: list[Change] | None = None
+) -> str:
+    """The comparison page; ``changes`` are :func:`comparison`'s when already computed."""
     headers = ["norm", "metric", "A", "B", "B − A", "95% interval (paired seeds)", "seeds", "p_Holm", "B vs A"]
     kinds = {**run_a.kinds(), **run_b.kinds()}
-    rows = [_row(change, kinds.get(change.name, "norm")) for change in comparison(run_a, run_b)]
+    changes = comparison(run_a, run_b) if changes is None else changes
+    rows = [_row(change, kinds.get(change.name, "norm")) for change in changes]
     names = [run.manifest.get("run_id", run.path.name) for run in (run_a, run_b)]
     mismatch = (
         part("box", "flags", "These runs differ in protocol; their numbers do not measure the same thing:", differences)
@@ -119,16 +123,19 @@ def render(run_a: tables.StoredRun, run_b: tables.StoredRun, differences: list[s
     return page(f"normbench compare: A = {names[0]}, B = {names[1]}", body)
 
 
-def write_comparison(dir_a: Path, dir_b: Path, output: Path, allow_mismatch: bool = False) -> Path:
-    """Write the comparison page.
+def write_comparison(
+    dir_a: Path, dir_b: Path, output: Path, allow_mismatch: bool = False
+) -> tuple[tables.StoredRun, tables.StoredRun, list[Change]]:
+    """Write the comparison page; returns the two runs and the changes it shows (for ``--json``).
 
     :raises UserError: when the runs share no norm, or their protocols differ and ``allow_mismatch`` is off.
     """
     from normbench.fileio import atomic_write_text
 
     run_a, run_b, differences = load_pair(dir_a, dir_b, allow_mismatch)
-    atomic_write_text(output, render(run_a, run_b, differences))
-    return output
+    changes = comparison(run_a, run_b)
+    atomic_write_text(output, render(run_a, run_b, differences, changes))
+    return run_a, run_b, changes
 
 
 def load_pair(
