@@ -22,6 +22,9 @@ ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 #: Longest name component kept whole; longer ones are cut and given a hash, so every file system takes them.
 MAX_NAME_CHARS = 100
+#: Longest path component (in UTF-8 bytes) a name becomes on disk, leaving room within the usual 255-byte limit for
+#: what is added around it (``grid_``, ``.png``).
+MAX_COMPONENT_BYTES = 200
 BACKGROUND = (255, 255, 255)
 #: Characters no file system or report should see in a name: controls, and what Windows forbids.
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"\\|?*]')
@@ -130,6 +133,18 @@ def safe_component(text: str) -> str:
         digest = hashlib.sha256(text.encode()).hexdigest()[:8]
         text = f"{text[: MAX_NAME_CHARS - 9]}~{digest}"
     return text
+
+
+def path_component(name: str) -> str:
+    """An image name (``sub/udnie``, ``udnie.png``) as one path component, different for different names: ``%`` and
+    ``/`` percent-encoded (``sub%2Fudnie``), so that a style and an image in its folder never make the path of
+    another pair; one too long for a file system is cut and given a hash of the whole."""
+    flat = name.replace("%", "%25").replace("/", "%2F")
+    if len(flat.encode("utf-8")) <= MAX_COMPONENT_BYTES:
+        return flat
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    start = flat.encode("utf-8")[: MAX_COMPONENT_BYTES - 13].decode("utf-8", "ignore")
+    return f"{start}~{digest}"
 
 
 def image_names(paths: list[Path], folder: Path) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from strategies import FOLDER_ENTRIES, folder_paths
 
 from normbench import imageio
 
@@ -65,23 +66,11 @@ def test_16_bit_grey_is_scaled_not_clipped(tmp_path, value, width, height):
     assert np.all(pixels == round(value * 255 / 65535))
 
 
-def file_names(draw_bytes):
-    """A file name from arbitrary bytes: anything but ``/`` and NUL, as POSIX allows."""
-    name = draw_bytes.replace(b"/", b"_").replace(b"\0", b"_") or b"x"
-    return name.decode("utf-8", "surrogateescape")
-
-
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.binary(min_size=1, max_size=300), st.sampled_from(imageio.IMAGE_SUFFIXES), st.booleans()),
-        min_size=1,
-        max_size=12,
-    )
-)
+@given(FOLDER_ENTRIES)
 def test_names_are_unique_safe_and_stable_for_any_bytes(entries):
     folder = Path("/data")
-    paths = sorted({folder / ("sub" if nested else "") / (file_names(raw) + suffix) for raw, suffix, nested in entries})
+    paths = folder_paths(entries, folder)
     names = imageio.image_names(paths, folder)
     assert len({name.lower() for name in names}) == len(names)  # unique, also where case does not count
     for name in names:

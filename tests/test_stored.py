@@ -56,7 +56,17 @@ def report(run, capsys) -> tuple[int, str]:
 def test_a_style_in_a_subfolder_gets_its_grid_in_the_report(stored):
     page = (stored / "a" / "report.html").read_text()
     assert 'alt="grid_sub/inner"' in page and 'alt="grid_top"' in page
-    assert (stored / "a" / "images" / "grid_sub" / "inner.png").is_file()
+    assert (stored / "a" / "images" / "grid_sub%2Finner.png").is_file()
+
+
+def test_a_run_of_0_1_keeps_its_grids_where_it_wrote_them(stored, tmp_path, capsys):
+    run = copy_of(stored, tmp_path)
+    images = run / "images"
+    (images / "grid_sub").mkdir()
+    (images / "grid_sub%2Finner.png").rename(images / "grid_sub" / "inner.png")
+    assert report(run, capsys)[0] == 0
+    page = (run / "report.html").read_text()
+    assert 'alt="grid_sub/inner"' in page and 'alt="grid_top"' in page and "grid missing" not in page
 
 
 def test_a_results_table_cut_mid_row_is_reported_without_its_last_line_and_a_note(stored, tmp_path, capsys):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from normbench.errors import UserError
 from normbench.study.cells import run_status
-from normbench.study.outputs import SCHEMA_VERSION, grid_path
+from normbench.study.outputs import SCHEMA_VERSION, grid_path, legacy_grid_path
 
 #: Manifest entries a report reads, as dotted paths; a manifest without one is refused by name.
 MANIFEST_KEYS = (
@@ -53,8 +53,14 @@ class StoredRun:
         }
 
     def grids(self) -> list[tuple[str, Path]]:
-        """``(style, path of its grid)`` for every style of the rows, in run order, whether the file exists or not."""
-        return [(style, self.path / grid_path(style)) for style in dict.fromkeys(self.results["style"].astype(str))]
+        """``(style, path of its grid)`` for every style of the rows, in run order, whether the file exists or not (a
+        run written before 0.2 has its grids where :func:`legacy_grid_path` says)."""
+        found = []
+        for style in dict.fromkeys(self.results["style"].astype(str)):
+            legacy = self.path / legacy_grid_path(style)
+            path = self.path / grid_path(style)
+            found.append((style, legacy if legacy.is_file() and not path.is_file() else path))
+        return found
 
 
 def load_run(path: Path) -> StoredRun:

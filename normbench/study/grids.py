@@ -6,15 +6,17 @@ from pathlib import Path
 
 from PIL import Image
 
+from normbench.imageio import path_component
 from normbench.images import style_grid
 from normbench.study.evaluation import GRID_IMAGES
 from normbench.study.outputs import grid_path
 
 
 def cell_image(eval_names: list[str], style: str, index: int) -> Path:
-    """Where the output of evaluation image ``index`` for ``style`` goes, relative to its cell."""
-    content = Path(eval_names[index])
-    return Path("images", style, *content.parent.parts, f"{content.name}.png")
+    """Where the output of evaluation image ``index`` for ``style`` goes, relative to its cell:
+    ``images/<style>/<content>.png``, each name one component (:func:`~normbench.imageio.path_component`), so that
+    no two (style, image) pairs share a file whatever their folders."""
+    return Path("images", path_component(style), f"{path_component(eval_names[index])}.png")
 
 
 def write_grids(run, eval_set) -> None:

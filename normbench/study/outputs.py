@@ -18,6 +18,7 @@ from PIL import Image
 
 from normbench.errors import OutputError, UserError, reason, stopped_by
 from normbench.fileio import atomic_write_bytes
+from normbench.imageio import path_component
 from normbench.runtime.environment import now
 
 SCHEMA_VERSION = 4
@@ -25,8 +26,14 @@ BENCH_SCHEMA_VERSION = 1
 
 
 def grid_path(style: str) -> Path:
-    """Where a style's grid goes, relative to its run directory (a style in a subfolder, ``sub/name``, has its grid
-    in ``images/grid_sub/``); the report finds grids by the styles of the rows."""
+    """Where a style's grid goes, relative to its run directory: ``images/grid_<style>.png``, the style's name as one
+    component (a style in a subfolder, ``sub/name``, has ``images/grid_sub%2Fname.png``); the report finds grids by
+    the styles of the rows."""
+    return Path("images", f"grid_{path_component(style)}.png")
+
+
+def legacy_grid_path(style: str) -> Path:
+    """Where runs before 0.2 put a style's grid (``images/grid_sub/name.png`` for ``sub/name``), for their reports."""
     return Path("images", f"grid_{style}.png")
 
 
@@ -169,6 +176,8 @@ class RunDirectory(OutputDirectory):
         cell's files, made only where missing, so a resumed run makes those a killed one had not."""
         source_root = cell_path / "images"
         for source in sorted(source_root.rglob("*.png")) if source_root.is_dir() else []:
+            if not source.is_file():  # NOTE: a folder may end in .png too (a style named udnie.png)
+                continue
             target = self.path / self.image_path(name, *source.relative_to(source_root).parts)
             if target.exists():
                 continue
