@@ -164,9 +164,7 @@ def run(norms: list[str] | str | None = None, *, progress: bool = False, **optio
     planned = plan(RunOptions.from_keywords(norms=norms, **options))
     if not progress:
         return planned.execute()
-    from rich.console import Console
+    from normbench.study.progress import RunProgress, plain_console
 
-    from normbench.study.progress import RunProgress
-
-    with RunProgress(Console(stderr=True)) as display:
+    with RunProgress(plain_console(stderr=True)) as display:
         return planned.execute(display)

@@ -1,6 +1,19 @@
-"""The terminal's summary table: every metric's scores, whatever its axis, and speed last."""
+"""The terminal: the summary table (every metric's scores, whatever its axis, and speed last), and every name a
+user or a plugin gives printed as it is, never read as rich markup."""
 
-from normbench.study.progress import summary_table, summary_tables
+import ast
+import io
+from pathlib import Path
+
+from PIL import Image
+from rich.text import Text
+from tiny import run_tiny
+
+import normbench
+from normbench.study.progress import RunProgress, plain_console, summary_table, summary_tables
+
+#: Names rich would read as markup (a closing tag that opens nothing, a style) or as an emoji code.
+AWKWARD = ("a[/x]/plain", "[bold]x[/bold]", "w:smile:s", "[red]")
 
 
 def test_the_terminal_summary_shows_every_metric_score_of_any_axis_and_no_provenance_column():
@@ -37,3 +50,57 @@ def test_many_scores_are_split_over_tables_with_speed_in_the_first():
     first, second = summary_tables([row], columns, per_table=5)
     assert [column.header for column in first.columns][4:] == [*(f"m{i} ↑" for i in range(5)), "infer_img_per_s ↑"]
     assert [column.header for column in second.columns][4:] == [f"m{i} ↑" for i in range(5, 9)]
+
+
+def test_names_with_markup_reach_the_progress_display_and_the_table_as_they_are():
+    stream = io.StringIO()
+    console = plain_console(file=stream, width=200)
+    columns = {"style_gram": {"metric": "distances", "axis": "style", "higher_is_better": False, "label": "Gram"}}
+    rows = [
+        {"norm": name, "kind": "norm", "style": name, "style_split": "train", "seed": 0, "status": "ok", "style_gram": 1}
+        for name in AWKWARD
+    ]
+    with RunProgress(console) as display:
+        display.start_run(len(AWKWARD), columns)
+        for name in AWKWARD:
+            with display.model(f"{name} on {name}", steps=2) as on_step:
+                on_step(1, {"total": 0.5})
+        display.model_done(rows)
+        display.model_done([{**rows[0], "status": "error", "error": "[/y] broke"}])
+    console.print(summary_table(rows, columns))
+    console.print(f"report: {AWKWARD[0]}/report.html")
+    shown = stream.getvalue()
+    for name in AWKWARD:
+        assert f"{name}/{name}: Gram 1" in shown and f"│ {name} " in shown
+    assert "[/y] broke" in shown and f"report: {AWKWARD[0]}/report.html" in shown
+
+
+def test_a_style_folder_with_brackets_runs_to_the_end(tmp_path, capsys):
+    folder = tmp_path / "styles" / "a[/x]"
+    folder.mkdir(parents=True)
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(folder / "plain.jpg")
+    assert run_tiny(tmp_path, "--style-dir", str(tmp_path / "styles"), "--norms", "in", styles=None) == 0
+    assert "in/a[/x]/plain:" in capsys.readouterr().err
+    assert (tmp_path / "runs" / "r" / "manifest.json").is_file()
+
+
+def test_every_console_and_progress_column_of_the_package_takes_text_as_it_is():
+    """rich reads markup wherever a console or a TextColumn is made with its defaults; only plain_console makes one,
+    and every TextColumn says markup=False."""
+    package = Path(normbench.__file__).parent
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                keywords = {keyword.arg: keyword.value for keyword in node.keywords}
+                where = f"{path.relative_to(package)}:{node.lineno}"
+                if node.func.id == "Console":
+                    assert path.name == "progress.py", f"{where}: make consoles with plain_console()"
+                    assert isinstance(keywords.get("markup"), ast.Constant) and not keywords["markup"].value, where
+                if node.func.id == "TextColumn":
+                    assert isinstance(keywords.get("markup"), ast.Constant) and not keywords["markup"].value, where
+
+
+def test_colour_is_given_by_text_styles():
+    stream = io.StringIO()
+    plain_console(file=stream).print(Text("no", style="red"), "[red]no[/red]")
+    assert stream.getvalue() == "no [red]no[/red]\n"

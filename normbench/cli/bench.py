@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from normbench.cli.argtypes import (
     add_disable_plugin_argument,
@@ -18,6 +18,7 @@ from normbench.cli.argtypes import (
 )
 from normbench.cli.console import say
 from normbench.errors import ExitCode, UserError, stopped_by
+from normbench.study.progress import description_column
 
 
 def add_parser(commands) -> None:
@@ -139,7 +140,7 @@ def command_bench(args: argparse.Namespace, console: Console) -> int:
         highlight=False,
     )
     total = len(plan.norms) * len(bench.settings) * plan.measurements
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (description_column(), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with cold_compile_cache(), Progress(*columns, console=console) as progress:
             task = progress.add_task("bench", total=total)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from normbench.study.progress import plain_console
+
 
 def make_console(stderr: bool = False) -> Console:
-    console = Console(stderr=stderr)
-    if not console.is_terminal:
-        console.width = 160  # logs and CI: keep table columns whole
-    return console
+    """The command line's console: every string printed as it is (:func:`~normbench.study.progress.plain_console`)."""
+    return plain_console(stderr=stderr)
 
 
 def say(console: Console, label: str, message: object, style: str) -> None:

@@ -8,6 +8,7 @@ import urllib.error
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from normbench import weights
 from normbench.cli.console import make_console
@@ -64,7 +65,7 @@ def _list(args, console: Console) -> int:
     for column in ("name", "file", "present", "used by", "url"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["name"], row["file"], "yes" if row["present"] else "[red]no", row["used_by"], row["url"])
+        table.add_row(row["name"], row["file"], Text("yes") if row["present"] else Text("no", style="red"), row["used_by"], row["url"])
     make_console().print(table)
     console.print(f"folder: {weights.WEIGHT_FILES['vgg16'].path.parent}")
     return ExitCode.OK

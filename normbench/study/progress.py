@@ -1,4 +1,8 @@
-"""The rich progress display while a run trains, and the summary table when it ends."""
+"""The rich progress display while a run trains, and the summary table when it ends; the one console factory.
+
+Every string normbench hands rich is plain text: a style, file or folder name, a plugin's norm or description, a run
+id may hold ``[/x]`` or ``:smile:``, which rich would otherwise read as markup (and raise on) or as an emoji code.
+Colour comes from :class:`rich.text.Text` styles, never from markup in a string."""
 
 from __future__ import annotations
 
@@ -48,16 +52,30 @@ class QuietRunProgress:
         pass
 
 
+def plain_console(stderr: bool = False, **options) -> Console:
+    """A console that prints every string as it is (no markup, no emoji codes); 160 columns wide where it is not a
+    terminal (logs and CI), so that table columns stay whole. ``options`` go to :class:`rich.console.Console`."""
+    console = Console(stderr=stderr, markup=False, emoji=False, **options)
+    if not console.is_terminal and "width" not in options:
+        console.width = 160
+    return console
+
+
+def description_column() -> TextColumn:
+    """A progress bar's description, in bold, as plain text (a task is named after styles and norms)."""
+    return TextColumn("{task.description}", style="bold", markup=False)
+
+
 class RunProgress:
     """An overall bar (models done) and a bar for the model training now, with its latest loss."""
 
     def __init__(self, console: Console):
         self.console = console
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            description_column(),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[loss]}"),
+            TextColumn("{task.fields[loss]}", markup=False),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=console,
