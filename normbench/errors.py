@@ -34,6 +34,11 @@ _MEANINGS = {
 }
 
 
+class PluginDeprecationWarning(DeprecationWarning):
+    """A plugin uses a form of normbench's API that a later minor release removes; the message says what to write
+    instead. The command line shows it (Python hides a DeprecationWarning raised outside ``__main__``)."""
+
+
 class UserError(Exception):
     """A problem with the user's input; the CLI prints the message and exits with ``exit_code``."""
 

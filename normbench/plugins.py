@@ -41,17 +41,52 @@ DISABLE_ENV = "NORMBENCH_DISABLE_PLUGINS"
 
 @dataclass
 class PluginReport:
-    """Where each plugin came from, and which were disabled or broken (with the reason)."""
+    """Where each plugin came from, and which were disabled or broken (with the reason, what failed and what it
+    registered all the same)."""
 
     origins: dict[str, str] = field(default_factory=dict)  # plugin name -> "dist version" / "built-in"
     broken: dict[str, str] = field(default_factory=dict)  # plugin name -> what went wrong
     disabled: list[str] = field(default_factory=list)
+    failed: dict[str, list[str]] = field(default_factory=dict)  # plugin name -> "import" or the hooks that raised
+    registered: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # broken plugin -> kind -> names
 
     def hint(self) -> str:
         """A sentence for error messages about names that may belong to a disabled or broken plugin."""
         parts = [f"plugin {name!r} is broken: {reason}" for name, reason in self.broken.items()]
         parts += [f"plugin {name!r} is disabled" for name in self.disabled]
         return "; ".join(parts)
+
+    def fail(self, plugin: str, what: str, reason: str) -> None:
+        """Record that ``what`` (``import`` or a hook's name) of ``plugin`` failed for ``reason``."""
+        self.failed.setdefault(plugin, []).append(what)
+        self.broken[plugin] = f"{self.broken[plugin]}; {reason}" if plugin in self.broken else reason
+
+    def problems(self) -> list[dict]:
+        """Every broken plugin as data: ``plugin``, ``distribution``, ``reason``, ``failed`` (what raised) and
+        ``registered`` (what it registered all the same, by kind: a plugin whose norms loaded and whose metric
+        did not is partly there)."""
+        return [
+            {
+                "plugin": name,
+                "distribution": self.origins.get(name, "unknown distribution"),
+                "reason": reason,
+                "failed": list(self.failed.get(name, [])),
+                "registered": {kind: names for kind, names in self.registered.get(name, {}).items() if names},
+            }
+            for name, reason in self.broken.items()
+        ]
+
+
+def problem_sentence(problem: dict) -> str:
+    """One line on a broken plugin (an entry of :meth:`PluginReport.problems`, as a manifest stores it)."""
+    registered = problem.get("registered") or {}
+    if not registered:
+        return f"plugin {problem['plugin']!r} failed and was skipped: {problem['reason']}"
+    what = "; ".join(f"{kind} {', '.join(names)}" for kind, names in registered.items())
+    return (
+        f"plugin {problem['plugin']!r} failed and is only partly loaded: {problem['reason']}; loaded: {what}; "
+        f"skipped: what {', '.join(problem.get('failed') or ['its failed hooks'])} would have registered"
+    )
 
 
 def disabled_plugins(extra: tuple[str, ...] = ()) -> list[str]:
@@ -105,7 +140,7 @@ def _register_entry_point(pm: pluggy.PluginManager, entry_point, report: PluginR
             pm.unregister(name=entry_point.name)
         if strict:
             raise
-        report.broken[entry_point.name] = f"{dist}: {type(error).__name__}: {error}"
+        report.fail(entry_point.name, "import", f"{dist}: {type(error).__name__}: {error}")
         return
     report.origins[entry_point.name] = dist
 
@@ -123,9 +158,11 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, registry, report: PluginR
             if report is None:
                 raise
             registry.discard({name for name in registry.names() if name not in before})
-            report.broken[impl.plugin_name] = (
+            report.fail(
+                impl.plugin_name,
+                hook_name,
                 f"{report.origins.get(impl.plugin_name, 'unknown distribution')}: "
-                f"{hook_name} raised {type(error).__name__}: {error}"
+                f"{hook_name} raised {type(error).__name__}: {error}",
             )
     registry.registering("<direct>")
     return registry
@@ -183,7 +220,7 @@ def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> 
     skipped and reported."""
     report = PluginReport()
     pm = get_plugin_manager(entrypoints=entrypoints, blocked=blocked, report=report)
-    return LoadedPlugins(
+    loaded = LoadedPlugins(
         collect_norms(pm, report),
         collect_metrics(pm, report),
         collect_baselines(pm, report),
@@ -191,6 +228,19 @@ def load_plugins(*, entrypoints: bool = True, blocked: tuple[str, ...] = ()) -> 
         collect_architectures(pm, report),
         collect_trackers(pm, report),
     )
+    kinds = {
+        "norms": loaded.norms,
+        "metrics": loaded.metrics,
+        "baselines": loaded.baselines,
+        "architectures": loaded.architectures,
+        "trackers": loaded.trackers,
+    }
+    for plugin in report.broken:
+        report.registered[plugin] = {
+            kind: [name for name in registry.names() if registry.plugin_of(name) == plugin]
+            for kind, registry in kinds.items()
+        }
+    return loaded
 
 
 def describe(
@@ -260,6 +310,7 @@ def describe(
             for s in (trackers or [])
         ],
         "broken": report.broken,
+        "broken_plugins": report.problems(),
         "disabled": report.disabled,
     }
 

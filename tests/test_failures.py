@@ -105,7 +105,7 @@ def test_exit_codes_are_listed_in_the_help(capsys):
 def test_a_plugin_that_exits_or_interrupts_at_import_is_contained_and_named(fake_distribution, capsys, raises):
     fake_distribution("nb_exits", f"raise {raises}\n", dist_name="nb-exits", entry_name="exits")
     assert cli.main(["plugins"]) == 0
-    assert "broken plugin exits: nb-exits 0.1:" in capsys.readouterr().out
+    assert "plugin 'exits' failed and was skipped: nb-exits 0.1:" in capsys.readouterr().out
 
 
 def test_sigterm_stops_a_run_like_ctrl_c_keeping_finished_rows(tmp_path):

@@ -57,7 +57,15 @@ def test_names_with_markup_reach_the_progress_display_and_the_table_as_they_are(
     console = plain_console(file=stream, width=200)
     columns = {"style_gram": {"metric": "distances", "axis": "style", "higher_is_better": False, "label": "Gram"}}
     rows = [
-        {"norm": name, "kind": "norm", "style": name, "style_split": "train", "seed": 0, "status": "ok", "style_gram": 1}
+        {
+            "norm": name,
+            "kind": "norm",
+            "style": name,
+            "style_split": "train",
+            "seed": 0,
+            "status": "ok",
+            "style_gram": 1,
+        }
         for name in AWKWARD
     ]
     with RunProgress(console) as display:

@@ -13,7 +13,7 @@ from rich.console import Console
 from normbench import __version__
 from normbench.cli import bench, compare, export, plugins, report, run, score, status, stylize, weights
 from normbench.cli.console import make_console, say, show_warnings_on
-from normbench.errors import ExitCode, Terminated, UserError, stopped_by
+from normbench.errors import ExitCode, PluginDeprecationWarning, Terminated, UserError, stopped_by
 
 #: The commands in the order ``--help`` lists them.
 COMMANDS = (run, status, score, stylize, export, bench, report, compare, weights, plugins)
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = show_warnings_on(console)
+            warnings.filterwarnings("default", category=PluginDeprecationWarning)
             return int(dispatch(args, console))
     finally:
         signal.signal(signal.SIGTERM, previous)

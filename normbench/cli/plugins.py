@@ -30,7 +30,7 @@ _ARROWS = {True: "↑", False: "↓"}
 
 
 def command_plugins(args: argparse.Namespace, console: Console) -> int:
-    from normbench.plugins import describe, load_plugins
+    from normbench.plugins import describe, load_plugins, problem_sentence
 
     loaded = load_plugins(blocked=tuple(args.disable_plugin))
     info = describe(
@@ -85,8 +85,8 @@ def command_plugins(args: argparse.Namespace, console: Console) -> int:
         for t in info["trackers"]:
             trackers.add_row(t["name"], t["plugin"], t["distribution"], t["description"])
         out.print(trackers)
-    for name, reason in info["broken"].items():
-        out.print(Text.assemble(("broken plugin ", "red"), (f"{name}: ", "red"), reason))
+    for problem in info["broken_plugins"]:
+        out.print(Text(problem_sentence(problem), style="red"))
     for name in info["disabled"]:
         out.print(Text(f"disabled plugin {name}", style="yellow"))
     return 0

@@ -253,9 +253,12 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         console.print(table)
     if config.features == "random":
         console.print(
-            f"[red]features=random: the VGG (training losses and {config.profile.eval_draws} evaluation "
-            "draws of VGG13), AlexNet (LPIPS) and Inception (FID/KID) weights were randomly initialised; "
-            "these numbers compare norms within this run only, not with papers or pretrained runs"
+            Text(
+                f"features=random: the VGG (training losses and {config.profile.eval_draws} evaluation "
+                "draws of VGG13), AlexNet (LPIPS) and Inception (FID/KID) weights were randomly initialised; "
+                "these numbers compare norms within this run only, not with papers or pretrained runs",
+                style="red",
+            )
         )
     console.print(Text(f"results: {run_dir.path / 'results.csv'}"))
     console.print(Text(f"report: {report}"))
@@ -278,9 +281,12 @@ def print_conclusions(run, console: Console) -> None:
     """The report's verdicts against the reference and its flags (stylization metrics a baseline wins), for a
     stored run (:func:`normbench.report.tables.load_run`)."""
     from normbench.report import analysis, tables
+    from normbench.report.problems import run_problems
 
     reference = analysis.reference_norm(run)
     for sentence in analysis.verdicts(run, reference):
         console.print(Text(f"verdict: {sentence}"))
     for flag in tables.baseline_flags(run):
         console.print(Text(f"flagged: {flag.sentence}", style="red"))
+    for sentence in run_problems(run):
+        console.print(Text(f"plugin problem: {sentence}", style="red"))

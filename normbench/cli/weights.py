@@ -65,7 +65,13 @@ def _list(args, console: Console) -> int:
     for column in ("name", "file", "present", "used by", "url"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["name"], row["file"], Text("yes") if row["present"] else Text("no", style="red"), row["used_by"], row["url"])
+        table.add_row(
+            row["name"],
+            row["file"],
+            Text("yes") if row["present"] else Text("no", style="red"),
+            row["used_by"],
+            row["url"],
+        )
     make_console().print(table)
     console.print(f"folder: {weights.WEIGHT_FILES['vgg16'].path.parent}")
     return ExitCode.OK

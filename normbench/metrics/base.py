@@ -10,6 +10,7 @@ other metrics' values (ArtFID from LPIPS and FID).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import ClassVar
 import torch
 
 from normbench.columns import Column
+from normbench.errors import PluginDeprecationWarning
 from normbench.fileio import cache_dir as default_cache_dir
 from normbench.registry import Registry, check_names
 
@@ -134,7 +136,11 @@ class DerivedMetric(Metric):
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+#: Says that a keyword of normbench 0.1 was not given.
+_NOT_GIVEN = object()
+
+
+@dataclass(frozen=True, init=False)
 class MetricSpec:
     """A metric as a plugin registers it.
 
@@ -145,6 +151,8 @@ class MetricSpec:
     :param aliases: other names that resolve to this one.
     :param columns: the columns it fills; by default the factory's own declaration
         (:meth:`Metric.declared_columns`), which is where they should be declared.
+    :param higher_is_better: deprecated (normbench 0.1's form; to be removed in 0.3): the metric fills one column
+        named ``name`` with this direction and axis ``other``; a ``DeprecationWarning`` says what to write instead.
     """
 
     name: str
@@ -152,6 +160,39 @@ class MetricSpec:
     description: str = ""
     aliases: tuple[str, ...] = ()
     columns: tuple[Column, ...] = ()
+
+    def __init__(
+        self,
+        name: str,
+        factory: Callable[[MetricContext], Metric],
+        description: str = "",
+        aliases: tuple[str, ...] = (),
+        columns: tuple[Column, ...] = (),
+        *,
+        higher_is_better: bool | None | object = _NOT_GIVEN,
+    ):
+        if isinstance(description, bool):  # NOTE: 0.1's positional order: (name, factory, higher_is_better, ...)
+            higher_is_better, description, aliases, columns = description, aliases or "", columns or (), ()
+        values = dict(name=name, factory=factory, description=description, aliases=tuple(aliases))
+        for key, value in {**values, "columns": tuple(columns)}.items():
+            object.__setattr__(self, key, value)
+        if higher_is_better is not _NOT_GIVEN:
+            object.__setattr__(self, "columns", self._deprecated_column(higher_is_better))
+        self.__post_init__()
+
+    def _deprecated_column(self, higher_is_better) -> tuple[Column, ...]:
+        """0.1's ``higher_is_better=`` as the one column it meant, with a warning saying what to write instead."""
+        if self.columns:
+            raise ValueError(f"metric {self.name!r}: give columns or (deprecated) higher_is_better, not both")
+        column = f"Column({self.name!r}, higher_is_better={higher_is_better!r}, axis='other')"
+        warnings.warn(
+            f"metric {self.name!r}: MetricSpec(higher_is_better=...) is normbench 0.1's form, deprecated and to be "
+            f"removed in 0.3; declare the column instead: MetricSpec({self.name!r}, factory, columns=({column},)), "
+            "or set name, higher_is_better and axis on the Metric subclass",
+            PluginDeprecationWarning,
+            stacklevel=3,
+        )
+        return (Column(self.name, higher_is_better, axis="other", description=self.description),)
 
     def __post_init__(self) -> None:
         check_names("metric", self.name)

@@ -9,6 +9,7 @@ import pandas as pd
 from normbench.numbers import format_number
 from normbench.report import analysis, charts, tables
 from normbench.report.html import image_data_uri, part, sortable_table
+from normbench.report.problems import run_problems
 
 _SPREAD = "sd over evaluation draws (one seed: no interval over seeds)"
 _SEED_INTERVAL = "95% interval over training seeds (baselines, which do not train: sd over evaluation draws)"
@@ -205,6 +206,7 @@ def banner(run: tables.StoredRun) -> str:
             "cells in more than one run, counted once from the first: " + ", ".join(manifest["repeated_cells"])
         )
     warnings += run.notes
+    warnings += run_problems(run)
     if "fid_n" in run.results and run.results.fid_n.notna().any():
         n, dims = int(run.results.fid_n.max()), int(run.results.fid_dims.max())
         if n < 2048 or dims < 2048:

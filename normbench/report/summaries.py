@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from normbench.report import analysis, tables
+from normbench.report.problems import run_problems
 
 #: Bumped when a field is renamed or removed; new fields do not bump it.
 SUMMARY_SCHEMA = 1
@@ -73,6 +74,7 @@ def run_summary(run: tables.StoredRun, reference: str | None = None, report: Pat
         "paired": analysis.paired_frame(run, comparisons).to_dict("records"),
         "flags": [{"column": flag.column, "sentence": flag.sentence} for flag in tables.baseline_flags(run)],
         "notes": list(run.notes),
+        "problems": run_problems(run),
     }
 
 

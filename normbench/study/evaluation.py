@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import time
+import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -20,6 +21,7 @@ from torch import nn
 
 from normbench import data
 from normbench.metrics.base import DerivedMetric, Metric, MetricSpec, StylizedSample
+from normbench.metrics.contract import MetricContractError, built_metric, checked_values, metric_label
 from normbench.study import measure
 
 #: Evaluation images per chunk (one metric update each).
@@ -91,11 +93,33 @@ def baseline_stylizer(method: Callable, style: torch.Tensor) -> Stylize:
     return stylize
 
 
+def build_metrics(
+    registry, context, plugins: dict[str, str], on_error: Callable[[str, BaseException], None]
+) -> tuple[list[tuple[MetricSpec, Metric]], dict[str, str]]:
+    """Each metric of ``registry`` built once for the run, and ``{name: why}`` for those whose factory failed: a
+    failed metric is its plugin's problem, warned about, logged and left out (its columns stay empty), never the
+    end of the run."""
+    built, failed = [], {}
+    for spec in registry:
+        try:
+            built.append((spec, built_metric(spec.name, spec.factory, context, plugins.get(spec.name))))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:  # NOTE: a third-party factory must not take the run down
+            why = error.detail if isinstance(error, MetricContractError) else f"{type(error).__name__}: {error}"
+            on_error(f"metric {spec.name} (factory)", error)
+            failed[spec.name] = why
+            label = metric_label(spec.name, plugins.get(spec.name))
+            warnings.warn(f"{label} failed and is left out of this run: {why}", stacklevel=2)
+    return built, failed
+
+
 class Evaluator:
     """Runs every metric over the evaluation set for one row; a failing metric leaves NaN and a note.
 
     :param metrics: ``(spec, metric)`` pairs in registration order; derived metrics
         run after the others, from their values.
+    :param plugins: ``{metric name: plugin}``, to name a metric's plugin when its result breaks the contract.
     """
 
     def __init__(
@@ -103,8 +127,9 @@ class Evaluator:
         metrics: list[tuple[MetricSpec, Metric]],
         eval_set: EvaluationSet,
         on_error: Callable[[str, BaseException], None],
+        plugins: dict[str, str] | None = None,
     ):
-        self.eval_set, self.on_error = eval_set, on_error
+        self.eval_set, self.on_error, self.plugins = eval_set, on_error, plugins or {}
         self.measured = [(spec, metric) for spec, metric in metrics if not isinstance(metric, DerivedMetric)]
         self.derived = [(spec, metric) for spec, metric in metrics if isinstance(metric, DerivedMetric)]
 
@@ -129,14 +154,20 @@ class Evaluator:
             for spec, metric in list(working.items()):
                 self._guarded(label, spec, working, notes, functools.partial(metric.update, sample))
         values: dict = {}
-        # NOTE: each function is called at once, in its own iteration, so the loop variables are the right ones
         for spec, metric in list(working.items()):
-            self._guarded(label, spec, working, notes, lambda: values.update(metric.compute()))  # noqa: B023
+            self._guarded(label, spec, working, notes, functools.partial(self._add, values, spec, metric.compute))
         for spec, metric in self.derived:
-            self._guarded(label, spec, working, notes, lambda: values.update(metric.derive(values)))  # noqa: B023
+            derive = functools.partial(metric.derive, values)
+            self._guarded(label, spec, working, notes, functools.partial(self._add, values, spec, derive, "derive"))
         values["eval_images"] = len(self.eval_set)
         values["metrics_seconds"] = round(time.perf_counter() - start_time, 3)
         return values, notes
+
+    def _add(self, values: dict, spec: MetricSpec, method: Callable[[], dict], name: str = "compute") -> None:
+        """``method()``'s result into ``values``, checked to be exactly ``spec``'s columns, numbers where ranked
+        (:func:`~normbench.metrics.contract.checked_values`)."""
+        who = metric_label(spec.name, self.plugins.get(spec.name))
+        values.update(checked_values(spec.columns, method(), who, name))
 
     def _guarded(self, label: str, spec: MetricSpec, working: dict, notes: list[str], step) -> None:
         try:
@@ -145,5 +176,5 @@ class Evaluator:
             raise
         except Exception as error:  # a third-party metric must not take the run down
             self.on_error(f"{label} metric {spec.name}", error)
-            notes.append(f"metric {spec.name}: {error}")
+            notes.append(f"metric {spec.name}: {error.detail if isinstance(error, MetricContractError) else error}")
             working.pop(spec, None)

@@ -126,7 +126,7 @@ def run_manifest(run) -> dict:
             }
             for b in run.baselines
         ],
-        "plugins": {key: config.plugins.get(key) for key in ("broken", "disabled")},
+        "plugins": {key: config.plugins.get(key) for key in ("broken", "broken_plugins", "disabled")},
         "evaluation": {
             "eval_images": len(run.images.heldout),
             "style_target": f"the style image at the training resolution, {profile.image_size} px",
@@ -147,22 +147,35 @@ def run_manifest(run) -> dict:
     }
 
 
-def metric_sections(run, instances: list) -> tuple[dict, dict]:
+def metric_sections(run, instances: list, failed: dict[str, str] | None = None) -> tuple[dict, dict]:
     """``(metrics, columns)`` of ``instances`` (``(spec, metric)`` pairs): each metric's plugin, columns and
-    provenance; every column's declaration."""
+    provenance; every column's declaration. A metric of ``failed`` (``{name: why}``: its factory failed) is recorded
+    with its ``error``, its columns declared all the same."""
     origins = {entry["name"]: entry["distribution"] for entry in run.config.plugins.get("metrics", [])}
+    failed = failed or {}
+    built = dict(instances)
     metrics, columns = {}, {}
-    for spec, metric in instances:
+    for spec in run.metric_registry:
+        if spec not in built and spec.name not in failed:
+            continue
         metrics[spec.name] = {
             "plugin": run.metric_registry.plugin_of(spec.name),
             "description": spec.description,
             "columns": [column.name for column in spec.columns],
-            **metric.provenance(),
+            **(provenance_of(spec, built[spec]) if spec in built else {"error": failed[spec.name]}),
         }
         if spec.name in origins:
             metrics[spec.name]["distribution"] = origins[spec.name]
         columns.update({column.name: {**column.to_dict(), "metric": spec.name} for column in spec.columns})
     return metrics, {**columns, **table_of(RUN_COLUMNS)}
+
+
+def provenance_of(spec, metric) -> dict:
+    """``metric.provenance()``; a plugin's that raises is recorded as such, not the end of the run."""
+    try:
+        return metric.provenance()
+    except Exception as error:  # NOTE: provenance describes a metric; failing to must not stop it measuring
+        return {"provenance_error": f"{type(error).__name__}: {error}"}
 
 
 def differences(old, new, path: str = "") -> list[str]:

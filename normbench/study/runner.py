@@ -17,7 +17,7 @@ from normbench.registry import BaselineRegistry, BaselineSpec
 from normbench.runtime.environment import now
 from normbench.runtime.precision import autocast_of
 from normbench.study.cells import Cell, CellStore, RunLock, fingerprint
-from normbench.study.evaluation import EVALUATION_SEED, EvaluationSet, Evaluator
+from normbench.study.evaluation import EVALUATION_SEED, EvaluationSet, Evaluator, build_metrics
 from normbench.study.executors import LocalExecutor
 from normbench.study.grids import write_grids
 from normbench.study.manifest import metric_sections, resumed_manifest, run_manifest
@@ -211,11 +211,12 @@ class Run:
             eval_draws=self.profile.eval_draws,
             training_networks=tuple(styles.nets),
         )
-        metrics = [(spec, spec.factory(context)) for spec in self.metric_registry]
-        self.manifest["metrics"], self.manifest["columns"] = metric_sections(self, metrics)
+        plugins = {spec.name: self.metric_registry.plugin_of(spec.name) for spec in self.metric_registry}
+        metrics, failed = build_metrics(self.metric_registry, context, plugins, self.run_dir.log_error)
+        self.manifest["metrics"], self.manifest["columns"] = metric_sections(self, metrics, failed)
         metric_columns = [column.name for spec in self.metric_registry for column in spec.columns]
         self.run_dir.columns = [*ID_COLUMNS, *metric_columns, *(c.name for c in RUN_COLUMNS), *CONTEXT_COLUMNS]
-        return EvaluationSetup(eval_set, metrics, Evaluator(metrics, eval_set, self.run_dir.log_error))
+        return EvaluationSetup(eval_set, metrics, Evaluator(metrics, eval_set, self.run_dir.log_error, plugins))
 
     def style_index(self, name: str) -> int:
         """Where style ``name`` is in the banks: the training styles, then the held-out ones."""

@@ -18,7 +18,7 @@ import torch
 from normbench.config import RunConfig, make_profile, resolve_seeds
 from normbench.errors import UserError
 from normbench.metrics.base import MetricRegistry
-from normbench.plugins import LoadedPlugins, describe, load_plugins, select_metrics, unique
+from normbench.plugins import LoadedPlugins, describe, load_plugins, problem_sentence, select_metrics, unique
 from normbench.registry import BaselineRegistry
 from normbench.runtime.precision import check_precision
 from normbench.runtime.switches import parse_settings
@@ -77,8 +77,8 @@ def check_out_dir(folder: Path) -> None:
 def load_catalog(disabled=()) -> LoadedPlugins:
     """Every plugin but ``disabled``; a broken one is skipped with a warning naming it."""
     loaded = load_plugins(blocked=tuple(disabled))
-    for name, why in loaded.report.broken.items():
-        warnings.warn(f"plugin {name!r} failed and was skipped: {why}", stacklevel=2)
+    for problem in loaded.report.problems():
+        warnings.warn(problem_sentence(problem), stacklevel=2)
     return loaded
 
 
