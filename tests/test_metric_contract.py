@@ -17,6 +17,7 @@ from tiny import run_tiny
 from normbench import Column, Metric, MetricSpec
 from normbench.errors import PluginDeprecationWarning
 from normbench.metrics.contract import MetricContractError, built_metric, checked_values
+from normbench.testing import MetricContract
 
 SAT_GAP = """
 import torch
@@ -184,3 +185,82 @@ def test_a_plugin_that_loaded_in_part_is_reported_as_such(tmp_path, fake_distrib
     )
     assert "loaded: norms gn2" in err
     assert "only partly loaded" in (tmp_path / "runs" / "r" / "report.html").read_text()
+
+
+class TestBuiltinMetricsKeepTheContract(MetricContract):
+    """The built-ins go through the kit (normbench.testing.MetricContract) a metric plugin's tests run."""
+
+    @pytest.fixture(params=["distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"])
+    def metric_spec(self, request, normbench_metrics, stub_inception):
+        return normbench_metrics.get(request.param)
+
+
+BROKEN_METRIC_TESTS = (
+    SAT_GAP
+    + """
+import pytest
+from normbench.testing import MetricContract
+
+
+class Shaped(SatGap):
+    def compute(self):
+        return {"sat_gap": torch.ones(3)}
+
+
+class Remembers(SatGap):
+    def reset(self):
+        if not hasattr(self, "total"):
+            self.total, self.count = 0.0, 0
+
+
+class NoContext(SatGap):
+    def __init__(self):
+        self.reset()
+
+
+class TestShaped(MetricContract):
+    @pytest.fixture
+    def metric_spec(self):
+        return MetricSpec("sat_gap", Shaped)
+
+
+class TestRemembers(MetricContract):
+    @pytest.fixture
+    def metric_spec(self):
+        return MetricSpec("sat_gap", Remembers)
+
+
+class TestNoContext(MetricContract):
+    @pytest.fixture
+    def metric_spec(self):
+        return MetricSpec("sat_gap", NoContext)
+
+
+class TestDirectionless(MetricContract):
+    @pytest.fixture
+    def metric_spec(self):
+        return MetricSpec("sat_gap", SatGap, columns=(Column("sat_gap", None, axis="style"),))
+"""
+)
+
+
+def test_the_kit_catches_a_metric_that_breaks_the_contract(pytester):
+    """Run through pytest itself, as a plugin author's suite would be: every broken promise is a failure."""
+    pytester.makepyfile(test_broken=BROKEN_METRIC_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    reports = result.reprec.getreports("pytest_runtest_logreport")
+    # NOTE: a factory that fails fails the kit's `built` fixture: those tests end in setup, as errors
+    failed = {report.nodeid.split("::", 1)[1] for report in reports if report.failed}
+    assert failed == {
+        "TestShaped::test_compute_gives_exactly_the_declared_columns_as_numbers",
+        "TestShaped::test_reset_forgets_what_was_measured",
+        "TestRemembers::test_reset_forgets_what_was_measured",
+        "TestNoContext::test_compute_gives_exactly_the_declared_columns_as_numbers",
+        "TestNoContext::test_reset_forgets_what_was_measured",
+        "TestNoContext::test_derive_gives_exactly_the_declared_columns",
+        "TestNoContext::test_provenance_is_a_dict",
+        "TestDirectionless::test_columns_are_declared_once_with_a_direction_that_fits_their_axis",
+    }
+    result.stdout.fnmatch_lines(["*compute() gave column 'sat_gap' a Tensor of shape (3,)*"])
+    result.stdout.fnmatch_lines(["*its factory raised TypeError*factory(context)*"])
+    result.stdout.fnmatch_lines(["*after reset() it gave*a fresh one*"])

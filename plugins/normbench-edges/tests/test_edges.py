@@ -6,6 +6,7 @@ from normbench_edges import EdgeAgreement, edge_agreement, gradient_magnitude
 
 import normbench
 from normbench import StylizedSample
+from normbench.testing import MetricContract
 
 
 def photos(count=3, size=32, seed=0):
@@ -55,3 +56,9 @@ def test_the_plugin_registers_its_metric_through_the_entry_point():
     assert spec.columns[0].higher_is_better is True and spec.columns[0].axis == "content"
     assert loaded.metrics.plugin_of("edges") == "edges"
     assert normbench.Metric in EdgeAgreement.__mro__
+
+
+class TestEdgesKeepsTheMetricContract(MetricContract):
+    """normbench's metric kit: built through its factory with a MetricContext, exactly its declared columns."""
+
+    metric = "edges"
