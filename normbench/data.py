@@ -45,6 +45,16 @@ class ImageSet:
     source: str
     heldout_styles: list[tuple[str, Image.Image]] = field(default_factory=list)
     heldout_source: str = "split"
+    #: Files that did not decode and were left out while loading: ``{path: reason}``.
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def skip_file(skipped: dict[str, str], path: Path, reason: str, then: str = "") -> None:
+    """Record that ``path`` is skipped for ``reason`` and warn, once per file however often it is drawn."""
+    if str(path) in skipped:
+        return
+    skipped[str(path)] = str(reason)
+    warnings.warn(f"skipping {path}: {reason}{then}", stacklevel=3)
 
 
 def find_images(folder: Path, what: str) -> list[Path]:
@@ -61,7 +71,11 @@ def find_images(folder: Path, what: str) -> list[Path]:
 
 
 def load_folder(
-    folder: Path, what: str, square: int | None = None, short_side: int | None = None
+    folder: Path,
+    what: str,
+    square: int | None = None,
+    short_side: int | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> list[tuple[str, Image.Image]]:
     """Decode every image under ``folder`` (see :mod:`normbench.imageio`); a file that is not an accepted image
     is named in a warning and skipped.
@@ -71,7 +85,7 @@ def load_folder(
     :param short_side: decode each image reduced to this short side (:func:`decode_size`).
     """
     files = list_folder(folder, what, short_side if square is None else square)
-    return decode_files(files, f"{what} folder {str(folder)!r}", square)
+    return decode_files(files, f"{what} folder {str(folder)!r}", square, skipped)
 
 
 def list_folder(folder: Path, what: str, short_side: int | None = None) -> list[tuple[str, imageio.ImageFile]]:
@@ -83,10 +97,13 @@ def list_folder(folder: Path, what: str, short_side: int | None = None) -> list[
 
 
 def decode_files(
-    files: list[tuple[str, imageio.ImageFile]], where: str, square: int | None = None
+    files: list[tuple[str, imageio.ImageFile]],
+    where: str,
+    square: int | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> list[tuple[str, Image.Image]]:
     """The files decoded (each cut to its central ``square`` where given); one that is not an accepted image is
-    named in a warning and left out.
+    named in a warning, recorded in ``skipped`` and left out.
 
     :raises UserError: naming ``where`` when no file decodes.
     """
@@ -95,7 +112,7 @@ def decode_files(
         try:
             image = file.load()
         except imageio.ImageRejected as error:
-            warnings.warn(f"skipping {file.path}: {error}", stacklevel=3)
+            skip_file({} if skipped is None else skipped, file.path, str(error))
             continue
         images.append((name, center_square_image(image, square) if square is not None else image))
     if not images:
@@ -145,22 +162,28 @@ def load_images(
     ``eval_style_dir``, else the built-in held-out styles. Files are decoded reduced to ``short_side``
     (:func:`decode_size`); the built-in images are small and used as drawn.
     """
+    skipped: dict[str, str] = {}
     if content_dir is not None:
         # NOTE: training content stays on disk and is decoded as batches draw it; only the held-out part is decoded
         content = list_folder(content_dir, "content", short_side=short_side)
         train, heldout = (content, []) if eval_content_dir is not None else split_heldout(content)
-        heldout = decode_files(heldout, "the held-out part of the content folder") if heldout else []
+        heldout = decode_files(heldout, "the held-out part of the content folder", skipped=skipped) if heldout else []
     else:
         train, heldout = samples.builtin_content()
     heldout_source = "builtin views" if content_dir is None else "split"
     if eval_content_dir is not None:
-        heldout, heldout_source = load_folder(eval_content_dir, "evaluation content", square=eval_size), "folder"
+        heldout, heldout_source = (
+            load_folder(eval_content_dir, "evaluation content", eval_size, skipped=skipped),
+            "folder",
+        )
     style_images = (
-        load_folder(style_dir, "style", short_side=short_side) if style_dir is not None else samples.builtin_styles()
+        load_folder(style_dir, "style", short_side=short_side, skipped=skipped)
+        if style_dir is not None
+        else samples.builtin_styles()
     )
     chosen = select_styles(style_images, styles)
     heldout_styles = (
-        load_folder(eval_style_dir, "evaluation style", short_side=short_side)
+        load_folder(eval_style_dir, "evaluation style", short_side=short_side, skipped=skipped)
         if eval_style_dir is not None
         else samples.builtin_heldout_styles()
     )
@@ -168,7 +191,7 @@ def load_images(
     if clash:
         raise UserError(f"style {clash[0]!r} is both a training style and a held-out style; rename one")
     source = "user" if content_dir or style_dir or eval_content_dir or eval_style_dir else "builtin"
-    return ImageSet(train, heldout, chosen, source, heldout_styles, heldout_source)
+    return ImageSet(train, heldout, chosen, source, heldout_styles, heldout_source, skipped)
 
 
 def load_run_images(config) -> ImageSet:
@@ -225,14 +248,18 @@ class CropBatches(torch.utils.data.Dataset):
     resized once (short side CROP_FRAMING crops) and kept as 8-bit, a quarter of
     float; files (:class:`imageio.ImageFile`) are decoded when a batch draws them,
     so memory does not grow with the folder. A file that does not decode is
-    replaced by the next one that does, the same way every time.
+    replaced by the next one that does, the same way every time; it is warned about once, kept in ``skipped``
+    (``{path: reason}``) and never decoded again.
     """
 
     def __init__(
         self, images: list[tuple[str, Image.Image | imageio.ImageFile]], crop: int, batch_size: int, seed: int
     ):
         self.crop, self.batch_size, self.seed = crop, batch_size, seed
-        self.pool = [image if isinstance(image, imageio.ImageFile) else self._pixels(image) for _, image in images]
+        self.skipped: dict[str, str] = {}
+        self.pool: list[torch.Tensor | imageio.ImageFile | None] = [
+            image if isinstance(image, imageio.ImageFile) else self._pixels(image) for _, image in images
+        ]
 
     def with_seed(self, seed: int) -> CropBatches:
         """The same decoded pool, drawing for ``seed``: a run decodes its images once for every seed."""
@@ -262,13 +289,17 @@ class CropBatches(torch.utils.data.Dataset):
 
     def _image(self, index: int) -> torch.Tensor:
         for offset in range(len(self.pool)):
-            source = self.pool[(index + offset) % len(self.pool)]
+            at = (index + offset) % len(self.pool)
+            source = self.pool[at]
+            if source is None:  # NOTE: skipped before: the next one, as when it was first found unreadable
+                continue
             if isinstance(source, torch.Tensor):
                 return source
             try:
                 return self._pixels(source.load())
             except imageio.ImageRejected as error:
-                warnings.warn(f"skipping {source.path}: {error}; the next content image is used", stacklevel=2)
+                self.pool[at] = None
+                skip_file(self.skipped, source.path, str(error), "; the next content image is used")
         raise UserError("no training content image could be read")
 
     def _crop(self, rng: np.random.Generator) -> torch.Tensor:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from tiny import run_tiny
 
 from normbench import data, samples
 from normbench.errors import UserError
@@ -183,6 +184,31 @@ def test_an_unreadable_content_file_is_named_and_replaced_by_the_next_the_same_w
     (folder / "p02.jpg").write_bytes(b"")
     with pytest.raises(UserError, match="no training content image could be read"), pytest.warns(UserWarning):
         crops[0]
+
+
+def test_an_unreadable_file_is_warned_about_once_however_often_it_is_drawn(tmp_path, recwarn):
+    folder = _photos(tmp_path / "c", 4)
+    (folder / "p01.jpg").write_bytes(b"")
+    (folder / "p02.jpg").write_bytes((folder / "p03.jpg").read_bytes()[:300])
+    crops = data.CropBatches(data.list_folder(folder, "content"), crop=32, batch_size=8, seed=0)
+    for step in range(12):
+        crops.with_seed(step % 3)[step]
+    skipping = [str(warning.message) for warning in recwarn if "skipping" in str(warning.message)]
+    assert len(skipping) == 2 and sorted(crops.skipped) == [str(folder / "p01.jpg"), str(folder / "p02.jpg")]
+
+
+def test_a_run_lists_every_skipped_file_once_in_its_manifest_and_errors_log(tmp_path, capsys):
+    folder = _photos(tmp_path / "c", 5)
+    (folder / "zero.png").write_bytes(b"")
+    (folder / "cut.jpg").write_bytes((folder / "p00.jpg").read_bytes()[:300])
+    assert run_tiny(tmp_path, "--content-dir", str(folder), "--norms", "in,bn", styles="waves,tiles") == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: skipping")]
+    assert len(warned) == 2
+    run = tmp_path / "runs" / "r"
+    skipped = json.loads((run / "manifest.json").read_text())["data"]["skipped_files"]
+    assert sorted(skipped) == [str(folder / "cut.jpg"), str(folder / "zero.png")]
+    log = (run / "errors.log").read_text()
+    assert "zero.png: not a PNG, JPEG, WEBP image" in log and "cut.jpg: does not decode" in log
 
 
 def test_a_large_content_folder_holds_out_at_most_max_heldout_images(tmp_path, monkeypatch):

@@ -133,6 +133,14 @@ class OutputDirectory:
         except OSError as error:
             raise cannot_write(self.path / "errors.log", error) from None
 
+    def log_note(self, label: str, lines: list[str]) -> None:
+        """Append ``lines`` under ``label`` to errors.log (what went wrong without an exception)."""
+        try:
+            with open(self.path / "errors.log", "a", encoding="utf-8") as stream:
+                stream.write(f"--- {label}\n" + "".join(f"{line}\n" for line in lines))
+        except OSError as error:
+            raise cannot_write(self.path / "errors.log", error) from None
+
 
 def cannot_write(path: Path, error: OSError) -> OutputError:
     return OutputError(f"cannot write {path}: {error.strerror or error}")

@@ -180,6 +180,12 @@ class Run:
                 write_grids(self, prepared[0].evaluation.eval_set)
             except OutputError as error:
                 ending.status, ending.failure = "failed", error
+        skipped = {**self.images.skipped, **(prepared[0].crops.skipped if prepared else {})}
+        if skipped:  # NOTE: each file was warned about once; the whole list is kept with the run
+            self.manifest["data"]["skipped_files"] = skipped
+            self.run_dir.log_note(
+                "image files skipped (not an accepted image)", [f"{p}: {r}" for p, r in skipped.items()]
+            )
         self.manifest["executor"] = executor.describe()
         self.trackers.finish(ending.status)
         self.manifest["trackers"] = self.trackers.describe()
