@@ -15,6 +15,7 @@ class ExitCode(enum.IntEnum):
     MISSING_WEIGHTS = 4
     OUTPUT_ERROR = 5
     INTERRUPTED = 130
+    BROKEN_PIPE = 141
     TERMINATED = 143
 
     @property
@@ -30,6 +31,7 @@ _MEANINGS = {
     ExitCode.MISSING_WEIGHTS: "pretrained weights missing or corrupt",
     ExitCode.OUTPUT_ERROR: "results could not be written (disk full, directory removed); rows written are kept",
     ExitCode.INTERRUPTED: "Ctrl-C (SIGINT); finished rows, images and the manifest are kept",
+    ExitCode.BROKEN_PIPE: "the output's reader stopped reading (`| head`), as for SIGPIPE; nothing else went wrong",
     ExitCode.TERMINATED: "SIGTERM (Slurm, timeout, docker stop); kept as after Ctrl-C",
 }
 

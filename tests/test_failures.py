@@ -129,3 +129,21 @@ def test_sigterm_stops_a_run_like_ctrl_c_keeping_finished_rows(tmp_path):
     assert b"terminated:" in err and b"Traceback" not in err
     assert json.loads((out / "r" / "manifest.json").read_text())["status"] == "terminated"
     assert set(pd.read_csv(table).norm) == {"identity"}
+
+
+@pytest.mark.parametrize("command", [["plugins", "--json"], ["plugins"], ["--help"], ["run", "--help"]])
+def test_a_closed_pipe_ends_quietly_with_the_status_of_sigpipe(command):
+    """``normbench plugins --json | head -1``: the reader is gone before the output is written."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "normbench", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    process.stdout.close()  # NOTE: closed before normbench writes (its imports take a second), so every write fails
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == ExitCode.BROKEN_PIPE == 141
+    assert "Traceback" not in err and "internal error" not in err and "Exception ignored" not in err
+
+
+def test_bare_normbench_prints_the_help_and_exits_2(capsys):
+    assert cli.main([]) == ExitCode.USAGE_ERROR == 2
+    out = capsys.readouterr().out
+    assert out.startswith("usage: normbench") and "exit codes:" in out and "run" in out

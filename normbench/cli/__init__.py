@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
@@ -24,8 +25,17 @@ def exit_codes_text() -> str:
     return "exit codes:\n" + "\n".join(f"  {int(code):<4} {code.name.lower():16} {code.meaning}" for code in ExitCode)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, but help and usage written to a closed pipe raise (argparse drops the error and exits 0),
+    so that ``normbench --help | head -1`` ends with the status of a closed pipe like every other output."""
+
+    def _print_message(self, message: str, file=None) -> None:
+        if message:
+            (file or sys.stderr).write(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="normbench",
         description="Benchmark normalization layers in fast style-transfer generators.",
         epilog=exit_codes_text(),
@@ -43,7 +53,23 @@ def _raise_terminated(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """The command line: ``argv`` (``sys.argv[1:]`` by default) run to an exit code."""
+    try:
+        try:
+            return _main(argv)
+        except SystemExit:  # NOTE: after argparse's --help, what is buffered must reach the reader, or fail here
+            sys.stdout.flush()
+            raise
+    except BrokenPipeError:
+        return closed_pipe()
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # NOTE: bare `normbench`: the help, as git and pip print it
+        parser.print_help()
+        return ExitCode.USAGE_ERROR
+    args = parser.parse_args(argv)
     # NOTE: what was typed, so a study file yields to a flag even when it is given with its default value
     args.command_line = list(sys.argv[1:] if argv is None else argv)
     console = make_console(stderr=True)
@@ -53,9 +79,22 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = show_warnings_on(console)
             warnings.filterwarnings("default", category=PluginDeprecationWarning)
-            return int(dispatch(args, console))
+            code = dispatch(args, console)
+            sys.stdout.flush()  # NOTE: here, so that a closed pipe is caught in main(), not at the interpreter's exit
+            return int(code)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def closed_pipe() -> ExitCode:
+    """The reader of the output went away (``normbench plugins --json | head -1``): end quietly, with the status a
+    process stopped by SIGPIPE has. What is still buffered goes to /dev/null, so Python's exit does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # NOTE: a replaced sys.stdout (pytest's capture) has no descriptor to redirect
+        pass
+    return ExitCode.BROKEN_PIPE
 
 
 def dispatch(args: argparse.Namespace, console: Console) -> ExitCode:
@@ -68,6 +107,8 @@ def dispatch(args: argparse.Namespace, console: Console) -> ExitCode:
     except (ValueError, FileExistsError) as error:  # NOTE: registries and parsers name the bad value
         say(console, "error", error, "red")
         return ExitCode.USAGE_ERROR
+    except BrokenPipeError:
+        return closed_pipe()
     except KeyboardInterrupt as stop:
         say(console, stopped_by(stop), "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C", "yellow")
         return ExitCode[stopped_by(stop).upper()]

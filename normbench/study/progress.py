@@ -7,6 +7,7 @@ Colour comes from :class:`rich.text.Text` styles, never from markup in a string.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 from collections.abc import Callable
 from typing import Protocol
@@ -52,10 +53,19 @@ class QuietRunProgress:
         pass
 
 
+class TerminalConsole(Console):
+    """rich's console, but a closed pipe (``| head``) raises BrokenPipeError for the command line to end on with
+    its own exit status, where rich would exit the process with status 1 from inside a write."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output is gone")
+
+
 def plain_console(stderr: bool = False, **options) -> Console:
     """A console that prints every string as it is (no markup, no emoji codes); 160 columns wide where it is not a
     terminal (logs and CI), so that table columns stay whole. ``options`` go to :class:`rich.console.Console`."""
-    console = Console(stderr=stderr, markup=False, emoji=False, **options)
+    console = TerminalConsole(stderr=stderr, markup=False, emoji=False, **options)
     if not console.is_terminal and "width" not in options:
         console.width = 160
     return console
