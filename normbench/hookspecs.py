@@ -41,8 +41,8 @@ Images are always RGB floats in [0, 1], channels first: ``(N, 3, H, W)``.
     - ``name``: str, the column of ``results.csv``; unique across metrics.
     - ``higher_is_better``: bool, or None for a column that is not a score.
     - ``label``: str, the short header reports use (the name when empty).
-    - ``axis``: str, what it measures: ``content``, ``style``, ``composite``,
-      ``invariance``, ``speed`` or ``info``. ``style`` and ``composite`` columns a
+    - ``axis``: str, what it measures: one of ``normbench.columns.AXES``, each described
+      in :func:`normbench_register_metrics`. ``style`` and ``composite`` columns a
       baseline wins are flagged.
     - ``description``: str, one line.
 
@@ -158,23 +158,29 @@ def normbench_register_norms(registry: NormRegistry) -> None:
 def normbench_register_metrics(registry: MetricRegistry) -> None:
     """Register quality metrics measured on every row of a run (every norm and baseline, every style).
 
-    Call ``registry.add(MetricSpec(name=..., factory=...))``. The factory is
-    usually a :class:`~normbench.Metric` subclass, which declares its columns
-    once: ``name``, ``higher_is_better`` and ``axis`` for one column, or a
-    ``columns`` tuple of :class:`~normbench.Column`. The axis says what a column
-    measures (``content``, ``style``, ``composite``, ``invariance``, ...); reports
-    plot style against content, and flag a ``style`` or ``composite`` column that
-    a reference baseline wins.
+    Call ``registry.add(MetricSpec(name=..., factory=...))``. The metric contract (README.md quotes it):
 
-    ``factory(context)`` is called once per run with a
-    :class:`~normbench.MetricContext` and returns the metric. For each row the
-    run calls ``reset()``, then ``update(sample)`` once per chunk of evaluation
-    images with a :class:`~normbench.StylizedSample` (stylized outputs, held-out
-    content, the style image at training resolution, all RGB in [0, 1]), then
-    ``compute()``, whose dict fills the declared columns. A
-    :class:`~normbench.DerivedMetric` is instead given the row's other values
-    (``derive(values)``) after the metrics it ``requires``. ``provenance()`` is
-    stored in the run's manifest.
+    - ``factory(context)`` is called once per run with a ``normbench.MetricContext`` and returns the metric;
+      the factory is usually a ``normbench.Metric`` subclass, whose ``__init__(self, context)`` takes it.
+    - The metric declares its columns once: ``name``, ``higher_is_better`` and ``axis`` as class attributes for
+      one column, or ``columns``, a tuple of ``normbench.Column``.
+    - ``axis`` says what a column measures: ``content`` (how much of the photograph is kept), ``style`` (how
+      close the output is to the style), ``composite`` (both in one number), ``invariance`` (which statistics a
+      layer depends on, not quality), ``other`` (a ranked measurement of none of these) or ``info`` (bookkeeping
+      with no better direction, ``higher_is_better=None``: counts, notes, spreads). ``speed`` and ``cost`` are
+      the axes of the columns the run measures itself. Reports plot style against content, and flag a ``style``
+      or ``composite`` column that a reference baseline wins.
+    - For each row the run calls ``reset()``, then ``update(sample)`` once per chunk of evaluation images with a
+      ``normbench.StylizedSample``, then ``compute()``.
+    - ``compute()`` returns a dict of exactly the declared columns, each a float, an int or ``float("nan")`` (a
+      one-element tensor or numpy scalar is converted); a column with ``higher_is_better=None`` may also hold a
+      string or None. Anything else fails the metric on that row, naming its plugin and the column.
+    - A ``normbench.DerivedMetric`` is given the row's other values instead, ``derive(values)``, after the
+      metrics it ``requires``, and returns its columns by the same rule.
+    - ``provenance()`` returns a dict, stored in the run's manifest.
+    - A factory or method that raises fails that metric alone: its columns stay empty, the error goes to the
+      row, ``errors.log`` and the manifest, and the run's summary and report name the metric and its plugin.
+    - ``normbench.testing.MetricContract`` checks all of this in a plugin's own tests.
 
     :param registry: the registry to add to; a name another plugin already
         registered, or a column another metric declares, raises ``ValueError``
