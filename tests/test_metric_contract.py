@@ -252,12 +252,11 @@ def test_the_kit_catches_a_metric_that_breaks_the_contract(pytester):
     # NOTE: a factory that fails fails the kit's `built` fixture: those tests end in setup, as errors
     failed = {report.nodeid.split("::", 1)[1] for report in reports if report.failed}
     assert failed == {
-        "TestShaped::test_compute_gives_exactly_the_declared_columns_as_numbers",
+        "TestShaped::test_results_are_exactly_the_declared_columns_as_numbers",
         "TestShaped::test_reset_forgets_what_was_measured",
         "TestRemembers::test_reset_forgets_what_was_measured",
-        "TestNoContext::test_compute_gives_exactly_the_declared_columns_as_numbers",
+        "TestNoContext::test_results_are_exactly_the_declared_columns_as_numbers",
         "TestNoContext::test_reset_forgets_what_was_measured",
-        "TestNoContext::test_derive_gives_exactly_the_declared_columns",
         "TestNoContext::test_provenance_is_a_dict",
         "TestDirectionless::test_columns_are_declared_once_with_a_direction_that_fits_their_axis",
     }
