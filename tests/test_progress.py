@@ -52,6 +52,21 @@ def test_many_scores_are_split_over_tables_with_speed_in_the_first():
     assert [column.header for column in second.columns][4:] == [f"m{i} ↑" for i in range(5, 9)]
 
 
+def test_a_crowded_table_folds_its_headers_and_never_cuts_a_name():
+    # Seven scores and two speeds are wider than a 160-column log: rich shrinks columns, and a norm cut to
+    # "color_trans…" could no longer be told from another.
+    columns = {f"score_number_{i}": {"metric": "plugin", "axis": "other", "higher_is_better": True} for i in range(7)}
+    columns |= {name: {"axis": "speed", "higher_is_better": True} for name in ("train_img_per_s", "infer_img_per_s")}
+    names = ("color_transfer", "gn_with_a_long_name@unet")
+    rows = [{"norm": name, "kind": "baseline", "style_split": "heldout", "seed": 0, "status": "ok"} for name in names]
+    stream = io.StringIO()
+    plain_console(file=stream, width=160).print(summary_table(rows, columns))
+    shown = stream.getvalue()
+    assert max(len(line) for line in shown.splitlines()) <= 160
+    for name in (*names, "baseline", "heldout"):
+        assert f"│ {name} " in shown
+
+
 def test_names_with_markup_reach_the_progress_display_and_the_table_as_they_are():
     stream = io.StringIO()
     console = plain_console(file=stream, width=200)

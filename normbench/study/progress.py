@@ -198,8 +198,9 @@ def summary_table(rows: list[dict], columns: dict[str, dict], shown: list[str] |
         title="normbench summary: mean over styles and seeds (↓ lower is better, ↑ higher is better; "
         "every row and column is in results.csv and report.html)"
     )
+    # NOTE: labels never wrap, so a crowded table folds the score headers instead of cutting a norm's name
     for header in ("norm", "kind", "styles", "seeds"):
-        table.add_column(header, justify="left")
+        table.add_column(header, justify="left", no_wrap=True)
     for name in shown:
         table.add_column(f"{name}{_direction(columns[name])}", justify="right", overflow="fold")
     groups: dict[tuple, list[dict]] = {}
