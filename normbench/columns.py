@@ -93,6 +93,7 @@ RUN_COLUMNS = (
 #: How the row was made: written after the measured columns.
 CONTEXT_COLUMNS = (
     "features",
+    "networks",
     "precision",
     "eval_images",
     "params_frozen",

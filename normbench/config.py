@@ -79,6 +79,7 @@ class RunConfig:
     seeds: list[int] = field(default_factory=lambda: [0])
     reference: str | None = None  # the norm others are tested against (default: the first norm)
     weights: str = "auto"
+    eval_network: str = "vgg13"  # the VGG content and style distances are measured with
     styles: list[str] | None = None
     baselines: list[str] = field(default_factory=list)
     content_dir: Path | None = None
@@ -88,7 +89,8 @@ class RunConfig:
     out_dir: Path = Path("reports/runs")
     speed: SpeedSettings = PLAIN
     deterministic: bool = False
-    features: str = field(default="unresolved")
+    features: str = field(default="unresolved")  # pretrained, random or mixed: the summary of ``networks``
+    networks: dict = field(default_factory=dict)  # network -> weights.sources.NetworkSource, resolved from ``weights``
     metrics: list[str] | None = None  # the quality metrics, resolved (None: every registered one)
     study_file: dict | None = None  # {"path", "sha256"} of the --config file the run was resolved from
     plugins: dict = field(default_factory=dict)  # what `normbench plugins --json` shows, for the manifest
@@ -96,6 +98,7 @@ class RunConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["speed"] = self.speed.to_dict()
+        data["networks"] = {name: source.to_json() for name, source in self.networks.items()}
         for key in ("content_dir", "style_dir", "eval_content_dir", "eval_style_dir", "out_dir"):
             data[key] = str(data[key]) if data[key] is not None else None
         return data

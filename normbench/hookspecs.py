@@ -48,7 +48,8 @@ Images are always RGB floats in [0, 1], channels first: ``(N, 3, H, W)``.
 
 ``MetricContext`` (given to a metric factory; fixed for the run):
     - ``device``: ``torch.device`` the images will be on.
-    - ``features``: ``"pretrained"`` or ``"random"``; every network a metric loads follows it.
+    - ``features``: ``"pretrained"`` (every network trained), ``"random"`` (none) or ``"mixed"``; a metric
+      asks ``context.features_of(network)`` for the one network it loads.
     - ``seed``: int, for any sampling the metric does (the run's evaluation seed).
     - ``fid_samples``: int, patches distribution metrics compare per row.
     - ``cache_dir``: ``Path`` for statistics worth keeping between runs.
@@ -57,6 +58,10 @@ Images are always RGB floats in [0, 1], channels first: ``(N, 3, H, W)``.
     - ``eval_draws``: int, independently seeded networks to measure with under random features.
     - ``training_networks``: tuple of str, the networks training used; an evaluation
       network must differ from them.
+    - ``networks``: dict, network name -> its resolved source (``normbench.weights.sources.NetworkSource``:
+      ``kind`` pretrained, import, file or random, ``path``, ``sha256``, ``seed``, ``note``).
+    - ``eval_network``: str, the VGG content and style distances are measured with (``vgg13`` unless
+      ``--eval-network`` says otherwise).
 
 ``StylizedSample`` (one chunk of one row's evaluation images, given to ``update``):
     - ``stylized``: ``(N, 3, H, W)``, the outputs for ``content``.

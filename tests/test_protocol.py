@@ -107,15 +107,17 @@ def test_feature_distances_do_not_depend_on_how_the_set_is_chunked(tmp_path):
     assert metric.compute() == pytest.approx(whole, rel=1e-5)
 
 
-def test_pretrained_evaluation_is_one_network_that_training_did_not_use(tmp_path, stand_in_weights):
+def test_pretrained_evaluation_is_one_network_and_says_whether_training_used_it(tmp_path, stand_in_weights):
     import torchvision
 
     assert evaluation_seeds("pretrained", 3) == [None]
     stand_in_weights("vgg13", torchvision.models.vgg13(weights=None).state_dict())
     metric = FeatureDistances(MetricContext(torch.device("cpu"), "pretrained", training_networks=("vgg16", "vgg19")))
     assert len(metric.networks) == 1 and metric.provenance()["draws"][0]["sha256"]
-    with pytest.raises(ValueError, match="also a training network"):
-        FeatureDistances(MetricContext(torch.device("cpu"), "pretrained", training_networks=("vgg13",)))
+    assert metric.provenance()["independent_of_training"] == "no model of this run trains against vgg13"
+    # NOTE: measuring with a training network is allowed (--eval-network), and said, not refused
+    same = FeatureDistances(MetricContext(torch.device("cpu"), "pretrained", training_networks=("vgg13",)))
+    assert same.provenance()["independent_of_training"].startswith("the instrument is the objective network: vgg13")
 
 
 class TinyNet(nn.Module):

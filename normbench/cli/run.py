@@ -21,6 +21,7 @@ from normbench.cli.console import say
 from normbench.config import PROFILES
 from normbench.errors import ExitCode, OutputError, stopped_by
 from normbench.runtime.precision import PRECISIONS
+from normbench.weights.sources import network_lines
 
 
 def add_parser(commands) -> None:
@@ -131,10 +132,19 @@ def add_parser(commands) -> None:
     )
     run.add_argument(
         "--weights",
-        choices=("auto", "pretrained", "random"),
         default="auto",
-        help="VGG feature weights: pretrained ImageNet weights from TORCH_HOME, seeded random, "
-        "or auto (pretrained when present, else random with a warning)",
+        metavar="auto|pretrained|random[,NETWORK=SOURCE...]",
+        help="where each feature network's weights come from: pretrained (the published files under TORCH_HOME), "
+        "random (seeded), or auto (pretrained where present, else an import, else random, with a warning); then "
+        "NETWORK=SOURCE for one network (vgg16, vgg19, vgg13, alexnet, inception_fid), SOURCE being pretrained, "
+        "import (`normbench weights import`), random, auto or a torchvision-layout file: vgg16=import,vgg13=random",
+    )
+    run.add_argument(
+        "--eval-network",
+        choices=("vgg13", "vgg16", "vgg19"),
+        default="vgg13",
+        help="the VGG that measures content and style distances, at relu1_1-relu4_1 (default vgg13, which no "
+        "architecture trains against); its weights follow --weights like any other network's",
     )
     add_output_arguments(run, Path("reports/runs"), "run")
     add_disable_plugin_argument(run)
@@ -251,12 +261,14 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         print(to_json(run_summary(stored, config.reference, report)))
     for table in [] if args.json else summary_tables(run_dir.rows, run.manifest["columns"]):
         console.print(table)
+    console.print(Text("networks: " + "; ".join(network_lines(run.manifest.get("networks", {})))))
     if config.features == "random":
         console.print(
             Text(
                 f"features=random: the VGG (training losses and {config.profile.eval_draws} evaluation "
-                "draws of VGG13), AlexNet (LPIPS) and Inception (FID/KID) weights were randomly initialised; "
-                "these numbers compare norms within this run only, not with papers or pretrained runs",
+                f"draws of {config.eval_network.upper()}), AlexNet (LPIPS) and Inception (FID/KID) weights were "
+                "randomly initialised; these numbers compare norms within this run only, not with papers or "
+                "pretrained runs",
                 style="red",
             )
         )

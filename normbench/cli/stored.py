@@ -56,6 +56,7 @@ def stored_config(
             "baselines": saved["baselines"] or None,
             "styles": saved["styles"],
             "weights": saved["weights"],
+            "eval_network": saved.get("eval_network", "vgg13"),
             "deterministic": saved["deterministic"],
             "out_dir": run_dir.parent,
             "disable_plugin": list(disable_plugin),

@@ -33,9 +33,11 @@ def read_study(path: Path) -> dict:
         raise UserError(f"--config {path}: cannot be read ({error.strerror or error})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise UserError(f"--config {path}: not valid TOML ({error})") from None
-    unknown = sorted(set(study) - {"run", "profile"})
+    unknown = sorted(set(study) - {"run", "profile", "weights"})
     if unknown:
-        raise UserError(f"--config {path}: unknown table [{unknown[0]}]; a study file has [run] and [profile]")
+        raise UserError(
+            f"--config {path}: unknown table [{unknown[0]}]; a study file has [run], [profile] and [weights]"
+        )
     return study
 
 
@@ -54,6 +56,8 @@ def apply_study(args: argparse.Namespace, actions: dict[str, argparse.Action], d
             )
         if not _given(actions[dest], getattr(args, "command_line", None), values.get(dest), defaults.get(dest)):
             values[dest] = _convert(path, key, value, actions[dest])
+    if "weights" in study and not _given(actions["weights"], getattr(args, "command_line", None), args.weights, "auto"):
+        values["weights"] = _weights_table(path, study["weights"], values["weights"])
     values["profile_fields"] = _profile_fields(path, study.get("profile", {}))
     values["study_file"] = {"path": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     return argparse.Namespace(**values)
@@ -89,6 +93,22 @@ def _convert(path: Path, key: str, value, action: argparse.Action):
     if action.choices is not None and converted not in action.choices:
         raise UserError(f"--config {path}: [run] {key} must be one of {', '.join(map(str, action.choices))}")
     return path.parent / converted if isinstance(converted, Path) and not converted.is_absolute() else converted
+
+
+def _weights_table(path: Path, table: dict, default: str) -> str:
+    """``[weights]`` (``default = "random"``, ``vgg16 = "import"``, ``vgg13 = "vgg13.pth"``) as ``--weights`` text;
+    a file is relative to the study file."""
+    items = [str(table.get("default", default))]
+    for network, source in table.items():
+        if network == "default":
+            continue
+        if not isinstance(source, str) or not source:
+            raise UserError(
+                f"--config {path}: [weights] {network} must be a source: pretrained, import, random, auto or a file"
+            )
+        is_file = source not in ("pretrained", "import", "random", "auto") and not Path(source).is_absolute()
+        items.append(f"{network}={path.parent / source if is_file else source}")
+    return ",".join(items)
 
 
 def _profile_fields(path: Path, table: dict) -> dict:

@@ -66,6 +66,9 @@ class MetricContext:
         with when ``features`` is ``"random"``.
     :param training_networks: the feature networks training used (``"vgg16"``, ...);
         an evaluation network must differ from them.
+    :param networks: where each network of the run comes from (``normbench.weights.sources.NetworkSource`` by
+        name: ``vgg13``, ``alexnet``, ``inception_fid``, ...); :meth:`features_of` reads it.
+    :param eval_network: the VGG that content and style distances are measured with (``--eval-network``).
     """
 
     device: torch.device
@@ -77,6 +80,15 @@ class MetricContext:
     batch_size: int = 4
     eval_draws: int = 3
     training_networks: tuple[str, ...] = ()
+    networks: dict = field(default_factory=dict)
+    eval_network: str = "vgg13"
+
+    def features_of(self, network: str) -> str:
+        """``"pretrained"`` or ``"random"`` for one network: its resolved source, else the run's ``features``."""
+        source = self.networks.get(network)
+        if source is None:
+            return "random" if self.features == "random" else "pretrained"
+        return "pretrained" if source.trained else "random"
 
 
 class Metric:

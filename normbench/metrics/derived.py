@@ -38,7 +38,7 @@ class ArtFID(DerivedMetric):
     def departures(self, values: dict) -> list[str]:
         """How this row's ArtFID departs from Wright & Ommer's definition (empty where it holds)."""
         reasons = []
-        if self.context.features != "pretrained":
+        if self.context.features_of("inception_fid") != "pretrained":
             reasons.append("random Inception features")
         reasons.append("FID on patches of one style image, not on sets of whole style images")
         n, dims = values.get("fid_n", 0), values.get("fid_dims", 0)

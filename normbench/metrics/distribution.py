@@ -57,7 +57,8 @@ class InceptionDistance(Metric):
     def __init__(self, context: MetricContext):
         self.context = context
         self.dims = functional.feature_dims_for(context.fid_samples) or 64
-        self.model = load_inception(context.features, self.dims).to(context.device)
+        self.features_kind = context.features_of("inception_fid")
+        self.model = load_inception(self.features_kind, self.dims).to(context.device)
         self._reference: dict[str, np.ndarray] = {}
         self.reset()
 
@@ -117,7 +118,7 @@ class InceptionDistance(Metric):
     def _reference_key(self, style: torch.Tensor, size: int) -> str:
         pixels = (style.clamp(0, 1) * 255).round().byte().cpu().numpy().tobytes()
         shape = "x".join(map(str, style.shape))
-        identity = f"{self.context.features}-{self.dims}-{size}-{self.context.fid_samples}-{shape}".encode()
+        identity = f"{self.features_kind}-{self.dims}-{size}-{self.context.fid_samples}-{shape}".encode()
         return hashlib.sha256(pixels + identity).hexdigest()[:24]
 
     def compute(self) -> dict[str, float]:
@@ -127,7 +128,7 @@ class InceptionDistance(Metric):
         )
         on_what = (
             f"{len(fake)} patches ({self._size} px) of {self._images} outputs against {len(self._real)} "
-            f"patches of the style image; {self.dims}-d {self.context.features} Inception features"
+            f"patches of the style image; {self.dims}-d {self.features_kind} Inception features"
         )
         fid, note = (
             float("nan"),
@@ -149,7 +150,7 @@ class InceptionDistance(Metric):
 
     def provenance(self) -> dict:
         return {
-            **inception_provenance(self.context.features, self.dims),
+            **inception_provenance(self.features_kind, self.dims),
             "fid_samples": self.context.fid_samples,
             "patches": "random crops of half the training resolution, spread evenly over the evaluation "
             "outputs, and from the style image at the training resolution",

@@ -1,10 +1,11 @@
 """Content and style distances, measured with feature networks that no model trained against.
 
-Training uses VGG16 (transformer nets) and VGG19 (AdaIN); evaluation uses VGG13,
-a network of the same family trained separately, so no model is judged by the
-instrument it was optimised for. With random features the evaluation network
-is drawn several times, with seeds disjoint from the training networks' seed,
-and every distance is the mean over the draws with its spread beside it.
+Training uses VGG16 (transformer nets) and VGG19 (AdaIN); evaluation uses VGG13 by
+default, a network of the same family trained separately, so no model is judged by the
+instrument it was optimised for. ``--eval-network`` picks another VGG (where no trained
+VGG13 can be had); if it is a training network too, the provenance and the report say so.
+With random features the evaluation network is drawn several times, with seeds
+disjoint from the training networks' seed, and every distance is the mean over the draws with its spread beside it.
 
 Both style distances use the same four layers, so neither the transformer
 nets' Gram loss nor AdaIN's mean/std loss is favoured, and both are means over
@@ -20,7 +21,7 @@ import torch
 from normbench.columns import Column
 from normbench.metrics.base import Metric, MetricContext, StylizedSample
 from normbench.metrics.networks import weights_provenance
-from normbench.models.vgg import RANDOM_FEATURES_SEED, VGGFeatures, load_vgg
+from normbench.models.vgg import RANDOM_FEATURES_SEED, VGGFeatures, block_relus, load_vgg
 from normbench.ops import EPS, channel_mean_std, gram_matrix
 
 EVAL_NETWORK = "vgg13"
@@ -76,7 +77,8 @@ CONTENT_CACHE_BYTES = 512 * 2**20
 
 
 class FeatureDistances(Metric):
-    """Content distance and two style distances on VGG13 features, averaged over the evaluation draws."""
+    """Content distance and two style distances on the evaluation VGG's features (VGG13 unless
+    ``--eval-network``), averaged over the evaluation draws."""
 
     columns = (
         Column(
@@ -84,21 +86,21 @@ class FeatureDistances(Metric):
             False,
             "content distance",
             "content",
-            f"relative feature error against the content image at {CONTENT_LAYER} of VGG13",
+            f"relative feature error against the content image at {CONTENT_LAYER} of the evaluation VGG",
         ),
         Column(
             "style_gram",
             False,
             "style distance (Gram)",
             "style",
-            "relative Gram-matrix error against the style image, mean over relu1_1..relu4_1 of VGG13",
+            "relative Gram-matrix error against the style image, mean over relu1_1..relu4_1 of the evaluation VGG",
         ),
         Column(
             "style_meanstd",
             False,
             "style distance (mean/std)",
             "style",
-            "relative error of channel means and stds against the style image, relu1_1..relu4_1 of VGG13",
+            "relative error of channel means and stds against the style image, relu1_1..relu4_1 of the evaluation VGG",
         ),
         Column("content_distance_sd", None, "content distance, sd over draws", "info"),
         Column("style_gram_sd", None, "style distance (Gram), sd over draws", "info"),
@@ -107,12 +109,13 @@ class FeatureDistances(Metric):
     )
 
     def __init__(self, context: MetricContext):
-        if context.features == "pretrained" and EVAL_NETWORK in context.training_networks:
-            raise ValueError(f"the evaluation network {EVAL_NETWORK} is also a training network of this run")
-        self.context = context
-        self.seeds = evaluation_seeds(context.features, context.eval_draws)
+        self.network = context.eval_network
+        features = context.features_of(self.network)
+        self.context, self.source = context, context.networks.get(self.network)
+        self.seeds = evaluation_seeds(features, context.eval_draws)
+        trained, taps = self.source or "pretrained", block_relus(self.network)  # NOTE: no source: the published file
         self.networks: list[VGGFeatures] = [
-            load_vgg(EVAL_NETWORK, context.features, seed if seed is not None else RANDOM_FEATURES_SEED).to(
+            load_vgg(self.network, trained if seed is None else "random", seed or RANDOM_FEATURES_SEED, taps).to(
                 context.device
             )
             for seed in self.seeds
@@ -162,17 +165,28 @@ class FeatureDistances(Metric):
             | {"eval_draws": len(self.networks)}
         )
 
+    def independence(self) -> str:
+        """Whether a model of this run trained against the instrument: the report's banner quotes it."""
+        if self.network not in self.context.training_networks:
+            return f"no model of this run trains against {self.network}"
+        if self.seeds != [None]:
+            return f"{self.network} draws seeded apart from the training network's"
+        return (
+            f"the instrument is the objective network: {self.network} is also a training loss network of this run, "
+            "measured here at relu1_1..relu4_1; its distances favour what training optimised"
+        )
+
     def provenance(self) -> dict:
         draws = [
-            weights_provenance(EVAL_NETWORK, "pretrained")
+            (self.source.to_json() if self.source else weights_provenance(self.network, "pretrained"))
             if seed is None
             else {"weights": "random", "sha256": None, "random_seed": seed}
             for seed in self.seeds
         ]
         return {
             "implementation": "normbench.metrics.features",
-            "network": f"torchvision {EVAL_NETWORK} to relu4_1",
-            "independent_of_training": "no model trains against vgg13 (training uses vgg16 and vgg19)",
+            "network": f"torchvision {self.network} to relu4_1",
+            "independent_of_training": self.independence(),
             "content_layer": CONTENT_LAYER,
             "style_layers": list(STYLE_LAYERS),
             "draws": draws,

@@ -39,7 +39,7 @@ class LPIPSMean(Metric):
 
     def __init__(self, context: MetricContext):
         self.context = context
-        self.model = shared_lpips(context.features, str(context.device))
+        self.model = shared_lpips(context.features_of("alexnet"), str(context.device))
         self.reset()
 
     def reset(self) -> None:
@@ -55,7 +55,7 @@ class LPIPSMean(Metric):
         }
 
     def provenance(self) -> dict:
-        return lpips_provenance(self.context.features)
+        return lpips_provenance(self.context.features_of("alexnet"))
 
     def _add(self, column: str, distances: torch.Tensor) -> None:
         self._sums[column] = self._sums.get(column, 0.0) + float(distances.sum())

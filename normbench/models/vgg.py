@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -12,12 +12,13 @@ import torchvision.models.vgg as vgg_models
 from torch import nn
 
 from normbench.weights import WEIGHT_FILES, require
+from normbench.weights.sources import RANDOM_SEED, NetworkSource
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 #: Seed for ``--weights random``: fixed, so random features are the same network in every run.
-RANDOM_FEATURES_SEED = 1234
+RANDOM_FEATURES_SEED = RANDOM_SEED
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,19 @@ VGG_SPECS = {
         taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 16},
     ),
 }
+
+
+def block_relus(name: str) -> dict[str, int]:
+    """``relu1_1`` .. ``relu4_1`` of ``name``: the index of the ReLU after each block's first convolution."""
+    taps, index, block, first = {}, 0, 1, True
+    for entry in vgg_models.cfgs[VGG_SPECS[name].config]:
+        if entry == "M":
+            index, block, first = index + 1, block + 1, True
+            continue
+        if first and block <= 4:
+            taps[f"relu{block}_1"] = index + 1
+        index, first = index + 2, False
+    return taps
 
 
 def weights_path(name: str) -> Path:
@@ -119,12 +133,21 @@ class VGGFeatures(nn.Module):
         return out
 
 
-def load_vgg(name: str, features: str, seed: int = RANDOM_FEATURES_SEED) -> VGGFeatures:
-    """Build ``name``'s frozen trunk with ``features`` = ``"pretrained"`` or ``"random"``.
+def load_vgg(
+    name: str, features: str | NetworkSource, seed: int = RANDOM_FEATURES_SEED, taps: dict[str, int] | None = None
+) -> VGGFeatures:
+    """Build ``name``'s frozen trunk from ``features``: a resolved :class:`NetworkSource`, or ``"pretrained"`` (the
+    published file) or ``"random"``.
 
-    :param seed: the draw of a random trunk (ignored when pretrained).
+    :param seed: the draw of a random trunk given as ``"random"`` (a random source carries its own).
+    :param taps: the layers to return, by name and index (default: the spec's, those its losses use).
     """
-    spec = VGG_SPECS[name]
+    if isinstance(features, NetworkSource):
+        path = features.path if features.trained else None
+        seed = features.seed if features.seed is not None else seed
+    else:
+        path = weights_path(name) if features == "pretrained" else None
+    spec = VGG_SPECS[name] if taps is None else replace(VGG_SPECS[name], taps=taps, depth=max(taps.values()) + 1)
     # NOTE: the convolutional part only: drawing the 120M classifier weights that are cut off anyway
     # took most of a second per network. Convs are initialised as torchvision's VGG does.
     with torch.random.fork_rng(devices=[]):
@@ -134,8 +157,8 @@ def load_vgg(name: str, features: str, seed: int = RANDOM_FEATURES_SEED) -> VGGF
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
                 nn.init.zeros_(module.bias)
-    if features == "pretrained":
-        state = torch.load(weights_path(name), map_location="cpu", weights_only=True)
+    if path is not None:
+        state = torch.load(path, map_location="cpu", weights_only=True)
         layers.load_state_dict(
             {key.removeprefix("features."): value for key, value in state.items() if key.startswith("features.")}
         )

@@ -10,6 +10,7 @@ from normbench.numbers import format_number
 from normbench.report import analysis, charts, tables
 from normbench.report.html import image_data_uri, part, sortable_table
 from normbench.report.problems import run_problems
+from normbench.weights.sources import network_lines
 
 _SPREAD = "sd over evaluation draws (one seed: no interval over seeds)"
 _SEED_INTERVAL = "95% interval over training seeds (baselines, which do not train: sd over evaluation draws)"
@@ -194,12 +195,24 @@ def banner(run: tables.StoredRun) -> str:
         facts += " · pooled from " + ", ".join(
             f"{entry['run_id']} (seeds {entry['seeds']}, {entry['status']})" for entry in manifest["pooled_from"]
         )
+    if manifest.get("networks"):
+        facts += " · networks: " + "; ".join(network_lines(manifest["networks"]))
     warnings = []
     if manifest.get("features") == "random":
         warnings.append(
             f"features=random: every network was randomly initialised; content and style distances are "
-            f"means over {profile.get('eval_draws')} independently seeded VGG13 draws. Numbers compare "
+            f"means over {profile.get('eval_draws')} independently seeded "
+            f"{manifest['config'].get('eval_network', 'vgg13').upper()} draws. Numbers compare "
             "norms within this run only, not with papers."
+        )
+    independence = str(manifest.get("metrics", {}).get("distances", {}).get("independent_of_training", ""))
+    if independence.startswith("the instrument is the objective"):
+        warnings.append(independence[0].upper() + independence[1:] + ".")
+    if manifest.get("features") == "mixed":
+        random = [name for name, source in manifest.get("networks", {}).items() if source.get("kind") == "random"]
+        warnings.append(
+            f"features=mixed: {', '.join(random)} seeded random, the others trained (see networks above). Numbers "
+            "compare norms within runs of the same networks only."
         )
     if manifest.get("repeated_cells"):
         warnings.append(

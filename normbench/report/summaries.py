@@ -61,6 +61,7 @@ def run_summary(run: tables.StoredRun, reference: str | None = None, report: Pat
         "run_id": manifest.get("run_id", run.path.name),
         "status": manifest.get("status"),
         "features": manifest.get("features"),
+        "networks": manifest.get("networks", {}),
         "precision": manifest.get("precision"),
         "seeds": analysis.seed_count(run),
         "report": report,

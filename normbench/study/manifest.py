@@ -69,6 +69,9 @@ def protocol(config: RunConfig, data_info: dict, metrics: list[str], baselines: 
         "normbench": version_series(__version__),
         "profile": profile,
         "features": config.features,
+        "eval_network": config.eval_network,
+        # NOTE: what made the numbers, not where the files lie: kind, and sha256 or seed
+        "networks": {name: source.identity() for name, source in config.networks.items()},
         "data": {
             key: data_info[key] for key in ("train_content", "heldout_content", "styles", "heldout_styles", "digest")
         },
@@ -114,6 +117,7 @@ def run_manifest(run) -> dict:
             "heldout_split_seed": data.SPLIT_SEED,
         },
         "features": config.features,
+        "networks": {name: source.to_json() for name, source in config.networks.items()},
         "precision": profile.precision,
         "data": data_info,
         "norms": norms,

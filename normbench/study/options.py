@@ -36,6 +36,7 @@ class RunOptions:
     eval_content_dir: Path | None = None
     eval_style_dir: Path | None = None
     weights: str = "auto"
+    eval_network: str = "vgg13"
     out_dir: Path = Path("reports/runs")
     run_id: str | None = None
     disable_plugin: list[str] = field(default_factory=list)

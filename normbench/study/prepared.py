@@ -30,6 +30,7 @@ from normbench.training import harness
 from normbench.training.generators import generator_bytes
 from normbench.training.harness import Placement, StyleBank
 from normbench.training.train import TrainOutcome, train_model
+from normbench.weights.sources import network_column
 
 if TYPE_CHECKING:
     from normbench.metrics.base import Metric, MetricSpec
@@ -70,7 +71,8 @@ class EvaluationSetup:
 def prepare_styles(run: Run) -> StyleSetup:
     """The VGG trunks the run's architectures need and each architecture's style bank."""
     nets = {
-        name: load_vgg(name, run.config.features).to(run.device) for name in harness.required_feature_nets(run.specs)
+        name: load_vgg(name, run.config.networks.get(name, run.config.features)).to(run.device)
+        for name in harness.required_feature_nets(run.specs)
     }
     # NOTE: one prepared (channels_last/compiled) loss net per trunk, shared by every model, compiles once.
     loss_nets = {name: prepare_module(copy.deepcopy(net), run.config.speed) for name, net in nets.items()}
@@ -268,6 +270,7 @@ class PreparedRun:
             "params": params,
             "params_frozen": frozen,
             "features": config.features,
+            "networks": network_column(config.networks),
             "precision": profile.precision,
             "architecture": spec.architecture if spec else "",
             "conditioning": spec.conditioning if spec else "",

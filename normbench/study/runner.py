@@ -216,6 +216,8 @@ class Run:
             batch_size=self.profile.batch_size,
             eval_draws=self.profile.eval_draws,
             training_networks=tuple(styles.nets),
+            networks=dict(self.config.networks),
+            eval_network=self.config.eval_network,
         )
         plugins = {spec.name: self.metric_registry.plugin_of(spec.name) for spec in self.metric_registry}
         metrics, failed = build_metrics(self.metric_registry, context, plugins, self.run_dir.log_error)

@@ -9,7 +9,7 @@ import math
 import os
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -95,8 +95,9 @@ def naming_broken_plugins(loaded: LoadedPlugins) -> Iterator[None]:
 
 def resolve_run(options: RunOptions) -> Resolved:
     """``options`` resolved into a run config, checking norms, sizes and weights before any work."""
-    from normbench.models.vgg import resolve_features
-    from normbench.weights import METRIC_WEIGHTS
+    from normbench.weights import METRIC_NETWORKS
+    from normbench.weights.imports import IMPORTABLE as EVAL_NETWORKS
+    from normbench.weights.sources import resolve_sources, summary
 
     loaded = load_catalog(options.disable_plugin)
     catalog = loaded.catalog()
@@ -127,6 +128,7 @@ def resolve_run(options: RunOptions) -> Resolved:
         seeds=seeds,
         reference=reference,
         weights=options.weights,
+        eval_network=options.eval_network,
         speed=speed,
         deterministic=options.deterministic,
         styles=options.styles,
@@ -137,7 +139,13 @@ def resolve_run(options: RunOptions) -> Resolved:
         eval_style_dir=options.eval_style_dir,
         out_dir=options.out_dir,
     )
-    config.features = resolve_features(options.weights, required_feature_nets(specs) + list(METRIC_WEIGHTS))
+    if options.eval_network not in EVAL_NETWORKS:
+        raise UserError(f"unknown evaluation network {options.eval_network!r}; available: {', '.join(EVAL_NETWORKS)}")
+    training = required_feature_nets(specs)
+    config.networks = resolve_sources(options.weights, [*training, options.eval_network, *METRIC_NETWORKS])
+    evaluation = config.networks[options.eval_network]
+    config.networks[options.eval_network] = evaluation_source(evaluation, profile, options.eval_network in training)
+    config.features = summary(config.networks)
     config.plugins = describe(
         loaded.norms, metric_registry, loaded.report, loaded.baselines, loaded.architectures, loaded.trackers
     )
@@ -248,3 +256,14 @@ def torch_state(threads: int | None = None, deterministic: bool = False) -> Iter
         torch.backends.cudnn.deterministic = saved[3]
         if saved[4] is None:
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+
+
+def evaluation_source(source, profile, training: bool):
+    """The evaluation network's source, saying how a random one is drawn (not the training networks' seed)."""
+    from normbench.metrics.features import evaluation_seeds
+
+    if source.trained:
+        return source
+    seeds = evaluation_seeds("random", profile.eval_draws)
+    draws = f"{len(seeds)} evaluation draws, seeds {seeds[0]}-{seeds[-1]}"
+    return replace(source, note=f"seed {source.seed} in training; {draws}" if training else draws)

@@ -57,8 +57,10 @@ WEIGHT_FILES = {
     )
 }
 
-#: Files every run's metrics need, whatever norms it compares.
+#: Files every run's metrics need, whatever norms it compares (with the evaluation VGG, vgg13 by default).
 METRIC_WEIGHTS = ("vgg13", "alexnet", "inception_fid")
+#: The metric networks beside the evaluation VGG.
+METRIC_NETWORKS = ("alexnet", "inception_fid")
 
 
 def sha256(path: Path) -> str:

@@ -130,12 +130,15 @@ def import_weights(network: str, source: Path, note: str | None = None) -> Impor
     label, data = _weights_bytes(source)
     digest = hashlib.sha256(data).hexdigest()
     known = KNOWN_SOURCES.get(digest)
-    if data.startswith(keras.HDF5_SIGNATURE):
-        state, form = _from_keras(network, label, data, known), "Keras .h5"
-        default_note = f"converted from Keras {network} weights (Caffe preprocessing folded into conv1_1)"
-    else:
-        state, form = _from_state_dict(network, label, data), "torchvision state dict"
-        default_note = f"a torchvision-layout {network} state dict; not checked against torchvision's file"
+    try:
+        if data.startswith(keras.HDF5_SIGNATURE):
+            state, form = _from_keras(network, label, data, known), "Keras .h5"
+            default_note = f"converted from Keras {network} weights (Caffe preprocessing folded into conv1_1)"
+        else:
+            state, form = _from_state_dict(network, label, data), "torchvision state dict"
+            default_note = f"a torchvision-layout {network} state dict; not checked against torchvision's file"
+    except UserError as error:
+        raise UserError(f"{error}; nothing was stored") from None
     return _store(network, state, label, digest, form, note or (known.note if known else default_note))
 
 
@@ -162,6 +165,14 @@ def _from_keras(network: str, label: str, data: bytes, known: KnownSource | None
     convs[0] = keras.fold_caffe_preprocessing(convs[0], mean)
     tensors = [torch.tensor(array, dtype=torch.float32) for conv in convs for array in conv]
     return dict(zip(layout, tensors))
+
+
+def read_state_dict(network: str, path: Path) -> dict[str, torch.Tensor]:
+    """``path``'s torchvision-layout state dict of ``network``, checked as an import checks it.
+
+    :raises UserError: naming the file and what does not fit.
+    """
+    return _from_state_dict(network, str(path), path.read_bytes())
 
 
 def _from_state_dict(network: str, label: str, data: bytes) -> dict[str, torch.Tensor]:
@@ -193,7 +204,7 @@ def _check_shapes(network: str, label: str, found: list[tuple], expected: list[t
     guess = f"; it looks like {alike[0]}, not {network}" if alike else ""
     raise UserError(
         f"{label}: {len(found)} convolutions, (out, in) channels {channels[:3]}{'...' if len(found) > 3 else ''}; "
-        f"{network} has {len(expected)}{guess}. Nothing was stored"
+        f"{network} has {len(expected)}{guess}"
     )
 
 
