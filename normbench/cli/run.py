@@ -21,6 +21,7 @@ from normbench.cli.console import say
 from normbench.config import PROFILES
 from normbench.errors import ExitCode, OutputError, stopped_by
 from normbench.runtime.precision import PRECISIONS
+from normbench.weights.imports import IMPORTABLE
 from normbench.weights.sources import network_lines
 
 
@@ -141,7 +142,7 @@ def add_parser(commands) -> None:
     )
     run.add_argument(
         "--eval-network",
-        choices=("vgg13", "vgg16", "vgg19"),
+        choices=IMPORTABLE,
         default="vgg13",
         help="the VGG that measures content and style distances, at relu1_1-relu4_1 (default vgg13, which no "
         "architecture trains against); its weights follow --weights like any other network's",

@@ -12,6 +12,7 @@ import torchvision.models.vgg as vgg_models
 from torch import nn
 
 from normbench.weights import WEIGHT_FILES, require
+from normbench.weights.imports import VGG_CONFIGS
 from normbench.weights.sources import RANDOM_SEED, NetworkSource
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -38,14 +39,14 @@ class VGGSpec:
 VGG_SPECS = {
     "vgg16": VGGSpec(
         "vgg16",
-        "D",
+        VGG_CONFIGS["vgg16"],
         torchvision.models.VGG16_Weights.IMAGENET1K_V1,
         depth=23,
         taps={"relu1_2": 3, "relu2_2": 8, "relu3_3": 15, "relu4_3": 22},
     ),
     "vgg19": VGGSpec(
         "vgg19",
-        "E",
+        VGG_CONFIGS["vgg19"],
         torchvision.models.VGG19_Weights.IMAGENET1K_V1,
         depth=21,
         taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 20},
@@ -54,7 +55,7 @@ VGG_SPECS = {
     # with the instrument a model was optimised for.
     "vgg13": VGGSpec(
         "vgg13",
-        "B",
+        VGG_CONFIGS["vgg13"],
         torchvision.models.VGG13_Weights.IMAGENET1K_V1,
         depth=17,
         taps={"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 16},
