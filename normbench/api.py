@@ -119,11 +119,16 @@ class PlannedRun:
 
 
 def plan(
-    options: RunOptions, resume: Path | None = None, stored: dict | None = None, resolved: Resolved | None = None
+    options: RunOptions,
+    resume: Path | None = None,
+    stored: dict | None = None,
+    resolved: Resolved | None = None,
+    progress: bool = False,
 ) -> PlannedRun:
-    """``options`` resolved (plugins, norms, device, profile, seeds) and the run planned in a new directory under
-    ``options.out_dir``; or, with ``resume`` and its ``stored`` manifest and ``resolved`` configuration, the run
-    in ``resume`` planned again to continue it.
+    """``options`` resolved (plugins, norms, device, profile, seeds, weights) and the run planned in a new directory
+    under ``options.out_dir``; or, with ``resume`` and its ``stored`` manifest and ``resolved`` configuration, the
+    run in ``resume`` planned again to continue it. Published weights files the run lacks are downloaded here
+    (``progress``: their total size and a bar each on stderr; see :func:`normbench.study.setup.resolve_run`).
 
     :raises UserError: for any bad option, named, before anything is written.
     """
@@ -131,7 +136,7 @@ def plan(
     from normbench.study.executors import make_executor
 
     executor = make_executor(options.executor, options.ray_address, options.cpus_per_task)
-    resolved = resolved or resolve_run(options)
+    resolved = resolved or resolve_run(options, progress)
     config = resolved.config
     images = load_run_images(config)
     if resume is not None:
@@ -150,9 +155,15 @@ def run(norms: list[str] | str | None = None, *, progress: bool = False, **optio
 
     Options are ``normbench run``'s, with underscores: ``profile``, ``steps``, ``image_size``, ``eval_size``,
     ``batch_size``, ``lr`` (a float, or ``{"adain": 3e-5}``), ``seeds``, ``precision``, ``speed``, ``metrics``,
-    ``baselines``, ``styles``, ``content_dir``, ``style_dir``, ``weights``, ``out_dir`` (default
-    ``reports/runs``), ``run_id``, ``disable_plugin``, ``device``, ``executor``; see :class:`RunOptions`.
-    ``progress=True`` shows the command's progress bars on the terminal.
+    ``baselines``, ``styles``, ``content_dir``, ``style_dir``, ``weights``, ``eval_network``, ``offline``,
+    ``out_dir`` (default ``reports/runs``), ``run_id``, ``disable_plugin``, ``device``, ``executor``; see
+    :class:`RunOptions`. ``progress=True`` shows the command's progress bars on the terminal.
+
+    Like torchvision, a published weights file that ``weights`` (default ``auto``) needs and this machine lacks is
+    downloaded first, also without ``progress`` (then quietly: its total size goes to the ``normbench`` logger);
+    ``offline=True`` or ``NORMBENCH_OFFLINE=1`` never downloads. A network whose file cannot be had falls back to
+    a random one with a warning under ``auto``, and raises :class:`~normbench.errors.MissingWeightsError` under
+    ``pretrained``.
 
     :returns: the finished run (:class:`RunResult`), also when some norms failed (their rows say why).
     :raises UserError: for bad options, before any work; :class:`~normbench.errors.OutputError` when the run
@@ -161,7 +172,7 @@ def run(norms: list[str] | str | None = None, *, progress: bool = False, **optio
     """
     if isinstance(norms, str):
         norms = [name.strip() for name in norms.split(",") if name.strip()]
-    planned = plan(RunOptions.from_keywords(norms=norms, **options))
+    planned = plan(RunOptions.from_keywords(norms=norms, **options), progress=progress)
     if not progress:
         return planned.execute()
     from normbench.study.progress import RunProgress, plain_console

@@ -183,6 +183,10 @@ def normbench_register_metrics(registry: MetricRegistry) -> None:
     - A ``normbench.DerivedMetric`` is given the row's other values instead, ``derive(values)``, after the
       metrics it ``requires``, and returns its columns by the same rule.
     - ``provenance()`` returns a dict, stored in the run's manifest.
+    - ``feature_networks``, a class attribute, names the weights networks the metric loads beside the evaluation
+      VGG (``("alexnet",)``, ``("inception_fid",)``, ``()``), which it reads through ``context.features_of``: a
+      run resolves and downloads only the networks its metrics name. Left out (None), the metric is given all of
+      them, as in normbench 0.2.
     - A factory or method that raises fails that metric alone: its columns stay empty, the error goes to the
       row, ``errors.log`` and the manifest, and the run's summary and report name the metric and its plugin.
     - ``normbench.testing.MetricContract`` checks all of this in a plugin's own tests.

@@ -21,6 +21,8 @@ def _isolated(monkeypatch, tmp_path):
     # NOTE: an empty TORCH_HOME makes every test see "no pretrained weights", as CI does.
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
     monkeypatch.setenv("NORMBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    # NOTE: no test downloads from the internet, also where it is reachable; tests of downloads serve files locally.
+    monkeypatch.setenv("NORMBENCH_OFFLINE", "1")
     monkeypatch.delenv("NORMBENCH_DISABLE_PLUGINS", raising=False)
     torch.manual_seed(0)
     yield

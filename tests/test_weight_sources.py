@@ -62,7 +62,7 @@ def test_an_import_is_used_where_asked_and_named_with_its_hash(imported_vgg16):
 
 
 def test_auto_takes_the_published_file_then_an_import_then_random_with_a_warning(imported_vgg16, stand_in_weights):
-    with pytest.warns(UserWarning, match="pretrained weights missing for vgg13, alexnet, inception_fid"):
+    with pytest.warns(UserWarning, match=r"no pretrained vgg13, alexnet, inception_fid \(downloads are off"):
         sources = resolve_sources("auto", RUN_NETWORKS)
     assert [sources[name].kind for name in RUN_NETWORKS] == ["import", "random", "random", "random"]
     stand_in_weights("vgg16", torchvision.models.vgg16().state_dict())
@@ -157,3 +157,27 @@ def test_the_evaluation_network_is_a_choice_and_the_report_says_when_it_is_the_o
     assert "3 evaluation draws, seeds 2001-2003" in manifest["networks"]["vgg16"]["note"]
     with pytest.raises(UserError, match="unknown evaluation network 'alexnet'; available: vgg13, vgg16, vgg19"):
         normbench.run(**tiny_options(eval_network="alexnet", out_dir=tmp_path))
+
+
+def test_a_run_resolves_only_the_networks_its_metrics_declare():
+    from normbench.metrics.base import Metric, MetricRegistry, MetricSpec
+    from normbench.plugins import load_plugins, select_metrics
+
+    class Undeclared(Metric):
+        name = "undeclared_metric"
+
+    class Vgg19Metric(Metric):
+        name, feature_networks = "vgg19_metric", ("vgg19",)
+
+    every = ("alexnet", "inception_fid")
+    metrics = load_plugins().metrics
+    assert select_metrics(metrics, ["distances", "batch_dependence"]).feature_networks(every) == []
+    assert select_metrics(metrics, ["contrast", "distances"]).feature_networks(every) == ["alexnet"]
+    assert select_metrics(metrics, ["lpips", "fid", "artfid"]).feature_networks(every) == list(every)
+    registry = MetricRegistry()
+    registry.add(MetricSpec("undeclared_metric", Undeclared))
+    assert registry.feature_networks(every) == list(every), "normbench 0.2's metrics are given every network"
+    registry = MetricRegistry()
+    registry.add(MetricSpec("vgg19_metric", Vgg19Metric))
+    with pytest.raises(ValueError, match="metric 'vgg19_metric' declares feature network 'vgg19'; available: alexnet"):
+        registry.feature_networks(every)

@@ -135,10 +135,17 @@ def add_parser(commands) -> None:
         "--weights",
         default="auto",
         metavar="auto|pretrained|random[,NETWORK=SOURCE...]",
-        help="where each feature network's weights come from: pretrained (the published files under TORCH_HOME), "
-        "random (seeded), or auto (pretrained where present, else an import, else random, with a warning); then "
-        "NETWORK=SOURCE for one network (vgg16, vgg19, vgg13, alexnet, inception_fid), SOURCE being pretrained, "
-        "import (`normbench weights import`), random, auto or a torchvision-layout file: vgg16=import,vgg13=random",
+        help="where each feature network's weights come from: pretrained (the published files under TORCH_HOME, "
+        "downloaded when missing), random (seeded), or auto (the published file where present, else an import, else "
+        "the download, else random, with a warning saying why); then NETWORK=SOURCE for one network (vgg16, vgg19, "
+        "vgg13, alexnet, inception_fid), SOURCE being pretrained, import (`normbench weights import`), random, auto "
+        "or a torchvision-layout file: vgg16=import,vgg13=random",
+    )
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="never download a weights file: auto takes what this machine has, pretrained exits 4 for a missing "
+        "file (NORMBENCH_OFFLINE=1 does the same for every run)",
     )
     run.add_argument(
         "--eval-network",
@@ -224,7 +231,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
 
         *found, stored = resume_config(args)
         resolved = Resolved(*found)
-    planned = api.plan(RunOptions.of(args), args.resume, stored, resolved)
+    planned = api.plan(RunOptions.of(args), args.resume, stored, resolved, progress=True)
     config, run_dir, run = planned.resolved.config, planned.run.run_dir, planned.run
     console.print(
         Text(

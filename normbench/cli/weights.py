@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import urllib.error
 from pathlib import Path
 
 from rich.console import Console
@@ -13,9 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from normbench import weights
-from normbench.cli.console import make_console
+from normbench.cli.console import make_console, say
 from normbench.errors import ExitCode, MissingWeightsError, UserError
 from normbench.weights import imports
+from normbench.weights.fetch import OFFLINE_VARIABLE, Downloads, offline_by_environment
 
 
 def add_parser(commands) -> None:
@@ -23,15 +23,19 @@ def add_parser(commands) -> None:
         "weights",
         help="list, download or check the pretrained weights files",
         description="Pretrained files live under $TORCH_HOME/hub/checkpoints/ with the first hex digits of "
-        "their sha256 in the name. `run` never downloads; copy the files there on an "
-        "air-gapped machine, or use `download` where the network reaches them.",
+        "their sha256 in the name. `run` downloads the ones it needs (unless --offline); `download` fetches them "
+        "ahead of time; on an air-gapped machine, copy them there.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="each file, what uses it, its place and URL, present or not")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     download = actions.add_parser("download", help="fetch missing files atomically, verifying their hash")
     download.add_argument("names", nargs="*", help=f"files to fetch (default: all): {', '.join(weights.WEIGHT_FILES)}")
-    download.add_argument("--offline", action="store_true", help="never touch the network; fail if a file is missing")
+    download.add_argument(
+        "--offline",
+        action="store_true",
+        help="never touch the network; fail if a file is missing (NORMBENCH_OFFLINE=1 says the same)",
+    )
     actions.add_parser("check", help="verify the sha256 of the files already present, imported ones included")
     importing = actions.add_parser(
         "import",
@@ -140,18 +144,17 @@ def _download(args, console: Console) -> int:
         raise UserError(f"unknown weights {unknown[0]!r}; available: {', '.join(weights.WEIGHT_FILES)}")
     wanted = [weights.WEIGHT_FILES[name] for name in (args.names or weights.WEIGHT_FILES)]
     missing = [entry for entry in wanted if weights.check(entry) != "ok"]
-    if missing and args.offline:
+    if missing and (args.offline or offline_by_environment()):
         raise MissingWeightsError(
-            f"--offline: not downloading {', '.join(e.filename for e in missing)}; "
+            f"offline (--offline or {OFFLINE_VARIABLE}): not downloading {', '.join(e.filename for e in missing)}; "
             f"copy them into {missing[0].path.parent}"
         )
-    for entry in missing:
-        console.print(f"downloading {entry.url}")
-        try:
-            weights.download(entry)
-        except (urllib.error.URLError, OSError) as error:
-            raise MissingWeightsError(
-                f"could not download {entry.url} ({error}); place {entry.filename} in {entry.path.parent} by hand"
-            ) from None
+    # NOTE: a corrupt file is fetched again; torch.hub replaces it only once the new one's hash is right
+    failed = Downloads(progress=True, say=console.print).fetch([entry.name for entry in missing])
+    for name, reason in failed.items():
+        entry = weights.WEIGHT_FILES[name]
+        say(console, "error", f"{entry.filename}: {reason}; copy it into {entry.path.parent} from {entry.url}", "red")
+    if failed:
+        return ExitCode.MISSING_WEIGHTS
     console.print(f"all {len(wanted)} files present and verified")
     return ExitCode.OK

@@ -105,6 +105,9 @@ class Metric:
     label: ClassVar[str] = ""
     description: ClassVar[str] = ""
     columns: ClassVar[tuple[Column, ...]] = ()
+    #: The weights networks it loads beside the evaluation VGG (``alexnet``, ``inception_fid``), so that a run
+    #: resolves and downloads only those; None (normbench 0.2's metrics) gives it all of them.
+    feature_networks: ClassVar[tuple[str, ...] | None] = None
 
     @classmethod
     def declared_columns(cls) -> tuple[Column, ...]:
@@ -224,11 +227,34 @@ class MetricSpec:
         """Columns of other metrics this one is computed from (empty unless derived)."""
         return tuple(getattr(self.factory, "requires", ()))
 
+    @property
+    def feature_networks(self) -> tuple[str, ...] | None:
+        """The weights networks the factory declares it loads (:attr:`Metric.feature_networks`); None: unsaid."""
+        declared = getattr(self.factory, "feature_networks", None)
+        return None if declared is None else tuple(declared)
+
 
 class MetricRegistry(Registry):
     """Every metric the loaded plugins registered."""
 
     kind = "metric"
+
+    def feature_networks(self, known: tuple[str, ...]) -> list[str]:
+        """The weights networks these metrics load, in ``known``'s order: all of ``known`` when one metric does not
+        say which (normbench 0.2's metrics).
+
+        :raises ValueError: a metric naming a network not in ``known``.
+        """
+        declared = {spec.name: spec.feature_networks for spec in self}
+        for name, networks in declared.items():
+            unknown = [network for network in networks or () if network not in known]
+            if unknown:
+                raise ValueError(
+                    f"metric {name!r} declares feature network {unknown[0]!r}; available: {', '.join(known)}"
+                )
+        if any(networks is None for networks in declared.values()):
+            return list(known)
+        return [network for network in known if any(network in networks for networks in declared.values())]
 
     def column_owner(self) -> dict[str, str]:
         """``{column: metric name}`` for every declared column."""

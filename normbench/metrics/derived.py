@@ -20,6 +20,8 @@ class ArtFID(DerivedMetric):
     FID is on patches, and the note says so. Reports never make it the default.
     """
 
+    feature_networks = ("inception_fid",)  # NOTE: its note says whether FID's Inception was trained
+
     columns = (
         Column("artfid", False, "ArtFID", "composite", "(1 + LPIPS) (1 + FID)"),
         Column("artfid_note", None, "ArtFID note", "info", "why this is not ArtFID as defined, where it is not"),

@@ -45,6 +45,8 @@ class InceptionDistance(Metric):
     NaN and only KID (unbiased at any N) is reported. ``fid_note`` says on what.
     """
 
+    feature_networks = ("inception_fid",)
+
     columns = (
         Column("fid", False, "FID", "style", "Fréchet distance of stylized patches to style-image patches"),
         Column("kid", False, "KID", "style", "kernel (MMD^2) distance of stylized patches to style-image patches"),

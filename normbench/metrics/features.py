@@ -80,6 +80,8 @@ class FeatureDistances(Metric):
     """Content distance and two style distances on the evaluation VGG's features (VGG13 unless
     ``--eval-network``), averaged over the evaluation draws."""
 
+    feature_networks = ()  # NOTE: the evaluation VGG, which every run resolves
+
     columns = (
         Column(
             "content_distance",

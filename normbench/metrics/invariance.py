@@ -84,6 +84,8 @@ class BatchDependence(Metric):
     and the same image stylized in a batch of ``batch_size`` held-out images.
     """
 
+    feature_networks = ()
+
     columns = (
         Column(
             "batch_dependence_train",

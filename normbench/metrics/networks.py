@@ -1,4 +1,5 @@
-"""The metric networks, pretrained (from TORCH_HOME, never downloaded) or seeded-random, with provenance."""
+"""The metric networks, pretrained (the files under TORCH_HOME, which the run resolved and fetched before any work)
+or seeded-random, with provenance."""
 
 from __future__ import annotations
 

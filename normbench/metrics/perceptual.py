@@ -37,6 +37,8 @@ def lpips_distance(model, first: torch.Tensor, second: torch.Tensor) -> torch.Te
 class LPIPSMean(Metric):
     """Base for metrics that average per-image LPIPS values into their columns."""
 
+    feature_networks = ("alexnet",)
+
     def __init__(self, context: MetricContext):
         self.context = context
         self.model = shared_lpips(context.features_of("alexnet"), str(context.device))

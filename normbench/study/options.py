@@ -37,6 +37,8 @@ class RunOptions:
     eval_style_dir: Path | None = None
     weights: str = "auto"
     eval_network: str = "vgg13"
+    #: Never download a published weights file (``NORMBENCH_OFFLINE=1`` says the same for every run).
+    offline: bool = False
     out_dir: Path = Path("reports/runs")
     run_id: str | None = None
     disable_plugin: list[str] = field(default_factory=list)

@@ -93,9 +93,14 @@ def naming_broken_plugins(loaded: LoadedPlugins) -> Iterator[None]:
         raise UserError(f"{error}" + (f" ({hint})" if hint else "")) from None
 
 
-def resolve_run(options: RunOptions) -> Resolved:
-    """``options`` resolved into a run config, checking norms, sizes and weights before any work."""
+def resolve_run(options: RunOptions, progress: bool = False) -> Resolved:
+    """``options`` resolved into a run config, checking norms, sizes and weights before any work.
+
+    :param progress: show the downloads of missing published weights files on stderr (their total size first, a
+        progress bar each); without it they download quietly, announced to the ``normbench`` logger.
+    """
     from normbench.weights import METRIC_NETWORKS
+    from normbench.weights.fetch import Downloads
     from normbench.weights.imports import IMPORTABLE as EVAL_NETWORKS
     from normbench.weights.sources import resolve_sources, summary
 
@@ -103,6 +108,7 @@ def resolve_run(options: RunOptions) -> Resolved:
     catalog = loaded.catalog()
     with naming_broken_plugins(loaded):
         metric_registry = select_metrics(loaded.metrics, options.metrics)
+        metric_networks = metric_registry.feature_networks(METRIC_NETWORKS)
         # NOTE: aliases and repeats (in,in or bn,batchnorm) name one norm; it is trained once.
         specs = unique(map(catalog.get, options.norms or catalog.names()))
         baselines = unique(map(loaded.baselines.get, options.baselines or loaded.baselines.names()))
@@ -142,7 +148,9 @@ def resolve_run(options: RunOptions) -> Resolved:
     if options.eval_network not in EVAL_NETWORKS:
         raise UserError(f"unknown evaluation network {options.eval_network!r}; available: {', '.join(EVAL_NETWORKS)}")
     training = required_feature_nets(specs)
-    config.networks = resolve_sources(options.weights, [*training, options.eval_network, *METRIC_NETWORKS])
+    downloads = Downloads.for_run(options.offline, progress)
+    needed = [*training, options.eval_network, *metric_networks]
+    config.networks = resolve_sources(options.weights, needed, downloads)
     evaluation = config.networks[options.eval_network]
     config.networks[options.eval_network] = evaluation_source(evaluation, profile, options.eval_network in training)
     config.features = summary(config.networks)

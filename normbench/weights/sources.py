@@ -3,11 +3,15 @@
 ``--weights`` is a default (``auto``, ``pretrained`` or ``random``) and any number of ``NETWORK=SOURCE`` items,
 comma-separated: ``--weights vgg16=import``, ``--weights random,vgg16=/data/vgg16.pth``. A source is
 
-- ``pretrained``: the torchvision / pytorch-fid file under ``$TORCH_HOME`` (hash-checked; missing is exit 4);
+- ``pretrained``: the torchvision / pytorch-fid file under ``$TORCH_HOME`` (hash-checked), downloaded first when it
+  is missing; one that cannot be had is exit 4;
 - ``import``: what ``normbench weights import NETWORK FILE`` stored (missing or damaged is exit 4);
 - a path: a torchvision-layout state dict of that network (a VGG), checked and hashed at the start of the run;
 - ``random``: the seeded random network, the same in every run;
-- ``auto``: ``pretrained`` where the file is there, else ``import`` where there is one, else ``random``.
+- ``auto``: ``pretrained`` where the file is there, else ``import`` where there is one, else the published file
+  downloaded, else (no network, ``--offline``) ``random``, with one warning line per reason naming the networks.
+
+Downloads happen here, before any work, for the networks the run uses and only those (:mod:`normbench.weights.fetch`).
 
 Every resolved source says what it is (kind, file, sha256 or seed, note): rows, the manifest and its protocol,
 the report and the terminal all show it, so a number always says which network made it.
@@ -21,6 +25,7 @@ from pathlib import Path
 
 from normbench.errors import MissingWeightsError, UserError
 from normbench.weights import WEIGHT_FILES, require, sha256
+from normbench.weights.fetch import Downloads
 from normbench.weights.imports import check_imported, load_imported, read_state_dict
 
 MODES = ("auto", "pretrained", "random")
@@ -92,10 +97,13 @@ def parse_weights(text: str) -> tuple[str, dict[str, str]]:
     return default or "auto", chosen
 
 
-def resolve_sources(text: str, needed: list[str]) -> dict[str, NetworkSource]:
-    """Each network in ``needed`` resolved as ``--weights text`` says, checking every file before any work.
+def resolve_sources(text: str, needed: list[str], downloads: Downloads | None = None) -> dict[str, NetworkSource]:
+    """Each network in ``needed`` resolved as ``--weights text`` says, fetching the published files that ``auto`` or
+    ``pretrained`` lack (``downloads``, default: quietly, none under ``NORMBENCH_OFFLINE``) and checking every file
+    before any work.
 
-    :raises MissingWeightsError: a ``pretrained`` or ``import`` source that is missing or damaged.
+    :raises MissingWeightsError: a ``pretrained`` or ``import`` source that is missing (and, for ``pretrained``, could
+        not be downloaded) or damaged.
     :raises UserError: a bad ``--weights`` or a file that is not that network.
     """
     default, chosen = parse_weights(text)
@@ -106,21 +114,45 @@ def resolve_sources(text: str, needed: list[str]) -> dict[str, NetworkSource]:
             f"{', '.join(dict.fromkeys(needed))}); the source is not used",
             stacklevel=2,
         )
-    sources = {name: _resolve(name, chosen.get(name, default)) for name in dict.fromkeys(needed)}
-    fallen = [name for name in sources if not sources[name].trained and chosen.get(name, default) == "auto"]
-    if fallen:
-        warnings.warn(
-            f"pretrained weights missing for {', '.join(fallen)} (no file under TORCH_HOME, no import); using seeded "
-            "random networks there: their numbers are not comparable with papers (`normbench weights list`)",
-            stacklevel=2,
-        )
+    choices = {name: chosen.get(name, default) for name in dict.fromkeys(needed)}
+    lacking = [name for name, choice in choices.items() if _wants_download(name, choice)]
+    unavailable = (downloads or Downloads.for_run()).fetch(lacking)
+    sources = {name: _resolve(name, choice, unavailable.get(name)) for name, choice in choices.items()}
+    _warn_fallbacks({name: unavailable[name] for name in sources if not sources[name].trained and name in lacking})
     return sources
 
 
-def _resolve(name: str, choice: str) -> NetworkSource:
+def _wants_download(name: str, choice: str) -> bool:
+    """Whether ``choice`` for ``name`` needs the published file and it is not there (nor, for auto, an import)."""
+    if choice not in ("pretrained", "auto") or WEIGHT_FILES[name].path.is_file():
+        return False
+    return choice == "pretrained" or load_imported(name) is None
+
+
+def _warn_fallbacks(reasons: dict[str, str]) -> None:
+    """One warning line per reason, naming the networks that fell back to random for it."""
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in reasons.items():
+        by_reason.setdefault(reason, []).append(name)
+    for reason, names in by_reason.items():
+        warnings.warn(
+            f"no pretrained {', '.join(names)} ({reason}); using seeded random networks there: their numbers are "
+            "not comparable with papers (`normbench weights list`)",
+            stacklevel=3,
+        )
+
+
+def _resolve(name: str, choice: str, unavailable: str | None = None) -> NetworkSource:
+    """``name``'s source for ``choice``; ``unavailable`` says why its published file could not be downloaded."""
     if choice == "random":
         return NetworkSource(name, "random", seed=RANDOM_SEED)
     if choice == "pretrained":
+        if unavailable is not None:
+            entry = WEIGHT_FILES[name]
+            raise MissingWeightsError(
+                f"pretrained {name} weights missing: {entry.filename} is not in {entry.path.parent} (TORCH_HOME) "
+                f"and {unavailable}; copy it there from {entry.url}, or use --weights {name}=random"
+            )
         require([name])
         return _pretrained(name)
     if choice == "import":
