@@ -75,7 +75,7 @@ def closed_port_url(name: str) -> str:
 
 
 def test_auto_downloads_the_missing_files_after_saying_their_total_size(serve, server):
-    sizes = {"vgg16": 3000, "alexnet": 1500}
+    sizes = {"vgg16": 3072, "alexnet": 1536}
     entries = {name: serve(name, bytes(range(256)) * (size // 256) + bytes(size % 256)) for name, size in sizes.items()}
     said = []
     downloads = Downloads(say=lambda text: said.append((text, len(server.gets()))))
@@ -85,7 +85,7 @@ def test_auto_downloads_the_missing_files_after_saying_their_total_size(serve, s
     assert sources["vgg16"].sha256 == weights.sha256(entries["vgg16"].path)
     [(text, gets_before)] = said
     assert gets_before == 0, "the size is said before the first byte"
-    assert "2 published weights files, 4.5 kB in all" in text and "vgg16 3 kB" in text and "alexnet 1.5 kB" in text
+    assert "2 published weights files, 4.5 KiB in all" in text and "vgg16 3 KiB" in text and "alexnet 1.5 KiB" in text
 
 
 def test_only_the_networks_the_run_uses_are_fetched(serve, server):
@@ -178,7 +178,8 @@ def test_failure_reasons_and_sizes_read_as_phrases():
     dns = urllib.error.URLError(socket.gaierror(-3, "Temporary failure in name resolution"))
     assert failure_reason(url, dns) == "download.pytorch.org unreachable (Temporary failure in name resolution)"
     assert failure_reason(url, TimeoutError()) == "download.pytorch.org did not answer within 20 s"
-    assert [human_size(n) for n in (999, 1000, 95_628_359, 1_425_665_629)] == ["999 B", "1 kB", "95.6 MB", "1.43 GB"]
+    sizes = [human_size(n) for n in (1023, 1024, 95_628_359, 1_425_665_629)]
+    assert sizes == ["1023 B", "1 KiB", "91.2 MiB", "1.33 GiB"]
 
 
 def test_weights_download_fetches_announces_and_fails_with_exit_4(serve, monkeypatch, capsys):

@@ -33,8 +33,8 @@ def offline_by_environment() -> bool:
 
 
 def human_size(count: int) -> str:
-    """``1425665629`` -> ``1.43 GB`` (decimal units, as servers and browsers give sizes)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    """``1425665629`` -> ``1.33 GiB``: binary units, as torch.hub's progress bar counts (``28.6M`` is 28.6 MiB)."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if count >= scale:
             return f"{count / scale:.3g} {unit}"
     return f"{count} B"
