@@ -13,23 +13,16 @@ Scripts and notebooks call :func:`run` (a study, returned as pandas objects) and
 
 from __future__ import annotations
 
-import pluggy
-
 __version__ = "0.1.0"
 
-PROJECT_NAME = "normbench"
-
-#: Marker for hook implementations: ``@hookimpl def normbench_register_norms(registry): ...``
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-
-# NOTE: after hookimpl, which the built-in plugins these modules reach import from here.
 from normbench.columns import Column  # noqa: E402
+from normbench.markers import PROJECT_NAME, hookimpl  # noqa: E402
 from normbench.metrics.base import DerivedMetric, Metric, MetricContext, MetricSpec, StylizedSample  # noqa: E402
-from normbench.registry import (
+from normbench.registry import (  # noqa: E402
     CONDITIONINGS,
     ArchitectureRegistry,
     ArchitectureSpec,
-    BaselineSpec,  # noqa: E402
+    BaselineSpec,
     Conditioning,
     NormRegistry,
     NormSpec,

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from normbench.errors import UserError
+from normbench.store.directory import RunDirectory, require_run_directory
 from normbench.study.options import RunOptions
-from normbench.study.outputs import RunDirectory
 from normbench.study.runner import Run
 from normbench.study.setup import Resolved, resolve_run, torch_state
 
 if TYPE_CHECKING:
+    from normbench.store.manifest import Manifest
     from normbench.study.progress import ProgressDisplay
 
 __all__ = ["PlannedRun", "RunResult", "RunOptions", "load", "plan", "run"]
@@ -42,9 +42,9 @@ class RunResult:
 
     @cached_property
     def manifest(self) -> dict:
-        from normbench.report.stored import read_manifest
+        from normbench.store.results import read_run_manifest
 
-        return read_manifest(self.path / "manifest.json")
+        return read_run_manifest(self.path, status_of_cells=False).to_dict()
 
     @cached_property
     def results(self) -> pd.DataFrame:
@@ -89,10 +89,7 @@ def load(run_dir: str | Path) -> RunResult:
 
     :raises UserError: when ``run_dir`` holds no normbench run.
     """
-    path = Path(run_dir)
-    if not (path / "manifest.json").is_file():
-        raise UserError(f"{path}: not a normbench run directory (no manifest.json)")
-    return RunResult(path)
+    return RunResult(require_run_directory(Path(run_dir)))
 
 
 @dataclass(frozen=True)
@@ -121,7 +118,7 @@ class PlannedRun:
 def plan(
     options: RunOptions,
     resume: Path | None = None,
-    stored: dict | None = None,
+    stored: Manifest | None = None,
     resolved: Resolved | None = None,
     progress: bool = False,
 ) -> PlannedRun:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from normbench import hookimpl
+from normbench.markers import hookimpl
 from normbench.registry import BaselineSpec
 
 # NOTE: Reinhard et al. 2001, "Color Transfer between Images": RGB -> LMS cone space, log10, then

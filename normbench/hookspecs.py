@@ -118,14 +118,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pluggy
-
 if TYPE_CHECKING:
     from normbench.metrics.base import MetricRegistry
     from normbench.registry import ArchitectureRegistry, BaselineRegistry, NormRegistry
     from normbench.tracking import TrackerRegistry
 
-hookspec = pluggy.HookspecMarker("normbench")
+from normbench.markers import hookspec  # noqa: E402
 
 
 @hookspec

@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 import pluggy
 
-from normbench import PROJECT_NAME, __version__, hookspecs
+from normbench import __version__, hookspecs
+from normbench.markers import PROJECT_NAME
 from normbench.metrics.base import MetricRegistry
 from normbench.registry import ArchitectureRegistry, BaselineRegistry, NormRegistry
 from normbench.tracking import TrackerRegistry

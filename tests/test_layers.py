@@ -27,6 +27,7 @@ LAYERS = (
             "normbench.tracking",
             "normbench.numbers",
             "normbench.hookspecs",
+            "normbench.markers",
         ),
     ),
     ("runtime", ("normbench.runtime",)),
@@ -44,6 +45,7 @@ LAYERS = (
     ("blocks", ("normbench.models", "normbench.norms", "normbench.metrics", "normbench.baselines")),
     ("training", ("normbench.training",)),
     ("plugins", ("normbench.architectures", "normbench.plugins", "normbench.testing")),
+    ("store", ("normbench.store",)),
     ("study", ("normbench.study",)),
     ("report", ("normbench.report",)),
     ("api", ("normbench.api",)),
@@ -139,3 +141,46 @@ def test_every_folder_of_modules_is_a_package_an_install_keeps():
         str(folder.relative_to(PACKAGE.parent)) for folder in folders if not (folder / "__init__.py").is_file()
     )
     assert not missing, f"folders without __init__.py: {', '.join(missing)}"
+
+
+#: The files of a stored run that only normbench.store reads or writes: their names appear in no other module's code.
+STORED_FILES = ("manifest.json", "cell.json")
+
+
+def stored_file_access(path: Path) -> list[str]:
+    """``line: text`` of every string constant in ``path``'s code (not its docstrings) that is a path to a stored run's
+    own files: the name itself (``run / "manifest.json"``) or a path ending in it; prose that names it is not."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        f"{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and any(node.value == name or node.value.endswith("/" + name) for name in STORED_FILES)
+    ]
+
+
+@pytest.mark.parametrize(
+    "path", [path for path in MODULES if module_name(path).split(".")[1:2] != ["store"]], ids=module_name
+)
+def test_only_the_store_opens_a_run_manifest_or_cell_record(path: Path):
+    found = stored_file_access(path)
+    assert not found, f"{module_name(path)} names a stored run's file outside normbench.store: {'; '.join(found)}"
+
+
+def test_a_manifest_opened_outside_the_store_is_caught(tmp_path):
+    source = tmp_path / "reader.py"
+    source.write_text(
+        '"""Reads manifest.json (a docstring may say so)."""\nimport json\n\n'
+        'DATA = json.loads(open("run/manifest.json").read())\n'
+    )
+    assert stored_file_access(source) == ["4: 'run/manifest.json'"]

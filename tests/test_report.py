@@ -12,6 +12,7 @@ from tiny import tiny_args
 from normbench import cli
 from normbench.report import charts, tables
 from normbench.report.page import write_report
+from normbench.store.manifest import Manifest
 
 TINY = tiny_args(metrics=None, styles=None, baselines=None)
 
@@ -114,7 +115,9 @@ def stored(rows: dict[str, dict], wins=None) -> tables.StoredRun:
         for name, values in rows.items()
         if values["kind"] == "baseline"
     ]
-    return tables.StoredRun(None, frame, {"columns": COLUMNS, "baselines": baselines}, pd.DataFrame())
+    return tables.StoredRun(
+        None, frame, Manifest.from_dict({"columns": COLUMNS, "baselines": baselines}), pd.DataFrame()
+    )
 
 
 def test_best_value_follows_each_columns_direction_and_is_never_a_baseline():
@@ -182,7 +185,7 @@ def test_a_baseline_winning_a_column_that_is_not_stylization_is_noted_not_flagge
         },
         wins={"identity": ("content",)},
     )
-    run.manifest["columns"] = columns
+    run.manifest.columns = columns
     assert tables.baseline_flags(run) == []
     notes = tables.baseline_notes(run)
     assert notes[0].startswith("lpips (lpips, axis content): identity 0 (by construction)")

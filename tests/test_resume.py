@@ -17,7 +17,8 @@ from tiny import tiny_args
 from normbench import cli
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode
-from normbench.study.cells import CELLS, STAGING_PREFIX, CellStore, RunLock, run_status
+from normbench.store.cells import CELLS, STAGING_PREFIX, CellStore, RunLock, run_status
+from normbench.store.manifest import Manifest
 
 ARGS = tiny_args("--norms", "in,bn,none", steps=40)
 
@@ -61,7 +62,7 @@ def test_a_run_killed_mid_cell_resumes_to_the_numbers_of_an_uninterrupted_run(un
     kill_mid_cell(killed, finished=2)
     manifest = json.loads((killed / "manifest.json").read_text())
     assert manifest["status"] == "running"  # NOTE: kill -9 leaves no word; the cells tell
-    assert run_status(killed, manifest) == "incomplete: 2 of 4 cells"
+    assert run_status(killed, Manifest.from_dict(manifest)) == "incomplete: 2 of 4 cells"
     assert cli.main(["status", str(killed)]) == 0
     assert capsys.readouterr().out.strip() == f"{killed}: incomplete: 2 of 4 cells"
 
@@ -75,7 +76,7 @@ def test_a_run_killed_mid_cell_resumes_to_the_numbers_of_an_uninterrupted_run(un
     assert stored["status"] == "complete" and stored["started_at"] == manifest["started_at"]
     assert [session["status"] for session in stored["sessions"]] == ["running", "complete"]
     assert not list((killed / CELLS).glob(f"{STAGING_PREFIX}*"))
-    assert run_status(killed, stored) == "complete: 4 of 4 cells"
+    assert run_status(killed, Manifest.from_dict(stored)) == "complete: 4 of 4 cells"
 
 
 def test_each_finished_cell_holds_its_rows_log_images_weights_and_fingerprint(uninterrupted):
@@ -107,7 +108,7 @@ def test_resume_refuses_a_changed_protocol_naming_the_fields(tmp_path, capsys):
     assert cli.main(["run", "--resume", str(out)]) == ExitCode.USAGE_ERROR
     err = capsys.readouterr().err
     assert "protocol changed" in err and "profile.steps: 40 -> 41" in err
-    assert run_status(out, manifest).startswith("incomplete: 2 of 3 cells")
+    assert run_status(out, Manifest.from_dict(manifest)).startswith("incomplete: 2 of 3 cells")
 
 
 def test_resume_takes_only_flags_that_leave_the_numbers_alone(tmp_path, capsys):
@@ -123,7 +124,9 @@ def test_a_run_another_process_computes_is_not_resumed(tmp_path, capsys):
     lock = RunLock(out)
     assert lock.acquire()
     try:
-        assert run_status(out, json.loads((out / "manifest.json").read_text())).startswith("running: 2 of 3 cells")
+        assert run_status(out, Manifest.from_dict(json.loads((out / "manifest.json").read_text()))).startswith(
+            "running: 2 of 3 cells"
+        )
         assert cli.main(["run", "--resume", str(out), "--speed", "plain"]) == ExitCode.USAGE_ERROR
         assert f"is being computed by process {os.getpid()}" in capsys.readouterr().err
     finally:

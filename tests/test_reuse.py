@@ -16,7 +16,7 @@ from torch import nn
 from normbench import cli
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode
-from normbench.study.cells import Cell
+from normbench.store.cells import Cell
 from normbench.study.deploy import StoredModel, export_model
 
 TINY = tiny_args(steps=6, metrics=None)

@@ -14,7 +14,7 @@ from normbench.norms.instancenorm import instance_norm
 from normbench.registry import TrainingSettings
 from normbench.runtime import flops, switches, timing
 from normbench.runtime.switches import PLAIN, SpeedSettings, parse_settings
-from normbench.study.outputs import with_speedups
+from normbench.store.bench_directory import with_speedups
 from normbench.training import losses
 from normbench.training.criteria import GramCriterion
 from normbench.training.harness import StyleBank

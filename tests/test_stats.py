@@ -8,6 +8,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from normbench.report import analysis, stats, tables
+from normbench.store.manifest import Manifest
 
 # NOTE: Student's t quantile t(0.975, 2) and Demšar 2006's table of q_0.05 (Nemenyi) for k = 2..6.
 T_975_DF2 = 4.302652729911275
@@ -109,7 +110,7 @@ def seeded_run(values: dict[str, list[tuple[float, float]]], styles=("s",)) -> t
         "baselines": [{"name": "identity", "wins_by_construction": ["content"]}],
         "seeds": {"reference": "in"},
     }
-    return tables.StoredRun(None, pd.DataFrame(rows), manifest, pd.DataFrame())
+    return tables.StoredRun(None, pd.DataFrame(rows), Manifest.from_dict(manifest), pd.DataFrame())
 
 
 IN = [(0.50, 0.30), (0.52, 0.25), (0.49, 0.33), (0.51, 0.28)]
@@ -152,7 +153,7 @@ def test_the_leading_group_is_the_best_norm_and_those_tied_with_it():
 def test_reference_is_the_requested_norm_else_the_runs_else_the_first():
     run = seeded_run({"bn": BN, "in": IN})
     assert analysis.reference_norm(run) == "in" and analysis.reference_norm(run, "bn") == "bn"
-    run.manifest["seeds"] = {}
+    run.manifest.seeds = {}
     assert analysis.reference_norm(run) == "bn"
     with pytest.raises(Exception, match="--reference identity: not a trained norm of this run; available: bn, in"):
         analysis.reference_norm(run, "identity")

@@ -13,7 +13,7 @@ from tiny import tiny_options
 
 import normbench
 import normbench.cli
-from normbench.study.tracking import RunTrackers
+from normbench.study.run_trackers import RunTrackers
 from normbench.tracking import Tracker, TrackerContext, TrackerRegistry, TrackerSpec
 
 RECORDER = """
@@ -173,7 +173,7 @@ def test_a_resumed_session_tells_its_trackers_and_hands_over_only_the_cells_it_c
     """Cells finished by an earlier session were handed to that session's trackers; a resumed one gets the rest."""
     import shutil
 
-    from normbench.study.cells import CELLS
+    from normbench.store.cells import CELLS
 
     fake_distribution(
         "nb_recorder",

@@ -1,6 +1,6 @@
 """``adain``: Huang & Belongie's arbitrary-style encoder / decoder, trained with their mean / std loss."""
 
-from normbench import hookimpl
+from normbench.markers import hookimpl
 from normbench.models.adain_net import AdaINNet
 from normbench.registry import ArchitectureSpec, Conditioning, TrainingSettings
 from normbench.training.criteria import MeanStdCriterion, per_image_features

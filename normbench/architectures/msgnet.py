@@ -1,6 +1,6 @@
 """``msgnet``: Zhang & Dana's MSG-Net, trained with Johnson et al.'s perceptual loss as in the paper."""
 
-from normbench import hookimpl
+from normbench.markers import hookimpl
 from normbench.models.msgnet import MSGNet
 from normbench.registry import ArchitectureSpec, Conditioning, TrainingSettings
 from normbench.training.criteria import GramCriterion

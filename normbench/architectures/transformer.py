@@ -1,6 +1,6 @@
 """``transformer``: Johnson et al.'s image transformation network, trained with their perceptual loss."""
 
-from normbench import hookimpl
+from normbench.markers import hookimpl
 from normbench.models.transformer import TransformerNet
 from normbench.registry import ArchitectureSpec, Conditioning, TrainingSettings
 from normbench.training.criteria import GramCriterion

@@ -85,7 +85,7 @@ def build_plan(args: argparse.Namespace):
     from normbench.plugins import unique
     from normbench.runtime.switches import parse_settings
     from normbench.runtime.threads import match_torch_threads
-    from normbench.study.bench import BenchPlan, default_plan
+    from normbench.study.bench_runner import BenchPlan, default_plan
     from normbench.study.setup import check_out_dir, load_catalog, naming_broken_plugins, resolve_device
     from normbench.training.harness import required_feature_nets
 
@@ -126,8 +126,8 @@ def build_plan(args: argparse.Namespace):
 def command_bench(args: argparse.Namespace, console: Console) -> int:
     from normbench.report.speed import markdown, write_speed_report
     from normbench.runtime.allocator import keep_freed_memory
-    from normbench.study.bench import Bench, cold_compile_cache
-    from normbench.study.outputs import BenchDirectory
+    from normbench.store.bench_directory import BenchDirectory
+    from normbench.study.bench_runner import Bench, cold_compile_cache
 
     keep_freed_memory()
     plan, registry = build_plan(args)

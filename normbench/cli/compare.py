@@ -27,7 +27,7 @@ def add_parser(commands) -> None:
 
 
 def command_compare(args: argparse.Namespace, console: Console) -> int:
-    from normbench.report.compare import write_comparison
+    from normbench.report.comparison import write_comparison
 
     run_a, run_b, changes = write_comparison(args.run_a, args.run_b, args.output, args.allow_protocol_mismatch)
     console.print(f"comparison: {args.output}", highlight=False, markup=False)

@@ -35,7 +35,7 @@ def add_parser(commands) -> None:
 
 
 def command_export(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cli.stored import open_run
+    from normbench.cli.reopen import open_run
     from normbench.study.deploy import export_model, stored_models
     from normbench.study.evaluation import EvaluationSet
 

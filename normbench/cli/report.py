@@ -75,6 +75,7 @@ def bench_json(path: Path, report: Path) -> str:
     """A bench directory's summary as JSON (``normbench bench --json``, ``normbench report BENCH --json``)."""
     from normbench.report import speed
     from normbench.report.summaries import bench_summary, to_json
+    from normbench.store.bench_directory import read_bench
 
-    frame, manifest = speed.load_bench(path)
+    frame, manifest = read_bench(path)
     return to_json(bench_summary(path, frame, speed.best_against_plain(frame), manifest, report))

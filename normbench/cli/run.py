@@ -214,8 +214,8 @@ def build_config(args: argparse.Namespace):
 def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench import api
     from normbench.runtime.allocator import keep_freed_memory
+    from normbench.store.directory import no_model_finished
     from normbench.study.options import RunOptions
-    from normbench.study.outputs import no_model_finished
     from normbench.study.progress import RunProgress, summary_tables
     from normbench.study.setup import Resolved
 
@@ -227,7 +227,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         args = apply_study(args, RUN_ACTIONS, RUN_DEFAULTS)
     stored = resolved = None
     if args.resume is not None:
-        from normbench.cli.stored import resume_config
+        from normbench.cli.reopen import resume_config
 
         *found, stored = resume_config(args)
         resolved = Resolved(*found)
@@ -267,9 +267,9 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         from normbench.report.summaries import run_summary, to_json
 
         print(to_json(run_summary(stored, config.reference, report)))
-    for table in [] if args.json else summary_tables(run_dir.rows, run.manifest["columns"]):
+    for table in [] if args.json else summary_tables(run_dir.rows, run.manifest.columns):
         console.print(table)
-    console.print(Text("networks: " + "; ".join(network_lines(run.manifest.get("networks", {})))))
+    console.print(Text("networks: " + "; ".join(network_lines(run.manifest.networks))))
     if config.features == "random":
         console.print(
             Text(
@@ -284,7 +284,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     console.print(Text(f"report: {report}"))
     if not args.json:  # NOTE: the JSON holds them
         print_conclusions(stored, console)
-    minutes, seconds = divmod(round(run.manifest["wall_seconds"]), 60)
+    minutes, seconds = divmod(round(run.manifest.wall_seconds), 60)
     console.print(
         f"wall time: {minutes} min {seconds} s for {len(run.model_cells())} trained models "
         f"({len(config.seeds)} seed{'s' if len(config.seeds) > 1 else ''}) and {len(config.baselines)} "

@@ -36,10 +36,10 @@ def add_parser(commands) -> None:
 
 
 def command_score(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cli.stored import open_run
+    from normbench.cli.reopen import open_run
     from normbench.report.page import write_report
     from normbench.runtime.threads import match_torch_threads
-    from normbench.study.cells import RunLock
+    from normbench.store.cells import RunLock
     from normbench.study.scoring import score_run
 
     match_torch_threads()

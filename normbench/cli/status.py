@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from normbench.errors import ExitCode, UserError
+from normbench.errors import ExitCode
 
 
 def add_parser(commands) -> None:
@@ -24,17 +24,15 @@ def add_parser(commands) -> None:
 
 
 def command_status(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.report.stored import read_manifest
-    from normbench.study.cells import KEPT_OUTCOMES, CellStore, run_status
+    from normbench.store.cells import KEPT_OUTCOMES, CellStore
+    from normbench.store.results import read_run_manifest
 
     for run_dir in args.run_dirs:
-        if not (run_dir / "manifest.json").is_file():
-            raise UserError(f"{str(run_dir)!r} is not a normbench run directory (no manifest.json)")
-        manifest = read_manifest(run_dir / "manifest.json")
-        print(f"{run_dir}: {run_status(run_dir, manifest)}")
+        manifest = read_run_manifest(run_dir)
+        print(f"{run_dir}: {manifest.status}")
         if args.cells:
             records = CellStore(run_dir).records()
-            for cell_id in manifest.get("cells", []):
+            for cell_id in manifest.cells:
                 outcome = records.get(cell_id, {}).get("outcome")
                 if outcome not in KEPT_OUTCOMES:
                     print(f"  {cell_id}: {'failed' if outcome == 'error' else 'not finished'}")

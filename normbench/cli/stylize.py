@@ -42,7 +42,7 @@ def add_parser(commands) -> None:
 
 
 def command_stylize(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cli.stored import open_run
+    from normbench.cli.reopen import open_run
     from normbench.runtime.threads import match_torch_threads
     from normbench.study.deploy import stored_models, stylize_files
 

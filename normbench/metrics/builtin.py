@@ -1,6 +1,6 @@
 """Built-in metrics, registered through the same hook as third-party metrics."""
 
-from normbench import hookimpl
+from normbench.markers import hookimpl
 from normbench.metrics.base import MetricSpec
 from normbench.metrics.derived import ArtFID
 from normbench.metrics.distribution import InceptionDistance

@@ -3,8 +3,9 @@
 import torch
 from torch import nn
 
-from normbench import Conditioning, NormSpec, hookimpl
+from normbench.markers import hookimpl
 from normbench.ops import channel_mean_std
+from normbench.registry import Conditioning, NormSpec
 
 
 class AdaptiveInstanceNorm2d(nn.Module):

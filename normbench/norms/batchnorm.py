@@ -2,7 +2,8 @@
 
 from torch import nn
 
-from normbench import NormSpec, hookimpl
+from normbench.markers import hookimpl
+from normbench.registry import NormSpec
 
 
 def batch_norm(num_features: int) -> nn.Module:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from normbench import Conditioning, NormSpec, hookimpl
+from normbench.markers import hookimpl
 from normbench.ops import gram_matrix
+from normbench.registry import Conditioning, NormSpec
 
 #: W starts as small positive noise, as in the reference MSG-Net code, so early outputs are small mixtures.
 INIT_RANGE = (0.0, 0.02)

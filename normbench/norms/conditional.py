@@ -4,7 +4,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from normbench import Conditioning, NormSpec, hookimpl
+from normbench.markers import hookimpl
+from normbench.registry import Conditioning, NormSpec
 
 
 class ConditionalInstanceNorm2d(nn.Module):

@@ -50,7 +50,7 @@ def reference_norm(run: tables.StoredRun, requested: str | None = None) -> str |
                 f"--reference {requested}: not a trained norm of this run; available: {', '.join(available) or 'none'}"
             )
         return requested
-    stored = run.manifest.get("seeds", {}).get("reference")
+    stored = run.manifest.seeds.get("reference")
     return stored if stored in available else (available[0] if available else None)
 
 

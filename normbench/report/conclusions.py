@@ -7,7 +7,7 @@ import math
 from normbench.numbers import MISSING, format_number
 from normbench.report import analysis, charts, stats, tables
 from normbench.report.html import part, sortable_table
-from normbench.study.outputs import no_model_finished
+from normbench.store.directory import no_model_finished
 
 _FAMILY = (
     "Paired by training seed: a seed's difference is the mean over the styles both norms have; "

@@ -28,7 +28,7 @@ def render(
         f"<h2>Every row</h2>{sections.detail_html(run)}<h2>What each number means</h2>{sections.legend_html(run)}"
         f"<h2>Training curves</h2>{sections.curves_html(run)}<h2>Images</h2>{sections.grids_html(run)}"
     )
-    return page(f"normbench report: {run.manifest.get('run_id', run.path.name)}", body)
+    return page(f"normbench report: {run.manifest.run_id or run.path.name}", body)
 
 
 def write_report(

@@ -36,8 +36,12 @@ def _short(value) -> str:
 
 def protocol_differences(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[str]:
     """``"field: A vs B"`` for every protocol field (profile, precision, features, data, metrics, ...) that differs."""
-    a, b = (_flatten(run.manifest.get("protocol", {})) for run in (run_a, run_b))
-    return [
+    a, b = (run.manifest.protocol.to_dict() for run in (run_a, run_b))
+    # NOTE: an entry one run recorded and the other could not (networks, before runs kept them) is one difference
+    unlike = sorted(key for key in a.keys() | b.keys() if isinstance(a.get(key), dict) != isinstance(b.get(key), dict))
+    whole = [f"{key}: {_short(a.get(key))} vs {_short(b.get(key))}" for key in unlike]
+    a, b = (_flatten({key: value for key, value in side.items() if key not in unlike}) for side in (a, b))
+    return whole + [
         f"{key}: {_short(a.get(key))} vs {_short(b.get(key))}"
         for key in sorted(a.keys() | b.keys())
         if a.get(key) != b.get(key)
@@ -71,24 +75,24 @@ def load_runs(paths: list[Path]) -> tables.StoredRun:
 
 def _pool(runs: list[tables.StoredRun]) -> tables.StoredRun:
     results = pd.concat(
-        [run.results.assign(run_id=run.manifest.get("run_id", run.path.name)) for run in runs], ignore_index=True
+        [run.results.assign(run_id=run.manifest.run_id or run.path.name) for run in runs], ignore_index=True
     )
     repeated = results[results.duplicated(CELL, keep="first") & (results.kind == "norm")]
     manifest = copy.deepcopy(runs[0].manifest)
-    manifest["columns"] = {name: spec for run in runs for name, spec in run.manifest["columns"].items()}
-    manifest["run_id"] = " + ".join(run.manifest.get("run_id", run.path.name) for run in runs)
-    manifest["pooled_from"] = [
+    manifest.columns = {name: spec for run in runs for name, spec in run.manifest.columns.items()}
+    manifest.run_id = " + ".join(run.manifest.run_id or run.path.name for run in runs)
+    manifest.pooled_from = [
         {
-            "run_id": run.manifest.get("run_id"),
+            "run_id": run.manifest.run_id,
             "path": str(run.path),
-            "status": run.manifest.get("status"),
-            "wall_seconds": run.manifest.get("wall_seconds"),
+            "status": run.manifest.status,
+            "wall_seconds": run.manifest.wall_seconds,
             "seeds": sorted({int(s) for s in run.results.seed.dropna()}),
         }
         for run in runs
     ]
-    manifest["repeated_cells"] = sorted({f"{r.norm} seed {int(r.seed)} ({r.run_id})" for r in repeated.itertuples()})
-    manifest["wall_seconds"] = sum(run.manifest.get("wall_seconds") or 0 for run in runs)
+    manifest.repeated_cells = sorted({f"{r.norm} seed {int(r.seed)} ({r.run_id})" for r in repeated.itertuples()})
+    manifest.wall_seconds = sum(run.manifest.wall_seconds or 0 for run in runs)
     train_log = pd.concat([run.train_log for run in runs], ignore_index=True)
     notes = [f"{run.path.name}: {note}" for run in runs for note in run.notes]
     return tables.StoredRun(runs[0].path, results.drop_duplicates(CELL, keep="first"), manifest, train_log, notes)

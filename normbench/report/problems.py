@@ -10,20 +10,20 @@ import re
 import pandas as pd
 
 from normbench.plugins import problem_sentence
-from normbench.report.stored import StoredRun
+from normbench.store.results import StoredRun
 
 
 def run_problems(run: StoredRun) -> list[str]:
     """Every plugin problem of ``run``, in the order plugins, metrics, trackers."""
     manifest = run.manifest
-    plugins = manifest.get("plugins") or {}
+    plugins = manifest.plugins or {}
     broken = plugins.get("broken_plugins")
     if broken is None:  # NOTE: runs before 0.2 stored only {plugin: reason}
         broken = [{"plugin": name, "reason": reason} for name, reason in (plugins.get("broken") or {}).items()]
     sentences = [problem_sentence(problem) for problem in broken]
-    for name, entry in (manifest.get("metrics") or {}).items():
+    for name, entry in (manifest.metrics or {}).items():
         sentences += _metric_problems(run.results, name, entry)
-    for tracker in manifest.get("trackers") or []:
+    for tracker in manifest.trackers or []:
         if tracker.get("error"):
             sentences.append(
                 f"tracker {tracker['name']!r} (plugin {tracker.get('plugin')!r}) failed and was dropped: "

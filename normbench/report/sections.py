@@ -179,44 +179,44 @@ def grids_html(run: tables.StoredRun) -> str:
 
 def banner(run: tables.StoredRun) -> str:
     """The provenance of every number on the page, with warnings in red."""
-    manifest, profile = run.manifest, run.manifest["config"]["profile"]
-    env, packages = manifest["environment"], manifest["environment"]["packages"]
-    speed = manifest["config"].get("speed", {}).get("speed", "plain")
+    manifest, profile = run.manifest, run.manifest.config["profile"]
+    env, packages = manifest.environment, manifest.environment["packages"]
+    speed = manifest.config.get("speed", {}).get("speed", "plain")
     facts = (
         f"device {env['device']['name']} ({env['device']['type']}) · precision {profile['precision']} · "
         f"speed {speed} · normbench {packages.get('normbench')} · torch {packages.get('torch')} · "
         f"profile {profile['name']}: {profile['steps']} steps/style at {profile['image_size']}², batch "
-        f"{profile['batch_size']} · {manifest['evaluation'].get('eval_images')} evaluation images at "
-        f"{profile['eval_size']}² · features {manifest.get('features')} · training seeds {_seeds(run)} · "
-        f"status {manifest.get('status')} · wall time {_duration(manifest.get('wall_seconds'))} · "
+        f"{profile['batch_size']} · {manifest.evaluation.get('eval_images')} evaluation images at "
+        f"{profile['eval_size']}² · features {manifest.features} · training seeds {_seeds(run)} · "
+        f"status {manifest.status} · wall time {_duration(manifest.wall_seconds)} · "
         f"commit {str(env.get('git_commit'))[:12]}"
     )
-    if manifest.get("pooled_from"):
+    if manifest.pooled_from:
         facts += " · pooled from " + ", ".join(
-            f"{entry['run_id']} (seeds {entry['seeds']}, {entry['status']})" for entry in manifest["pooled_from"]
+            f"{entry['run_id']} (seeds {entry['seeds']}, {entry['status']})" for entry in manifest.pooled_from
         )
-    if manifest.get("networks"):
-        facts += " · networks: " + "; ".join(network_lines(manifest["networks"]))
+    if manifest.networks:
+        facts += " · networks: " + "; ".join(network_lines(manifest.networks))
     warnings = []
-    if manifest.get("features") == "random":
+    if manifest.features == "random":
         warnings.append(
             f"features=random: every network was randomly initialised; content and style distances are "
             f"means over {profile.get('eval_draws')} independently seeded "
-            f"{manifest['config'].get('eval_network', 'vgg13').upper()} draws. Numbers compare "
+            f"{manifest.config.get('eval_network', 'vgg13').upper()} draws. Numbers compare "
             "norms within this run only, not with papers."
         )
-    independence = str(manifest.get("metrics", {}).get("distances", {}).get("independent_of_training", ""))
+    independence = str(manifest.metrics.get("distances", {}).get("independent_of_training", ""))
     if independence.startswith("the instrument is the objective"):
         warnings.append(independence[0].upper() + independence[1:] + ".")
-    if manifest.get("features") == "mixed":
-        random = [name for name, source in manifest.get("networks", {}).items() if source.get("kind") == "random"]
+    if manifest.features == "mixed":
+        random = [name for name, source in manifest.networks.items() if source.get("kind") == "random"]
         warnings.append(
             f"features=mixed: {', '.join(random)} seeded random, the others trained (see networks above). Numbers "
             "compare norms within runs of the same networks only."
         )
-    if manifest.get("repeated_cells"):
+    if manifest.repeated_cells:
         warnings.append(
-            "cells in more than one run, counted once from the first: " + ", ".join(manifest["repeated_cells"])
+            "cells in more than one run, counted once from the first: " + ", ".join(manifest.repeated_cells)
         )
     warnings += run.notes
     warnings += run_problems(run)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
-from normbench.errors import UserError
 from normbench.numbers import format_number
 from normbench.report.html import page, part, sortable_table
+from normbench.store.bench_directory import read_bench
 
 #: Shown columns of the speed table: (bench.csv column, header).
 SHOWN = [
@@ -30,15 +29,6 @@ SHOWN = [
     ("process_max_rss_mb", "process max RSS MiB"),
     ("status", "status"),
 ]
-
-
-def load_bench(path: Path) -> tuple[pd.DataFrame, dict]:
-    """``bench.csv`` and the manifest of a bench directory (or a run directory holding one)."""
-    csv, manifest = path / "bench.csv", path / "manifest.json"
-    if not csv.is_file():
-        raise UserError(f"{path} has no bench.csv; is it a directory written by `normbench bench`?")
-    meta = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
-    return pd.read_csv(csv, keep_default_na=True).fillna({"error": ""}), meta
 
 
 def display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -89,7 +79,7 @@ def facts(frame: pd.DataFrame, manifest: dict) -> str:
 
 def section(path: Path) -> str:
     """The HTML speed section for the bench stored at ``path``."""
-    frame, manifest = load_bench(path)
+    frame, manifest = read_bench(path)
     summary, full = best_against_plain(frame), display(frame)
     profiles = "".join(
         part("details", file.stem, file.read_text("utf-8")) for file in sorted(path.glob("profile_*.txt"))
@@ -122,7 +112,7 @@ def _cells(frame: pd.DataFrame) -> list[list[tuple[str, object, bool]]]:
 
 def render(path: Path) -> str:
     """A whole page for a bench directory."""
-    _, manifest = load_bench(path)
+    _, manifest = read_bench(path)
     return page(f"normbench speed report: {manifest.get('run_id', path.name)}", section(path))
 
 
@@ -135,7 +125,7 @@ def write_speed_report(path: Path, output: Path | None = None) -> Path:
 
 
 def markdown(path: Path) -> str:
-    frame, _ = load_bench(path)
+    frame, _ = read_bench(path)
     return (
         best_against_plain(frame).to_markdown(index=False, floatfmt=".4g")
         + "\n\n"

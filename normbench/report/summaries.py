@@ -58,11 +58,11 @@ def run_summary(run: tables.StoredRun, reference: str | None = None, report: Pat
     return {
         "schema": SUMMARY_SCHEMA,
         "run_dir": run.path,
-        "run_id": manifest.get("run_id", run.path.name),
-        "status": manifest.get("status"),
-        "features": manifest.get("features"),
-        "networks": manifest.get("networks", {}),
-        "precision": manifest.get("precision"),
+        "run_id": manifest.run_id or run.path.name,
+        "status": manifest.status,
+        "features": manifest.features,
+        "networks": manifest.networks,
+        "precision": manifest.precision,
         "seeds": analysis.seed_count(run),
         "report": report,
         "columns": {
@@ -84,8 +84,8 @@ def comparison_summary(run_a: tables.StoredRun, run_b: tables.StoredRun, changes
     kinds = {**run_a.kinds(), **run_b.kinds()}
     return {
         "schema": SUMMARY_SCHEMA,
-        "a": run_a.manifest.get("run_id", run_a.path.name),
-        "b": run_b.manifest.get("run_id", run_b.path.name),
+        "a": run_a.manifest.run_id or run_a.path.name,
+        "b": run_b.manifest.run_id or run_b.path.name,
         "page": output,
         "changes": [
             {

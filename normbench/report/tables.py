@@ -14,14 +14,14 @@ import pandas as pd
 from normbench.columns import STYLIZATION_AXES, Column
 from normbench.numbers import format_number
 from normbench.report import stats
-from normbench.report.stored import StoredRun, load_run
+from normbench.store.results import StoredRun, load_run
 
 __all__ = ["StoredRun", "load_run"]  # NOTE: re-exported; the report modules read runs through tables
 
 
 def declared_columns(run: StoredRun) -> dict[str, Column]:
     """Every column the run declared, in declaration order."""
-    return {name: Column.from_dict({"name": name, **spec}) for name, spec in run.manifest["columns"].items()}
+    return {name: Column.from_dict({"name": name, **spec}) for name, spec in run.manifest.columns.items()}
 
 
 def metric_columns(run: StoredRun) -> dict[str, Column]:

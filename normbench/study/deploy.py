@@ -13,7 +13,7 @@ from torch import nn
 
 from normbench import data, imageio
 from normbench.errors import UserError
-from normbench.study.cells import KEPT_OUTCOMES, WEIGHTS, Cell
+from normbench.store.cells import KEPT_OUTCOMES, WEIGHTS, Cell
 from normbench.study.prepared import prepare_styles
 from normbench.study.runner import Run
 from normbench.training.generators import load_generator

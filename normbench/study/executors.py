@@ -1,19 +1,25 @@
 """Where a run's cells are computed: in this process, one after another (``local``, the default), or as Ray tasks on
 this machine's or a cluster's CPUs and GPUs (``ray``, the optional extra ``normbench[ray]``).
 
+An executor computes cells and yields each one as it finishes, ``(cell, rows, log rows)``; it records nothing. The
+run that asked (:meth:`~normbench.study.runner.Run.execute`) records them: tables in plan order, images, trackers.
 Every worker plans the same run from the same configuration and writes its finished cells into the run directory
-(a folder every node sees); the process that started the run renders the tables in plan order as cells arrive.
+(a folder every node sees).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from normbench.errors import UserError
+from normbench.store.cells import Cell
 from normbench.study.progress import QuietRunProgress
 
 EXECUTORS = ("local", "ray")
+#: A finished cell as an executor yields it: the cell, its rows and its training-log rows.
+Finished = tuple[Cell, list[dict], list[dict]]
 
 
 class LocalExecutor:
@@ -22,10 +28,9 @@ class LocalExecutor:
     def describe(self) -> dict:
         return {"name": "local"}
 
-    def run(self, prepared, cells: list, progress) -> None:
+    def compute(self, prepared, cells: list[Cell], progress) -> Iterator[Finished]:
         for cell in cells:
-            rows, log_rows = prepared.compute_cell(cell, progress)
-            prepared.run.record_cell(cell, rows, log_rows, progress)
+            yield (cell, *prepared.compute_cell(cell, progress))
 
 
 class CellWorker:
@@ -36,7 +41,7 @@ class CellWorker:
         from normbench.data import load_run_images
         from normbench.plugins import load_plugins, select_metrics
         from normbench.runtime.threads import match_torch_threads
-        from normbench.study.outputs import RunDirectory
+        from normbench.store.directory import RunDirectory
         from normbench.study.runner import Run
 
         self.threads = match_torch_threads(threads)
@@ -86,7 +91,7 @@ class RayExecutor:
             "workers": self.workers,
         }
 
-    def run(self, prepared, cells: list, progress) -> None:
+    def compute(self, prepared, cells: list[Cell], progress) -> Iterator[Finished]:
         if not cells:
             return
         run = prepared.run
@@ -125,7 +130,7 @@ class RayExecutor:
             for cell_id, rows, log_rows in ActorPool(workers).map_unordered(
                 lambda worker, cell: worker.compute.remote(cell), cells
             ):
-                run.record_cell(by_id[cell_id], rows, log_rows, progress)
+                yield by_id[cell_id], rows, log_rows
         except ray.exceptions.RayTaskError as error:
             raise error.as_instanceof_cause() from None
         finally:

@@ -22,8 +22,8 @@ from normbench.errors import OutputError
 from normbench.models.vgg import load_vgg
 from normbench.runtime.precision import precision_phase
 from normbench.runtime.switches import prepare_module, speed_phase
+from normbench.store.cells import Cell, StagedCell
 from normbench.study import measure
-from normbench.study.cells import Cell, StagedCell
 from normbench.study.evaluation import SAVED_IMAGES, EvaluationSet, Evaluator, baseline_stylizer, model_stylizer
 from normbench.study.grids import cell_image
 from normbench.training import harness

@@ -3,6 +3,7 @@ grids) and its lifecycle; a :class:`~normbench.study.prepared.PreparedRun` compu
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, replace
 
 import torch
@@ -16,15 +17,16 @@ from normbench.metrics.base import MetricContext, MetricRegistry
 from normbench.registry import BaselineRegistry, BaselineSpec
 from normbench.runtime.environment import now
 from normbench.runtime.precision import autocast_of
-from normbench.study.cells import Cell, CellStore, RunLock, fingerprint
+from normbench.store.cells import Cell, CellStore, RunLock, fingerprint
+from normbench.store.directory import Ending, RunDirectory
+from normbench.store.manifest import Manifest
 from normbench.study.evaluation import EVALUATION_SEED, EvaluationSet, Evaluator, build_metrics
 from normbench.study.executors import LocalExecutor
 from normbench.study.grids import write_grids
-from normbench.study.manifest import metric_sections, resumed_manifest, run_manifest
-from normbench.study.outputs import Ending, RunDirectory
 from normbench.study.prepared import EvaluationSetup, PreparedRun, StyleSetup, prepare_styles
 from normbench.study.progress import ProgressDisplay
-from normbench.study.tracking import RunTrackers
+from normbench.study.provenance import metric_sections, resumed_manifest, run_manifest
+from normbench.study.run_trackers import RunTrackers
 from normbench.tracking import TrackerContext, TrackerRegistry
 from normbench.training import harness
 from normbench.training.harness import Catalog, Placement
@@ -39,9 +41,9 @@ def plan_models(spec: Placement, num_styles: int) -> list[list[int]]:
 
 class Run:
     """Measures ``config.baselines`` and trains and measures ``config.norms`` on ``images``, into ``run_dir``, cell by
-    cell (:mod:`normbench.study.cells`). With ``stored``, the manifest of the run in ``run_dir``, it resumes that run:
+    cell (:mod:`normbench.store.cells`). With ``stored``, the manifest of the run in ``run_dir``, it resumes that run:
     the protocol must be unchanged, and finished cells are kept. ``trackers`` are handed every record as it is made
-    (:mod:`normbench.study.tracking`)."""
+    (:mod:`normbench.study.run_trackers`)."""
 
     def __init__(
         self,
@@ -51,7 +53,7 @@ class Run:
         run_dir: RunDirectory,
         metric_registry: MetricRegistry | None = None,
         baseline_registry: BaselineRegistry | None = None,
-        stored: dict | None = None,
+        stored: Manifest | None = None,
         trackers: TrackerRegistry | None = None,
     ):
         self.config, self.registry, self.images, self.run_dir = config, registry, images, run_dir
@@ -72,7 +74,7 @@ class Run:
         if stored is not None:
             self.manifest = resumed_manifest(stored, self.manifest)
         self.fingerprints = {
-            cell.id: fingerprint(self.manifest["protocol"], cell, self.origin(cell)) for cell in self.cells
+            cell.id: fingerprint(self.manifest.protocol.to_dict(), cell, self.origin(cell)) for cell in self.cells
         }
         self.finished: dict[str, tuple[list[dict], list[dict]]] = {}  # cell id -> rows, log rows
         self.trackers = RunTrackers(trackers, run_dir.log_error)
@@ -128,21 +130,24 @@ class Run:
         prepared: list[PreparedRun] = []  # NOTE: filled once prepared, so that the ending draws grids from it
         with self.run_dir.recording(self.manifest, lambda ending: self._finish(ending, executor, prepared)):
             prepared.append(self.prepare())
-            self.manifest["executor"] = executor.describe()
+            self.manifest.executor = executor.describe()
             kept = self._kept_cells()
+            resumed = self.manifest.sessions is not None
             self.trackers.start(
-                TrackerContext(
-                    self.run_dir.path, self.run_dir.path.name, self.manifest, resumed="sessions" in self.manifest
-                )
+                TrackerContext(self.run_dir.path, self.run_dir.path.name, self.manifest.to_dict(), resumed=resumed)
             )
-            self.manifest["trackers"] = self.trackers.describe()
+            self.manifest.trackers = self.trackers.describe()
             self.run_dir.write_manifest(self.manifest)
-            progress.start_run(len(self.cells), self.manifest["columns"])
+            progress.start_run(len(self.cells), self.manifest.columns)
             progress.resumed(len(kept), len(self.cells))
             if kept:  # NOTE: a run killed between a cell's commit and the tables' rendering gets them now
-                self._render()
+                self.render()
             # NOTE: baselines do not train and the instrument is the same for every seed: measured once.
-            executor.run(prepared[0], [cell for cell in self.cells if cell.id not in kept], progress)
+            pending = [cell for cell in self.cells if cell.id not in kept]
+            # NOTE: closed at once however the loop ends, so that a Ray executor's workers stop with it
+            with contextlib.closing(executor.compute(prepared[0], pending, progress)) as finished:
+                for cell, rows, log_rows in finished:
+                    self.record_cell(cell, rows, log_rows, progress)
 
     def _kept_cells(self) -> set[str]:
         """Finished cells of the plan that a resumed run keeps (their rows are loaded; see CellStore.kept)."""
@@ -162,12 +167,12 @@ class Run:
         """A finished cell joins the run's tables and images, in plan order."""
         self.finished[cell.id] = (rows, log_rows)
         self.run_dir.link_images(self.store.path(cell.id), cell.name)
-        self._render()
+        self.render()
         progress.model_done(rows)
         self.trackers.training(log_rows)
         self.trackers.rows(rows)
 
-    def _render(self) -> None:
+    def render(self) -> None:
         """results.csv and train_log.csv from every finished cell, in plan order."""
         done = [self.finished[cell.id] for cell in self.cells if cell.id in self.finished]
         self.run_dir.render([row for rows, _ in done for row in rows], [row for _, log in done for row in log])
@@ -182,16 +187,16 @@ class Run:
                 ending.status, ending.failure = "failed", error
         skipped = {**self.images.skipped, **(prepared[0].crops.skipped if prepared else {})}
         if skipped:  # NOTE: each file was warned about once; the whole list is kept with the run
-            self.manifest["data"]["skipped_files"] = skipped
+            self.manifest.data["skipped_files"] = skipped
             self.run_dir.log_note(
                 "image files skipped (not an accepted image)", [f"{p}: {r}" for p, r in skipped.items()]
             )
-        self.manifest["executor"] = executor.describe()
+        self.manifest.executor = executor.describe()
         self.trackers.finish(ending.status)
-        self.manifest["trackers"] = self.trackers.describe()
-        self.manifest["wall_seconds"] = round(self.manifest.get("wall_seconds_before", 0) + ending.seconds, 2)
-        if "sessions" in self.manifest:  # NOTE: a resumed run: this session's own ending and time
-            self.manifest["sessions"][-1].update(
+        self.manifest.trackers = self.trackers.describe()
+        self.manifest.wall_seconds = round((self.manifest.wall_seconds_before or 0) + ending.seconds, 2)
+        if self.manifest.sessions:  # NOTE: a resumed run: this session's own ending and time
+            self.manifest.sessions[-1].update(
                 status=ending.status, finished_at=now(), wall_seconds=round(ending.seconds, 2)
             )
 
@@ -221,7 +226,7 @@ class Run:
         )
         plugins = {spec.name: self.metric_registry.plugin_of(spec.name) for spec in self.metric_registry}
         metrics, failed = build_metrics(self.metric_registry, context, plugins, self.run_dir.log_error)
-        self.manifest["metrics"], self.manifest["columns"] = metric_sections(self, metrics, failed)
+        self.manifest.metrics, self.manifest.columns = metric_sections(self, metrics, failed)
         metric_columns = [column.name for spec in self.metric_registry for column in spec.columns]
         self.run_dir.columns = [*ID_COLUMNS, *metric_columns, *(c.name for c in RUN_COLUMNS), *CONTEXT_COLUMNS]
         return EvaluationSetup(eval_set, metrics, Evaluator(metrics, eval_set, self.run_dir.log_error, plugins))

@@ -3,15 +3,13 @@ merged into its cells, its tables and its manifest."""
 
 from __future__ import annotations
 
-import copy
-import json
 import time
 
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.runtime.environment import now
-from normbench.study.cells import RECORD, ROWS, fingerprint
+from normbench.store.cells import fingerprint
+from normbench.store.manifest import Manifest
 from normbench.study.evaluation import baseline_stylizer, model_stylizer
-from normbench.study.outputs import OutputDirectory
 from normbench.study.prepared import PreparedRun
 from normbench.study.runner import Run
 from normbench.training.generators import load_generator
@@ -20,7 +18,7 @@ from normbench.training.generators import load_generator
 KEPT_FROM_FIRST_MEASUREMENT = ("eval_images", "metrics_seconds")
 
 
-def score_run(run: Run, stored: dict, on_cell=None) -> dict[str, list[dict]]:
+def score_run(run: Run, stored: Manifest, on_cell=None) -> dict[str, list[dict]]:
     """Measure every finished cell of ``run`` with ``run``'s metrics (those asked for), replacing their columns in
     the cells' rows, then re-render the tables and rewrite the manifest. Rows that did not train keep their
     status and get no values. Returns the new rows by cell id. ``on_cell(cell, rows)`` follows progress."""
@@ -38,43 +36,38 @@ def score_run(run: Run, stored: dict, on_cell=None) -> dict[str, list[dict]]:
         if on_cell is not None:
             on_cell(cell, rescored[cell.id])
     # NOTE: measured first, written after: a failure while measuring leaves the run as it was
+    protocol = manifest.protocol.to_dict()
     for cell in run.cells:
         if cell.id in rescored:
-            folder = OutputDirectory(run.store.path(cell.id))
-            folder.write(ROWS, json.dumps(rescored[cell.id]).encode("utf-8"))
-            record = {**records[cell.id], "fingerprint": fingerprint(manifest["protocol"], cell, run.origin(cell))}
-            folder.write(RECORD, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
+            record = {**records[cell.id], "fingerprint": fingerprint(protocol, cell, run.origin(cell))}
+            run.store.rewrite(cell.id, rescored[cell.id], record)
     run.run_dir.columns = table_columns(manifest)
-    done = [run.finished[cell.id] for cell in run.cells if cell.id in run.finished]
-    run.run_dir.render([row for rows, _ in done for row in rows], [row for _, log in done for row in log])
-    manifest["scored"][-1]["seconds"] = round(time.perf_counter() - start, 2)
+    run.render()
+    manifest.scored[-1]["seconds"] = round(time.perf_counter() - start, 2)  # type: ignore[index]
     run.run_dir.write_manifest(manifest)
     return rescored
 
 
-def merged_manifest(stored: dict, run: Run) -> dict:
+def merged_manifest(stored: Manifest, run: Run) -> Manifest:
     """The stored manifest with the new metrics' provenance and columns, the protocol naming every metric the rows
     now hold, and this scoring recorded."""
     new = [spec.name for spec in run.metric_registry]
-    metrics = list(stored["config"].get("metrics") or stored["metrics"])
+    metrics = list(stored.config.get("metrics") or stored.metrics)
     metrics += [name for name in new if name not in metrics]
-    manifest = copy.deepcopy(stored)
-    manifest["metrics"].update(run.manifest["metrics"])
-    manifest["columns"].update(run.manifest["columns"])
-    manifest["config"]["metrics"] = metrics
-    manifest["protocol"]["metrics"] = sorted(metrics)
-    manifest.setdefault("scored", []).append(
-        {"at": now(), "metrics": new, "command": run.manifest["command"], "environment": run.manifest["environment"]}
-    )
+    manifest = stored.copy()
+    manifest.metrics.update(run.manifest.metrics)
+    manifest.columns.update(run.manifest.columns)
+    manifest.config["metrics"] = metrics
+    manifest.protocol.metrics = sorted(metrics)
+    scoring = {"at": now(), "metrics": new, "command": run.manifest.command, "environment": run.manifest.environment}
+    manifest.scored = [*(manifest.scored or []), scoring]
     return manifest
 
 
-def table_columns(manifest: dict) -> list[str]:
+def table_columns(manifest: Manifest) -> list[str]:
     """results.csv's columns: identity, every metric's columns in the run's metric order, then the run's own."""
     metric_columns = [
-        column
-        for name in manifest["config"]["metrics"]
-        for column in manifest["metrics"].get(name, {}).get("columns", [])
+        column for name in manifest.config["metrics"] for column in manifest.metrics.get(name, {}).get("columns", [])
     ]
     return [*ID_COLUMNS, *metric_columns, *(column.name for column in RUN_COLUMNS), *CONTEXT_COLUMNS]
 

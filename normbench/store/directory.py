@@ -1,11 +1,10 @@
 """Output directories, run and bench: one lifecycle (created new or reopened, a reserve against a full disk, a
-manifest, files that land whole, an error log) and the tables each kind writes."""
+manifest, files that land whole, an error log); a run's tables and images."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import time
 import traceback
@@ -20,9 +19,7 @@ from normbench.errors import OutputError, UserError, reason, stopped_by
 from normbench.fileio import atomic_write_bytes
 from normbench.imageio import path_component
 from normbench.runtime.environment import now
-
-SCHEMA_VERSION = 4
-BENCH_SCHEMA_VERSION = 1
+from normbench.store.manifest import MANIFEST, Manifest, manifest_bytes
 
 
 def grid_path(style: str) -> Path:
@@ -89,11 +86,11 @@ class OutputDirectory:
         image.save(buffer, format="PNG")
         self.write(relative, buffer.getvalue())
 
-    def write_manifest(self, manifest: dict) -> None:
-        self.write("manifest.json", (json.dumps(manifest, indent=2, default=str) + "\n").encode("utf-8"))
+    def write_manifest(self, manifest: Manifest | dict) -> None:
+        self.write(MANIFEST, manifest_bytes(manifest))
 
     @contextlib.contextmanager
-    def recording(self, manifest: dict, finish: Callable[[Ending], None] | None = None) -> Iterator[Ending]:
+    def recording(self, manifest: Manifest | dict, finish: Callable[[Ending], None] | None = None) -> Iterator[Ending]:
         """The lifecycle every output directory shares: ``manifest`` is written, the body runs, and however it ends
         (done, Ctrl-C, SIGTERM, a crash, a full disk) the manifest is written again with its ``status``,
         ``finished_at`` and, for a failure, ``error``. The reserve is freed first, so that the last manifest fits on
@@ -114,11 +111,7 @@ class OutputDirectory:
             self.release_reserve()
             if finish is not None:
                 finish(ending)
-            if ending.failure is not None:
-                manifest["error"] = reason(ending.failure)
-            else:
-                manifest.pop("error", None)
-            manifest.update(status=ending.status, finished_at=now())
+            _ended(manifest, ending.status, reason(ending.failure) if ending.failure is not None else None)
             self.write_manifest(manifest)
 
     def release_reserve(self) -> None:
@@ -142,6 +135,16 @@ class OutputDirectory:
             raise cannot_write(self.path / "errors.log", error) from None
 
 
+def _ended(manifest: Manifest | dict, status: str, error: str | None) -> None:
+    """Say in ``manifest`` how its session ended (a bench's manifest is a plain dict)."""
+    if isinstance(manifest, Manifest):
+        manifest.error, manifest.status, manifest.finished_at = error, status, now()
+        return
+    manifest.pop("error", None)
+    manifest.update({"error": error} if error is not None else {})
+    manifest.update(status=status, finished_at=now())
+
+
 def cannot_write(path: Path, error: OSError) -> OutputError:
     return OutputError(f"cannot write {path}: {error.strerror or error}")
 
@@ -160,9 +163,7 @@ class RunDirectory(OutputDirectory):
     @classmethod
     def open(cls, path: Path) -> RunDirectory:
         """An existing run directory, to resume: its reserve is made again."""
-        if not (path / "manifest.json").is_file():
-            raise UserError(f"--resume {path}: not a normbench run directory (no manifest.json)")
-        directory = cls(path)
+        directory = cls(require_run_directory(path, "--resume "))
         try:
             (path / cls.RESERVE).write_bytes(bytes(cls.RESERVE_BYTES))
         except OSError as error:
@@ -201,6 +202,16 @@ class RunDirectory(OutputDirectory):
         return Path("images", *parts)
 
 
+def require_run_directory(path: Path, role: str = "") -> Path:
+    """``path``, when it holds a normbench run (its manifest).
+
+    :raises UserError: ``"--resume runs/x: not a normbench run directory (no manifest.json)"``, ``role`` first.
+    """
+    if not (path / MANIFEST).is_file():
+        raise UserError(f"{role}{path}: not a normbench run directory (no {MANIFEST})")
+    return path
+
+
 def no_model_finished(rows: list[dict]) -> str | None:
     """Why no model of the run finished (``"no norm finished: in diverged, bn failed: ..."``), or None when one
     did."""
@@ -211,73 +222,3 @@ def no_model_finished(rows: list[dict]) -> str | None:
     for row in models:  # NOTE: the first reason per norm: one per norm, not one per (style, seed)
         why.setdefault(row["norm"], f"failed: {row['error']}" if row["status"] == "error" else row["status"])
     return "no norm finished: " + (", ".join(f"{norm} {reason}" for norm, reason in why.items()) or "none ran")
-
-
-#: Columns of bench.csv, in order. ``speedup`` is against the plain row of the same norm, kind, size and batch.
-BENCH_COLUMNS = [
-    "norm",
-    "kind",
-    "mode",
-    "size",
-    "batch",
-    "status",
-    "img_per_s",
-    "img_per_s_q1",
-    "img_per_s_q3",
-    "speedup",
-    "median_s",
-    "q1_s",
-    "q3_s",
-    "reps",
-    "first_s",
-    "compile_s",
-    "gflops_per_img",
-    "achieved_tflops",
-    "peak_tflops",
-    "peak_share",
-    "peak_source",
-    "peak_mem_mb",
-    "process_max_rss_mb",
-    "threads",
-    "device",
-    "device_name",
-    "speed",
-    "speed_channels_last",
-    "speed_autocast",
-    "speed_compile",
-    "speed_cudnn_benchmark",
-    "speed_workers",
-    "speed_pin_memory",
-    "optimizer",
-    "architecture",
-    "plugin",
-    "features",
-    "error",
-]
-GROUP = ["norm", "kind", "size", "batch"]
-
-
-def with_speedups(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with ``speedup``: img/s over the plain baseline's img/s for the same configuration."""
-    plain = frame[(frame["mode"] == "plain") & (frame["status"] == "ok")].set_index(GROUP)["img_per_s"]
-    baseline = frame.set_index(GROUP).index.map(lambda key: plain.get(key, float("nan")))
-    return frame.assign(speedup=frame["img_per_s"].to_numpy() / baseline.to_numpy(dtype=float))
-
-
-class BenchDirectory(OutputDirectory):
-    """``reports/bench/<id>/``."""
-
-    kind = "bench"
-
-    def add_row(self, row: dict) -> None:
-        self.rows.append(row)
-        frame = with_speedups(pd.DataFrame(self.rows).reindex(columns=BENCH_COLUMNS))
-        self.write("bench.csv", frame.to_csv(index=False).encode("utf-8"))
-
-    def frame(self) -> pd.DataFrame:
-        return with_speedups(pd.DataFrame(self.rows).reindex(columns=BENCH_COLUMNS))
-
-    def write_profile(self, norm: str, mode: str, table: str) -> Path:
-        path = self.path / f"profile_{norm}_{mode.replace('+', '-').replace('=', '')}.txt"
-        self.write(path.name, f"# one training step: {norm}, speed {mode}\n{table}\n".encode())
-        return path

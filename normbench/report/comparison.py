@@ -102,7 +102,7 @@ def render(
     kinds = {**run_a.kinds(), **run_b.kinds()}
     changes = comparison(run_a, run_b) if changes is None else changes
     rows = [_row(change, kinds.get(change.name, "norm")) for change in changes]
-    names = [run.manifest.get("run_id", run.path.name) for run in (run_a, run_b)]
+    names = [run.manifest.run_id or run.path.name for run in (run_a, run_b)]
     mismatch = (
         part("box", "flags", "These runs differ in protocol; their numbers do not measure the same thing:", differences)
         if differences

@@ -16,9 +16,11 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from normbench.runtime.environment import now
-from normbench.study.outputs import OutputDirectory, cannot_write
+from normbench.store.directory import OutputDirectory, cannot_write
+from normbench.store.manifest import Manifest
 
 CELLS = "cells"
 RECORD = "cell.json"
@@ -89,6 +91,14 @@ def _json_value(value):
     return value.item() if hasattr(value, "item") else value
 
 
+def rows_bytes(rows: list[dict]) -> bytes:
+    return json.dumps([{key: _json_value(value) for key, value in row.items()} for row in rows]).encode()
+
+
+def record_bytes(record: dict) -> bytes:
+    return (json.dumps(record, indent=2) + "\n").encode("utf-8")
+
+
 class StagedCell(OutputDirectory):
     """A cell being computed: files land in a staging folder that :meth:`commit` renames into place."""
 
@@ -100,8 +110,8 @@ class StagedCell(OutputDirectory):
 
     def commit(self, rows: list[dict], log_rows: list[dict], weights: bytes | None, extra: dict) -> dict:
         """Write rows, log and weights, then the record, then rename the folder into place; returns the record."""
-        self.write(ROWS, json.dumps([{k: _json_value(v) for k, v in row.items()} for row in rows]).encode())
-        self.write(TRAIN_LOG, json.dumps([{k: _json_value(v) for k, v in row.items()} for row in log_rows]).encode())
+        self.write(ROWS, rows_bytes(rows))
+        self.write(TRAIN_LOG, rows_bytes(log_rows))
         if weights is not None:
             self.write(WEIGHTS, weights)
         outcomes = {row["status"] for row in rows if row.get("kind") == "norm"} or {"ok"}
@@ -114,7 +124,7 @@ class StagedCell(OutputDirectory):
             "weights": WEIGHTS if weights is not None else None,
             **extra,
         }
-        self.write(RECORD, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
+        self.write(RECORD, record_bytes(record))
         _fsync_dir(self.path)
         try:
             if self.final.exists():  # NOTE: a failed cell run again replaces its old folder
@@ -138,7 +148,7 @@ class CellStore:
 
     def records(self) -> dict[str, dict]:
         """Every finished cell's record, by id (a folder without a readable record is not finished)."""
-        records = {}
+        records: dict[str, dict] = {}
         if not self.root.is_dir():
             return records
         for folder in sorted(self.root.iterdir()):
@@ -180,6 +190,13 @@ class CellStore:
     def path(self, cell_id: str) -> Path:
         return self.root / cell_id
 
+    def rewrite(self, cell_id: str, rows: list[dict], record: dict) -> None:
+        """Replace a finished cell's rows and record (measured again by ``score``), each file whole: its trained
+        weights and training log stay as they are."""
+        folder = OutputDirectory(self.path(cell_id))
+        folder.write(ROWS, rows_bytes(rows))
+        folder.write(RECORD, record_bytes(record))
+
     def rows(self, cell_id: str) -> tuple[list[dict], list[dict]]:
         """A finished cell's rows and training-log rows."""
         folder = self.root / cell_id
@@ -194,22 +211,22 @@ class RunLock:
 
     def __init__(self, run_path: Path):
         self.path = run_path / LOCK
-        self.handle = None
+        self.handle: TextIO | None = None
 
     def acquire(self) -> bool:
         import fcntl
 
-        self.handle = open(self.path, "a+", encoding="utf-8")
+        handle = open(self.path, "a+", encoding="utf-8")
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            self.handle.close()
-            self.handle = None
+            handle.close()
             return False
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(f"{os.getpid()}\n")
-        self.handle.flush()
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self.handle = handle
         return True
 
     def release(self) -> None:
@@ -234,12 +251,12 @@ class RunLock:
         return None
 
 
-def run_status(run_path: Path, manifest: dict) -> str:
+def run_status(run_path: Path, manifest: Manifest) -> str:
     """A run's status derived from its cells: ``complete: 6 of 6 cells``, ``running: 2 of 6 cells (pid 123)``,
     ``interrupted: 4 of 6 cells``, or ``incomplete: 4 of 6 cells`` for a run killed without a word."""
-    planned = manifest.get("cells")
+    planned = manifest.cells
     if not planned:  # NOTE: a run stored before cells had only its manifest's word
-        return str(manifest.get("status", "unknown"))
+        return str(manifest.status or "unknown")
     records = CellStore(run_path).records()
     kept = sum(1 for cell_id in planned if records.get(cell_id, {}).get("outcome") in KEPT_OUTCOMES)
     failed = sum(1 for cell_id in planned if records.get(cell_id, {}).get("outcome") == "error")
@@ -249,6 +266,6 @@ def run_status(run_path: Path, manifest: dict) -> str:
         return f"running: {counts} (pid {holder})"
     if kept + failed == len(planned):
         return f"complete: {counts}"
-    stated = manifest.get("status")
+    stated = manifest.status
     said = stated if stated in ("interrupted", "terminated", "failed") else "incomplete"
     return f"{said}: {counts}"

@@ -31,7 +31,7 @@ from normbench.runtime import allocator, flops, profiling
 from normbench.runtime.environment import device_description, environment, now
 from normbench.runtime.switches import SpeedSettings, inference_call, parse_settings, prepare_module, speed_phase
 from normbench.runtime.timing import MAX_WARMUP_REPS, MIN_REPS, WARMUP_REPS, WARMUP_SECONDS, Timing, time_calls
-from normbench.study.outputs import BENCH_SCHEMA_VERSION, BenchDirectory
+from normbench.store.bench_directory import BENCH_SCHEMA_VERSION, BenchDirectory
 from normbench.training import harness
 from normbench.training.harness import Catalog, Placement
 from normbench.training.train import TrainStep, style_schedule

@@ -1,6 +1,6 @@
 """How long normbench's quality metrics take for N stylized images: a benchmark script, not a test.
 
-    python -m normbench.study.bench_metrics --images 1000 --size 256
+    python benchmarks/metric_speed.py --images 1000 --size 256
 
 It stylizes N crops of the built-in photographs with an untrained IN
 transformer net (the metrics' cost does not depend on training), then runs

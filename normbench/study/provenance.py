@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from PIL import Image
 
@@ -24,8 +24,8 @@ from normbench.models.vgg import RANDOM_FEATURES_SEED
 from normbench.runtime import allocator
 from normbench.runtime.environment import environment, now
 from normbench.runtime.timing import MIN_REPS, WARMUP_REPS, WARMUP_SECONDS
+from normbench.store.manifest import SCHEMA_VERSION, Manifest, Protocol
 from normbench.study.evaluation import EVALUATION_SEED
-from normbench.study.outputs import SCHEMA_VERSION
 
 
 def images_digest(*groups: list[tuple[str, Image.Image | ImageFile]]) -> str:
@@ -61,24 +61,24 @@ def version_series(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def protocol(config: RunConfig, data_info: dict, metrics: list[str], baselines: list[str]) -> dict:
+def protocol(config: RunConfig, data_info: dict, metrics: list[str], baselines: list[str]) -> Protocol:
     """What must match for two runs' quality numbers to be compared or pooled (seeds and norms need not)."""
     profile = {key: value for key, value in asdict(config.profile).items() if key not in NON_PROTOCOL_FIELDS}
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "normbench": version_series(__version__),
-        "profile": profile,
-        "features": config.features,
-        "eval_network": config.eval_network,
+    return Protocol(
+        schema_version=SCHEMA_VERSION,
+        normbench=version_series(__version__),
+        profile=profile,
+        features=config.features,
+        eval_network=config.eval_network,
         # NOTE: what made the numbers, not where the files lie: kind, and sha256 or seed
-        "networks": {name: source.identity() for name, source in config.networks.items()},
-        "data": {
+        networks={name: source.identity() for name, source in config.networks.items()},
+        data={
             key: data_info[key] for key in ("train_content", "heldout_content", "styles", "heldout_styles", "digest")
         },
-        "metrics": sorted(metrics),
-        "baselines": sorted(baselines),
-        "stylization": "fp32, eager, test-time statistics",
-    }
+        metrics=sorted(metrics),
+        baselines=sorted(baselines),
+        stylization="fp32, eager, test-time statistics",
+    )
 
 
 def norm_entry(run, spec) -> dict:
@@ -93,35 +93,35 @@ def norm_entry(run, spec) -> dict:
     return {**run.registry.describe(spec, run.config.profile), **origin("norms", spec.norm.name), **architecture}
 
 
-def run_manifest(run) -> dict:
+def run_manifest(run) -> Manifest:
     """The manifest a run starts with; metric provenance and columns are added once metrics are built."""
     config, profile = run.config, run.config.profile
     data_info = data_section(run.images, run.uses_heldout_styles)
     norms = [norm_entry(run, spec) for spec in run.specs]
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "run_id": run.run_dir.path.name,
-        "status": "running",
-        "started_at": now(),
-        "command": sys.argv,
-        "normbench": __version__,
-        "config": config.to_dict(),
-        "protocol": protocol(
+    return Manifest(
+        schema_version=SCHEMA_VERSION,
+        run_id=run.run_dir.path.name,
+        status="running",
+        started_at=now(),
+        command=list(sys.argv),
+        normbench=__version__,
+        config=config.to_dict(),
+        protocol=protocol(
             config, data_info, [spec.name for spec in run.metric_registry], [spec.name for spec in run.baselines]
         ),
-        "seeds": {
+        seeds={
             "training": config.seeds,
             "reference": config.reference or config.norms[0],
             "evaluation_seed": EVALUATION_SEED,
             "random_features_seed": RANDOM_FEATURES_SEED,
             "heldout_split_seed": data.SPLIT_SEED,
         },
-        "features": config.features,
-        "networks": {name: source.to_json() for name, source in config.networks.items()},
-        "precision": profile.precision,
-        "data": data_info,
-        "norms": norms,
-        "baselines": [
+        features=config.features,
+        networks={name: source.to_json() for name, source in config.networks.items()},
+        precision=profile.precision,
+        data=data_info,
+        norms=norms,
+        baselines=[
             {
                 "name": b.name,
                 "plugin": run.baseline_registry.plugin_of(b.name),
@@ -130,8 +130,8 @@ def run_manifest(run) -> dict:
             }
             for b in run.baselines
         ],
-        "plugins": {key: config.plugins.get(key) for key in ("broken", "broken_plugins", "disabled")},
-        "evaluation": {
+        plugins={key: config.plugins.get(key) for key in ("broken", "broken_plugins", "disabled")},
+        evaluation={
             "eval_images": len(run.images.heldout),
             "style_target": f"the style image at the training resolution, {profile.image_size} px",
             "heldout_styles": "evaluated for style_feat norms and baselines"
@@ -144,11 +144,11 @@ def run_manifest(run) -> dict:
             f"warm-up calls lasting >= {WARMUP_SECONDS} s, under the run's switches and precision",
             "allocator": allocator.status(),
         },
-        "columns": table_of(RUN_COLUMNS),
-        "cells": [cell.id for cell in run.cells],
-        "metrics": {},
-        "environment": environment(run.device),
-    }
+        columns=table_of(RUN_COLUMNS),
+        cells=[cell.id for cell in run.cells],
+        metrics={},
+        environment=environment(run.device),
+    )
 
 
 def metric_sections(run, instances: list, failed: dict[str, str] | None = None) -> tuple[dict, dict]:
@@ -198,38 +198,34 @@ def _short(value, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-1]}"
 
 
-def resumed_manifest(stored: dict, fresh: dict) -> dict:
+def resumed_manifest(stored: Manifest, fresh: Manifest) -> Manifest:
     """The manifest of a resumed run: ``fresh`` (this session's environment and command) keeping the stored run's
     identity and start, with this session added to ``sessions``.
 
     :raises UserError: when the protocol or the plan of cells differs from the stored run's.
     """
-    changed = differences(stored.get("protocol"), fresh["protocol"])
+    changed = differences(stored.protocol.to_dict(), fresh.protocol.to_dict())
     if changed:
         raise UserError(
-            f"cannot resume {stored.get('run_id')}: its protocol changed, so new cells would not "
+            f"cannot resume {stored.run_id}: its protocol changed, so new cells would not "
             f"compare with the stored ones: {'; '.join(changed[:8])}"
             + (f" (and {len(changed) - 8} more)" if len(changed) > 8 else "")
         )
-    if "cells" not in stored:
-        raise UserError(f"cannot resume {stored.get('run_id')}: it was written before runs were stored as cells")
-    if stored["cells"] != fresh["cells"]:
+    if not stored.cells:
+        raise UserError(f"cannot resume {stored.run_id}: it was written before runs were stored as cells")
+    if stored.cells != fresh.cells:
         raise UserError(
-            f"cannot resume {stored.get('run_id')}: it plans other cells than it did "
-            f"({', '.join(differences(stored['cells'], fresh['cells'])[:4]) or 'another order'})"
+            f"cannot resume {stored.run_id}: it plans other cells than it did "
+            f"({', '.join(differences(stored.cells, fresh.cells)[:4]) or 'another order'})"
         )
-    earlier = stored.get("sessions") or [
-        {key: stored.get(key) for key in ("started_at", "finished_at", "status", "wall_seconds", "command")}
+    earlier = stored.sessions or [
+        {key: getattr(stored, key) for key in ("started_at", "finished_at", "status", "wall_seconds", "command")}
     ]
-    session = {
-        "started_at": fresh["started_at"],
-        "command": fresh["command"],
-        "device": fresh["environment"]["device"]["name"],
-    }
-    return {
-        **fresh,
-        "run_id": stored.get("run_id", fresh["run_id"]),
-        "started_at": stored.get("started_at"),
-        "sessions": [*earlier, session],
-        "wall_seconds_before": sum(s.get("wall_seconds") or 0 for s in earlier),
-    }
+    session = {"started_at": fresh.started_at, "command": fresh.command, "device": fresh.environment["device"]["name"]}
+    return replace(
+        fresh,
+        run_id=stored.run_id or fresh.run_id,
+        started_at=stored.started_at,
+        sessions=[*earlier, session],
+        wall_seconds_before=sum(s.get("wall_seconds") or 0 for s in earlier),
+    )

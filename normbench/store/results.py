@@ -4,26 +4,16 @@ named with what is wrong (exit 2), and a flaw the report can live with becomes a
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from normbench.errors import UserError
-from normbench.study.cells import run_status
-from normbench.study.outputs import SCHEMA_VERSION, grid_path, legacy_grid_path
+from normbench.store.cells import run_status
+from normbench.store.directory import grid_path, legacy_grid_path, require_run_directory
+from normbench.store.manifest import MANIFEST, Manifest, read_manifest
 
-#: Manifest entries a report reads, as dotted paths; a manifest without one is refused by name.
-MANIFEST_KEYS = (
-    "schema_version",
-    "columns",
-    "config.profile",
-    "environment.device",
-    "environment.packages",
-    "evaluation",
-    "protocol",
-)
 #: results.csv columns without which no table can be made.
 RESULT_COLUMNS = ("norm", "style", "status")
 
@@ -34,7 +24,7 @@ class StoredRun:
 
     path: Path
     results: pd.DataFrame
-    manifest: dict
+    manifest: Manifest
     train_log: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
@@ -48,9 +38,7 @@ class StoredRun:
         return {name: kind for wanted in ("norm", "baseline") for name, kind in kinds.items() if kind == wanted}
 
     def wins_by_construction(self) -> dict[str, set[str]]:
-        return {
-            entry["name"]: set(entry.get("wins_by_construction", [])) for entry in self.manifest.get("baselines", [])
-        }
+        return {entry["name"]: set(entry.get("wins_by_construction", [])) for entry in self.manifest.baselines}
 
     def grids(self) -> list[tuple[str, Path]]:
         """``(style, path of its grid)`` for every style of the rows, in run order, whether the file exists or not (a
@@ -69,11 +57,9 @@ def load_run(path: Path) -> StoredRun:
     :raises UserError: naming the file, when it is not a run directory, a file is unreadable, cut or not
         normbench's, or an older normbench wrote it.
     """
-    if not (path / "results.csv").is_file() or not (path / "manifest.json").is_file():
-        raise UserError(f"{str(path)!r} is not a normbench run directory (no results.csv and manifest.json)")
-    manifest = read_manifest(path / "manifest.json")
-    # NOTE: a killed run's manifest still says running; readers see the status its cells and lock give
-    manifest["status"] = run_status(path, manifest)
+    if not (path / "results.csv").is_file() or not (path / MANIFEST).is_file():
+        raise UserError(f"{str(path)!r} is not a normbench run directory (no results.csv and {MANIFEST})")
+    manifest = read_run_manifest(path)
     notes: list[str] = []
     results = read_csv(path / "results.csv", notes)
     missing = [column for column in RESULT_COLUMNS if column not in results]
@@ -89,28 +75,15 @@ def load_run(path: Path) -> StoredRun:
     return StoredRun(path, results, manifest, train_log, notes)
 
 
-def read_manifest(path: Path) -> dict:
-    """``manifest.json``, checked for the schema and the entries a report reads."""
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
-    except json.JSONDecodeError as error:
-        raise UserError(f"{path}: not valid JSON ({error}); the file is cut short or was edited") from None
-    if not isinstance(manifest, dict):
-        raise UserError(f"{path}: not a normbench manifest (a JSON object)")
-    schema = manifest.get("schema_version")
-    if schema != SCHEMA_VERSION:
-        raise UserError(
-            f"{path}: written with results schema {schema}; this normbench reads schema "
-            f"{SCHEMA_VERSION} (its columns, baselines and protocol changed): run it again"
-        )
-    for key in MANIFEST_KEYS:
-        entry = manifest
-        for part in key.split("."):
-            entry = entry.get(part) if isinstance(entry, dict) else None
-        if entry is None:
-            raise UserError(f"{path}: has no {key!r}; it was cut or edited (normbench writes it whole)")
+def read_run_manifest(path: Path, status_of_cells: bool = True) -> Manifest:
+    """The manifest of the run in ``path``; with ``status_of_cells``, its ``status`` the one its cells and lock give
+    (a killed run's manifest still says running).
+
+    :raises UserError: when ``path`` holds no run, or its manifest is unreadable, of another schema or cut.
+    """
+    manifest = read_manifest(require_run_directory(path) / MANIFEST)
+    if status_of_cells:
+        manifest.status = run_status(path, manifest)
     return manifest
 
 

@@ -32,12 +32,10 @@ def stored_config(
     how fast, not what); ``metrics`` replaces the stored metrics. Whether the protocol is unchanged is for the
     caller to check (``manifest.resumed_manifest``)."""
     from normbench.config import Profile
-    from normbench.report.stored import read_manifest
+    from normbench.store.results import read_run_manifest
 
-    if not (run_dir / "manifest.json").is_file():
-        raise UserError(f"{run_dir}: not a normbench run directory (no manifest.json)")
-    stored = read_manifest(run_dir / "manifest.json")
-    saved = stored["config"]
+    stored = read_run_manifest(run_dir, status_of_cells=False)
+    saved = stored.config
     same_device = device in ("auto", saved["device"])
     paths = {
         key: Path(saved[key]) if saved.get(key) else None
@@ -70,7 +68,7 @@ def stored_config(
         config.profile = Profile(**saved["profile"])
     except TypeError:  # NOTE: fields renamed since (adain_lr went into the architectures' training settings)
         raise UserError(
-            f"{run_dir} was made by another normbench version ({stored.get('normbench')}), whose profile "
+            f"{run_dir} was made by another normbench version ({stored.normbench}), whose profile "
             f"fields differ from this one's: it cannot be planned again; start a new run"
         ) from None
     config.baselines = list(saved["baselines"])
@@ -81,8 +79,8 @@ def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = No
     """A finished (or partly finished) run, planned again from its stored configuration to reuse what it trained:
     ``(Run, stored manifest)``. Nothing is written."""
     from normbench.data import load_run_images
+    from normbench.store.directory import RunDirectory
     from normbench.study import runner
-    from normbench.study.outputs import RunDirectory
 
     config, registry, metric_registry, baseline_registry, _, stored = stored_config(
         run_dir, device, "plain", disable_plugin, metrics
