@@ -7,8 +7,9 @@ reference baseline, :class:`ArchitectureSpec` and :class:`TrainingSettings` for 
 generator, with the building blocks :class:`NormSlot` and :class:`GramCriterion`, and
 :class:`TrackerSpec`, :class:`Tracker` and :class:`TrackerContext` for an experiment tracker.
 
-Scripts and notebooks call :func:`run` (a study, returned as pandas objects) and :func:`load` (a stored run); see
-:mod:`normbench.api`, imported on first use.
+Scripts and notebooks call :func:`run` (a study, returned as pandas objects), :func:`load` (a stored run),
+:func:`resume` (a stopped run continued), and :func:`score`, :func:`stylize` and :func:`export` (a run's trained
+models reused); see :mod:`normbench.api`, imported on first use.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ _LAZY = {
     "NormSlot": "normbench.models.layers",
     "run": "normbench.api",
     "load": "normbench.api",
+    "resume": "normbench.api",
+    "score": "normbench.api",
+    "stylize": "normbench.api",
+    "export": "normbench.api",
     "RunResult": "normbench.api",
     "RunOptions": "normbench.api",
 }
@@ -53,8 +58,12 @@ def __getattr__(name: str):
 __all__ = [
     "RunOptions",
     "RunResult",
+    "export",
     "load",
+    "resume",
     "run",
+    "score",
+    "stylize",
     "CONDITIONINGS",
     "ArchitectureRegistry",
     "ArchitectureSpec",

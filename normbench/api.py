@@ -5,6 +5,7 @@
     result = normbench.run(norms=["in", "bn"], steps=40, image_size=64, weights="random")
     result.summary()                      # one row per norm, baseline and style split
     normbench.load(result.path).results   # every row of results.csv, from any earlier run
+    normbench.resume(path)                # a stopped run continued; score, stylize and export reuse its models
 
 ``normbench run`` is this API with a progress display around it. Neither import nor call changes anything around
 the caller: torch's thread count and determinism flags are restored afterwards, warnings are left to the caller's
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from normbench.errors import NoResultError, UserError
 from normbench.store.directory import RunDirectory, require_run_directory
 from normbench.study.options import RunOptions
 from normbench.study.runner import Run
@@ -28,9 +30,10 @@ from normbench.study.setup import Resolved, resolve_run, torch_state
 
 if TYPE_CHECKING:
     from normbench.store.manifest import Manifest
+    from normbench.study.deploy import Exported
     from normbench.study.progress import ProgressDisplay
 
-__all__ = ["PlannedRun", "RunResult", "RunOptions", "load", "plan", "run"]
+__all__ = ["PlannedRun", "RunResult", "RunOptions", "export", "load", "plan", "resume", "run", "score", "stylize"]
 
 
 @dataclass(frozen=True)
@@ -169,10 +172,118 @@ def run(norms: list[str] | str | None = None, *, progress: bool = False, **optio
     """
     if isinstance(norms, str):
         norms = [name.strip() for name in norms.split(",") if name.strip()]
-    planned = plan(RunOptions.from_keywords(norms=norms, **options), progress=progress)
+    return _execute(plan(RunOptions.from_keywords(norms=norms, **options), progress=progress), progress)
+
+
+def _execute(planned: PlannedRun, progress: bool) -> RunResult:
     if not progress:
         return planned.execute()
     from normbench.study.progress import RunProgress, plain_console
 
     with RunProgress(plain_console(stderr=True)) as display:
         return planned.execute(display)
+
+
+def resume(run_dir: str | Path, *, progress: bool = False, **changes) -> RunResult:
+    """Continue the run stored in ``run_dir`` (stopped by Ctrl-C, a crash or ``kill -9``) with its stored
+    configuration, like ``normbench run --resume``: finished cells are kept, the rest are computed.
+
+    ``changes`` may be the options that change where and how fast cells are computed, never their numbers:
+    ``device``, ``speed``, ``disable_plugin``, ``executor``, ``ray_address``, ``cpus_per_task``.
+
+    :raises UserError: when ``run_dir`` holds no run, its protocol changed, or another process computes it.
+    :raises ValueError: for any other option.
+    """
+    from normbench.study.reopen import reopen
+
+    path = Path(run_dir)
+    options, resolved, stored = reopen(path, progress=progress, **changes)
+    return _execute(plan(options, path, stored, resolved, progress), progress)
+
+
+def score(
+    run_dir: str | Path, metrics: list[str], *, device: str = "auto", disable_plugin=(), on_cell=None
+) -> RunResult:
+    """Measure every finished cell of the run in ``run_dir`` with ``metrics`` (new ones, or ones whose plugin
+    changed) on its stored generators and baselines, without training, like ``normbench score``; their columns are
+    written into the cells, results.csv, the manifest (which records the scoring) and the report.
+    ``on_cell(cell, rows)`` follows progress.
+
+    :raises NoResultError: when the run has no finished cell.
+    :raises UserError: when another process computes the run.
+    """
+    from normbench.report.page import write_report
+    from normbench.store.cells import RunLock
+    from normbench.study.reopen import open_run
+    from normbench.study.scoring import score_run
+
+    path = Path(run_dir)
+    run, stored = open_run(path, device, list(metrics), disable_plugin)
+    lock = RunLock(path)
+    if not lock.acquire():
+        raise UserError(f"{path} is being computed by process {lock.holder()}; score it when it ends")
+    try:
+        rescored = score_run(run, stored, on_cell)
+    finally:
+        lock.release()
+    if not rescored:
+        raise NoResultError(f"{path} has no finished cell to score")
+    write_report(path)
+    return RunResult(path)
+
+
+def stylize(
+    run_dir: str | Path,
+    images: list[str | Path],
+    output: str | Path,
+    *,
+    norm: str,
+    style: str,
+    seed: int | None = None,
+    size: int | None = 512,
+    device: str = "auto",
+    disable_plugin=(),
+) -> list[Path]:
+    """Apply the generator the run in ``run_dir`` trained for ``norm`` and ``style`` (``seed``: the run's first) to
+    ``images`` at ``size`` pixels on the short side (None: each image's own size), in fp32 as the run measured it,
+    like ``normbench stylize``. Returns the PNGs written into ``output``.
+
+    :raises UserError: for an image that is not a file, a size out of range, or a model the run does not have.
+    """
+    from normbench.study.deploy import stored_models, stylize_files
+    from normbench.study.reopen import open_run
+
+    paths = [Path(image) for image in images]
+    if size is not None and not 0 < size <= 8192:
+        raise UserError(f"size must be from 1 to 8192 pixels, or None for each image's own size; got {size}")
+    for image in paths:
+        if not image.is_file():
+            raise UserError(f"image {str(image)!r} does not exist or is not a file")
+    run, _ = open_run(Path(run_dir), device, disable_plugin=disable_plugin)
+    [model] = stored_models(run, norm, style, seed)
+    return stylize_files(model, paths, Path(output), size)
+
+
+def export(
+    run_dir: str | Path,
+    format: str,
+    output: str | Path | None = None,
+    *,
+    norm: str | None = None,
+    style: str | None = None,
+    seed: int | None = None,
+    disable_plugin=(),
+) -> list[Exported]:
+    """Export the run's trained generators (those of ``norm``, ``style`` and ``seed``: the first seed by default)
+    to ``format`` (onnx or torchscript) with the style built in, into ``output`` (default RUN_DIR/export/FORMAT),
+    like ``normbench export``. Each export is run on an evaluation image and kept only if it matches the eager
+    model within 1e-4; one that cannot be exported says why in its :class:`~normbench.study.deploy.Exported`.
+
+    :raises UserError: for a format normbench does not export, or a model the run does not have.
+    """
+    from normbench.study.deploy import export_models
+
+    path = Path(run_dir)
+    return export_models(
+        path, format, Path(output) if output else path / "export" / format, norm, style, seed, disable_plugin
+    )

@@ -47,6 +47,12 @@ class UserError(Exception):
     exit_code = ExitCode.USAGE_ERROR
 
 
+class NoResultError(UserError):
+    """The work asked for had nothing to work on, or nothing of it finished (a run with no finished cell to score)."""
+
+    exit_code = ExitCode.NO_RESULT
+
+
 class MissingWeightsError(UserError):
     """Pretrained weights were required but are not on disk."""
 

@@ -10,7 +10,6 @@ from PIL import Image
 from tiny import run_tiny, tiny_args
 
 from normbench import cli
-from normbench.cli import run as run_cli
 from normbench.columns import ID_COLUMNS
 from normbench.training import train
 
@@ -297,9 +296,12 @@ def test_precision_is_the_protocols_and_recorded_while_speed_switches_change_onl
 
 def test_the_default_precision_and_switches_do_not_depend_on_the_cpu(tmp_path, monkeypatch):
     from normbench.runtime import switches
+    from normbench.study.options import RunOptions
+    from normbench.study.setup import resolve_run
 
     monkeypatch.setattr(switches, "cpu_has_native_bf16", lambda: True)
-    config = run_cli.build_config(cli.build_parser().parse_args(["run", "--device", "cpu", "--weights", "random"]))[0]
+    args = cli.build_parser().parse_args(["run", "--device", "cpu", "--weights", "random"])
+    config = resolve_run(RunOptions.of(args)).config
     assert config.profile.precision == "fp32" and config.speed == switches.PLAIN
 
 

@@ -119,6 +119,18 @@ def test_resume_takes_only_flags_that_leave_the_numbers_alone(tmp_path, capsys):
     assert "not a normbench run directory" in capsys.readouterr().err
 
 
+def test_the_python_api_resumes_a_run_with_the_flags_resume_takes(tmp_path):
+    import normbench
+
+    out = resumable(tmp_path)
+    with pytest.raises(ValueError, match="a stored run cannot change 'steps'"):
+        normbench.resume(out, steps=3)
+    result = normbench.resume(str(out), speed="plain")
+    assert result.status == "complete" and len(result.results.query("kind == 'norm'")) == 2
+    assert [session["status"] for session in result.manifest["sessions"]] == ["complete", "complete"]
+    assert run_status(out, Manifest.from_dict(result.manifest)) == "complete: 3 of 3 cells"
+
+
 def test_a_run_another_process_computes_is_not_resumed(tmp_path, capsys):
     out = resumable(tmp_path)
     lock = RunLock(out)

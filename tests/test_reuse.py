@@ -4,6 +4,7 @@ images, and exported to ONNX and TorchScript that reproduce the eager model."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from torch import nn
 
 from normbench import cli
 from normbench.columns import TIMING_COLUMNS
-from normbench.errors import ExitCode
+from normbench.errors import ExitCode, UserError
 from normbench.store.cells import Cell
 from normbench.study.deploy import StoredModel, export_model
 
@@ -87,6 +88,27 @@ def test_stylize_applies_the_stored_model_to_a_users_image(runs, tmp_path, capsy
         == ExitCode.USAGE_ERROR
     )
     assert "no trained model of norm in for style candy" in capsys.readouterr().err
+
+
+def test_score_stylize_and_export_from_python(runs, tmp_path):
+    import normbench
+
+    run = tmp_path / "lpips"
+    shutil.copytree(runs / "lpips", run)
+    measured = []
+    result = normbench.score(run, ["distances"], on_cell=lambda cell, rows: measured.append(cell.id))
+    assert len(measured) == 3 and "style_gram" in result.results and "style_gram" in result.columns
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(photo)
+    [written] = normbench.stylize(run, [photo], tmp_path / "out", norm="in", style="waves", size=32)
+    assert written.name == "photo.in.waves.png" and Image.open(written).size == (32, 32)
+    with pytest.raises(UserError, match="does not exist"):
+        normbench.stylize(run, [tmp_path / "missing.png"], tmp_path / "out", norm="in", style="waves")
+    [exported] = normbench.export(run, "torchscript", norm="in")
+    assert exported.error is None and exported.path.parent == run / "export" / "torchscript"
+    assert exported.max_difference <= 1e-4 and (exported.norm, exported.style, exported.seed) == ("in", "waves", 0)
+    with pytest.raises(UserError, match="unknown export format 'tflite'"):
+        normbench.export(run, "tflite")
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", pytest.param("onnx", marks=pytest.mark.slow)])

@@ -98,13 +98,14 @@ def test_a_wrong_study_file_exits_2_naming_the_file_and_key(tmp_path, capsys, te
 
 @pytest.mark.filterwarnings("ignore:pretrained weights missing")
 def test_the_shipped_example_study_resolves():
-    from normbench.cli import run as run_command
     from normbench.cli.studyfile import apply_study
+    from normbench.study.options import RunOptions
+    from normbench.study.setup import resolve_run
 
     args = cli.build_parser().parse_args(["run", "--config", str(ROOT / "study.example.toml"), "--device", "cpu"])
-    args = apply_study(args, run_command.RUN_ACTIONS, run_command.RUN_DEFAULTS)
+    args = apply_study(args)
     with pytest.warns(UserWarning, match=r"no pretrained vgg16, vgg19, vgg13, alexnet, inception_fid \(downloads are"):
-        config, *_ = run_command.build_config(args)
+        config = resolve_run(RunOptions.of(args)).config
     assert config.norms == ["in", "bn", "cin", "adain", "none"] and config.seeds == [0, 1, 2]
     # NOTE: the file spells out adain's defaults, which leave the protocol as it is without them
     assert config.profile.steps == 400 and config.profile.training == {}

@@ -35,24 +35,24 @@ def add_parser(commands) -> None:
 
 
 def command_export(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cli.reopen import open_run
-    from normbench.study.deploy import export_model, stored_models
-    from normbench.study.evaluation import EvaluationSet
+    from normbench import api
 
-    run, _ = open_run(args.run_dir, "cpu", disable_plugin=args.disable_plugin)
-    models = stored_models(run, args.norm, args.style, args.seed)
-    _, sample = next(EvaluationSet(run.images.heldout[:2], run.profile.eval_size, run.device).chunks())
-    output = args.output or args.run_dir / "export" / args.format
-    failed = []
-    for model in models:
-        try:
-            path, difference = export_model(model, args.format, output, sample)
-        except ValueError as error:
-            failed.append(model.cell.name)
-            say(console, "cannot export", error, "red")
-            continue
-        console.print(Text(f"{path}: max |{args.format} - eager| = {difference:.2g}"))
+    exported = api.export(
+        args.run_dir,
+        args.format,
+        args.output,
+        norm=args.norm,
+        style=args.style,
+        seed=args.seed,
+        disable_plugin=args.disable_plugin,
+    )
+    for made in exported:
+        if made.error is not None:
+            say(console, "cannot export", made.error, "red")
+        else:
+            console.print(Text(f"{made.path}: max |{args.format} - eager| = {made.max_difference:.2g}"))
+    failed = [made.norm for made in exported if made.error is not None]
     if failed:
-        say(console, "error", f"{len(failed)} of {len(models)} models were not exported ({', '.join(failed)})", "red")
+        say(console, "error", f"{len(failed)} of {len(exported)} models were not exported ({', '.join(failed)})", "red")
         return ExitCode.NO_RESULT
     return ExitCode.OK

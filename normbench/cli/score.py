@@ -10,8 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from normbench.cli.argtypes import add_disable_plugin_argument, csv_list
-from normbench.cli.console import say
-from normbench.errors import ExitCode, UserError
+from normbench.errors import ExitCode
 
 
 def add_parser(commands) -> None:
@@ -36,32 +35,23 @@ def add_parser(commands) -> None:
 
 
 def command_score(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cli.reopen import open_run
-    from normbench.report.page import write_report
+    from normbench import api
     from normbench.runtime.threads import match_torch_threads
-    from normbench.store.cells import RunLock
-    from normbench.study.scoring import score_run
 
     match_torch_threads()
-    run, stored = open_run(args.run_dir, args.device, args.metrics, args.disable_plugin)
-    lock = RunLock(args.run_dir)
-    if not lock.acquire():
-        raise UserError(f"{args.run_dir} is being computed by process {lock.holder()}; score it when it ends")
-    start = time.perf_counter()
-    try:
-        names = ", ".join(spec.name for spec in run.metric_registry)
-        console.print(Text(f"scoring {args.run_dir} with {names} on {run.config.device}, no training"))
-        rescored = score_run(run, stored, lambda cell, rows: console.print(Text(f"{cell.label}: measured")))
-    finally:
-        lock.release()
-    if not rescored:
-        say(console, "error", f"{args.run_dir} has no finished cell to score", "red")
-        return ExitCode.NO_RESULT
+    start, measured = time.perf_counter(), []
+    console.print(Text(f"scoring {args.run_dir} with {', '.join(args.metrics)}, no training"))
+
+    def on_cell(cell, rows) -> None:
+        measured.append(cell.id)
+        console.print(Text(f"{cell.label}: measured"))
+
+    api.score(args.run_dir, args.metrics, device=args.device, disable_plugin=args.disable_plugin, on_cell=on_cell)
     console.print(
         Text(
-            f"scored {len(rescored)} cells in {time.perf_counter() - start:.1f} s; "
+            f"scored {len(measured)} cells in {time.perf_counter() - start:.1f} s; "
             f"results: {args.run_dir / 'results.csv'}"
         )
     )
-    console.print(Text(f"report: {write_report(args.run_dir)}"))
+    console.print(Text(f"report: {args.run_dir / 'report.html'}"))
     return ExitCode.OK

@@ -8,19 +8,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from dataclasses import fields
+from dataclasses import Field, fields
 from pathlib import Path
 
 from normbench.config import Profile
 from normbench.errors import UserError
+from normbench.study.options import Flag, default_of, flag_name, flags
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # NOTE: tomllib is stdlib from 3.11; tomli is the same parser for 3.10
     import tomli as tomllib
 
-#: Options a study file does not take: they name a file or an action, not a study.
-NOT_IN_FILE = ("config", "resume", "handler", "help", "command_line", "json")
 #: Profile fields a study file does not set: the name says which preset it started from.
 PROFILE_FIXED = ("name",)
 
@@ -41,43 +40,52 @@ def read_study(path: Path) -> dict:
     return study
 
 
-def apply_study(args: argparse.Namespace, actions: dict[str, argparse.Action], defaults: dict) -> argparse.Namespace:
+def apply_study(args: argparse.Namespace) -> argparse.Namespace:
     """``args`` with every option the command line left at its default taken from ``args.config``, and the file's
-    profile fields in ``args.profile_fields``."""
+    profile fields in ``args.profile_fields``. The options and their types are :class:`RunOptions`' declarations."""
     path: Path = args.config
     study = read_study(path)
     values = dict(vars(args))
+    declared = {item.name: (item, flag) for item, flag in flags()}
+    command_line = getattr(args, "command_line", None)
     for key, value in study.get("run", {}).items():
         dest = key.replace("-", "_")
-        if dest not in actions or dest in NOT_IN_FILE:
+        if dest not in declared:
             raise UserError(
                 f"--config {path}: [run] has unknown option {key!r}; it takes the options of "
-                f"normbench run: {', '.join(sorted(k for k in actions if k not in NOT_IN_FILE))}"
+                f"normbench run: {', '.join(sorted(declared))}"
             )
-        if not _given(actions[dest], getattr(args, "command_line", None), values.get(dest), defaults.get(dest)):
-            values[dest] = _convert(path, key, value, actions[dest])
-    if "weights" in study and not _given(actions["weights"], getattr(args, "command_line", None), args.weights, "auto"):
+        item, flag = declared[dest]
+        if not _given(item, command_line, values.get(dest)):
+            values[dest] = _convert(path, key, value, item, flag)
+    if "weights" in study and not _given(declared["weights"][0], command_line, args.weights):
         values["weights"] = _weights_table(path, study["weights"], values["weights"])
     values["profile_fields"] = _profile_fields(path, study.get("profile", {}))
     values["study_file"] = {"path": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     return argparse.Namespace(**values)
 
 
-def _given(action: argparse.Action, command_line: list[str] | None, value, default) -> bool:
-    """Whether the command line gave ``action``'s flag (then it wins over the file), also with its default value;
+def _given(item: Field, command_line: list[str] | None, value) -> bool:
+    """Whether the command line gave ``item``'s flag (then it wins over the file), also with its default value;
     without the command line, whether the value differs from the default."""
     if command_line is None:
-        return value != default
-    return any(word == flag or word.startswith(f"{flag}=") for word in command_line for flag in action.option_strings)
+        return value != default_of(item)
+    flag = flag_name(item)
+    return any(word == flag or word.startswith(f"{flag}=") for word in command_line)
 
 
-def _convert(path: Path, key: str, value, action: argparse.Action):
+def _convert(path: Path, key: str, value, item: Field, flag: Flag):
     """A TOML value as the flag's parser would give it: strings go through the flag's type, lists of names or
     seeds are taken as they are, paths are relative to the study file."""
-    if isinstance(action, argparse._StoreTrueAction):
+    if isinstance(default_of(item), bool):
         if not isinstance(value, bool):
             raise UserError(f"--config {path}: [run] {key} must be true or false, got {value!r}")
         return value
+    if flag.repeatable:  # NOTE: a flag given once per value takes a list, or one value
+        items = value if isinstance(value, list) else [value]
+        if not items or not all(isinstance(item, str) and item for item in items):
+            raise UserError(f"--config {path}: [run] {key} must be a name or a list of names")
+        return list(items)
     if isinstance(value, list):
         if not value or not all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
             raise UserError(f"--config {path}: [run] {key} must be a non-empty list of names or numbers")
@@ -87,11 +95,11 @@ def _convert(path: Path, key: str, value, action: argparse.Action):
     if not isinstance(value, str):
         raise UserError(f"--config {path}: [run] {key} has a value of the wrong kind: {value!r}")
     try:
-        converted = action.type(value) if action.type is not None else value
+        converted = flag.type(value) if flag.type is not None else value
     except (argparse.ArgumentTypeError, ValueError) as error:
         raise UserError(f"--config {path}: [run] {key}: {error}") from None
-    if action.choices is not None and converted not in action.choices:
-        raise UserError(f"--config {path}: [run] {key} must be one of {', '.join(map(str, action.choices))}")
+    if flag.choices is not None and converted not in flag.choices:
+        raise UserError(f"--config {path}: [run] {key} must be one of {', '.join(map(str, flag.choices))}")
     return path.parent / converted if isinstance(converted, Path) and not converted.is_absolute() else converted
 
 

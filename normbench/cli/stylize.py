@@ -42,18 +42,23 @@ def add_parser(commands) -> None:
 
 
 def command_stylize(args: argparse.Namespace, console: Console) -> ExitCode:
-    from normbench.cli.reopen import open_run
+    from normbench import api
     from normbench.runtime.threads import match_torch_threads
-    from normbench.study.deploy import stored_models, stylize_files
 
     if args.size < 0 or args.size > 8192:
         raise UserError(f"--size must be from 0 (each image's own size) to 8192 pixels, got {args.size}")
-    for path in args.images:
-        if not path.is_file():
-            raise UserError(f"image {str(path)!r} does not exist or is not a file")
     match_torch_threads()
-    run, _ = open_run(args.run_dir, args.device, disable_plugin=args.disable_plugin)
-    [model] = stored_models(run, args.norm, args.style, args.seed)
-    for path in stylize_files(model, args.images, args.output, args.size or None):
+    written = api.stylize(
+        args.run_dir,
+        args.images,
+        args.output,
+        norm=args.norm,
+        style=args.style,
+        seed=args.seed,
+        size=args.size or None,
+        device=args.device,
+        disable_plugin=args.disable_plugin,
+    )
+    for path in written:
         console.print(Text(f"wrote {path}"))
     return ExitCode.OK

@@ -4,7 +4,7 @@ to ONNX or TorchScript, checked against the eager module that produced the run's
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +152,42 @@ def export_model(model: StoredModel, fmt: str, out_dir: Path, sample: torch.Tens
             f"{difference:.3g} (more than {EXPORT_TOLERANCE}); it was not kept"
         )
     return path, difference
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One model's export: its file and largest difference from the eager model, or why it could not be made."""
+
+    norm: str
+    style: str
+    seed: int | None
+    path: Path | None = None
+    max_difference: float | None = None
+    error: str | None = None
+
+
+def export_models(
+    run_dir: Path, fmt: str, out_dir: Path, norm: str | None, style: str | None, seed: int | None, disable_plugin=()
+) -> list[Exported]:
+    """Every chosen model of the run in ``run_dir`` exported to ``fmt`` (see :func:`export_model`), on the CPU."""
+    from normbench.study.evaluation import EvaluationSet
+    from normbench.study.reopen import open_run
+
+    if fmt not in FORMATS:
+        raise UserError(f"unknown export format {fmt!r}; available: {', '.join(FORMATS)}")
+    run, _ = open_run(run_dir, "cpu", disable_plugin=disable_plugin)
+    models = stored_models(run, norm, style, seed)
+    _, sample = next(EvaluationSet(run.images.heldout[:2], run.profile.eval_size, run.device).chunks())
+    exported = []
+    for model in models:
+        made = Exported(model.cell.name, model.style, model.cell.seed)
+        try:
+            path, difference = export_model(model, fmt, out_dir, sample)
+        except ValueError as error:
+            exported.append(replace(made, error=str(error)))
+            continue
+        exported.append(replace(made, path=path, max_difference=difference))
+    return exported
 
 
 def _difference(exported: np.ndarray, module: nn.Module, batch: torch.Tensor) -> float:
