@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import pickle
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from normbench import cli
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode, UserError
 from normbench.study.executors import LocalExecutor, make_executor
+from normbench.study.progress import QuietRunProgress
 
 ARGS = tiny_args("--norms", "in,bn", "--seeds", "0,1", steps=8)
 HAS_RAY = importlib.util.find_spec("ray") is not None
@@ -29,6 +31,28 @@ def test_the_default_executor_is_local_and_ray_options_need_ray():
         make_executor("local", cpus_per_task=2)
     with pytest.raises(UserError, match="unknown executor 'dask'"):
         make_executor("dask")
+
+
+def test_a_worker_takes_the_plan_and_refuses_one_its_data_would_not_reproduce(tmp_path):
+    """What a Ray worker receives is the plan, a picklable value; it computes cells only where its own data and
+    plugins give the plan's fingerprints."""
+    from dataclasses import replace
+
+    from tiny import tiny_options
+
+    from normbench import api
+    from normbench.study.executors import CellWorker
+    from normbench.study.options import RunOptions
+
+    planned = api.plan(RunOptions.from_keywords(**tiny_options(norms=["in"]), out_dir=tmp_path, run_id="p"))
+    plan = pickle.loads(pickle.dumps(planned.run.plan))
+    assert plan == planned.run.plan and [cell.id for cell in plan.cells] == planned.run.manifest.cells
+    cell = plan.model_cells()[0]
+    rows, _ = CellWorker(plan, 1).prepared.compute_cell(cell, QuietRunProgress())
+    assert rows[0]["status"] == "ok" and (tmp_path / "p" / "cells" / cell.id / "cell.json").is_file()
+    other_data = replace(plan, protocol={**plan.protocol, "data": {**plan.protocol["data"], "digest": "0" * 16}})
+    with pytest.raises(UserError, match="other cell fingerprints than the driver"):
+        CellWorker(other_data, 1)
 
 
 @pytest.mark.skipif(HAS_RAY, reason="Ray is installed here")

@@ -59,7 +59,7 @@ def test_a_removed_run_directory_is_named_and_never_recreated(tmp_path, monkeypa
     original = prepared.PreparedRun._run_model
 
     def remove_first(self, *args, **kwargs):
-        shutil.rmtree(self.run.run_dir.path)
+        shutil.rmtree(self.plan.path)
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(prepared.PreparedRun, "_run_model", remove_first)

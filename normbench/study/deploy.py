@@ -14,7 +14,7 @@ from torch import nn
 from normbench import data, imageio
 from normbench.errors import UserError
 from normbench.store.cells import KEPT_OUTCOMES, WEIGHTS, Cell
-from normbench.study.prepared import prepare_styles
+from normbench.study.preparation import prepare_styles
 from normbench.study.runner import Run
 from normbench.training.generators import load_generator
 
@@ -75,7 +75,7 @@ def stored_models(run: Run, norm: str | None, style: str | None, seed: int | Non
             f"{', '.join(map(str, run.config.seeds))}; a model that diverged, failed or did not finish "
             "has no weights)"
         )
-    styles = prepare_styles(run)
+    styles = prepare_styles(run.plan, run.specs, run.style_images)
     models = []
     for cell, spec, name in finished:
         module, _ = load_generator(run.store.path(cell.id) / WEIGHTS, spec, styles.nets)

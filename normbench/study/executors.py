@@ -10,11 +10,11 @@ Every worker plans the same run from the same configuration and writes its finis
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 from normbench.errors import UserError
 from normbench.store.cells import Cell
+from normbench.study.plan import RunPlan, fingerprints_of
 from normbench.study.progress import QuietRunProgress
 
 EXECUTORS = ("local", "ray")
@@ -34,32 +34,34 @@ class LocalExecutor:
 
 
 class CellWorker:
-    """A Ray actor: plans the run as the driver did, prepares networks, data and metrics once, then computes the
-    cells it is given with ``threads`` torch threads (its CPU share)."""
+    """A Ray actor: receives the run's plan, loads its own plugins and data, checks that they give the plan's
+    fingerprints, prepares networks, data and metrics once, then computes the cells it is given with ``threads``
+    torch threads (its CPU share)."""
 
-    def __init__(self, config, run_path: str, fingerprints: dict[str, str], threads: int | None):
+    def __init__(self, plan: RunPlan, threads: int | None):
         from normbench.data import load_run_images
         from normbench.plugins import load_plugins, select_metrics
         from normbench.runtime.threads import match_torch_threads
         from normbench.store.directory import RunDirectory
-        from normbench.study.runner import Run
+        from normbench.study.preparation import prepare
+        from normbench.study.provenance import images_digest
 
         self.threads = match_torch_threads(threads)
+        config = plan.config
         loaded = load_plugins(blocked=tuple(config.plugins.get("disabled") or ()))
-        self.run = Run(
-            config,
-            loaded.catalog(),
-            load_run_images(config),
-            RunDirectory(Path(run_path)),
-            select_metrics(loaded.metrics, config.metrics),
-            loaded.baselines,
-        )
-        if self.run.fingerprints != fingerprints:  # NOTE: another node with other data or plugins
+        catalog, images = loaded.catalog(), load_run_images(config)
+        held = images.heldout_styles if plan.heldout_styles else []
+        digest = images_digest(images.train, images.heldout, images.styles, held)
+        fingerprints = fingerprints_of(plan.protocol, plan.cells, config, catalog)
+        # NOTE: another node with other data or plugins would compute other numbers under the same cell ids
+        if digest != plan.protocol["data"]["digest"] or fingerprints != plan.fingerprints:
             raise UserError(
-                f"a Ray worker plans run {run_path} with other cell fingerprints than the driver: its "
+                f"a Ray worker plans run {plan.path} with other cell fingerprints than the driver: its "
                 "data, plugins or normbench version differ from the driver's"
             )
-        self.prepared = self.run.prepare()
+        metrics = select_metrics(loaded.metrics, config.metrics)
+        log_error = RunDirectory(plan.path).log_error
+        self.prepared = prepare(plan, catalog, metrics, loaded.baselines, images, log_error)
 
     def compute(self, cell) -> tuple[str, list[dict], list[dict]]:
         rows, log_rows = self.prepared.compute_cell(cell, QuietRunProgress())
@@ -94,7 +96,7 @@ class RayExecutor:
     def compute(self, prepared, cells: list[Cell], progress) -> Iterator[Finished]:
         if not cells:
             return
-        run = prepared.run
+        plan: RunPlan = prepared.plan
         ray = _import_ray()
         from ray.util import ActorPool
 
@@ -109,7 +111,7 @@ class RayExecutor:
                 log_to_driver=False,
                 configure_logging=False,
             )
-        gpus = 1 if run.device.type == "cuda" else 0
+        gpus = 1 if plan.device.type == "cuda" else 0
         cpus = self.cpus_per_task or (1 if gpus else available_cpus())
         total = ray.cluster_resources()
         capacity = int(total.get("GPU", 0)) if gpus else int(total.get("CPU", 1) // cpus)
@@ -121,10 +123,9 @@ class RayExecutor:
             )
         self.cpus_per_task, self.workers = cpus, min(len(cells), capacity)
         actor = ray.remote(num_cpus=cpus, num_gpus=gpus)(CellWorker)
-        workers = [
-            actor.remote(run.config, str(run.run_dir.path.resolve()), run.fingerprints, cpus)
-            for _ in range(self.workers)
-        ]
+        # NOTE: the directory as every node names it
+        shared = replace(plan, path=plan.path.resolve())
+        workers = [actor.remote(shared, cpus) for _ in range(self.workers)]
         by_id = {cell.id: cell for cell in cells}
         try:
             for cell_id, rows, log_rows in ActorPool(workers).map_unordered(

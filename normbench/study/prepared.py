@@ -7,7 +7,6 @@ prepares its own from the same plan, so nothing here is shared between processes
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -19,76 +18,37 @@ from torch import nn
 
 from normbench import data
 from normbench.errors import OutputError
-from normbench.models.vgg import load_vgg
 from normbench.runtime.precision import precision_phase
-from normbench.runtime.switches import prepare_module, speed_phase
+from normbench.runtime.switches import speed_phase
 from normbench.store.cells import Cell, StagedCell
 from normbench.study import measure
-from normbench.study.evaluation import SAVED_IMAGES, EvaluationSet, Evaluator, baseline_stylizer, model_stylizer
+from normbench.study.evaluation import SAVED_IMAGES, baseline_stylizer, model_stylizer
 from normbench.study.grids import cell_image
 from normbench.training import harness
 from normbench.training.generators import generator_bytes
-from normbench.training.harness import Placement, StyleBank
+from normbench.training.harness import Placement
 from normbench.training.train import TrainOutcome, train_model
 from normbench.weights.sources import network_column
 
 if TYPE_CHECKING:
-    from normbench.metrics.base import Metric, MetricSpec
-    from normbench.registry import BaselineSpec
-    from normbench.study.runner import Run
-
-
-@dataclass(frozen=True)
-class StyleSetup:
-    """What a generator's training and conditioning need: the frozen VGG trunks (``nets``), their prepared copies the
-    loss uses (``loss_nets``, channels_last or compiled by the speed switches), each architecture's style bank and the
-    ``(S, 3, size, size)`` style targets at the training resolution."""
-
-    nets: dict[str, nn.Module]
-    loss_nets: dict[str, nn.Module]
-    banks: dict[str, StyleBank]
-    targets: torch.Tensor
-
-    def conditioning(self, spec: Placement, style_index: int) -> Callable[[int], torch.Tensor | None]:
-        """``conditioning(count)``: what ``spec``'s layers are given beside ``count`` images of one style."""
-        bank, device = self.banks[spec.architecture], self.targets.device
-
-        def conditioning(count: int) -> torch.Tensor | None:
-            return bank.conditioning(spec.conditioning, torch.full((count,), style_index, device=device))
-
-        return conditioning
-
-
-@dataclass(frozen=True)
-class EvaluationSetup:
-    """The held-out content every row is measured on, the metrics (spec and instance) and the evaluator."""
-
-    eval_set: EvaluationSet
-    metrics: list[tuple[MetricSpec, Metric]]
-    evaluator: Evaluator
-
-
-def prepare_styles(run: Run) -> StyleSetup:
-    """The VGG trunks the run's architectures need and each architecture's style bank."""
-    nets = {
-        name: load_vgg(name, run.config.networks.get(name, run.config.features)).to(run.device)
-        for name in harness.required_feature_nets(run.specs)
-    }
-    # NOTE: one prepared (channels_last/compiled) loss net per trunk, shared by every model, compiles once.
-    loss_nets = {name: prepare_module(copy.deepcopy(net), run.config.speed) for name, net in nets.items()}
-    # NOTE: styles everywhere at the training resolution: the scale at which a model learns a style.
-    styles = torch.stack([data.center_square(image, run.profile.image_size) for _, image in run.style_images]).to(
-        run.device
-    )
-    banks = {spec.architecture: harness.style_bank(spec.arch, nets, styles) for spec in run.specs}
-    return StyleSetup(nets, loss_nets, banks, styles)
+    from normbench.registry import BaselineRegistry, BaselineSpec
+    from normbench.store.cells import CellStore
+    from normbench.study.plan import RunPlan
+    from normbench.study.preparation import EvaluationSetup, StyleSetup
+    from normbench.training.harness import Catalog
 
 
 @dataclass(frozen=True)
 class PreparedRun:
-    """``run`` with what its cells share; :meth:`compute_cell` trains or measures one cell."""
+    """A run's ``plan`` with what its cells share, made in this process (:func:`~normbench.study.preparation.prepare`):
+    the plugins' ``catalog`` and ``baselines``, the cell ``store``, where errors are logged, the style banks, the
+    training crops and the evaluation; :meth:`compute_cell` trains or measures one cell."""
 
-    run: Run
+    plan: RunPlan
+    catalog: Catalog
+    baselines: BaselineRegistry
+    store: CellStore
+    log_error: Callable[[str, BaseException], None]
     styles: StyleSetup
     crops: data.CropBatches
     evaluation: EvaluationSetup
@@ -99,25 +59,25 @@ class PreparedRun:
 
     def conditioning_for(self, spec: Placement, style: str):
         """``conditioning(count)`` of ``spec``'s layers for ``style`` (a name), and the style's target image."""
-        index = self.run.style_index(style)
+        index = self.plan.style_index(style)
         return self.styles.conditioning(spec, index), self.styles.banks[spec.architecture].images[index : index + 1]
 
     def style_target(self, style: str) -> torch.Tensor:
         """The ``(1, 3, S, S)`` target of ``style`` (a name) that baselines are given and measured against."""
-        index = self.run.style_index(style)
+        index = self.plan.style_index(style)
         return self.styles.targets[index : index + 1]
 
     def compute_cell(self, cell: Cell, progress) -> tuple[list[dict], list[dict]]:
         """Compute ``cell`` into a staging folder and move it into place whole: its rows and log rows. Executors
         call it, here or in a worker process that planned the same run."""
-        run, start = self.run, time.perf_counter()
-        with run.store.stage(cell, run.fingerprints[cell.id]) as staged:
+        plan, start = self.plan, time.perf_counter()
+        with self.store.stage(cell, plan.fingerprints[cell.id]) as staged:
             if cell.kind == "baseline":
-                rows, log_rows, weights = self._run_baseline(run.baseline_registry.get(cell.name), staged), [], None
+                rows, log_rows, weights = self._run_baseline(self.baselines.get(cell.name), staged), [], None
             else:
-                indices = [run.style_index(name) for name in cell.styles]
+                indices = [plan.style_index(name) for name in cell.styles]
                 rows, log_rows, weights = self._run_model(
-                    run.registry.get(cell.name), indices, cell.seed, progress, staged
+                    self.catalog.get(cell.name), indices, cell.seed, progress, staged
                 )
             # NOTE: the thread count changes float sums, and so trained numbers: each cell says what it ran with
             staged.commit(
@@ -126,7 +86,7 @@ class PreparedRun:
                 weights,
                 {
                     "seconds": round(time.perf_counter() - start, 3),
-                    "device": run.config.device,
+                    "device": plan.config.device,
                     "torch_threads": torch.get_num_threads(),
                 },
             )
@@ -135,8 +95,8 @@ class PreparedRun:
     def _run_baseline(self, baseline: BaselineSpec, staged: StagedCell) -> list[dict]:
         """A baseline's row on every style the run evaluates; no training, the same metrics."""
         rows = []
-        for index in range(len(self.run.style_images)):
-            name, _ = self.run.style_at(index)
+        for index in range(len(self.plan.style_names)):
+            name, _ = self.plan.style_at(index)
             row = self._row(baseline.name, "baseline", index, None, status="ok")
             target = self.styles.targets[index : index + 1]
             values, notes = self.evaluation.evaluator.evaluate(
@@ -153,14 +113,14 @@ class PreparedRun:
     ) -> tuple[list[dict], list[dict], bytes | None]:
         """Train one model: a row per style it is measured on, its training log and, when it trained, its weights
         (safetensors); a failure becomes ``error`` rows."""
-        run = self.run
-        label = spec.name if len(style_indices) > 1 else f"{spec.name}/{run.style_at(style_indices[0])[0]}"
-        label += f" seed {seed}" if len(run.config.seeds) > 1 else ""
+        plan = self.plan
+        label = spec.name if len(style_indices) > 1 else f"{spec.name}/{plan.style_at(style_indices[0])[0]}"
+        label += f" seed {seed}" if len(plan.config.seeds) > 1 else ""
         measured = [(index, "train") for index in style_indices]
         if spec.conditioning.takes_arbitrary_styles:
-            measured += [(index, "heldout") for index in range(len(run.images.styles), len(run.style_images))]
-        if run.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(run.device)
+            measured += [(index, "heldout") for index in range(len(plan.styles), len(plan.style_names))]
+        if plan.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(plan.device)
         try:
             model, outcome = self._train(spec, style_indices, seed, progress, label)
             rows = [self._evaluate(spec, model, index, seed, outcome, staged) for index, _ in measured]
@@ -168,11 +128,11 @@ class PreparedRun:
             if outcome.status == "ok":  # NOTE: speed does not depend on the style: timed once per model
                 speed = self._inference_speed(model, self.styles.conditioning(spec, style_indices[0]))
                 rows = [{**row, **speed} for row in rows]
-                weights = generator_bytes(model, spec, [run.style_at(i)[0] for i in range(len(run.images.styles))])
+                weights = generator_bytes(model, spec, list(plan.styles))
         except (KeyboardInterrupt, SystemExit, OutputError):  # NOTE: a full disk ends the run, not just the norm
             raise
         except Exception as error:  # one broken norm must not end the sweep
-            run.run_dir.log_error(label, error)
+            self.log_error(label, error)
             outcome, weights = TrainOutcome("error", 0, 0, 0.0), None
             rows = [
                 self._row(
@@ -187,18 +147,18 @@ class PreparedRun:
         self, spec: Placement, style_indices: list[int], seed: int, progress, label: str
     ) -> tuple[nn.Module, TrainOutcome]:
         """A new generator of ``spec`` trained with ``seed`` on ``style_indices`` under the run's protocol."""
-        run = self.run
+        plan = self.plan
         torch.manual_seed(seed)
-        model = harness.build_generator(spec, len(run.images.styles), self.nets).to(run.device)
-        bank, training = self.styles.banks[spec.architecture], harness.training_settings(spec.arch, run.profile)
+        model = harness.build_generator(spec, len(plan.styles), self.nets).to(plan.device)
+        bank, training = self.styles.banks[spec.architecture], harness.training_settings(spec.arch, plan.profile)
         criterion = spec.arch.criterion(
-            {name: self.styles.loss_nets[name] for name in spec.arch.feature_nets}, bank.images, training, run.profile
+            {name: self.styles.loss_nets[name] for name in spec.arch.feature_nets}, bank.images, training, plan.profile
         )
-        steps = run.profile.steps * len(style_indices)
+        steps = plan.profile.steps * len(style_indices)
         with (
             progress.model(label, steps) as on_step,
-            speed_phase(run.config.speed, run.config.deterministic),
-            precision_phase(run.profile.precision, run.device),
+            speed_phase(plan.config.speed, plan.config.deterministic),
+            precision_phase(plan.profile.precision, plan.device),
         ):
             outcome = train_model(
                 model,
@@ -209,36 +169,36 @@ class PreparedRun:
                 style_indices,
                 steps,
                 training.lr,
-                run.profile.log_every,
+                plan.profile.log_every,
                 on_step,
-                run.train_settings,
+                plan.train_settings,
             )
         return model, outcome
 
     def _inference_speed(self, model: nn.Module, conditioning) -> dict:
         """Inference speed under the run's switches and precision and, in the same process, the plain baseline."""
-        run = self.run
-        batch = next(self.evaluation.eval_set.chunks(1))[1].expand(run.profile.batch_size, -1, -1, -1).contiguous()
+        plan = self.plan
+        batch = next(self.evaluation.eval_set.chunks(1))[1].expand(plan.profile.batch_size, -1, -1, -1).contiguous()
         return measure.inference_speeds(
             model,
             batch,
             conditioning(batch.shape[0]),
-            run.profile.timing_reps,
-            run.train_settings,
-            run.config.deterministic,
+            plan.profile.timing_reps,
+            plan.train_settings,
+            plan.config.deterministic,
         )
 
     def _evaluate(
         self, spec: Placement, model, style_index: int, seed: int, outcome: TrainOutcome, staged: StagedCell
     ) -> dict:
-        name, _ = self.run.style_at(style_index)
+        name, _ = self.plan.style_at(style_index)
         row = self._row(spec.name, "norm", style_index, seed, outcome=outcome, spec=spec, model=model)
         if outcome.status != "ok":
             return row
-        stylize = model_stylizer(model, self.styles.conditioning(spec, style_index), self.run.profile.batch_size)
+        stylize = model_stylizer(model, self.styles.conditioning(spec, style_index), self.plan.profile.batch_size)
         target = self.styles.banks[spec.architecture].images[style_index : style_index + 1]
         # NOTE: images and grids show the first seed; every seed's numbers are in the rows.
-        save = self._saver(staged, name) if seed == self.run.config.seeds[0] else None
+        save = self._saver(staged, name) if seed == self.plan.config.seeds[0] else None
         values, notes = self.evaluation.evaluator.evaluate(f"{spec.name}/{name}", stylize, target, save)
         return {**row, **values, "error": "; ".join(filter(None, [row["error"], *notes]))}
 
@@ -255,10 +215,10 @@ class PreparedRun:
         error: str = "",
     ) -> dict:
         """The identity and provenance of one row; ``seed`` is None for a baseline, which does not train."""
-        run, (style, split) = self.run, self.run.style_at(style_index)
-        config, profile = run.config, run.profile
+        plan, (style, split) = self.plan, self.plan.style_at(style_index)
+        config, profile = plan.config, plan.profile
         params, frozen = harness.count_parameters(model) if model is not None else (math.nan, math.nan)
-        peak = torch.cuda.max_memory_allocated(run.device) / 2**20 if run.device.type == "cuda" else math.nan
+        peak = torch.cuda.max_memory_allocated(plan.device) / 2**20 if plan.device.type == "cuda" else math.nan
         trained = outcome is not None
         return {
             "norm": name,

@@ -4,39 +4,29 @@ grids) and its lifecycle; a :class:`~normbench.study.prepared.PreparedRun` compu
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, replace
 
 import torch
 
-from normbench import data
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.config import RunConfig
 from normbench.data import ImageSet
 from normbench.errors import OutputError, UserError
-from normbench.metrics.base import MetricContext, MetricRegistry
+from normbench.metrics.base import MetricRegistry
 from normbench.registry import BaselineRegistry, BaselineSpec
 from normbench.runtime.environment import now
-from normbench.runtime.precision import autocast_of
-from normbench.store.cells import Cell, CellStore, RunLock, fingerprint
+from normbench.store.cells import Cell, CellStore, RunLock
 from normbench.store.directory import Ending, RunDirectory
 from normbench.store.manifest import Manifest
-from normbench.study.evaluation import EVALUATION_SEED, EvaluationSet, Evaluator, build_metrics
+from normbench.study import preparation
 from normbench.study.executors import LocalExecutor
 from normbench.study.grids import write_grids
-from normbench.study.prepared import EvaluationSetup, PreparedRun, StyleSetup, prepare_styles
+from normbench.study.plan import RunPlan, cell_origin, fingerprints_of, plan_cells
+from normbench.study.prepared import PreparedRun
 from normbench.study.progress import ProgressDisplay
 from normbench.study.provenance import metric_sections, resumed_manifest, run_manifest
 from normbench.study.run_trackers import RunTrackers
 from normbench.tracking import TrackerContext, TrackerRegistry
-from normbench.training import harness
-from normbench.training.harness import Catalog, Placement
-
-
-def plan_models(spec: Placement, num_styles: int) -> list[list[int]]:
-    """Style indices each model of ``spec`` serves: one model per style, or one for all."""
-    if spec.conditioning.serves_many_styles:
-        return [list(range(num_styles))]
-    return [[index] for index in range(num_styles)]
+from normbench.training.harness import Catalog
 
 
 class Run:
@@ -63,53 +53,37 @@ class Run:
         self.baselines: list[BaselineSpec] = [self.baseline_registry.get(name) for name in config.baselines]
         self.device = torch.device(config.device)
         self.profile = config.profile
-        # NOTE: the precision is the protocol's; the speed switches only decide how fast it is computed.
-        self.train_settings = replace(config.speed, autocast=autocast_of(self.profile.precision))
         # NOTE: held-out styles judge arbitrary-style models; without one, nobody is measured on them.
         self.uses_heldout_styles = any(spec.conditioning.takes_arbitrary_styles for spec in self.specs)
         self.style_images = self.images.styles + (self.images.heldout_styles if self.uses_heldout_styles else [])
         self.store = CellStore(run_dir.path)
-        self.cells = self.plan()
+        styles = tuple(name for name, _ in self.images.styles)
+        evaluated = tuple(name for name, _ in self.style_images)
+        self.cells = plan_cells(config, self.specs, self.baselines, list(styles), list(evaluated))
         self.manifest = run_manifest(self)
         if stored is not None:
             self.manifest = resumed_manifest(stored, self.manifest)
-        self.fingerprints = {
-            cell.id: fingerprint(self.manifest.protocol.to_dict(), cell, self.origin(cell)) for cell in self.cells
-        }
+        protocol = self.manifest.protocol.to_dict()
+        #: What the run computes, as the value executors and workers receive.
+        self.plan = RunPlan(
+            config,
+            run_dir.path,
+            protocol,
+            tuple(self.cells),
+            fingerprints_of(protocol, self.cells, config, registry),
+            styles,
+            evaluated[len(styles) :],
+        )
+        self.fingerprints = self.plan.fingerprints
         self.finished: dict[str, tuple[list[dict], list[dict]]] = {}  # cell id -> rows, log rows
         self.trackers = RunTrackers(trackers, run_dir.log_error)
 
-    def plan(self) -> list[Cell]:
-        """Every baseline, then ``(seed, norm, styles)`` per model, seed by seed: a run stopped after seed s has s
-        whole pairs."""
-        names = [name for name, _ in self.style_images]
-        trained = [name for name, _ in self.images.styles]
-        cells = [Cell("baseline", baseline.name, tuple(names)) for baseline in self.baselines]
-        return cells + [
-            Cell("model", spec.name, tuple(trained[i] for i in styles), seed)
-            for seed in self.config.seeds
-            for spec in self.specs
-            for styles in plan_models(spec, len(trained))
-        ]
-
     def model_cells(self) -> list[Cell]:
-        return [cell for cell in self.cells if cell.kind == "model"]
+        return self.plan.model_cells()
 
     def origin(self, cell: Cell) -> dict | None:
-        """The plugin entries (plugin, distribution and version) that compute ``cell`` and, for a model, its
-        architecture's and the training settings it uses: part of its fingerprint."""
-
-        def entry(kind: str, name: str) -> dict | None:
-            return next((item for item in self.config.plugins.get(kind) or [] if item["name"] == name), None)
-
-        if cell.kind != "model":
-            return entry("baselines", cell.name)
-        spec = self.registry.get(cell.name)
-        return {
-            "norm": entry("norms", spec.norm.name),
-            "architecture": entry("architectures", spec.architecture),
-            "training": asdict(harness.training_settings(spec.arch, self.profile)),
-        }
+        """The plugin entries and training settings that compute ``cell``: part of its fingerprint."""
+        return cell_origin(self.config, self.registry, cell)
 
     def execute(self, progress: ProgressDisplay, executor=None) -> None:
         """Every cell not yet finished; on Ctrl-C, SIGTERM, a write error or a crash the finished cells stay, and
@@ -201,40 +175,17 @@ class Run:
             )
 
     def prepare(self) -> PreparedRun:
-        """Feature networks, style banks, the evaluation set, the training crops and the metrics, each made once."""
-        styles = prepare_styles(self)
-        crops = data.CropBatches(
-            self.images.train, self.profile.image_size, self.profile.batch_size, self.config.seeds[0]
+        """What the cells share, made once (:func:`normbench.study.preparation.prepare`); the manifest's metric
+        provenance and columns, and results.csv's columns, once the metrics are built."""
+        prepared = preparation.prepare(
+            self.plan, self.registry, self.metric_registry, self.baseline_registry, self.images, self.run_dir.log_error
         )
-        return PreparedRun(self, styles, crops, self.prepare_evaluation(styles))
-
-    def prepare_evaluation(self, styles: StyleSetup) -> EvaluationSetup:
-        """The evaluation set, the metrics and the evaluator; the manifest's metric provenance and columns."""
-        eval_set = EvaluationSet(self.images.heldout, self.profile.eval_size, self.device)
-        # NOTE: the evaluation seed is the run's, not the training seed's: every seed is measured by one instrument.
-        context = MetricContext(
-            self.device,
-            self.config.features,
-            EVALUATION_SEED,
-            self.profile.fid_samples,
-            num_images=len(eval_set),
-            batch_size=self.profile.batch_size,
-            eval_draws=self.profile.eval_draws,
-            training_networks=tuple(styles.nets),
-            networks=dict(self.config.networks),
-            eval_network=self.config.eval_network,
-        )
-        plugins = {spec.name: self.metric_registry.plugin_of(spec.name) for spec in self.metric_registry}
-        metrics, failed = build_metrics(self.metric_registry, context, plugins, self.run_dir.log_error)
-        self.manifest.metrics, self.manifest.columns = metric_sections(self, metrics, failed)
+        built = prepared.evaluation
+        self.manifest.metrics, self.manifest.columns = metric_sections(self, built.metrics, built.failed)
         metric_columns = [column.name for spec in self.metric_registry for column in spec.columns]
         self.run_dir.columns = [*ID_COLUMNS, *metric_columns, *(c.name for c in RUN_COLUMNS), *CONTEXT_COLUMNS]
-        return EvaluationSetup(eval_set, metrics, Evaluator(metrics, eval_set, self.run_dir.log_error, plugins))
+        return prepared
 
     def style_index(self, name: str) -> int:
         """Where style ``name`` is in the banks: the training styles, then the held-out ones."""
-        return next(index for index, (style, _) in enumerate(self.style_images) if style == name)
-
-    def style_at(self, index: int) -> tuple[str, str]:
-        """``(name, split)`` of the style at ``index`` of the banks."""
-        return self.style_images[index][0], "train" if index < len(self.images.styles) else "heldout"
+        return self.plan.style_index(name)

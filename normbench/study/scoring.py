@@ -75,21 +75,21 @@ def table_columns(manifest: Manifest) -> list[str]:
 def _rescore_cell(prepared: PreparedRun, cell, rows: list[dict], record: dict) -> list[dict]:
     """``rows`` of ``cell`` with the asked-for metrics measured again on its stored generator (loaded once) or its
     baseline; rows that did not train are kept as they are."""
-    run = prepared.run
+    plan = prepared.plan
     if cell.kind == "baseline":
-        method = run.baseline_registry.get(cell.name).stylize
+        method = prepared.baselines.get(cell.name).stylize
 
         def stylizer(row):
             target = prepared.style_target(row["style"])
             return baseline_stylizer(method, target), target
     elif record.get("weights"):
-        spec = run.registry.get(cell.name)
-        model, _ = load_generator(run.store.path(cell.id) / record["weights"], spec, prepared.nets)
-        model = model.to(run.device)
+        spec = prepared.catalog.get(cell.name)
+        model, _ = load_generator(prepared.store.path(cell.id) / record["weights"], spec, prepared.nets)
+        model = model.to(plan.device)
 
         def stylizer(row):
             conditioning, target = prepared.conditioning_for(spec, row["style"])
-            return model_stylizer(model, conditioning, run.profile.batch_size), target
+            return model_stylizer(model, conditioning, plan.profile.batch_size), target
     else:
         return rows
     return [_measured(prepared, cell, row, *stylizer(row)) if row["status"] == "ok" else row for row in rows]
