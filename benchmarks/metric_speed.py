@@ -16,11 +16,11 @@ import time
 import torch
 
 from normbench import data, samples
+from normbench.lifecycle.evaluation import CHUNK, model_stylizer
 from normbench.metrics.base import DerivedMetric, MetricContext, StylizedSample
 from normbench.metrics.distribution import random_patches
 from normbench.models.transformer import TransformerNet
 from normbench.plugins import load_plugins
-from normbench.study.evaluation import CHUNK, model_stylizer
 
 
 def make_content(count: int, size: int, device) -> torch.Tensor:

@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from normbench.errors import NoResultError, UserError
+from normbench.lifecycle.options import RunOptions
+from normbench.lifecycle.runner import Run
+from normbench.lifecycle.setup import Resolved, resolve_run, torch_state
 from normbench.store.directory import RunDirectory, require_run_directory
-from normbench.study.options import RunOptions
-from normbench.study.runner import Run
-from normbench.study.setup import Resolved, resolve_run, torch_state
 
 if TYPE_CHECKING:
+    from normbench.lifecycle.progress import ProgressDisplay
+    from normbench.reuse.deploy import Exported
     from normbench.store.manifest import Manifest
-    from normbench.study.deploy import Exported
-    from normbench.study.progress import ProgressDisplay
 
 __all__ = ["PlannedRun", "RunResult", "RunOptions", "export", "load", "plan", "resume", "run", "score", "stylize"]
 
@@ -108,9 +108,9 @@ class PlannedRun:
         return self.run.run_dir.path
 
     def execute(self, progress: ProgressDisplay | None = None) -> RunResult:
-        """Compute every cell not yet finished (see :meth:`~normbench.study.runner.Run.execute`); Ctrl-C or an
+        """Compute every cell not yet finished (see :meth:`~normbench.lifecycle.runner.Run.execute`); Ctrl-C or an
         error leaves the finished cells and a manifest saying how the run ended, then propagates."""
-        from normbench.study.progress import QuietRunProgress
+        from normbench.lifecycle.progress import QuietRunProgress
 
         config = self.resolved.config
         with torch_state(deterministic=config.deterministic):
@@ -128,12 +128,12 @@ def plan(
     """``options`` resolved (plugins, norms, device, profile, seeds, weights) and the run planned in a new directory
     under ``options.out_dir``; or, with ``resume`` and its ``stored`` manifest and ``resolved`` configuration, the
     run in ``resume`` planned again to continue it. Published weights files the run lacks are downloaded here
-    (``progress``: their total size and a bar each on stderr; see :func:`normbench.study.setup.resolve_run`).
+    (``progress``: their total size and a bar each on stderr; see :func:`normbench.lifecycle.setup.resolve_run`).
 
     :raises UserError: for any bad option, named, before anything is written.
     """
     from normbench.data import load_run_images
-    from normbench.study.executors import make_executor
+    from normbench.lifecycle.executors import make_executor
 
     executor = make_executor(options.executor, options.ray_address, options.cpus_per_task)
     resolved = resolved or resolve_run(options, progress)
@@ -178,7 +178,7 @@ def run(norms: list[str] | str | None = None, *, progress: bool = False, **optio
 def _execute(planned: PlannedRun, progress: bool) -> RunResult:
     if not progress:
         return planned.execute()
-    from normbench.study.progress import RunProgress, plain_console
+    from normbench.lifecycle.progress import RunProgress, plain_console
 
     with RunProgress(plain_console(stderr=True)) as display:
         return planned.execute(display)
@@ -194,7 +194,7 @@ def resume(run_dir: str | Path, *, progress: bool = False, **changes) -> RunResu
     :raises UserError: when ``run_dir`` holds no run, its protocol changed, or another process computes it.
     :raises ValueError: for any other option.
     """
-    from normbench.study.reopen import reopen
+    from normbench.reuse.reopen import reopen
 
     path = Path(run_dir)
     options, resolved, stored = reopen(path, progress=progress, **changes)
@@ -213,9 +213,9 @@ def score(
     :raises UserError: when another process computes the run.
     """
     from normbench.report.page import write_report
+    from normbench.reuse.reopen import open_run
+    from normbench.reuse.scoring import score_run
     from normbench.store.cells import RunLock
-    from normbench.study.reopen import open_run
-    from normbench.study.scoring import score_run
 
     path = Path(run_dir)
     run, stored = open_run(path, device, list(metrics), disable_plugin)
@@ -250,8 +250,8 @@ def stylize(
 
     :raises UserError: for an image that is not a file, a size out of range, or a model the run does not have.
     """
-    from normbench.study.deploy import stored_models, stylize_files
-    from normbench.study.reopen import open_run
+    from normbench.reuse.deploy import stored_models, stylize_files
+    from normbench.reuse.reopen import open_run
 
     paths = [Path(image) for image in images]
     if size is not None and not 0 < size <= 8192:
@@ -277,11 +277,11 @@ def export(
     """Export the run's trained generators (those of ``norm``, ``style`` and ``seed``: the first seed by default)
     to ``format`` (onnx or torchscript) with the style built in, into ``output`` (default RUN_DIR/export/FORMAT),
     like ``normbench export``. Each export is run on an evaluation image and kept only if it matches the eager
-    model within 1e-4; one that cannot be exported says why in its :class:`~normbench.study.deploy.Exported`.
+    model within 1e-4; one that cannot be exported says why in its :class:`~normbench.reuse.deploy.Exported`.
 
     :raises UserError: for a format normbench does not export, or a model the run does not have.
     """
-    from normbench.study.deploy import export_models
+    from normbench.reuse.deploy import export_models
 
     path = Path(run_dir)
     return export_models(

@@ -206,7 +206,7 @@ class LoadedPlugins(NamedTuple):
 
     def catalog(self):
         """Every norm in its own or a named architecture (``in@msgnet``): what runs look norms up in."""
-        from normbench.training.harness import Catalog
+        from normbench.catalog import Catalog
 
         return Catalog(self.norms, self.architectures)
 

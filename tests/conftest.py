@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
+from normbench.catalog import Catalog
 from normbench.plugins import collect_architectures, collect_norms, get_plugin_manager
-from normbench.training.harness import Catalog
 
 #: pytester runs the contract kits as a plugin author's pytest would, and reports their outcomes.
 pytest_plugins = ["pytester"]

@@ -122,7 +122,7 @@ def test_bench_refuses_bad_input_by_name(tmp_path, capsys, args, message):
 
 
 def test_an_interrupted_bench_keeps_its_rows_and_report(tmp_path, monkeypatch):
-    from normbench.study import bench_runner as bench
+    from normbench import speedbench as bench
 
     def interrupt(self, *args):
         raise KeyboardInterrupt

@@ -168,7 +168,7 @@ def test_ctrl_c_keeps_finished_rows(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr("normbench.study.prepared.train_model", interrupt_second_model)
+    monkeypatch.setattr("normbench.lifecycle.prepared.train_model", interrupt_second_model)
     assert run(tmp_path, "--norms", "in,bn", "--styles", "waves") == 130
     run_dir = tmp_path / "runs" / "r"
     assert pd.read_csv(run_dir / "results.csv").query("kind == 'norm'").norm.tolist() == ["in"]
@@ -185,7 +185,7 @@ def test_a_failing_norm_becomes_error_rows_and_the_sweep_goes_on(tmp_path, monke
             raise RuntimeError("boom")
         return real_train(model, *args, **kwargs)
 
-    monkeypatch.setattr("normbench.study.prepared.train_model", fail_for_bn)
+    monkeypatch.setattr("normbench.lifecycle.prepared.train_model", fail_for_bn)
     assert run(tmp_path, "--norms", "bn,in", "--styles", "waves") == 0
     table = pd.read_csv(tmp_path / "runs" / "r" / "results.csv").query("kind == 'norm'").reset_index()
     assert table.status.tolist() == ["error", "ok"] and "boom" in table.error[0]
@@ -295,9 +295,9 @@ def test_precision_is_the_protocols_and_recorded_while_speed_switches_change_onl
 
 
 def test_the_default_precision_and_switches_do_not_depend_on_the_cpu(tmp_path, monkeypatch):
+    from normbench.lifecycle.options import RunOptions
+    from normbench.lifecycle.setup import resolve_run
     from normbench.runtime import switches
-    from normbench.study.options import RunOptions
-    from normbench.study.setup import resolve_run
 
     monkeypatch.setattr(switches, "cpu_has_native_bf16", lambda: True)
     args = cli.build_parser().parse_args(["run", "--device", "cpu", "--weights", "random"])

@@ -220,7 +220,7 @@ def test_a_large_content_folder_holds_out_at_most_max_heldout_images(tmp_path, m
 
 
 def test_the_digest_of_content_left_on_disk_reads_no_pixels(tmp_path):
-    from normbench.study.provenance import images_digest
+    from normbench.lifecycle.provenance import images_digest
 
     folder = _photos(tmp_path / "c", 2)
     files = data.list_folder(folder, "content")

@@ -14,8 +14,8 @@ from tiny import tiny_args
 from normbench import cli
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode, UserError
-from normbench.study.executors import LocalExecutor, make_executor
-from normbench.study.progress import QuietRunProgress
+from normbench.lifecycle.executors import LocalExecutor, make_executor
+from normbench.lifecycle.progress import QuietRunProgress
 
 ARGS = tiny_args("--norms", "in,bn", "--seeds", "0,1", steps=8)
 HAS_RAY = importlib.util.find_spec("ray") is not None
@@ -41,8 +41,8 @@ def test_a_worker_takes_the_plan_and_refuses_one_its_data_would_not_reproduce(tm
     from tiny import tiny_options
 
     from normbench import api
-    from normbench.study.executors import CellWorker
-    from normbench.study.options import RunOptions
+    from normbench.lifecycle.executors import CellWorker
+    from normbench.lifecycle.options import RunOptions
 
     planned = api.plan(RunOptions.from_keywords(**tiny_options(norms=["in"]), out_dir=tmp_path, run_id="p"))
     plan = pickle.loads(pickle.dumps(planned.run.plan))

@@ -19,9 +19,9 @@ from tiny import run_tiny, tiny_args
 
 from normbench import cli
 from normbench.errors import ExitCode
+from normbench.lifecycle import prepared
 from normbench.store import directory as outputs
 from normbench.store.directory import no_model_finished
-from normbench.study import prepared
 
 TINY = tiny_args("--norms", "in", styles=None)
 

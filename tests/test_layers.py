@@ -35,6 +35,7 @@ LAYERS = (
         "inputs",
         (
             "normbench.config",
+            "normbench.catalog",
             "normbench.data",
             "normbench.images",
             "normbench.imageio",
@@ -46,7 +47,8 @@ LAYERS = (
     ("training", ("normbench.training",)),
     ("plugins", ("normbench.architectures", "normbench.plugins", "normbench.testing")),
     ("store", ("normbench.store",)),
-    ("study", ("normbench.study",)),
+    ("lifecycle", ("normbench.lifecycle", "normbench.speedbench")),
+    ("reuse", ("normbench.reuse",)),
     ("report", ("normbench.report",)),
     ("api", ("normbench.api",)),
     ("cli", ("normbench.cli", "normbench.__main__")),
@@ -127,9 +129,9 @@ def test_an_upward_import_is_caught(tmp_path):
     source = tmp_path / "metric.py"
     source.write_text(
         "from typing import TYPE_CHECKING\nfrom normbench import hookimpl\n"
-        "from normbench.study import runner\nif TYPE_CHECKING:\n    from normbench.cli import run\n"
+        "from normbench.lifecycle import runner\nif TYPE_CHECKING:\n    from normbench.cli import run\n"
     )
-    assert upward_imports(source, "normbench.metrics.metric") == ["normbench.study.runner (study)"]
+    assert upward_imports(source, "normbench.metrics.metric") == ["normbench.lifecycle.runner (lifecycle)"]
     with pytest.raises(ValueError, match="in no layer"):
         layer_of("normbench.elsewhere")
 

@@ -9,8 +9,8 @@ from dataclasses import fields
 import pytest
 
 from normbench import cli
-from normbench.study.options import RunOptions, default_of, flag_name, flags
-from normbench.study.reopen import RESUMABLE
+from normbench.lifecycle.options import RunOptions, default_of, flag_name, flags
+from normbench.reuse.reopen import RESUMABLE
 
 #: What ``normbench run`` takes besides the options of a run: a file to read, a run to resume, an output format.
 COMMAND_ONLY = {"help", "json", "config", "resume"}

@@ -11,8 +11,8 @@ from PIL import Image
 from strategies import image_names
 from tiny import run_tiny
 
+from normbench.lifecycle.grids import cell_image
 from normbench.store.directory import RunDirectory, grid_path
-from normbench.study.grids import cell_image
 
 PNG = b"\x89PNG\r\n\x1a\n stand-in"
 

@@ -10,7 +10,7 @@ from rich.text import Text
 from tiny import run_tiny
 
 import normbench
-from normbench.study.progress import RunProgress, plain_console, summary_table, summary_tables
+from normbench.lifecycle.progress import RunProgress, plain_console, summary_table, summary_tables
 
 #: Names rich would read as markup (a closing tag that opens nothing, a style) or as an emoji code.
 AWKWARD = ("a[/x]/plain", "[bold]x[/bold]", "w:smile:s", "[red]")

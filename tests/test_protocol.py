@@ -10,12 +10,12 @@ from torch import nn
 
 from normbench import Column, Metric, MetricSpec, cli
 from normbench.baselines import color_transfer, identity, rgb_to_lab, style_image
+from normbench.lifecycle.evaluation import model_stylizer
 from normbench.metrics.base import MetricContext, MetricRegistry, StylizedSample
 from normbench.metrics.derived import ArtFID
 from normbench.metrics.features import FeatureDistances, evaluation_seeds
 from normbench.metrics.invariance import BatchDependence, ContrastSensitivity
 from normbench.models.vgg import RANDOM_FEATURES_SEED
-from normbench.study.evaluation import model_stylizer
 
 TINY = tiny_args(metrics=None, baselines=None)
 

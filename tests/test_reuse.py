@@ -17,8 +17,8 @@ from torch import nn
 from normbench import cli
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode, UserError
+from normbench.reuse.deploy import StoredModel, export_model
 from normbench.store.cells import Cell
-from normbench.study.deploy import StoredModel, export_model
 
 TINY = tiny_args(steps=6, metrics=None)
 

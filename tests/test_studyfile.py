@@ -99,8 +99,8 @@ def test_a_wrong_study_file_exits_2_naming_the_file_and_key(tmp_path, capsys, te
 @pytest.mark.filterwarnings("ignore:pretrained weights missing")
 def test_the_shipped_example_study_resolves():
     from normbench.cli.studyfile import apply_study
-    from normbench.study.options import RunOptions
-    from normbench.study.setup import resolve_run
+    from normbench.lifecycle.options import RunOptions
+    from normbench.lifecycle.setup import resolve_run
 
     args = cli.build_parser().parse_args(["run", "--config", str(ROOT / "study.example.toml"), "--device", "cpu"])
     args = apply_study(args)

@@ -13,7 +13,7 @@ from tiny import tiny_options
 
 import normbench
 import normbench.cli
-from normbench.study.run_trackers import RunTrackers
+from normbench.lifecycle.run_trackers import RunTrackers
 from normbench.tracking import Tracker, TrackerContext, TrackerRegistry, TrackerSpec
 
 RECORDER = """

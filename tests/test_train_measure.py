@@ -1,8 +1,8 @@
 import torch
 
 from normbench.data import CropBatches
+from normbench.lifecycle import measure
 from normbench.samples import builtin_content
-from normbench.study import measure
 from normbench.training.harness import StyleBank
 from normbench.training.train import style_schedule, train_model
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from normbench.study.option_values import csv_list, learning_rates, positive_ints, run_id, seed_list
+from normbench.lifecycle.option_values import csv_list, learning_rates, positive_ints, run_id, seed_list
 
 __all__ = [
     "add_disable_plugin_argument",

@@ -18,7 +18,7 @@ from normbench.cli.argtypes import (
 )
 from normbench.cli.console import say
 from normbench.errors import ExitCode, UserError, stopped_by
-from normbench.study.progress import description_column
+from normbench.lifecycle.progress import description_column
 
 
 def add_parser(commands) -> None:
@@ -81,12 +81,12 @@ def build_plan(args: argparse.Namespace):
     """Resolve the command line into a plan and registry, checking everything before any timing."""
     import torch
 
+    from normbench.lifecycle.setup import check_out_dir, load_catalog, naming_broken_plugins, resolve_device
     from normbench.models.vgg import resolve_features
     from normbench.plugins import unique
     from normbench.runtime.switches import parse_settings
     from normbench.runtime.threads import match_torch_threads
-    from normbench.study.bench_runner import BenchPlan, default_plan
-    from normbench.study.setup import check_out_dir, load_catalog, naming_broken_plugins, resolve_device
+    from normbench.speedbench import BenchPlan, default_plan
     from normbench.training.harness import required_feature_nets
 
     loaded = load_catalog(args.disable_plugin)
@@ -126,8 +126,8 @@ def build_plan(args: argparse.Namespace):
 def command_bench(args: argparse.Namespace, console: Console) -> int:
     from normbench.report.speed import markdown, write_speed_report
     from normbench.runtime.allocator import keep_freed_memory
+    from normbench.speedbench import Bench, cold_compile_cache
     from normbench.store.bench_directory import BenchDirectory
-    from normbench.study.bench_runner import Bench, cold_compile_cache
 
     keep_freed_memory()
     plan, registry = build_plan(args)

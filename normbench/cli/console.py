@@ -5,11 +5,12 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from normbench.study.progress import plain_console
+from normbench.lifecycle.progress import plain_console
 
 
 def make_console(stderr: bool = False) -> Console:
-    """The command line's console: every string printed as it is (:func:`~normbench.study.progress.plain_console`)."""
+    """The command line's console: every string printed as it is
+    (:func:`~normbench.lifecycle.progress.plain_console`)."""
     return plain_console(stderr=stderr)
 
 

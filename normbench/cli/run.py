@@ -14,7 +14,7 @@ from normbench.cli.argtypes import (
 )
 from normbench.cli.console import say
 from normbench.errors import ExitCode, OutputError, UserError, stopped_by
-from normbench.study.options import add_run_arguments
+from normbench.lifecycle.options import add_run_arguments
 from normbench.weights.sources import network_lines
 
 
@@ -49,9 +49,9 @@ def add_parser(commands) -> None:
 
 def resumed_options(args: argparse.Namespace):
     """``(options, resolved, stored manifest)`` of the run ``--resume`` names, refusing flags that would change its
-    numbers (:data:`normbench.study.reopen.RESUMABLE` lists those it takes)."""
-    from normbench.study.options import default_of, flag_name, flags
-    from normbench.study.reopen import RESUMABLE, reopen, resumable_flags
+    numbers (:data:`normbench.reuse.reopen.RESUMABLE` lists those it takes)."""
+    from normbench.lifecycle.options import default_of, flag_name, flags
+    from normbench.reuse.reopen import RESUMABLE, reopen, resumable_flags
 
     given = [
         flag_name(item) for item, flag in flags() if not flag.resumable and getattr(args, item.name) != default_of(item)
@@ -68,10 +68,10 @@ def resumed_options(args: argparse.Namespace):
 
 def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench import api
+    from normbench.lifecycle.options import RunOptions
+    from normbench.lifecycle.progress import RunProgress, summary_tables
     from normbench.runtime.allocator import keep_freed_memory
     from normbench.store.directory import no_model_finished
-    from normbench.study.options import RunOptions
-    from normbench.study.progress import RunProgress, summary_tables
 
     # NOTE: the process is the command's own: its allocator may keep freed memory (see runtime.allocator)
     keep_freed_memory()

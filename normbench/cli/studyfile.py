@@ -13,7 +13,7 @@ from pathlib import Path
 
 from normbench.config import Profile
 from normbench.errors import UserError
-from normbench.study.options import Flag, default_of, flag_name, flags
+from normbench.lifecycle.options import Flag, default_of, flag_name, flags
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -20,9 +20,9 @@ from PIL import Image
 from torch import nn
 
 from normbench import data
+from normbench.lifecycle import measure
 from normbench.metrics.base import DerivedMetric, Metric, MetricSpec, StylizedSample
 from normbench.metrics.contract import MetricContractError, built_metric, checked_values, metric_label
-from normbench.study import measure
 
 #: Evaluation images per chunk (one metric update each).
 CHUNK = 32

@@ -1,6 +1,6 @@
 """Every option of a run, declared once: a :class:`RunOptions` field carries its flag, help, type and whether a resumed
 run may change it. ``normbench run``'s parser, the study-file reader and resuming are generated from or read through
-these declarations, and the Python API takes the same names as keywords; :mod:`normbench.study.setup` resolves them.
+these declarations, and the Python API takes the same names as keywords; :mod:`normbench.lifecycle.setup` resolves them.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from normbench.config import PROFILES
+from normbench.lifecycle.option_values import csv_list, learning_rates, run_id, seed_list
 from normbench.runtime.precision import PRECISIONS
-from normbench.study.option_values import csv_list, learning_rates, run_id, seed_list
 from normbench.weights.imports import IMPORTABLE
 
 EXECUTORS = ("local", "ray")
@@ -218,7 +218,7 @@ class RunOptions:
     def from_stored(cls, config: dict, run_dir: Path, **changes: Any) -> RunOptions:
         """The options a stored run's configuration (its manifest's ``config``) was made with, to plan it again in
         ``run_dir``; ``changes`` are options a resumed run may change (:func:`flags`, ``resumable``) and ``metrics``.
-        The profile is named; :func:`normbench.study.reopen.reopen` puts back every field as stored."""
+        The profile is named; :func:`normbench.reuse.reopen.reopen` puts back every field as stored."""
 
         def path(key: str) -> Path | None:
             return Path(config[key]) if config.get(key) else None

@@ -1,5 +1,5 @@
 """One benchmark run: the plan (baselines and every requested norm, cell by cell), its record (manifest, tables,
-grids) and its lifecycle; a :class:`~normbench.study.prepared.PreparedRun` computes the cells."""
+grids) and its lifecycle; a :class:`~normbench.lifecycle.prepared.PreparedRun` computes the cells."""
 
 from __future__ import annotations
 
@@ -7,33 +7,33 @@ import contextlib
 
 import torch
 
+from normbench.catalog import Catalog
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.config import RunConfig
 from normbench.data import ImageSet
 from normbench.errors import OutputError, UserError
+from normbench.lifecycle import preparation
+from normbench.lifecycle.executors import LocalExecutor
+from normbench.lifecycle.grids import write_grids
+from normbench.lifecycle.plan import RunPlan, cell_origin, fingerprints_of, plan_cells
+from normbench.lifecycle.prepared import PreparedRun
+from normbench.lifecycle.progress import ProgressDisplay
+from normbench.lifecycle.provenance import metric_sections, resumed_manifest, run_manifest
+from normbench.lifecycle.run_trackers import RunTrackers
 from normbench.metrics.base import MetricRegistry
 from normbench.registry import BaselineRegistry, BaselineSpec
 from normbench.runtime.environment import now
 from normbench.store.cells import Cell, CellStore, RunLock
 from normbench.store.directory import Ending, RunDirectory
 from normbench.store.manifest import Manifest
-from normbench.study import preparation
-from normbench.study.executors import LocalExecutor
-from normbench.study.grids import write_grids
-from normbench.study.plan import RunPlan, cell_origin, fingerprints_of, plan_cells
-from normbench.study.prepared import PreparedRun
-from normbench.study.progress import ProgressDisplay
-from normbench.study.provenance import metric_sections, resumed_manifest, run_manifest
-from normbench.study.run_trackers import RunTrackers
 from normbench.tracking import TrackerContext, TrackerRegistry
-from normbench.training.harness import Catalog
 
 
 class Run:
     """Measures ``config.baselines`` and trains and measures ``config.norms`` on ``images``, into ``run_dir``, cell by
     cell (:mod:`normbench.store.cells`). With ``stored``, the manifest of the run in ``run_dir``, it resumes that run:
     the protocol must be unchanged, and finished cells are kept. ``trackers`` are handed every record as it is made
-    (:mod:`normbench.study.run_trackers`)."""
+    (:mod:`normbench.lifecycle.run_trackers`)."""
 
     def __init__(
         self,
@@ -175,7 +175,7 @@ class Run:
             )
 
     def prepare(self) -> PreparedRun:
-        """What the cells share, made once (:func:`normbench.study.preparation.prepare`); the manifest's metric
+        """What the cells share, made once (:func:`normbench.lifecycle.preparation.prepare`); the manifest's metric
         provenance and columns, and results.csv's columns, once the metrics are built."""
         prepared = preparation.prepare(
             self.plan, self.registry, self.metric_registry, self.baseline_registry, self.images, self.run_dir.log_error

@@ -13,9 +13,9 @@ from torch import nn
 
 from normbench import data, imageio
 from normbench.errors import UserError
+from normbench.lifecycle.preparation import prepare_styles
+from normbench.lifecycle.runner import Run
 from normbench.store.cells import KEPT_OUTCOMES, WEIGHTS, Cell
-from normbench.study.preparation import prepare_styles
-from normbench.study.runner import Run
 from normbench.training.generators import load_generator
 
 FORMATS = ("onnx", "torchscript")
@@ -170,8 +170,8 @@ def export_models(
     run_dir: Path, fmt: str, out_dir: Path, norm: str | None, style: str | None, seed: int | None, disable_plugin=()
 ) -> list[Exported]:
     """Every chosen model of the run in ``run_dir`` exported to ``fmt`` (see :func:`export_model`), on the CPU."""
-    from normbench.study.evaluation import EvaluationSet
-    from normbench.study.reopen import open_run
+    from normbench.lifecycle.evaluation import EvaluationSet
+    from normbench.reuse.reopen import open_run
 
     if fmt not in FORMATS:
         raise UserError(f"unknown export format {fmt!r}; available: {', '.join(FORMATS)}")

@@ -20,12 +20,12 @@ from normbench.config import NON_PROTOCOL_FIELDS, RunConfig
 from normbench.data import ImageSet
 from normbench.errors import UserError
 from normbench.imageio import ImageFile
+from normbench.lifecycle.evaluation import EVALUATION_SEED
 from normbench.models.vgg import RANDOM_FEATURES_SEED
 from normbench.runtime import allocator
 from normbench.runtime.environment import environment, now
 from normbench.runtime.timing import MIN_REPS, WARMUP_REPS, WARMUP_SECONDS
 from normbench.store.manifest import SCHEMA_VERSION, Manifest, Protocol
-from normbench.study.evaluation import EVALUATION_SEED
 
 
 def images_digest(*groups: list[tuple[str, Image.Image | ImageFile]]) -> str:

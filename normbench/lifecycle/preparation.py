@@ -1,7 +1,7 @@
 """What a run's cells share, made once per process before any cell: the feature networks and style banks
 (:class:`StyleSetup`), the evaluation set and metrics (:class:`EvaluationSetup`), the training crops; together with
-the plan, a :class:`~normbench.study.prepared.PreparedRun`. The process that starts a run prepares it, and so does
-every Ray worker, from the same :class:`~normbench.study.plan.RunPlan`."""
+the plan, a :class:`~normbench.lifecycle.prepared.PreparedRun`. The process that starts a run prepares it, and so does
+every Ray worker, from the same :class:`~normbench.lifecycle.plan.RunPlan`."""
 
 from __future__ import annotations
 
@@ -13,17 +13,18 @@ import torch
 from torch import nn
 
 from normbench import data
+from normbench.catalog import Catalog, Placement
 from normbench.data import ImageSet
+from normbench.lifecycle.evaluation import EVALUATION_SEED, EvaluationSet, Evaluator, build_metrics
+from normbench.lifecycle.plan import RunPlan
+from normbench.lifecycle.prepared import PreparedRun
 from normbench.metrics.base import Metric, MetricContext, MetricRegistry, MetricSpec
 from normbench.models.vgg import load_vgg
 from normbench.registry import BaselineRegistry
 from normbench.runtime.switches import prepare_module
 from normbench.store.cells import CellStore
-from normbench.study.evaluation import EVALUATION_SEED, EvaluationSet, Evaluator, build_metrics
-from normbench.study.plan import RunPlan
-from normbench.study.prepared import PreparedRun
 from normbench.training import harness
-from normbench.training.harness import Catalog, Placement, StyleBank
+from normbench.training.harness import StyleBank
 
 #: ``log_error(label, error)``: where a failure's traceback is kept (the run's errors.log).
 ErrorLog = Callable[[str, BaseException], None]

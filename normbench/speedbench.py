@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from normbench import data, samples
+from normbench.catalog import Catalog, Placement
 from normbench.config import PROFILES
 from normbench.errors import OutputError
 from normbench.models.vgg import load_vgg
@@ -33,7 +34,6 @@ from normbench.runtime.switches import SpeedSettings, inference_call, parse_sett
 from normbench.runtime.timing import MAX_WARMUP_REPS, MIN_REPS, WARMUP_REPS, WARMUP_SECONDS, Timing, time_calls
 from normbench.store.bench_directory import BENCH_SCHEMA_VERSION, BenchDirectory
 from normbench.training import harness
-from normbench.training.harness import Catalog, Placement
 from normbench.training.train import TrainStep, style_schedule
 
 SEED = 0

@@ -2,7 +2,7 @@
 this machine's or a cluster's CPUs and GPUs (``ray``, the optional extra ``normbench[ray]``).
 
 An executor computes cells and yields each one as it finishes, ``(cell, rows, log rows)``; it records nothing. The
-run that asked (:meth:`~normbench.study.runner.Run.execute`) records them: tables in plan order, images, trackers.
+run that asked (:meth:`~normbench.lifecycle.runner.Run.execute`) records them: tables in plan order, images, trackers.
 Every worker plans the same run from the same configuration and writes its finished cells into the run directory
 (a folder every node sees).
 """
@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from normbench.errors import UserError
+from normbench.lifecycle.plan import RunPlan, fingerprints_of
+from normbench.lifecycle.progress import QuietRunProgress
 from normbench.store.cells import Cell
-from normbench.study.plan import RunPlan, fingerprints_of
-from normbench.study.progress import QuietRunProgress
 
 EXECUTORS = ("local", "ray")
 #: A finished cell as an executor yields it: the cell, its rows and its training-log rows.
@@ -40,11 +40,11 @@ class CellWorker:
 
     def __init__(self, plan: RunPlan, threads: int | None):
         from normbench.data import load_run_images
+        from normbench.lifecycle.preparation import prepare
+        from normbench.lifecycle.provenance import images_digest
         from normbench.plugins import load_plugins, select_metrics
         from normbench.runtime.threads import match_torch_threads
         from normbench.store.directory import RunDirectory
-        from normbench.study.preparation import prepare
-        from normbench.study.provenance import images_digest
 
         self.threads = match_torch_threads(threads)
         config = plan.config

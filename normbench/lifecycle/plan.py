@@ -11,13 +11,12 @@ from pathlib import Path
 
 import torch
 
+from normbench.catalog import Catalog, Placement, training_settings
 from normbench.config import Profile, RunConfig
 from normbench.registry import BaselineSpec
 from normbench.runtime.precision import autocast_of
 from normbench.runtime.switches import SpeedSettings
 from normbench.store.cells import Cell, fingerprint
-from normbench.training import harness
-from normbench.training.harness import Catalog, Placement
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def cell_origin(config: RunConfig, catalog: Catalog, cell: Cell) -> dict | None:
     return {
         "norm": entry("norms", spec.norm.name),
         "architecture": entry("architectures", spec.architecture),
-        "training": asdict(harness.training_settings(spec.arch, config.profile)),
+        "training": asdict(training_settings(spec.arch, config.profile)),
     }
 
 

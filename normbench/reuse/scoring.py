@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
+from normbench.lifecycle.evaluation import baseline_stylizer, model_stylizer
+from normbench.lifecycle.prepared import PreparedRun
+from normbench.lifecycle.runner import Run
 from normbench.runtime.environment import now
 from normbench.store.cells import fingerprint
 from normbench.store.manifest import Manifest
-from normbench.study.evaluation import baseline_stylizer, model_stylizer
-from normbench.study.prepared import PreparedRun
-from normbench.study.runner import Run
 from normbench.training.generators import load_generator
 
 #: What the evaluator reports beside the metric columns; a rescored row keeps the values of its first measurement.

@@ -15,16 +15,17 @@ from typing import NamedTuple
 
 import torch
 
+from normbench.catalog import Catalog, Placement
 from normbench.config import RunConfig, make_profile, resolve_seeds
 from normbench.errors import UserError
+from normbench.lifecycle.options import RunOptions
 from normbench.metrics.base import MetricRegistry
 from normbench.plugins import LoadedPlugins, describe, load_plugins, problem_sentence, select_metrics, unique
 from normbench.registry import BaselineRegistry
 from normbench.runtime.precision import check_precision
 from normbench.runtime.switches import parse_settings
-from normbench.study.options import RunOptions
 from normbench.tracking import TrackerRegistry
-from normbench.training.harness import Catalog, Placement, required_feature_nets
+from normbench.training.harness import required_feature_nets
 
 #: The device types normbench trains on; ``meta`` has no data and ``mps`` lacks kernels the generators need.
 DEVICE_TYPES = ("cpu", "cuda")

@@ -8,8 +8,8 @@ from PIL import Image
 
 from normbench.imageio import path_component
 from normbench.images import style_grid
+from normbench.lifecycle.evaluation import GRID_IMAGES
 from normbench.store.directory import grid_path
-from normbench.study.evaluation import GRID_IMAGES
 
 
 def cell_image(eval_names: list[str], style: str, index: int) -> Path:

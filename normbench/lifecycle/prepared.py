@@ -1,8 +1,8 @@
 """A prepared run: the networks, style banks, training crops, evaluation set and metrics a run's cells share, made
 once and never changed afterwards, and the computation of one cell with them.
 
-:class:`~normbench.study.runner.Run` plans cells and records them; a :class:`PreparedRun` computes them. A Ray worker
-prepares its own from the same plan, so nothing here is shared between processes but the plan.
+:class:`~normbench.lifecycle.runner.Run` plans cells and records them; a :class:`PreparedRun` computes them. A Ray
+worker prepares its own from the same plan, so nothing here is shared between processes but the plan.
 """
 
 from __future__ import annotations
@@ -17,32 +17,33 @@ import torch
 from torch import nn
 
 from normbench import data
+from normbench.catalog import Placement
 from normbench.errors import OutputError
+from normbench.lifecycle import measure
+from normbench.lifecycle.evaluation import SAVED_IMAGES, baseline_stylizer, model_stylizer
+from normbench.lifecycle.grids import cell_image
 from normbench.runtime.precision import precision_phase
 from normbench.runtime.switches import speed_phase
 from normbench.store.cells import Cell, StagedCell
-from normbench.study import measure
-from normbench.study.evaluation import SAVED_IMAGES, baseline_stylizer, model_stylizer
-from normbench.study.grids import cell_image
 from normbench.training import harness
 from normbench.training.generators import generator_bytes
-from normbench.training.harness import Placement
 from normbench.training.train import TrainOutcome, train_model
 from normbench.weights.sources import network_column
 
 if TYPE_CHECKING:
+    from normbench.catalog import Catalog
+    from normbench.lifecycle.plan import RunPlan
+    from normbench.lifecycle.preparation import EvaluationSetup, StyleSetup
     from normbench.registry import BaselineRegistry, BaselineSpec
     from normbench.store.cells import CellStore
-    from normbench.study.plan import RunPlan
-    from normbench.study.preparation import EvaluationSetup, StyleSetup
-    from normbench.training.harness import Catalog
 
 
 @dataclass(frozen=True)
 class PreparedRun:
-    """A run's ``plan`` with what its cells share, made in this process (:func:`~normbench.study.preparation.prepare`):
-    the plugins' ``catalog`` and ``baselines``, the cell ``store``, where errors are logged, the style banks, the
-    training crops and the evaluation; :meth:`compute_cell` trains or measures one cell."""
+    """A run's ``plan`` with what its cells share, made in this process
+    (:func:`~normbench.lifecycle.preparation.prepare`): the plugins' ``catalog`` and ``baselines``, the cell
+    ``store``, where errors are logged, the style banks, the training crops and the evaluation; :meth:`compute_cell`
+    trains or measures one cell."""
 
     plan: RunPlan
     catalog: Catalog

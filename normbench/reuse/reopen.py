@@ -1,9 +1,9 @@
 """Runs planned again from what they stored: a resumed run, and the runs ``score``, ``stylize`` and ``export`` reuse.
 
-The stored configuration comes back as :class:`~normbench.study.options.RunOptions` (``RunOptions.from_stored``) and
+The stored configuration comes back as :class:`~normbench.lifecycle.options.RunOptions` (``RunOptions.from_stored``) and
 is resolved again here (plugins, device, weights); only the options declared ``resumable`` may differ, as they change
 where and how fast cells are computed, not their numbers. Whether the protocol is unchanged is for the run to check
-(:func:`normbench.study.provenance.resumed_manifest`).
+(:func:`normbench.lifecycle.provenance.resumed_manifest`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from pathlib import Path
 
 from normbench.config import Profile
 from normbench.errors import UserError
+from normbench.lifecycle.options import RunOptions, flag_name, flags
+from normbench.lifecycle.setup import Resolved, resolve_run
 from normbench.store.directory import RunDirectory
 from normbench.store.manifest import Manifest
 from normbench.store.results import read_run_manifest
-from normbench.study.options import RunOptions, flag_name, flags
-from normbench.study.setup import Resolved, resolve_run
 
-#: Options a resumed run may change, with their defaults (:class:`~normbench.study.options.Flag` ``resumable``).
+#: Options a resumed run may change, with their defaults (:class:`~normbench.lifecycle.options.Flag` ``resumable``).
 RESUMABLE = {item.name for item, flag in flags() if flag.resumable}
 
 
@@ -77,7 +77,7 @@ def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = No
     """A finished (or partly finished) run, planned again from its stored configuration to reuse what it trained:
     ``(Run, stored manifest)``. Nothing is written."""
     from normbench.data import load_run_images
-    from normbench.study import runner
+    from normbench.lifecycle import runner
 
     _, resolved, stored = reopen(run_dir, metrics, device=device, speed="plain", disable_plugin=list(disable_plugin))
     config = resolved.config
