@@ -218,12 +218,12 @@ def score(
     from normbench.store.cells import RunLock
 
     path = Path(run_dir)
-    run, stored = open_run(path, device, list(metrics), disable_plugin)
+    run = open_run(path, device, list(metrics), disable_plugin)
     lock = RunLock(path)
     if not lock.acquire():
         raise UserError(f"{path} is being computed by process {lock.holder()}; score it when it ends")
     try:
-        rescored = score_run(run, stored, on_cell)
+        rescored = score_run(run, on_cell)
     finally:
         lock.release()
     if not rescored:
@@ -259,8 +259,7 @@ def stylize(
     for image in paths:
         if not image.is_file():
             raise UserError(f"image {str(image)!r} does not exist or is not a file")
-    run, _ = open_run(Path(run_dir), device, disable_plugin=disable_plugin)
-    [model] = stored_models(run, norm, style, seed)
+    [model] = stored_models(open_run(Path(run_dir), device, disable_plugin=disable_plugin), norm, style, seed)
     return stylize_files(model, paths, Path(output), size)
 
 

@@ -69,9 +69,8 @@ def resumed_options(args: argparse.Namespace):
 def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench import api
     from normbench.lifecycle.options import RunOptions
-    from normbench.lifecycle.progress import RunProgress, summary_tables
+    from normbench.lifecycle.progress import RunProgress
     from normbench.runtime.allocator import keep_freed_memory
-    from normbench.store.directory import no_model_finished
 
     # NOTE: the process is the command's own: its allocator may keep freed memory (see runtime.allocator)
     keep_freed_memory()
@@ -108,12 +107,21 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
             "red",
         )
         return ExitCode.OUTPUT_ERROR
+    return report_run(args, console, planned, result.path)
+
+
+def report_run(args: argparse.Namespace, console: Console, planned, path: Path) -> ExitCode:
+    """The finished run in ``path`` rendered (report.html) and told: its tables or JSON, its networks, verdicts and
+    flags, and its wall time; exit 3 when no model finished."""
+    from normbench.lifecycle.progress import summary_tables
     from normbench.report import tables
     from normbench.report.page import write_pages
+    from normbench.store.directory import no_model_finished
 
+    config, run_dir, run = planned.resolved.config, planned.run.run_dir, planned.run
     # NOTE: the stored run is read once for the page, the JSON and the verdicts (result.report() reads it again)
-    stored = tables.load_run(result.path)
-    report = write_pages(stored, result.path / "report.html")
+    stored = tables.load_run(path)
+    report = write_pages(stored, path / "report.html")
     if args.json:
         from normbench.report.summaries import run_summary, to_json
 
@@ -137,7 +145,7 @@ def command_run(args: argparse.Namespace, console: Console) -> ExitCode:
         print_conclusions(stored, console)
     minutes, seconds = divmod(round(run.manifest.wall_seconds), 60)
     console.print(
-        f"wall time: {minutes} min {seconds} s for {len(run.model_cells())} trained models "
+        f"wall time: {minutes} min {seconds} s for {len(run.plan.model_cells())} trained models "
         f"({len(config.seeds)} seed{'s' if len(config.seeds) > 1 else ''}) and {len(config.baselines)} "
         "baselines"
     )

@@ -9,7 +9,9 @@ from PIL import Image
 from normbench.imageio import path_component
 from normbench.images import style_grid
 from normbench.lifecycle.evaluation import GRID_IMAGES
-from normbench.store.directory import grid_path
+from normbench.lifecycle.plan import RunPlan
+from normbench.store.cells import CellStore
+from normbench.store.directory import RunDirectory, grid_path
 
 
 def cell_image(eval_names: list[str], style: str, index: int) -> Path:
@@ -19,18 +21,20 @@ def cell_image(eval_names: list[str], style: str, index: int) -> Path:
     return Path("images", path_component(style), f"{path_component(eval_names[index])}.png")
 
 
-def write_grids(run, eval_set) -> None:
-    """One grid per style from ``run``'s finished cells of the first seed (norms, then baselines), read back from
-    the cells' files, so that an interrupted or resumed run has the grids an uninterrupted one has."""
+def write_grids(plan: RunPlan, run_dir: RunDirectory, style_images: list, eval_set, finished: set[str]) -> None:
+    """One grid per style of ``style_images`` from the ``finished`` cells of ``plan`` (its first seed's models, then
+    the baselines), read back from the cells' files, so that an interrupted or resumed run has the grids an
+    uninterrupted one has."""
     contents = eval_set.images(GRID_IMAGES)
-    first_seed = [c for c in run.cells if c.kind == "model" and c.seed == run.config.seeds[0]]
-    shown = [c for c in first_seed + [c for c in run.cells if c.kind == "baseline"] if c.id in run.finished]
-    for style_name, style_image in run.style_images:
+    store = CellStore(plan.path)
+    first_seed = [c for c in plan.model_cells() if c.seed == plan.config.seeds[0]]
+    shown = [c for c in first_seed + [c for c in plan.cells if c.kind == "baseline"] if c.id in finished]
+    for style_name, style_image in style_images:
         columns = {}
         for cell in shown:
-            paths = [run.store.path(cell.id) / cell_image(eval_set.names, style_name, i) for i in range(len(contents))]
+            paths = [store.path(cell.id) / cell_image(eval_set.names, style_name, i) for i in range(len(contents))]
             if all(path.is_file() for path in paths):
                 columns[cell.name] = [Image.open(path).convert("RGB") for path in paths]
         if columns:
-            grid = style_grid(style_image, contents, columns, run.profile.eval_size)
-            run.run_dir.write_png(grid_path(style_name), grid)
+            grid = style_grid(style_image, contents, columns, plan.profile.eval_size)
+            run_dir.write_png(grid_path(style_name), grid)

@@ -13,6 +13,7 @@ import torch
 
 from normbench.catalog import Catalog, Placement, training_settings
 from normbench.config import Profile, RunConfig
+from normbench.data import ImageSet
 from normbench.registry import BaselineSpec
 from normbench.runtime.precision import autocast_of
 from normbench.runtime.switches import SpeedSettings
@@ -61,6 +62,32 @@ class RunPlan:
 
     def model_cells(self) -> list[Cell]:
         return [cell for cell in self.cells if cell.kind == "model"]
+
+    def style_images(self, images: ImageSet) -> list:
+        """``(name, image)`` of every style of the banks, in their order, from this process's ``images``."""
+        return images.styles + (images.heldout_styles if self.heldout_styles else [])
+
+
+def evaluated_styles(specs: list[Placement], images: ImageSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The training styles, and the held-out ones evaluated: those judge arbitrary-style models, so without one
+    nobody is measured on them."""
+    styles = tuple(name for name, _ in images.styles)
+    if not any(spec.conditioning.takes_arbitrary_styles for spec in specs):
+        return styles, ()
+    return styles, tuple(name for name, _ in images.heldout_styles)
+
+
+def plan_run(
+    config: RunConfig, catalog: Catalog, baselines: list[BaselineSpec], images: ImageSet, path: Path, protocol: dict
+) -> RunPlan:
+    """The plan of ``config`` on ``images`` under ``protocol``, into run directory ``path``: its cells (see
+    :func:`plan_cells`) with this process's fingerprints."""
+    specs = [catalog.get(name) for name in config.norms]
+    styles, heldout = evaluated_styles(specs, images)
+    cells = plan_cells(config, specs, baselines, list(styles), list(styles + heldout))
+    return RunPlan(
+        config, path, protocol, tuple(cells), fingerprints_of(protocol, cells, config, catalog), styles, heldout
+    )
 
 
 def models_of(spec: Placement, num_styles: int) -> list[list[int]]:

@@ -114,8 +114,7 @@ def prepare(
     ``baselines``) and ``images``: feature networks, style banks, the evaluation set, the training crops and the
     metrics, each made once. ``log_error(label, error)`` keeps a failure's traceback."""
     specs = [catalog.get(name) for name in plan.config.norms]
-    style_images = images.styles + (images.heldout_styles if plan.heldout_styles else [])
-    styles = prepare_styles(plan, specs, style_images)
+    styles = prepare_styles(plan, specs, plan.style_images(images))
     profile = plan.profile
     crops = data.CropBatches(images.train, profile.image_size, profile.batch_size, plan.config.seeds[0])
     evaluation = prepare_evaluation(plan, styles, images.heldout, metric_registry, log_error)

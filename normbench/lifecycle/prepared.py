@@ -7,7 +7,6 @@ worker prepares its own from the same plan, so nothing here is shared between pr
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,13 +21,13 @@ from normbench.errors import OutputError
 from normbench.lifecycle import measure
 from normbench.lifecycle.evaluation import SAVED_IMAGES, baseline_stylizer, model_stylizer
 from normbench.lifecycle.grids import cell_image
+from normbench.lifecycle.rows import result_row
 from normbench.runtime.precision import precision_phase
 from normbench.runtime.switches import speed_phase
 from normbench.store.cells import Cell, StagedCell
 from normbench.training import harness
 from normbench.training.generators import generator_bytes
 from normbench.training.train import TrainOutcome, train_model
-from normbench.weights.sources import network_column
 
 if TYPE_CHECKING:
     from normbench.catalog import Catalog
@@ -98,7 +97,7 @@ class PreparedRun:
         rows = []
         for index in range(len(self.plan.style_names)):
             name, _ = self.plan.style_at(index)
-            row = self._row(baseline.name, "baseline", index, None, status="ok")
+            row = result_row(self.plan, baseline.name, "baseline", index, None, status="ok")
             target = self.styles.targets[index : index + 1]
             values, notes = self.evaluation.evaluator.evaluate(
                 f"{baseline.name}/{name}",
@@ -136,8 +135,15 @@ class PreparedRun:
             self.log_error(label, error)
             outcome, weights = TrainOutcome("error", 0, 0, 0.0), None
             rows = [
-                self._row(
-                    spec.name, "norm", index, seed, outcome=outcome, spec=spec, error=f"{type(error).__name__}: {error}"
+                result_row(
+                    self.plan,
+                    spec.name,
+                    "norm",
+                    index,
+                    seed,
+                    outcome=outcome,
+                    spec=spec,
+                    error=f"{type(error).__name__}: {error}",
                 )
                 for index, _ in measured
             ]
@@ -193,7 +199,7 @@ class PreparedRun:
         self, spec: Placement, model, style_index: int, seed: int, outcome: TrainOutcome, staged: StagedCell
     ) -> dict:
         name, _ = self.plan.style_at(style_index)
-        row = self._row(spec.name, "norm", style_index, seed, outcome=outcome, spec=spec, model=model)
+        row = result_row(self.plan, spec.name, "norm", style_index, seed, outcome=outcome, spec=spec, model=model)
         if outcome.status != "ok":
             return row
         stylize = model_stylizer(model, self.styles.conditioning(spec, style_index), self.plan.profile.batch_size)
@@ -202,51 +208,6 @@ class PreparedRun:
         save = self._saver(staged, name) if seed == self.plan.config.seeds[0] else None
         values, notes = self.evaluation.evaluator.evaluate(f"{spec.name}/{name}", stylize, target, save)
         return {**row, **values, "error": "; ".join(filter(None, [row["error"], *notes]))}
-
-    def _row(
-        self,
-        name: str,
-        kind: str,
-        style_index: int,
-        seed: int | None,
-        status: str = "",
-        outcome: TrainOutcome | None = None,
-        spec: Placement | None = None,
-        model=None,
-        error: str = "",
-    ) -> dict:
-        """The identity and provenance of one row; ``seed`` is None for a baseline, which does not train."""
-        plan, (style, split) = self.plan, self.plan.style_at(style_index)
-        config, profile = plan.config, plan.profile
-        params, frozen = harness.count_parameters(model) if model is not None else (math.nan, math.nan)
-        peak = torch.cuda.max_memory_allocated(plan.device) / 2**20 if plan.device.type == "cuda" else math.nan
-        trained = outcome is not None
-        return {
-            "norm": name,
-            "kind": kind,
-            "style": style,
-            "style_split": split,
-            "seed": math.nan if seed is None else seed,
-            "status": outcome.status if trained else status,
-            "params": params,
-            "params_frozen": frozen,
-            "features": config.features,
-            "networks": network_column(config.networks),
-            "precision": profile.precision,
-            "architecture": spec.architecture if spec else "",
-            "conditioning": spec.conditioning if spec else "",
-            "train_img_per_s": outcome.img_per_s if trained else math.nan,
-            "train_steps": outcome.steps if trained else math.nan,
-            "train_seconds": round(outcome.seconds, 3) if trained else math.nan,
-            "image_size": profile.image_size,
-            "eval_size": profile.eval_size,
-            "batch_size": profile.batch_size,
-            "peak_mem_mb": peak if trained else math.nan,
-            "device": config.device,
-            "speed": config.speed.label if trained else "",
-            "optimizer": outcome.optimizer if trained else "",
-            "error": error,
-        }
 
     def _saver(self, staged: StagedCell, style: str):
         """Stores a row's outputs in its cell: the first SAVED_IMAGES as PNG, of which grids show the first

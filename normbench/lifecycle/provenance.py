@@ -21,6 +21,7 @@ from normbench.data import ImageSet
 from normbench.errors import UserError
 from normbench.imageio import ImageFile
 from normbench.lifecycle.evaluation import EVALUATION_SEED
+from normbench.metrics.base import MetricRegistry
 from normbench.models.vgg import RANDOM_FEATURES_SEED
 from normbench.runtime import allocator
 from normbench.runtime.environment import environment, now
@@ -151,19 +152,22 @@ def run_manifest(run) -> Manifest:
     )
 
 
-def metric_sections(run, instances: list, failed: dict[str, str] | None = None) -> tuple[dict, dict]:
-    """``(metrics, columns)`` of ``instances`` (``(spec, metric)`` pairs): each metric's plugin, columns and
+def metric_sections(
+    config: RunConfig, registry: MetricRegistry, instances: list, failed: dict[str, str] | None = None
+) -> tuple[dict, dict]:
+    """``(metrics, columns)`` of ``instances`` (``(spec, metric)`` pairs of ``registry``, as ``config`` loaded its
+    plugins): each metric's plugin, columns and
     provenance; every column's declaration. A metric of ``failed`` (``{name: why}``: its factory failed) is recorded
     with its ``error``, its columns declared all the same."""
-    origins = {entry["name"]: entry["distribution"] for entry in run.config.plugins.get("metrics", [])}
+    origins = {entry["name"]: entry["distribution"] for entry in config.plugins.get("metrics", [])}
     failed = failed or {}
     built = dict(instances)
     metrics, columns = {}, {}
-    for spec in run.metric_registry:
+    for spec in registry:
         if spec not in built and spec.name not in failed:
             continue
         metrics[spec.name] = {
-            "plugin": run.metric_registry.plugin_of(spec.name),
+            "plugin": registry.plugin_of(spec.name),
             "description": spec.description,
             "columns": [column.name for column in spec.columns],
             **(provenance_of(spec, built[spec]) if spec in built else {"error": failed[spec.name]}),

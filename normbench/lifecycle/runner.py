@@ -15,7 +15,7 @@ from normbench.errors import OutputError, UserError
 from normbench.lifecycle import preparation
 from normbench.lifecycle.executors import LocalExecutor
 from normbench.lifecycle.grids import write_grids
-from normbench.lifecycle.plan import RunPlan, cell_origin, fingerprints_of, plan_cells
+from normbench.lifecycle.plan import RunPlan, evaluated_styles, fingerprints_of, plan_cells
 from normbench.lifecycle.prepared import PreparedRun
 from normbench.lifecycle.progress import ProgressDisplay
 from normbench.lifecycle.provenance import metric_sections, resumed_manifest, run_manifest
@@ -53,13 +53,10 @@ class Run:
         self.baselines: list[BaselineSpec] = [self.baseline_registry.get(name) for name in config.baselines]
         self.device = torch.device(config.device)
         self.profile = config.profile
-        # NOTE: held-out styles judge arbitrary-style models; without one, nobody is measured on them.
         self.uses_heldout_styles = any(spec.conditioning.takes_arbitrary_styles for spec in self.specs)
-        self.style_images = self.images.styles + (self.images.heldout_styles if self.uses_heldout_styles else [])
         self.store = CellStore(run_dir.path)
-        styles = tuple(name for name, _ in self.images.styles)
-        evaluated = tuple(name for name, _ in self.style_images)
-        self.cells = plan_cells(config, self.specs, self.baselines, list(styles), list(evaluated))
+        styles, heldout = evaluated_styles(self.specs, images)
+        self.cells = plan_cells(config, self.specs, self.baselines, list(styles), list(styles + heldout))
         self.manifest = run_manifest(self)
         if stored is not None:
             self.manifest = resumed_manifest(stored, self.manifest)
@@ -72,18 +69,11 @@ class Run:
             tuple(self.cells),
             fingerprints_of(protocol, self.cells, config, registry),
             styles,
-            evaluated[len(styles) :],
+            heldout,
         )
-        self.fingerprints = self.plan.fingerprints
+        self.style_images = self.plan.style_images(images)
         self.finished: dict[str, tuple[list[dict], list[dict]]] = {}  # cell id -> rows, log rows
         self.trackers = RunTrackers(trackers, run_dir.log_error)
-
-    def model_cells(self) -> list[Cell]:
-        return self.plan.model_cells()
-
-    def origin(self, cell: Cell) -> dict | None:
-        """The plugin entries and training settings that compute ``cell``: part of its fingerprint."""
-        return cell_origin(self.config, self.registry, cell)
 
     def execute(self, progress: ProgressDisplay, executor=None) -> None:
         """Every cell not yet finished; on Ctrl-C, SIGTERM, a write error or a crash the finished cells stay, and
@@ -125,7 +115,7 @@ class Run:
 
     def _kept_cells(self) -> set[str]:
         """Finished cells of the plan that a resumed run keeps (their rows are loaded; see CellStore.kept)."""
-        kept, changed = self.store.kept(self.fingerprints)
+        kept, changed = self.store.kept(self.plan.fingerprints)
         if changed:
             raise UserError(
                 f"cells {', '.join(changed)} were computed by another version of their plugin than "
@@ -156,7 +146,9 @@ class Run:
         executor knows its workers then), and the run's and this session's wall time."""
         if prepared and not isinstance(ending.failure, OutputError):
             try:
-                write_grids(self, prepared[0].evaluation.eval_set)
+                write_grids(
+                    self.plan, self.run_dir, self.style_images, prepared[0].evaluation.eval_set, set(self.finished)
+                )
             except OutputError as error:
                 ending.status, ending.failure = "failed", error
         skipped = {**self.images.skipped, **(prepared[0].crops.skipped if prepared else {})}
@@ -181,11 +173,9 @@ class Run:
             self.plan, self.registry, self.metric_registry, self.baseline_registry, self.images, self.run_dir.log_error
         )
         built = prepared.evaluation
-        self.manifest.metrics, self.manifest.columns = metric_sections(self, built.metrics, built.failed)
+        self.manifest.metrics, self.manifest.columns = metric_sections(
+            self.config, self.metric_registry, built.metrics, built.failed
+        )
         metric_columns = [column.name for spec in self.metric_registry for column in spec.columns]
         self.run_dir.columns = [*ID_COLUMNS, *metric_columns, *(c.name for c in RUN_COLUMNS), *CONTEXT_COLUMNS]
         return prepared
-
-    def style_index(self, name: str) -> int:
-        """Where style ``name`` is in the banks: the training styles, then the held-out ones."""
-        return self.plan.style_index(name)

@@ -14,7 +14,7 @@ from torch import nn
 from normbench import data, imageio
 from normbench.errors import UserError
 from normbench.lifecycle.preparation import prepare_styles
-from normbench.lifecycle.runner import Run
+from normbench.reuse.reopen import ReopenedRun
 from normbench.store.cells import KEPT_OUTCOMES, WEIGHTS, Cell
 from normbench.training.generators import load_generator
 
@@ -42,24 +42,22 @@ class StoredModel:
             return self.module(images, cond).clamp(0, 1)
 
 
-def stored_models(run: Run, norm: str | None, style: str | None, seed: int | None) -> list[StoredModel]:
+def stored_models(run: ReopenedRun, norm: str | None, style: str | None, seed: int | None) -> list[StoredModel]:
     """Every finished model of ``run`` (of ``norm``, for ``style``, of ``seed``: the first seed when None), one per
     style it serves.
 
     :raises UserError: naming what the run has, when nothing matches.
     """
-    records = run.store.records()
-    seed = run.config.seeds[0] if seed is None else seed
-    spec = run.registry.get(norm) if norm else None
+    plan, records = run.plan, run.store.records()
+    seed = plan.config.seeds[0] if seed is None else seed
+    spec = run.catalog.get(norm) if norm else None
     chosen = []
-    for cell in run.model_cells():
+    for cell in plan.model_cells():
         if (spec and cell.name != spec.name) or cell.seed != seed:
             continue
-        cell_spec = run.registry.get(cell.name)
+        cell_spec = run.catalog.get(cell.name)
         # NOTE: a model of arbitrary styles serves the held-out styles too
-        served = (
-            [name for name, _ in run.style_images] if cell_spec.conditioning.takes_arbitrary_styles else cell.styles
-        )
+        served = plan.style_names if cell_spec.conditioning.takes_arbitrary_styles else cell.styles
         for name in served if style is None else [s for s in served if s == style]:
             chosen.append((cell, cell_spec, name))
     finished = [
@@ -68,19 +66,18 @@ def stored_models(run: Run, norm: str | None, style: str | None, seed: int | Non
         if records.get(cell.id, {}).get("outcome") in KEPT_OUTCOMES and records[cell.id].get("weights")
     ]
     if not finished:
-        styles = ", ".join(name for name, _ in run.style_images)
         raise UserError(
-            f"{run.run_dir.path}: no trained model of norm {norm or 'any'} for style {style or 'any'} "
-            f"with seed {seed} (norms: {', '.join(run.config.norms)}; styles: {styles}; seeds: "
-            f"{', '.join(map(str, run.config.seeds))}; a model that diverged, failed or did not finish "
+            f"{plan.path}: no trained model of norm {norm or 'any'} for style {style or 'any'} "
+            f"with seed {seed} (norms: {', '.join(plan.config.norms)}; styles: {', '.join(plan.style_names)}; "
+            f"seeds: {', '.join(map(str, plan.config.seeds))}; a model that diverged, failed or did not finish "
             "has no weights)"
         )
-    styles = prepare_styles(run.plan, run.specs, run.style_images)
+    styles = prepare_styles(plan, [run.catalog.get(name) for name in plan.config.norms], run.style_images)
     models = []
     for cell, spec, name in finished:
         module, _ = load_generator(run.store.path(cell.id) / WEIGHTS, spec, styles.nets)
-        conditioning = styles.conditioning(spec, run.style_index(name))
-        models.append(StoredModel(cell, name, module.to(run.device), conditioning(1)))
+        conditioning = styles.conditioning(spec, plan.style_index(name))
+        models.append(StoredModel(cell, name, module.to(plan.device), conditioning(1)))
     return models
 
 
@@ -175,9 +172,9 @@ def export_models(
 
     if fmt not in FORMATS:
         raise UserError(f"unknown export format {fmt!r}; available: {', '.join(FORMATS)}")
-    run, _ = open_run(run_dir, "cpu", disable_plugin=disable_plugin)
+    run = open_run(run_dir, "cpu", disable_plugin=disable_plugin)
     models = stored_models(run, norm, style, seed)
-    _, sample = next(EvaluationSet(run.images.heldout[:2], run.profile.eval_size, run.device).chunks())
+    _, sample = next(EvaluationSet(run.images.heldout[:2], run.plan.profile.eval_size, run.plan.device).chunks())
     exported = []
     for model in models:
         made = Exported(model.cell.name, model.style, model.cell.seed)

@@ -8,12 +8,21 @@ where and how fast cells are computed, not their numbers. Whether the protocol i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from normbench.catalog import Catalog
 from normbench.config import Profile
+from normbench.data import ImageSet
 from normbench.errors import UserError
+from normbench.lifecycle import preparation
 from normbench.lifecycle.options import RunOptions, flag_name, flags
+from normbench.lifecycle.plan import RunPlan, plan_run
+from normbench.lifecycle.prepared import PreparedRun
 from normbench.lifecycle.setup import Resolved, resolve_run
+from normbench.metrics.base import MetricRegistry
+from normbench.registry import BaselineRegistry
+from normbench.store.cells import CellStore
 from normbench.store.directory import RunDirectory
 from normbench.store.manifest import Manifest
 from normbench.store.results import read_run_manifest
@@ -73,15 +82,44 @@ def reopen(
     return options, resolved, stored
 
 
-def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = None, disable_plugin=()):
-    """A finished (or partly finished) run, planned again from its stored configuration to reuse what it trained:
-    ``(Run, stored manifest)``. Nothing is written."""
+@dataclass(frozen=True)
+class ReopenedRun:
+    """A stored run planned again to reuse what it trained: its ``plan`` (under the ``stored`` manifest's protocol),
+    its ``directory`` and cell ``store``, and what this process computes it with (the resolved plugins and the
+    images). Score, stylize and export read it; nothing here trains."""
+
+    plan: RunPlan
+    directory: RunDirectory
+    stored: Manifest
+    catalog: Catalog
+    metrics: MetricRegistry
+    baselines: BaselineRegistry
+    images: ImageSet
+
+    @property
+    def store(self) -> CellStore:
+        return CellStore(self.plan.path)
+
+    @property
+    def style_images(self) -> list:
+        return self.plan.style_images(self.images)
+
+    def prepare(self) -> PreparedRun:
+        """What the plan's cells share (:func:`normbench.lifecycle.preparation.prepare`), errors into errors.log."""
+        return preparation.prepare(
+            self.plan, self.catalog, self.metrics, self.baselines, self.images, self.directory.log_error
+        )
+
+
+def open_run(run_dir: Path, device: str = "auto", metrics: list[str] | None = None, disable_plugin=()) -> ReopenedRun:
+    """A finished (or partly finished) run, planned again from its stored configuration to reuse what it trained.
+    Nothing is written."""
     from normbench.data import load_run_images
-    from normbench.lifecycle import runner
 
     _, resolved, stored = reopen(run_dir, metrics, device=device, speed="plain", disable_plugin=list(disable_plugin))
-    config = resolved.config
-    run = runner.Run(
-        config, resolved.catalog, load_run_images(config), RunDirectory(run_dir), resolved.metrics, resolved.baselines
+    config, images = resolved.config, load_run_images(resolved.config)
+    baselines = [resolved.baselines.get(name) for name in config.baselines]
+    plan = plan_run(config, resolved.catalog, baselines, images, run_dir, stored.protocol.to_dict())
+    return ReopenedRun(
+        plan, RunDirectory(run_dir), stored, resolved.catalog, resolved.metrics, resolved.baselines, images
     )
-    return run, stored

@@ -3,13 +3,16 @@ merged into its cells, its tables and its manifest."""
 
 from __future__ import annotations
 
+import sys
 import time
 
 from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
 from normbench.lifecycle.evaluation import baseline_stylizer, model_stylizer
+from normbench.lifecycle.plan import cell_origin
 from normbench.lifecycle.prepared import PreparedRun
-from normbench.lifecycle.runner import Run
-from normbench.runtime.environment import now
+from normbench.lifecycle.provenance import metric_sections
+from normbench.reuse.reopen import ReopenedRun
+from normbench.runtime.environment import environment, now
 from normbench.store.cells import fingerprint
 from normbench.store.manifest import Manifest
 from normbench.training.generators import load_generator
@@ -18,48 +21,52 @@ from normbench.training.generators import load_generator
 KEPT_FROM_FIRST_MEASUREMENT = ("eval_images", "metrics_seconds")
 
 
-def score_run(run: Run, stored: Manifest, on_cell=None) -> dict[str, list[dict]]:
-    """Measure every finished cell of ``run`` with ``run``'s metrics (those asked for), replacing their columns in
-    the cells' rows, then re-render the tables and rewrite the manifest. Rows that did not train keep their
-    status and get no values. Returns the new rows by cell id. ``on_cell(cell, rows)`` follows progress."""
+def score_run(run: ReopenedRun, on_cell=None) -> dict[str, list[dict]]:
+    """Measure every finished cell of ``run`` with its metrics (those asked for), replacing their columns in the
+    cells' rows, then re-render the tables and rewrite the manifest. Rows that did not train keep their status and
+    get no values. Returns the new rows by cell id. ``on_cell(cell, rows)`` follows progress."""
     start = time.perf_counter()
     prepared = run.prepare()
-    manifest = merged_manifest(stored, run)
-    records = run.store.records()
-    rescored: dict[str, list[dict]] = {}
-    for cell in run.cells:
+    built = prepared.evaluation
+    manifest = merged_manifest(run, metric_sections(run.plan.config, run.metrics, built.metrics, built.failed))
+    store, records = run.store, run.store.records()
+    finished: dict[str, tuple[list[dict], list[dict]]] = {}
+    for cell in run.plan.cells:
         if cell.id not in records:
             continue
-        rows, log_rows = run.store.rows(cell.id)
-        rescored[cell.id] = _rescore_cell(prepared, cell, rows, records[cell.id])
-        run.finished[cell.id] = (rescored[cell.id], log_rows)
+        rows, log_rows = store.rows(cell.id)
+        finished[cell.id] = (_rescore_cell(prepared, cell, rows, records[cell.id]), log_rows)
         if on_cell is not None:
-            on_cell(cell, rescored[cell.id])
+            on_cell(cell, finished[cell.id][0])
     # NOTE: measured first, written after: a failure while measuring leaves the run as it was
     protocol = manifest.protocol.to_dict()
-    for cell in run.cells:
-        if cell.id in rescored:
-            record = {**records[cell.id], "fingerprint": fingerprint(protocol, cell, run.origin(cell))}
-            run.store.rewrite(cell.id, rescored[cell.id], record)
-    run.run_dir.columns = table_columns(manifest)
-    run.render()
+    for cell_id, (rows, _) in finished.items():
+        cell = next(cell for cell in run.plan.cells if cell.id == cell_id)
+        origin = cell_origin(run.plan.config, run.catalog, cell)
+        store.rewrite(cell_id, rows, {**records[cell_id], "fingerprint": fingerprint(protocol, cell, origin)})
+    run.directory.columns = table_columns(manifest)
+    run.directory.render(
+        [row for rows, _ in finished.values() for row in rows], [row for _, log in finished.values() for row in log]
+    )
     manifest.scored[-1]["seconds"] = round(time.perf_counter() - start, 2)  # type: ignore[index]
-    run.run_dir.write_manifest(manifest)
-    return rescored
+    run.directory.write_manifest(manifest)
+    return {cell_id: rows for cell_id, (rows, _) in finished.items()}
 
 
-def merged_manifest(stored: Manifest, run: Run) -> Manifest:
-    """The stored manifest with the new metrics' provenance and columns, the protocol naming every metric the rows
-    now hold, and this scoring recorded."""
-    new = [spec.name for spec in run.metric_registry]
+def merged_manifest(run: ReopenedRun, sections: tuple[dict, dict]) -> Manifest:
+    """The stored manifest of ``run`` with the new metrics' provenance and columns (``sections``, see
+    :func:`~normbench.lifecycle.provenance.metric_sections`), the protocol naming every metric the rows now hold,
+    and this scoring recorded."""
+    new = [spec.name for spec in run.metrics]
+    stored = run.stored
     metrics = list(stored.config.get("metrics") or stored.metrics)
     metrics += [name for name in new if name not in metrics]
     manifest = stored.copy()
-    manifest.metrics.update(run.manifest.metrics)
-    manifest.columns.update(run.manifest.columns)
+    manifest.metrics.update(sections[0])
+    manifest.columns.update(sections[1])
     manifest.config["metrics"] = metrics
     manifest.protocol.metrics = sorted(metrics)
-    scoring = {"at": now(), "metrics": new, "command": run.manifest.command, "environment": run.manifest.environment}
+    scoring = {"at": now(), "metrics": new, "command": list(sys.argv), "environment": environment(run.plan.device)}
     manifest.scored = [*(manifest.scored or []), scoring]
     return manifest
 
