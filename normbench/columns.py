@@ -34,6 +34,14 @@ class Column:
     :param label: the header reports show (default: ``name``).
     :param axis: one of :data:`AXES`.
     :param description: one line for the report's legend and the manifest.
+    :param equivalence_margin: the largest difference between two norms, in the column's units, that does not
+        matter; reports call two norms ``equal`` on the column only where an equivalence test (TOST) over seeds puts
+        their difference inside it. ``None`` (the default): never ``equal``, only ``tied`` when no difference is
+        found.
+    :param min_samples: for a distribution distance (FID, KID), the sample count its definition needs; on rows
+        whose ``samples_column`` holds fewer, reports show the value but leave it out of verdicts and flags ("not a
+        distribution test at this size").
+    :param samples_column: the column holding each row's sample count; given with ``min_samples``.
     """
 
     name: str
@@ -41,6 +49,9 @@ class Column:
     label: str = ""
     axis: str = "info"
     description: str = ""
+    equivalence_margin: float | None = None
+    min_samples: int | None = None
+    samples_column: str | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -49,6 +60,13 @@ class Column:
             raise ValueError(f"column {self.name!r}: unknown axis {self.axis!r}; available: {', '.join(AXES)}")
         if not self.label:
             object.__setattr__(self, "label", self.name)
+        if self.equivalence_margin is not None and not self.equivalence_margin > 0:
+            raise ValueError(
+                f"column {self.name!r}: equivalence_margin must be a positive number or None; got "
+                f"{self.equivalence_margin!r}"
+            )
+        if (self.min_samples is None) != (self.samples_column is None):
+            raise ValueError(f"column {self.name!r}: give min_samples and samples_column together, or neither")
 
     @property
     def ranked(self) -> bool:
@@ -60,10 +78,19 @@ class Column:
 
     @classmethod
     def from_dict(cls, data: dict) -> Column:
-        return cls(
-            **{key: data[key] for key in ("name", "higher_is_better", "label", "axis", "description") if key in data}
-        )
+        return cls(**{key: data[key] for key in _FIELDS if key in data})
 
+
+_FIELDS = (
+    "name",
+    "higher_is_better",
+    "label",
+    "axis",
+    "description",
+    "equivalence_margin",
+    "min_samples",
+    "samples_column",
+)
 
 #: Which row a number belongs to; written first in results.csv.
 ID_COLUMNS = ("norm", "kind", "style", "style_split", "seed", "status")

@@ -45,6 +45,12 @@ Images are always RGB floats in [0, 1], channels first: ``(N, 3, H, W)``.
       in :func:`normbench_register_metrics`. ``style`` and ``composite`` columns a
       baseline wins are flagged.
     - ``description``: str, one line.
+    - ``equivalence_margin``: float or None, the largest difference between two norms, in the column's units,
+      that does not matter: reports call two norms ``equal`` on it only where an equivalence test (TOST) over seeds
+      puts their difference inside it. None: never equal, only tied.
+    - ``min_samples``: int or None, the sample count a distribution distance is defined on; rows whose
+      ``samples_column`` holds fewer are shown but never tested or flagged.
+    - ``samples_column``: str or None, the column holding each row's sample count; given with ``min_samples``.
 
 ``MetricContext`` (given to a metric factory; fixed for the run):
     - ``device``: ``torch.device`` the images will be on.
@@ -173,6 +179,11 @@ def normbench_register_metrics(registry: MetricRegistry) -> None:
       with no better direction, ``higher_is_better=None``: counts, notes, spreads). ``speed`` and ``cost`` are
       the axes of the columns the run measures itself. Reports plot style against content, and flag a ``style``
       or ``composite`` column that a reference baseline wins.
+    - A ``Column`` may also say how reports test it: ``equivalence_margin`` (the largest difference between two
+      norms, in the column's units, that does not matter; without one two norms are never called equal,
+      only tied), and ``min_samples`` with ``samples_column`` (a distribution distance defined on at least
+      that many samples, and the column holding each row's count: below it the values are shown but
+      never tested or flagged). Columns without them are tested as before.
     - For each row the run calls ``reset()``, then ``update(sample)`` once per chunk of evaluation images with a
       ``normbench.StylizedSample``, then ``compute()``.
     - ``compute()`` returns a dict of exactly the declared columns, each a float, an int or ``float("nan")`` (a

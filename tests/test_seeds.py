@@ -1,6 +1,7 @@
 """Seeds as an axis: paired by construction, pooled across runs of one protocol, refused across protocols."""
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -55,7 +56,8 @@ def test_runs_of_one_protocol_pool_into_one_analysis(seeded_runs, tmp_path, caps
     out = capsys.readouterr().out
     assert "Verdict against in:" in out and "bn vs in, 2 paired seeds" in out
     page = output.read_text()
-    assert "pooled from two (seeds [0, 1], complete: 5 of 5 cells), one (seeds [1], complete: 2 of 2 cells)" in page
+    device = re.search(r"pooled from two \(seeds \[0, 1\], complete: 5 of 5 cells, (cpu [^)]*)\)", page)
+    assert device and f"one (seeds [1], complete: 2 of 2 cells, {device.group(1)})" in page  # each run's device
     assert "cells in more than one run, counted once from the first: in seed 1 (one)" in page
     paired = pd.read_csv(tmp_path / "pooled_paired.csv")
     assert set(paired.column) == set(QUALITY) and (paired.seeds == 2).all()

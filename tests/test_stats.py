@@ -120,28 +120,106 @@ BN = [(0.48, 0.70), (0.53, 0.61), (0.47, 0.66), (0.50, 0.72)]  # style clearly w
 GN = [(0.50, 0.31), (0.51, 0.27), (0.50, 0.32), (0.52, 0.27)]  # IN within the noise
 
 
-def test_verdicts_name_significant_differences_and_call_the_rest_ties():
+def test_verdicts_name_significant_differences_and_give_each_tie_its_size():
     run = seeded_run({"in": IN, "bn": BN, "gn": GN}, styles=("s", "t"))
     sentence, tied = analysis.verdicts(run, analysis.reference_norm(run))
-    assert tied.startswith("gn vs in, 4 paired seeds: tied on content distance, style distance (Gram)")
+    assert tied.startswith("gn vs in, 4 paired seeds: tied on content distance (+0.0025 [")
+    assert "tied on style distance (Gram) (" in tied and "p_Holm = " in tied
     assert sentence.startswith("bn vs in, 4 paired seeds: worse style distance (Gram) (+0.383 [")
-    assert "4/4 seeds worse, p_Holm = " in sentence and sentence.endswith("tied on content distance")
+    assert "4/4 seeds worse, p_Holm = " in sentence and "; tied on content distance (" in sentence
     frame = analysis.paired_frame(run, analysis.paired_comparisons(run, "in"))
     style = frame.set_index(["norm", "column"]).loc[("bn", "style_gram")]
     direct = scipy_stats.ttest_rel([s for _, s in BN], [s for _, s in IN])
     assert style.p == pytest.approx(direct.pvalue)
-    assert (style.low, style.high) == pytest.approx(tuple(direct.confidence_interval()))
-    other = scipy_stats.ttest_rel([s for _, s in GN], [s for _, s in IN]).pvalue
-    # NOTE: Holm over the column's two comparisons with the reference: the smaller p doubled
-    assert style.p_holm == pytest.approx(min(1.0, 2 * min(direct.pvalue, other)))
+    # NOTE: the family is every comparison a verdict reports: 2 norms x 2 columns; intervals at 1 - 0.05/4
+    assert (style.low, style.high) == pytest.approx(tuple(direct.confidence_interval(1 - 0.05 / 4)))
+    p_values = [
+        scipy_stats.ttest_rel([v[i] for v in norm], [v[i] for v in IN]).pvalue for norm in (BN, GN) for i in (0, 1)
+    ]
+    assert style.p_holm == pytest.approx(stats.holm(p_values)[1])
+    assert style.p_holm == pytest.approx(min(1.0, 4 * min(p_values)))  # the smallest p times the family
 
 
 def test_one_seed_ties_everything_and_says_why():
     run = seeded_run({"in": IN[:1], "bn": BN[:1]})
     [sentence] = analysis.verdicts(run, "in")
-    assert "1 paired seed: tied on content distance, style distance (Gram)" in sentence
+    assert (
+        "1 paired seed: tied on content distance (-0.02, 1/1 seeds better); tied on style distance (Gram)" in sentence
+    )
     assert "run several seeds, e.g. --seeds 0-4" in sentence
     assert analysis.leading_norms(run, tables.summary(run)) == {}  # no best without a test
+
+
+def test_two_seeds_say_how_large_a_difference_must_be_to_be_found():
+    run = seeded_run({"in": IN[:2], "bn": [(0.51, 0.40), (0.52, 0.31)]})
+    [sentence] = analysis.verdicts(run, "in")
+    # NOTE: t(1 - 0.05 / (2 * 2), 1) / sqrt(2): the family is the two columns
+    factor = scipy_stats.t.ppf(1 - 0.05 / 4, 1) / math.sqrt(2)
+    assert f"2 seeds: only a difference larger than {factor:.0f} times the spread between the seeds" in sentence
+    assert "run --seeds 0-4" in sentence
+    three = seeded_run({"in": IN[:3], "bn": BN[:3]})
+    assert "times the spread" not in " ".join(analysis.verdicts(three, "in"))
+
+
+def margin_run(values: dict, margin: float | None) -> tables.StoredRun:
+    run = seeded_run(values)
+    for name in COLUMNS:
+        run.manifest.columns[name] = {**COLUMNS[name], "equivalence_margin": margin}
+    return run
+
+
+CLOSE = [(c + d, s - d) for (c, s), d in zip(IN, (0.002, -0.001, 0.001, 0.0015))]  # within 0.003 of IN
+
+
+def test_equal_comes_only_from_an_equivalence_test_against_the_columns_margin():
+    [equal] = analysis.verdicts(margin_run({"in": IN, "gn": CLOSE}, 0.01), "in")
+    assert "equal on content distance (" in equal and "within ±0.01, p_Holm(TOST) = " in equal
+    [tied] = analysis.verdicts(margin_run({"in": IN, "gn": CLOSE}, None), "in")  # no margin: never equal
+    assert "equal" not in tied and "tied on content distance" in tied
+    [narrow] = analysis.verdicts(margin_run({"in": IN, "gn": CLOSE}, 0.0005), "in")  # margin below the noise
+    assert "equal" not in narrow
+
+
+def test_the_equivalence_p_value_is_the_larger_of_two_one_sided_t_tests():
+    differences = np.array([0.002, -0.001, 0.001, 0.0015])
+    lower = scipy_stats.ttest_1samp(differences, -0.01, alternative="greater").pvalue
+    upper = scipy_stats.ttest_1samp(differences, 0.01, alternative="less").pvalue
+    assert stats.equivalence_p_value(differences, 0.01) == pytest.approx(max(lower, upper))
+    assert math.isnan(stats.equivalence_p_value(differences, None))
+    assert math.isnan(stats.equivalence_p_value([0.001], 0.01))
+    assert stats.equivalence_p_value([0.02, 0.02], 0.01) == 1.0 and stats.equivalence_p_value([0.0, 0.0], 0.01) == 0
+
+
+def test_a_constant_nonzero_difference_is_a_difference():
+    assert stats.paired_p_value([0.1, 0.1, 0.1]) == 0.0
+    assert stats.paired_p_value([0.3 - 0.2, 0.1, 0.4 - 0.3]) == 0.0  # the same up to rounding: no scipy warning
+    run = seeded_run({"in": IN, "bn": [(c, s + 0.05) for c, s in IN]}, styles=("s", "t"))
+    [sentence] = analysis.verdicts(run, "in")
+    assert "worse style distance (Gram) (+0.05 [+0.05, +0.05], 4/4 seeds worse, p_Holm = 0)" in sentence
+
+
+def test_no_interval_that_excludes_zero_sits_beside_a_tie():
+    # NOTE: bn's raw p is about 0.03 on both columns: below 0.05 alone, not after Holm over four comparisons
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        noisy = {
+            name: [(c + d, s + e) for (c, s), d, e in zip(IN, rng.normal(0.02, 0.02, 4), rng.normal(0.02, 0.02, 4))]
+            for name in ("bn", "gn")
+        }
+        frame = analysis.paired_frame(
+            seeded_run({"in": IN, **noisy}), analysis.paired_comparisons(seeded_run({"in": IN, **noisy}), "in")
+        )
+        excludes_zero = (frame.low > 0) | (frame.high < 0)
+        assert not (excludes_zero & (frame.verdict == "tied")).any()
+        assert (frame.p_holm >= frame.p).all()
+
+
+def test_ranks_are_over_seeds_and_need_two_of_them():
+    three_styles = ("s", "t", "u")
+    run = seeded_run({"in": IN[:2], "bn": BN[:2], "gn": GN[:2]}, styles=three_styles)
+    summaries = analysis.rank_summaries(run)
+    assert summaries and all(summary.blocks == 2 for summary in summaries)  # not 2 seeds x 3 styles = 6
+    assert analysis.rank_summaries(seeded_run({"in": IN[:1], "bn": BN[:1], "gn": GN[:1]}, styles=three_styles)) == []
 
 
 def test_the_leading_group_is_the_best_norm_and_those_tied_with_it():
@@ -184,3 +262,104 @@ def test_ranks_on_a_column_a_baseline_wins_carry_the_flag():
     run.results.loc[run.results.kind == "baseline", "style_gram"] = 0.01  # identity now beats both norms
     page = conclusions.ranks_html(run)
     assert "style distance (Gram) ⚑: mean rank" in page and "a baseline beats every norm" in page
+
+
+def fid_run(samples: int) -> tables.StoredRun:
+    """IN clearly better than BN on FID, colour transfer better than both, every row on ``samples`` samples."""
+    run = seeded_run({"in": IN, "bn": BN})
+    run.manifest.columns["fid"] = {
+        "higher_is_better": False,
+        "axis": "style",
+        "label": "FID",
+        "min_samples": 2048,
+        "samples_column": "fid_n",
+    }
+    run.results["fid"] = [0.1 + 0.01 * i if norm == "in" else 0.5 + 0.01 * i for i, norm in enumerate(run.results.norm)]
+    run.results["fid_n"] = samples
+    transfer = {**run.results.iloc[-1].to_dict(), "norm": "color_transfer", "fid": 0.01, "style_gram": 0.9}
+    run.results = pd.concat([run.results, pd.DataFrame([transfer])], ignore_index=True)
+    return run
+
+
+def test_distribution_distances_on_too_few_samples_are_shown_but_never_tested_or_flagged():
+    small = fid_run(96)
+    assert tables.undersampled(small) == {"fid": "96 samples, defined on ≥ 2048"}
+    assert "fid" not in {c.column for c in analysis.paired_comparisons(small, "in")}
+    assert "fid" not in {flag.column for flag in tables.baseline_flags(small)}
+    sentences = analysis.verdicts(small, "in")
+    assert "FID" not in sentences[0]
+    assert sentences[-1] == "FID: not a distribution test at this size (96 samples, defined on ≥ 2048), so not tested"
+    large = fid_run(4096)
+    assert tables.undersampled(large) == {}
+    assert "worse FID ⚑ (" in analysis.verdicts(large, "in")[0]  # ⚑: colour transfer beats both norms there
+    assert "fid" in {flag.column for flag in tables.baseline_flags(large)}  # colour transfer beats both norms
+
+
+def test_runs_pool_only_on_one_device_torch_and_thread_count():
+    from normbench.report.pooling import protocol_differences
+
+    def on(name: str, torch: str, threads: int) -> tables.StoredRun:
+        run = seeded_run({"in": IN})
+        run.manifest.environment = {
+            "device": {"type": "cpu", "name": name, "torch_threads": threads},
+            "packages": {"torch": torch},
+        }
+        return run
+
+    assert protocol_differences(on("AMD EPYC", "2.14.1", 2), on("AMD EPYC", "2.14.1", 2)) == []
+    assert protocol_differences(on("AMD EPYC", "2.14.1", 2), on("AMD EPYC", "2.14.1", 4)) == [
+        "execution.torch_threads: 2 vs 4"
+    ]
+    assert protocol_differences(on("AMD EPYC", "2.14.1", 2), on("Intel Xeon", "2.13.0", 2)) == [
+        "execution.device: 'cpu AMD EPYC' vs 'cpu Intel Xeon'",
+        "execution.torch: '2.14.1' vs '2.13.0'",
+    ]
+
+
+def test_a_column_declares_how_it_is_tested_consistently():
+    from normbench.columns import Column
+
+    with pytest.raises(ValueError, match="equivalence_margin must be a positive number or None; got 0"):
+        Column("x", equivalence_margin=0)
+    with pytest.raises(ValueError, match="give min_samples and samples_column together, or neither"):
+        Column("x", min_samples=10)
+    column = Column("x", min_samples=10, samples_column="x_n", equivalence_margin=0.5)
+    assert Column.from_dict(column.to_dict()) == column
+
+
+def with_color_transfer(run: tables.StoredRun, style_gram: float) -> tables.StoredRun:
+    transfer = {**run.results.iloc[-1].to_dict(), "norm": "color_transfer", "content_distance": 0.6}
+    transfer["style_gram"] = style_gram
+    run.results = pd.concat([run.results, pd.DataFrame([transfer])], ignore_index=True)
+    run.manifest.baselines.append({"name": "color_transfer", "wins_by_construction": []})
+    return run
+
+
+def test_each_norm_is_flagged_against_each_baseline_it_does_not_beat_with_its_interval():
+    from normbench.report.norm_flags import norm_flags
+
+    run = with_color_transfer(seeded_run({"in": IN, "bn": BN}), 0.5)
+    [flag] = norm_flags(run)  # IN beats both baselines; BN beats identity (2.0), not colour transfer (0.5)
+    assert (flag.norm, flag.baseline, flag.column, flag.beyond_noise) == ("bn", "color_transfer", "style_gram", True)
+    differences = [s - 0.5 for _, s in BN]
+    # NOTE: the family: 2 norms x 2 baselines on the one stylization column
+    low, high = scipy_stats.ttest_1samp(differences, 0).confidence_interval(1 - 0.05 / 4)
+    assert flag.difference.mean == pytest.approx(np.mean(differences))
+    assert (flag.difference.low, flag.difference.high) == pytest.approx((low, high))
+    assert flag.sentence.startswith("bn is worse than color_transfer on style distance (Gram) (+0.172 [+")
+    assert flag.sentence.endswith(", 4 seeds)")
+    [close] = norm_flags(with_color_transfer(seeded_run({"in": IN, "bn": BN}), 0.66))  # inside BN's seed noise
+    assert not close.beyond_noise and close.sentence.startswith("bn is no better than color_transfer on")
+
+
+def test_a_failed_seed_is_counted_in_the_summary_and_the_verdict():
+    run = seeded_run({"in": IN, "bn": BN})
+    lost = (run.results.norm == "bn") & (run.results.seed == 2)
+    run.results.loc[lost, "status"] = "diverged"
+    run.results.loc[lost, ["content_distance", "style_gram"]] = float("nan")
+    assert tables.failures(run)["bn"] == tables.Failures(1, 4, {"diverged": 1})
+    [sentence] = analysis.verdicts(run, "in")
+    assert sentence.startswith("bn vs in, 3 paired seeds (bn: 1 of 4 seeds failed (diverged), not paired): ")
+    shown = tables.display_summary(run)
+    assert shown.loc["bn", "failed seeds"] == "1/4 (diverged)" and shown.loc["in", "failed seeds"] == "0/4"
+    assert "failed seeds" not in tables.display_summary(seeded_run({"in": IN, "bn": BN}))  # nothing failed

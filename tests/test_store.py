@@ -24,21 +24,26 @@ from normbench.store.manifest import (
 )
 from normbench.store.results import read_run_manifest
 
+TESTING_KEYS = ("equivalence_margin", "min_samples", "samples_column")
+
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
     root = tmp_path_factory.mktemp("store")
-    assert run_tiny(root, "--norms", "in", run_id="new") == 0
+    assert run_tiny(root, "--norms", "in", run_id="new", metrics="distances,lpips,fid,artfid") == 0
     return root / "runs"
 
 
 def old_copy(stored, tmp_path):
     """The run as normbench 0.1.0 stored it before each network's source was recorded (230af08^): no protocol
-    ``networks`` or ``eval_network``, no top-level ``networks``."""
+    ``networks`` or ``eval_network``, no top-level ``networks``, and columns that do not say how they are tested."""
     old = tmp_path / "old"
     shutil.copytree(stored / "new", old)
     data = json.loads((old / MANIFEST).read_text())
     del data["protocol"]["networks"], data["protocol"]["eval_network"], data["networks"]
+    for column in data["columns"].values():
+        for key in TESTING_KEYS:
+            column.pop(key, None)
     (old / MANIFEST).write_text(json.dumps(data, indent=2))
     return old
 
@@ -65,7 +70,7 @@ def test_entries_this_version_does_not_know_are_kept_in_place():
 def test_a_run_stored_before_networks_were_recorded_is_migrated_and_read(stored, tmp_path, capsys):
     old = old_copy(stored, tmp_path)
     data, applied = migrated(json.loads((old / MANIFEST).read_text()))
-    assert applied == ["protocol without its networks"]
+    assert applied == ["protocol without its networks", "built-in columns without how they are tested"]
     assert data["protocol"]["eval_network"] == "vgg13" and data["protocol"]["networks"] == NOT_RECORDED
     assert migrated(data)[1] == []  # NOTE: a current manifest is left as it is
     assert read_run_manifest(old).status == "complete: 2 of 2 cells"
@@ -73,6 +78,21 @@ def test_a_run_stored_before_networks_were_recorded_is_migrated_and_read(stored,
     capsys.readouterr()
     assert cli.main(["status", str(old)]) == ExitCode.OK
     assert capsys.readouterr().out.strip() == f"{old}: complete: 2 of 2 cells"
+
+
+def test_built_in_columns_stored_before_they_declared_how_they_are_tested_get_it(stored, tmp_path):
+    data, _ = migrated(json.loads((old_copy(stored, tmp_path) / MANIFEST).read_text()))
+    columns = data["columns"]
+    assert columns["style_gram"]["equivalence_margin"] == 0.01 and "min_samples" not in columns["style_gram"]
+    assert columns["fid"]["min_samples"] == 2048 and columns["fid"]["samples_column"] == "fid_n"
+    assert "equivalence_margin" not in columns["lpips"]  # NOTE: it declares none
+    new = json.loads((stored / "new" / MANIFEST).read_text())["columns"]
+    for name in ("style_gram", "fid", "kid", "artfid"):  # NOTE: what a run made today declares
+        assert columns[name].items() >= {key: value for key, value in new[name].items() if value is not None}.items()
+    # NOTE: a plugin's column of the same name is the plugin's: left as stored
+    plugin = json.loads((old_copy(stored, tmp_path / "plugin") / MANIFEST).read_text())
+    plugin["metrics"][plugin["columns"]["fid"]["metric"]]["plugin"] = "someone_elses_metrics"
+    assert "min_samples" not in migrated(plugin)[0]["columns"]["fid"]
 
 
 def test_an_old_run_is_refused_beside_a_new_one_naming_what_it_lacks(stored, tmp_path, capsys):

@@ -160,11 +160,14 @@ def print_conclusions(run, console: Console) -> None:
     """The report's verdicts against the reference and its flags (stylization metrics a baseline wins), for a
     stored run (:func:`normbench.report.tables.load_run`)."""
     from normbench.report import analysis, tables
+    from normbench.report.norm_flags import norm_flags
     from normbench.report.problems import run_problems
 
     reference = analysis.reference_norm(run)
     for sentence in analysis.verdicts(run, reference):
         console.print(Text(f"verdict: {sentence}"))
+    for flag in norm_flags(run):
+        console.print(Text(f"flagged: {flag.sentence}", style="red"))
     for flag in tables.baseline_flags(run):
         console.print(Text(f"flagged: {flag.sentence}", style="red"))
     for sentence in run_problems(run):

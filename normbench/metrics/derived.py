@@ -23,7 +23,15 @@ class ArtFID(DerivedMetric):
     feature_networks = ("inception_fid",)  # NOTE: its note says whether FID's Inception was trained
 
     columns = (
-        Column("artfid", False, "ArtFID", "composite", "(1 + LPIPS) (1 + FID)"),
+        Column(
+            "artfid",
+            False,
+            "ArtFID",
+            "composite",
+            "(1 + LPIPS) (1 + FID)",
+            min_samples=ARTFID_MIN_SAMPLES,
+            samples_column="fid_n",
+        ),
         Column("artfid_note", None, "ArtFID note", "info", "why this is not ArtFID as defined, where it is not"),
     )
     requires = ("lpips", "fid")

@@ -14,6 +14,9 @@ from normbench.metrics.base import Metric, MetricContext, StylizedSample
 from normbench.metrics.networks import inception_provenance, load_inception
 
 KID_SUBSETS = 100
+#: Samples a distribution distance needs before reports test it: the 2048 pool features of the Inception FID and KID
+#: are defined on (Heusel et al. 2017; Bińkowski et al. 2018), the fewest that make their covariance full rank.
+DISTRIBUTION_MIN_SAMPLES = 2048
 
 
 def random_patches(images: torch.Tensor, count: int, size: int, seed: int) -> torch.Tensor:
@@ -48,8 +51,24 @@ class InceptionDistance(Metric):
     feature_networks = ("inception_fid",)
 
     columns = (
-        Column("fid", False, "FID", "style", "Fréchet distance of stylized patches to style-image patches"),
-        Column("kid", False, "KID", "style", "kernel (MMD^2) distance of stylized patches to style-image patches"),
+        Column(
+            "fid",
+            False,
+            "FID",
+            "style",
+            "Fréchet distance of stylized patches to style-image patches",
+            min_samples=DISTRIBUTION_MIN_SAMPLES,
+            samples_column="fid_n",
+        ),
+        Column(
+            "kid",
+            False,
+            "KID",
+            "style",
+            "kernel (MMD^2) distance of stylized patches to style-image patches",
+            min_samples=DISTRIBUTION_MIN_SAMPLES,
+            samples_column="fid_n",
+        ),
         Column("kid_std", None, "KID std over subsets", "info"),
         Column("fid_n", None, "FID/KID samples", "info"),
         Column("fid_dims", None, "Inception feature size", "info"),

@@ -2,8 +2,10 @@
 the leading norms of each column, mean ranks, and the spread over seeds beside the spread over evaluation draws.
 
 Every test here is paired by training seed (see :mod:`normbench.report.stats`). Verdicts cover the quality
-axes (content, style, composite) of the training styles; on each column, Holm's correction covers the k - 1
-comparisons of the other norms with the reference; differences it does not find are ties.
+axes (content, style, composite) of the training styles; Holm's correction covers every comparison of the other
+norms with the reference on every such column, the family the verdicts report. A difference it finds is ``better``
+or ``worse``; a column with an equivalence margin may be ``equal`` (TOST); anything else is ``tied``, told with its
+size and interval.
 """
 
 from __future__ import annotations
@@ -55,13 +57,29 @@ def reference_norm(run: tables.StoredRun, requested: str | None = None) -> str |
 
 
 def quality_columns(run: tables.StoredRun) -> dict[str, Column]:
-    return {name: column for name, column in tables.metric_columns(run).items() if column.axis in QUALITY_AXES}
+    """The columns verdicts test: content, style and composite ones, but those computed on fewer samples than
+    their definition needs (:func:`~normbench.report.tables.undersampled`)."""
+    untested = tables.undersampled(run)
+    return {
+        name: column
+        for name, column in tables.metric_columns(run).items()
+        if column.axis in QUALITY_AXES and name not in untested
+    }
+
+
+def untested_note(run: tables.StoredRun) -> str:
+    """``FID, KID: not a distribution test at this size (96 samples, defined on ≥ 2048)``, or nothing."""
+    untested, columns = tables.undersampled(run), tables.metric_columns(run)
+    if not untested:
+        return ""
+    reasons = dict.fromkeys(untested.values())
+    labels = ", ".join(columns[name].label for name in untested)
+    return f"{labels}: not a distribution test at this size ({'; '.join(reasons)}), so not tested"
 
 
 def paired_comparisons(run: tables.StoredRun, reference: str | None) -> list[stats.PairedDifference]:
-    """Every other norm against ``reference`` on every quality column; Holm-adjusted per column over the k - 1
-    comparisons with the reference (Demšar 2006, comparisons with a control), so that adding a metric does not
-    change another metric's verdicts."""
+    """Every other norm against ``reference`` on every quality column, Holm-adjusted over all of them together (every
+    column times every comparison), the family the verdict sentences report; intervals at the same family's level."""
     if reference is None:
         return []
     found = []
@@ -69,14 +87,18 @@ def paired_comparisons(run: tables.StoredRun, reference: str | None) -> list[sta
         table = cells(run, name)
         if reference not in table:
             continue
-        found += stats.adjust(
-            [
-                stats.paired_difference(table[norm], table[reference], column.higher_is_better, (norm, reference, name))
-                for norm in table.columns
-                if norm != reference
-            ]
-        )
-    return found
+        found += [
+            stats.paired_difference(
+                table[norm],
+                table[reference],
+                column.higher_is_better,
+                (norm, reference, name),
+                column.equivalence_margin,
+            )
+            for norm in table.columns
+            if norm != reference
+        ]
+    return stats.adjust(found)
 
 
 def paired_frame(run: tables.StoredRun, comparisons: list[stats.PairedDifference]) -> pd.DataFrame:
@@ -98,7 +120,11 @@ def paired_frame(run: tables.StoredRun, comparisons: list[stats.PairedDifference
                 "better_seeds": c.better_seeds,
                 "verdict": c.verdict(columns[c.column].higher_is_better),
                 "interval": c.difference.method,
-                "test": "paired t-test over seeds, Holm over the column's comparisons with the reference",
+                "p_equal": c.p_equal,
+                "p_equal_holm": c.p_equal_holm,
+                "margin": c.margin,
+                "test": "paired t-test over seeds (TOST within the margin for equal), Holm over every column and "
+                "comparison with the reference",
             }
             for c in comparisons
         ]
@@ -110,36 +136,64 @@ def _signed(value: float) -> str:
 
 
 def describe(comparison: stats.PairedDifference, column: Column, flagged: bool) -> str:
-    """``better Gram style distance (−0.37 [−0.59, −0.16], 3/3 seeds, p_Holm = 0.03)``."""
+    """``better style distance (Gram) (−0.37 [−0.59, −0.16], 3/3 seeds better, p_Holm = 0.03)``; a tie the same
+    way, with the seeds that lean the way its mean does; ``equal`` names its margin."""
     d, word = comparison.difference, comparison.verdict(column.higher_is_better)
     interval = f" [{_signed(d.low)}, {_signed(d.high)}]" if d.has_interval else ""
-    count = comparison.better_seeds if word != "worse" else d.n - comparison.better_seeds
-    seeds = f"{count}/{d.n} seeds" + ("" if word == "better" else " worse" if word == "worse" else " better")
+    count, towards = comparison.seeds_towards(column.higher_is_better)
     p = "" if math.isnan(comparison.p_holm) else f", p_Holm = {comparison.p_holm:.2g}"
-    return f"{word} {column.label}{' ⚑' if flagged else ''} ({_signed(d.mean)}{interval}, {seeds}{p})"
+    if word == "equal":
+        p = f", within ±{format_number(comparison.margin, 3)}, p_Holm(TOST) = {comparison.p_equal_holm:.2g}"
+    flag, on = " ⚑" if flagged else "", " on" if word in ("tied", "equal") else ""
+    return f"{word}{on} {column.label}{flag} ({_signed(d.mean)}{interval}, {count}/{d.n} seeds {towards}{p})"
+
+
+def few_seeds_note(n: int, family: int) -> str:
+    """What a verdict over ``n`` seeds can and cannot find, below three seeds."""
+    if n >= 3:
+        return ""
+    if n < 2:
+        return " (one seed: nothing can be told from seed noise; run several seeds, e.g. --seeds 0-4)"
+    factor = stats.smallest_findable(n, family)
+    return (
+        f" ({n} seeds: only a difference larger than {factor:.0f} times the spread between the seeds can be found"
+        f"{f' in a family of {family} tests' if family > 1 else ''}, so a tie says little; run --seeds 0-4)"
+    )
+
+
+def failed_note(failed: dict[str, tables.Failures], norms: tuple[str, ...]) -> str:
+    """`` (bn: 1 of 3 seeds failed (diverged), not paired)``: seeds a verdict cannot pair, their model gave no
+    numbers."""
+    lost = [f"{norm}: {failed[norm].sentence}" for norm in norms if norm in failed and failed[norm].failed]
+    return f" ({'; '.join(lost)}, not paired)" if lost else ""
 
 
 def verdicts(
     run: tables.StoredRun, reference: str | None, comparisons: list[stats.PairedDifference] | None = None
 ) -> list[str]:
-    """One sentence per norm against the reference: its significant differences first, then what ties."""
+    """One sentence per norm against the reference: its differences first, then what is equal, then the ties, each
+    with its size and interval; then which columns were too small a sample to test."""
     comparisons = paired_comparisons(run, reference) if comparisons is None else comparisons
     columns = tables.metric_columns(run)
     flagged = {flag.column for flag in tables.baseline_flags(run)}
+    family = sum(1 for c in comparisons if not math.isnan(c.p))
+    failed = tables.failures(run)
+    order = {"better": 0, "worse": 0, "equal": 1, "tied": 2}
     sentences = []
     for norm in dict.fromkeys(c.norm for c in comparisons):
-        mine = [c for c in comparisons if c.norm == norm]
-        decided = [
-            describe(c, columns[c.column], c.column in flagged)
-            for c in mine
-            if c.verdict(columns[c.column].higher_is_better) != "tied"
-        ]
-        tied = [columns[c.column].label for c in mine if c.verdict(columns[c.column].higher_is_better) == "tied"]
+        mine = sorted(
+            (c for c in comparisons if c.norm == norm),
+            key=lambda c: order[c.verdict(columns[c.column].higher_is_better)],
+        )
+        parts = [describe(c, columns[c.column], c.column in flagged) for c in mine]
         n = max(c.difference.n for c in mine)
-        parts = decided + ([f"tied on {', '.join(tied)}"] if tied else [])
-        note = " (one seed: nothing can be told from seed noise; run several seeds, e.g. --seeds 0-4)" if n < 2 else ""
-        sentences.append(f"{norm} vs {reference}, {n} paired seed{'s' if n != 1 else ''}: {'; '.join(parts)}{note}")
-    return sentences
+        note = few_seeds_note(n, family)
+        lost = failed_note(failed, (norm, reference))
+        sentences.append(
+            f"{norm} vs {reference}, {n} paired seed{'s' if n != 1 else ''}{lost}: {'; '.join(parts)}{note}"
+        )
+    untested = untested_note(run)
+    return sentences + ([untested] if sentences and untested else [])
 
 
 def leading_norms(run: tables.StoredRun, table: pd.DataFrame) -> dict[str, set[str]]:
@@ -164,11 +218,14 @@ def leading_norms(run: tables.StoredRun, table: pd.DataFrame) -> dict[str, set[s
 
 
 def rank_summaries(run: tables.StoredRun) -> list[stats.RankSummary]:
-    """Mean ranks of the norms over (seed, training style) blocks on the headline content and style columns."""
+    """Mean ranks of the norms over seeds (each norm's mean over the training styles: a model of many styles is one
+    training run, so (seed, style) blocks would not be independent) on the headline content and style columns;
+    none below two seeds."""
     columns = tables.metric_columns(run)
     found = []
     for name in dict.fromkeys(filter(None, reversed(tables.headline(run)))):
-        summary = stats.rank_summary(cells(run, name), name, columns[name].higher_is_better)
+        per_seed = cells(run, name).groupby(level="seed").mean()
+        summary = stats.rank_summary(per_seed, name, columns[name].higher_is_better)
         if summary is not None:
             found.append(summary)
     return found
@@ -183,7 +240,9 @@ def spread_frame(run: tables.StoredRun) -> pd.DataFrame:
     for norm, group in rows.groupby("norm", sort=False):
         per_seed = group.groupby("seed")[columns].mean()
         for name in columns:
-            draws = np.sqrt(np.nanmean(np.square(group[f"{name}_sd"].to_numpy(dtype=float))))
+            spread = group[f"{name}_sd"].to_numpy(dtype=float)
+            # NOTE: one trained evaluation network has no draws to spread over
+            draws = float(np.sqrt(np.nanmean(np.square(spread)))) if np.isfinite(spread).any() else math.nan
             seeds = per_seed[name].std(ddof=1) if len(per_seed) > 1 else math.nan
             records.append(
                 {"norm": norm, "column": name, "seeds": len(per_seed), "sd_over_seeds": seeds, "sd_over_draws": draws}

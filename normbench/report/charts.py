@@ -170,7 +170,7 @@ def mean_ranks(summaries: list, labels: dict[str, str]) -> str:
         axes.invert_yaxis()
         half = max(summary.cd for summary in summaries) / 2
         axes.set_xlim(min(0.5, 1 - half), max(len(norms) + 0.5, len(norms) + half))
-        axes.set_xlabel("mean rank over (seed, training style) blocks (1 is best; bars ± CD/2)")
+        axes.set_xlabel("mean rank over seeds (1 is best; bars ± CD/2)")
         axes.grid(alpha=0.3, axis="x")
         axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35 - 0.3 / len(norms)), ncol=2)
         return _svg(figure)

@@ -11,8 +11,10 @@ from normbench.store.directory import no_model_finished
 
 _FAMILY = (
     "Paired by training seed: a seed's difference is the mean over the styles both norms have; "
-    "95% t-interval over seeds (BCa bootstrap from {min_boot} seeds), paired t-test, Holm's correction over "
-    "each column's comparisons with the reference. A difference the test does not find is a tie."
+    "t-interval over seeds (BCa bootstrap from {min_boot} seeds), paired t-test, Holm's correction over every "
+    "column's comparisons with the reference together, and intervals at the same family's Bonferroni level, so an "
+    "interval that excludes 0 is always a difference found. Equal: an equivalence test (TOST) puts the difference "
+    "inside the column's declared margin. Anything else is a tie, given with its size."
 )
 
 
@@ -56,7 +58,18 @@ def paired_html(run: tables.StoredRun, comparisons: list[stats.PairedDifference]
     frame = analysis.paired_frame(run, comparisons)
     if frame.empty:
         return ""
-    headers = ["norm", "column", "seeds", "norm − reference", "95% interval", "p", "p_Holm", "seeds better", "verdict"]
+    headers = [
+        "norm",
+        "column",
+        "seeds",
+        "norm − reference",
+        "interval (family level)",
+        "p",
+        "p_Holm",
+        "p_Holm equal (TOST)",
+        "seeds better",
+        "verdict",
+    ]
     rows = [
         [
             (r.norm, r.norm, False),
@@ -72,6 +85,7 @@ def paired_html(run: tables.StoredRun, comparisons: list[stats.PairedDifference]
             ),
             _number(r.p),
             _number(r.p_holm),
+            _number(r.p_equal_holm),
             (f"{r.better_seeds}/{r.seeds}", r.better_seeds, False),
             (r.verdict, r.verdict, r.verdict == "better"),
         ]
@@ -80,7 +94,9 @@ def paired_html(run: tables.StoredRun, comparisons: list[stats.PairedDifference]
     return (
         f"{part('heading', 2, f'Paired differences against {frame.reference.iloc[0]}')}"
         f'{sortable_table(headers, rows, "paired")}<p class="note">Also in paired.csv. '
-        "“seeds better”: seeds on which the norm beats the reference by the column's direction.</p>"
+        "“seeds better”: seeds on which the norm beats the reference by the column's direction. Intervals are at "
+        "the Bonferroni level 1 − 0.05/m for the m comparisons tested together (95% when m = 1); “p_Holm equal” "
+        "tests that the difference lies inside the column's equivalence margin, where it declares one.</p>"
     )
 
 
@@ -117,11 +133,11 @@ def ranks_html(run: tables.StoredRun) -> str:
     )
     return (
         f"<h2>Overall rank across styles and seeds</h2>{charts.mean_ranks(summaries, labels)}"
-        f'{sortable_table(headers, rows, "ranks")}<p class="note">Each (seed, training style) is a block in '
-        "which the norms are ranked (1 is best, ties share the mean rank). Two norms differ at the 5% level when "
+        f'{sortable_table(headers, rows, "ranks")}<p class="note">Each training seed is a block in which the '
+        "norms are ranked by their mean over the training styles (1 is best, ties share the mean rank); a model of "
+        "many styles is one training run, so its styles are not separate blocks. Two norms differ at the 5% level when "
         f"their mean ranks differ by more than the critical difference CD (Nemenyi), i.e. when their bars do not "
-        f"overlap. {part('text', facts)}. Blocks of one multi-style model share it, so these ranks are a summary, "
-        "not an independent test. Baselines are not ranked: a column marked ⚑ is one on which a baseline beats "
+        f"overlap. {part('text', facts)}. Baselines are not ranked: a column marked ⚑ is one on which a baseline beats "
         "every norm, so ranking first there is not stylizing better than doing nothing.</p>"
     )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from normbench.report import analysis, conclusions, sections, tables
 from normbench.report.html import page
+from normbench.report.norm_flags import norm_flags
 
 
 def render(
@@ -48,6 +49,10 @@ def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None,
     prefix = "" if output.name == "report.html" else f"{output.stem}_"
     flat = tables.summary(run)
     flat.columns = [f"{name}_{stat}" for name, stat in flat.columns]
+    failed = tables.failures(run)
+    # NOTE: a norm's seeds that diverged or failed count, instead of vanishing from its mean
+    flat["failed_seeds"] = [failed[name].failed if name in failed else float("nan") for name in flat.index]
+    flat["trained_seeds"] = [failed[name].seeds if name in failed else float("nan") for name in flat.index]
     atomic_write_text(output.parent / f"{prefix}summary.csv", flat.to_csv())
     atomic_write_text(
         output.parent / f"{prefix}paired.csv", analysis.paired_frame(run, comparisons).to_csv(index=False)
@@ -59,7 +64,8 @@ def markdown(run: tables.StoredRun, reference: str | None = None) -> str:
     """Verdicts, flags, the per-norm summary (baselines after the norms), then every row, as Markdown."""
     reference = analysis.reference_norm(run, reference)
     verdicts = "".join(f"- {sentence}\n" for sentence in analysis.verdicts(run, reference))
-    flags = "".join(f"> ⚑ {flag.sentence}\n" for flag in tables.baseline_flags(run))
+    flags = "".join(f"> ⚑ {flag.sentence}\n" for flag in norm_flags(run))
+    flags += "".join(f"> ⚑ {flag.sentence}\n" for flag in tables.baseline_flags(run))
     flags += "".join(
         f"> baseline at least as good, not a stylization measure: {note}\n" for note in tables.baseline_notes(run)
     )

@@ -2,9 +2,10 @@
 
 Runs pool when everything that decides a quality number matches (the manifest's
 ``protocol``: profile budget and sizes, precision, features, data, metrics,
-baselines, normbench series); they may differ in seeds, norms, profile name and
-speed switches. A (norm, style, seed) cell in two runs counts once, from the
-first run that has it: a seed is one replicate however often it was run.
+baselines, normbench series; and the device, torch version and torch thread count
+they ran with); they may differ in seeds, norms, profile name and speed switches.
+A (norm, style, seed) cell in two runs counts once, from the first run that has it:
+a seed is one replicate however often it was run.
 """
 
 from __future__ import annotations
@@ -34,9 +35,23 @@ def _short(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def execution(run: tables.StoredRun) -> dict:
+    """Where a run's numbers were computed, as far as it changes them: the device (kind and model), the torch
+    version and torch's thread count (float sums, and so trained weights, repeat bit for bit only with equal
+    threads)."""
+    environment = run.manifest.environment or {}
+    device = environment.get("device") or {}
+    return {
+        "device": f"{device.get('type')} {device.get('name')}",
+        "torch": (environment.get("packages") or {}).get("torch"),
+        "torch_threads": device.get("torch_threads"),
+    }
+
+
 def protocol_differences(run_a: tables.StoredRun, run_b: tables.StoredRun) -> list[str]:
-    """``"field: A vs B"`` for every protocol field (profile, precision, features, data, metrics, ...) that differs."""
-    a, b = (run.manifest.protocol.to_dict() for run in (run_a, run_b))
+    """``"field: A vs B"`` for every protocol field (profile, precision, features, data, metrics, ...) that differs,
+    and for where the numbers were computed (:func:`execution`)."""
+    a, b = ({**run.manifest.protocol.to_dict(), "execution": execution(run)} for run in (run_a, run_b))
     # NOTE: an entry one run recorded and the other could not (networks, before runs kept them) is one difference
     unlike = sorted(key for key in a.keys() | b.keys() if isinstance(a.get(key), dict) != isinstance(b.get(key), dict))
     whole = [f"{key}: {_short(a.get(key))} vs {_short(b.get(key))}" for key in unlike]
@@ -86,6 +101,7 @@ def _pool(runs: list[tables.StoredRun]) -> tables.StoredRun:
             "run_id": run.manifest.run_id,
             "path": str(run.path),
             "status": run.manifest.status,
+            "device": execution(run)["device"],
             "wall_seconds": run.manifest.wall_seconds,
             "seeds": sorted({int(s) for s in run.results.seed.dropna()}),
         }

@@ -9,6 +9,7 @@ import pandas as pd
 from normbench.numbers import format_number
 from normbench.report import analysis, charts, tables
 from normbench.report.html import image_data_uri, part, sortable_table
+from normbench.report.norm_flags import norm_flags
 from normbench.report.problems import run_problems
 from normbench.weights.sources import network_lines
 
@@ -52,9 +53,20 @@ def detail_html(run: tables.StoredRun) -> str:
 
 
 def flags_html(run: tables.StoredRun) -> str:
-    """A red box naming every stylization metric a baseline wins, then a note on the other columns baselines win."""
-    flags, notes = tables.baseline_flags(run), tables.baseline_notes(run)
+    """Red boxes naming every norm no better than a baseline on a stylization metric and every stylization metric a
+    baseline wins against all norms, then a note on the other columns baselines win."""
+    flags, notes, by_norm = tables.baseline_flags(run), tables.baseline_notes(run), norm_flags(run)
     html = ""
+    if by_norm:
+        html += part(
+            "box",
+            "flags",
+            "⚑ Norms no better than doing nothing on a stylization metric",
+            [flag.sentence for flag in by_norm],
+            "Each norm against each baseline, paired over seeds (the mean over the training styles of norm − "
+            "baseline); “worse than” where a paired test over seeds finds it, Holm over every such contest, with "
+            "intervals at the same family's level.",
+        )
     if flags:
         html += part(
             "box",
@@ -193,7 +205,10 @@ def banner(run: tables.StoredRun) -> str:
     )
     if manifest.pooled_from:
         facts += " · pooled from " + ", ".join(
-            f"{entry['run_id']} (seeds {entry['seeds']}, {entry['status']})" for entry in manifest.pooled_from
+            f"{entry['run_id']} (seeds {entry['seeds']}, {entry['status']}"
+            + (f", {entry['device']}" if entry.get("device") else "")
+            + ")"
+            for entry in manifest.pooled_from
         )
     if manifest.networks:
         facts += " · networks: " + "; ".join(network_lines(manifest.networks))

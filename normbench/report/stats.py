@@ -41,6 +41,12 @@ class Interval:
         return not math.isnan(self.low)
 
 
+def _constant(values: np.ndarray) -> bool:
+    """No spread but rounding: the same difference on every seed, whatever the last bits of its float sums (on
+    which scipy's t-test would warn of catastrophic cancellation and return noise)."""
+    return bool(np.ptp(values) <= 1e-12 * max(1.0, float(np.abs(values).max())))
+
+
 def mean_interval(values, confidence: float = 1 - ALPHA) -> Interval:
     """The mean of per-seed ``values`` and its interval: t below BOOTSTRAP_MIN_SEEDS values, BCa bootstrap from it."""
     values = np.asarray(values, dtype=float)
@@ -51,7 +57,7 @@ def mean_interval(values, confidence: float = 1 - ALPHA) -> Interval:
     mean = float(values.mean())
     if n == 1:
         return Interval(mean, math.nan, math.nan, 1, "one seed: no interval")
-    if np.ptp(values) == 0:  # NOTE: identical values: every method gives the point (and scipy warns)
+    if _constant(values):  # NOTE: identical values: every method gives the point (and scipy warns)
         return Interval(mean, mean, mean, n, "no spread")
     if n >= BOOTSTRAP_MIN_SEEDS:
         result = stats.bootstrap(
@@ -69,10 +75,25 @@ def paired_p_value(differences) -> float:
     differences = differences[np.isfinite(differences)]
     if len(differences) < 2:
         return math.nan
-    if np.ptp(differences) == 0:
-        # NOTE: no spread: a zero difference is no evidence; a constant non-zero one has no t statistic.
-        return 1.0 if differences[0] == 0 else math.nan
+    if _constant(differences):
+        # NOTE: no spread: a zero difference is no evidence; a constant non-zero one is a difference beyond any noise
+        # (its t statistic is infinite), not an untestable one.
+        return 1.0 if differences[0] == 0 else 0.0
     return float(stats.ttest_1samp(differences, 0.0).pvalue)
+
+
+def equivalence_p_value(differences, margin: float | None) -> float:
+    """Two one-sided t-tests (TOST, Schuirmann 1987) that the mean per-seed difference lies inside ``(-margin,
+    margin)``: the larger of the two one-sided p-values (``nan`` below two seeds or without a margin)."""
+    differences = np.asarray(differences, dtype=float)
+    differences = differences[np.isfinite(differences)]
+    if margin is None or not margin > 0 or len(differences) < 2:
+        return math.nan
+    if _constant(differences):
+        return 0.0 if abs(differences[0]) < margin else 1.0
+    above_lower = stats.ttest_1samp(differences, -margin, alternative="greater").pvalue
+    below_upper = stats.ttest_1samp(differences, margin, alternative="less").pvalue
+    return float(max(above_lower, below_upper))
 
 
 def holm(p_values) -> np.ndarray:
@@ -95,10 +116,15 @@ def seed_differences(values: pd.Series, reference: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class PairedDifference:
-    """``norm - reference`` on one column: the mean per-seed difference, its interval and test.
+    """``norm - reference`` on one column: the mean per-seed difference, its interval and tests.
 
     :param better_seeds: seeds on which ``norm`` is better than ``reference`` by the column's direction.
-    :param p_holm: ``p`` adjusted for every comparison of its family (set by :func:`adjust`).
+    :param p_holm: ``p`` adjusted for every comparison of its family (set by :func:`adjust`), which also widens
+        ``difference``'s interval to the family's Bonferroni level, so that an interval excluding 0 is always a
+        difference Holm finds.
+    :param differences: the per-seed differences.
+    :param margin: the column's equivalence margin (see :class:`~normbench.columns.Column`), ``None`` without one.
+    :param p_equal: the TOST p-value that the difference is inside ``margin``; ``p_equal_holm`` adjusted as ``p``.
     """
 
     norm: str
@@ -108,29 +134,79 @@ class PairedDifference:
     p: float
     better_seeds: int
     p_holm: float = math.nan
+    differences: tuple[float, ...] = ()
+    margin: float | None = None
+    p_equal: float = math.nan
+    p_equal_holm: float = math.nan
 
     def verdict(self, higher_is_better: bool) -> str:
-        """``better``, ``worse`` or ``tied`` (inside the noise, or not testable)."""
-        if not self.p_holm < ALPHA:
-            return "tied"
-        return "better" if (self.difference.mean > 0) == higher_is_better else "worse"
+        """``better`` or ``worse`` (Holm finds a difference), ``equal`` (the equivalence test, Holm-adjusted, finds
+        the difference inside the column's margin), else ``tied``: neither could be told from seed noise."""
+        if self.p_holm < ALPHA:
+            return "better" if (self.difference.mean > 0) == higher_is_better else "worse"
+        if self.p_equal_holm < ALPHA:
+            return "equal"
+        return "tied"
+
+    def seeds_towards(self, higher_is_better: bool) -> tuple[int, str]:
+        """How many seeds lean the way the mean does: ``(count, "better"|"worse")``."""
+        worse = (self.difference.mean > 0) != higher_is_better
+        count = self.difference.n - self.better_seeds if worse else self.better_seeds
+        return count, "worse" if worse else "better"
 
 
 def paired_difference(
-    values: pd.Series, reference: pd.Series, higher_is_better: bool, names: tuple[str, str, str]
+    values: pd.Series,
+    reference: pd.Series,
+    higher_is_better: bool,
+    names: tuple[str, str, str],
+    margin: float | None = None,
 ) -> PairedDifference:
-    """Compare one norm's per-(seed, style) ``values`` with the reference's; ``names`` = (norm, reference, column)."""
-    differences = seed_differences(values, reference)
+    """Compare one norm's per-(seed, style) ``values`` with the reference's; ``names`` = (norm, reference, column);
+    ``margin``: the column's equivalence margin."""
+    differences = seed_differences(values, reference).to_numpy(dtype=float)
     better = int(((differences > 0) if higher_is_better else (differences < 0)).sum())
     return PairedDifference(
-        *names, mean_interval(differences.to_numpy()), paired_p_value(differences.to_numpy()), better
+        *names,
+        mean_interval(differences),
+        paired_p_value(differences),
+        better,
+        differences=tuple(map(float, differences)),
+        margin=margin,
+        p_equal=equivalence_p_value(differences, margin),
     )
 
 
 def adjust(comparisons: list[PairedDifference]) -> list[PairedDifference]:
-    """The same comparisons with Holm-adjusted p-values over the whole list."""
+    """The same comparisons with Holm-adjusted p-values over the whole list (difference and equivalence tests
+    alike), and intervals at the Bonferroni level ``1 - ALPHA / m`` for the ``m`` tested ones: Holm's adjusted p is
+    at most Bonferroni's, so an interval that excludes 0 never sits beside ``tied``."""
     adjusted = holm([comparison.p for comparison in comparisons])
-    return [replace(comparison, p_holm=float(p)) for comparison, p in zip(comparisons, adjusted)]
+    equal = holm([comparison.p_equal for comparison in comparisons])
+    family = int(np.isfinite([comparison.p for comparison in comparisons]).sum())
+    found = []
+    for comparison, p, p_equal in zip(comparisons, adjusted, equal):
+        difference = comparison.difference
+        if family > 1 and comparison.differences:
+            difference = family_interval(comparison.differences, family)
+        found.append(replace(comparison, p_holm=float(p), p_equal_holm=float(p_equal), difference=difference))
+    return found
+
+
+def family_interval(differences, family: int) -> Interval:
+    """The interval of ``differences``' mean at the Bonferroni level for a family of ``family`` tests."""
+    interval = mean_interval(differences, 1 - ALPHA / family)
+    if not interval.has_interval or interval.method == "no spread":
+        return interval
+    return replace(interval, method=f"{interval.method}, Bonferroni over {family} tests")
+
+
+def smallest_findable(n: int, family: int = 1) -> float:
+    """How many standard deviations of the per-seed differences a mean difference must exceed for a two-sided
+    t-test over ``n`` seeds to find it, in a family of ``family`` (Bonferroni; ``inf`` below two seeds)."""
+    if n < 2:
+        return math.inf
+    return float(stats.t.ppf(1 - ALPHA / (2 * family), n - 1) / math.sqrt(n))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from normbench.report import analysis, tables
+from normbench.report.norm_flags import norm_flags
 from normbench.report.problems import run_problems
 
 #: Bumped when a field is renamed or removed; new fields do not bump it.
@@ -74,6 +75,20 @@ def run_summary(run: tables.StoredRun, reference: str | None = None, report: Pat
         "verdicts": analysis.verdicts(run, reference, comparisons) if reference else [],
         "paired": analysis.paired_frame(run, comparisons).to_dict("records"),
         "flags": [{"column": flag.column, "sentence": flag.sentence} for flag in tables.baseline_flags(run)],
+        "norm_flags": [
+            {
+                "norm": flag.norm,
+                "baseline": flag.baseline,
+                "column": flag.column,
+                "difference": flag.difference.mean,
+                "low": flag.difference.low,
+                "high": flag.difference.high,
+                "seeds": flag.difference.n,
+                "beyond_noise": flag.beyond_noise,
+                "sentence": flag.sentence,
+            }
+            for flag in norm_flags(run)
+        ],
         "notes": list(run.notes),
         "problems": run_problems(run),
     }

@@ -33,6 +33,56 @@ def metric_columns(run: StoredRun) -> dict[str, Column]:
     }
 
 
+def undersampled(run: StoredRun) -> dict[str, str]:
+    """The metric columns computed on fewer samples than their definition needs (``Column.min_samples``), with the
+    count: reports show them but test and flag nothing on them."""
+    found = {}
+    for name, column in metric_columns(run).items():
+        if column.min_samples is None:
+            continue
+        rows = run.ok[pd.to_numeric(run.ok[name], errors="coerce").notna()] if name in run.ok else run.ok
+        counts = pd.to_numeric(rows.get(column.samples_column, pd.Series(dtype=float)), errors="coerce").dropna()
+        if counts.empty or counts.min() < column.min_samples:
+            count = "no sample count" if counts.empty else f"{int(counts.min())} samples"
+            found[name] = f"{count}, defined on ≥ {column.min_samples}"
+    return found
+
+
+@dataclass(frozen=True)
+class Failures:
+    """How many of a norm's trained seeds produced no numbers on ``split``: ``failed`` of ``seeds``, by status."""
+
+    failed: int
+    seeds: int
+    statuses: dict[str, int]
+
+    @property
+    def why(self) -> str:
+        return ", ".join(status if count == 1 else f"{count} {status}" for status, count in self.statuses.items())
+
+    @property
+    def label(self) -> str:
+        """``1/3 (diverged)`` or ``0/3``."""
+        return f"{self.failed}/{self.seeds}" + (f" ({self.why})" if self.why else "")
+
+    @property
+    def sentence(self) -> str:
+        """``1 of 3 seeds failed (diverged)``."""
+        return f"{self.failed} of {self.seeds} seeds failed" + (f" ({self.why})" if self.why else "")
+
+
+def failures(run: StoredRun, split: str = "train") -> dict[str, Failures]:
+    """Per trained norm, its seeds whose model diverged or failed (any row not ``ok``): rows that would otherwise
+    vanish from means, pairs and ranks without a word."""
+    rows = run.results[(run.results.kind == "norm") & (run.results.style_split == split)]
+    found = {}
+    for norm, group in rows.groupby("norm", sort=False):
+        by_seed = group.groupby("seed")["status"].agg(lambda statuses: next((s for s in statuses if s != "ok"), "ok"))
+        failed = by_seed[by_seed != "ok"]
+        found[norm] = Failures(len(failed), len(by_seed), dict(failed.value_counts()))
+    return found
+
+
 #: The statistics of every column in :func:`summary`.
 SUMMARY_STATS = ("mean", "low", "high", "seeds")
 
@@ -120,8 +170,10 @@ def baseline_flags(run: StoredRun) -> list[Flag]:
     A baseline's win on an axis it wins by construction (the style image itself on
     style distance) is its job, not a flag.
     """
-    wins, flags = run.wins_by_construction(), []
+    wins, flags, untested = run.wins_by_construction(), [], undersampled(run)
     for name, column, best, norm_value, baselines in _baseline_contests(run, STYLIZATION_AXES):
+        if name in untested:  # NOTE: not a distribution test at this size: no flag either way
+            continue
         winners = tuple(
             (baseline, float(value))
             for baseline, value in baselines.items()
@@ -188,6 +240,9 @@ def display_summary(run: StoredRun, split: str = "train", leading: dict[str, set
         index=[f"{name} (baseline)" if kinds.get(name) == "baseline" else name for name in table.index]
     )
     shown["seeds"] = [seed_label(table, norm, kinds) for norm in table.index]
+    failed = failures(run, split)
+    if any(entry.failed for entry in failed.values()):
+        shown["failed seeds"] = [failed[norm].label if norm in failed else "–" for norm in table.index]
     for name, column in columns.items():
         arrow = "↑" if column.higher_is_better else "↓"
         shown[f"{column.label} {arrow}"] = [

@@ -145,12 +145,48 @@ def _networks_recorded(data: dict) -> dict:
     return data
 
 
+#: What the built-in metrics' columns declare about testing them, frozen as normbench 0.1 declared it on 2026-12-07
+#: (a migration restates a past version, it does not follow the metrics): the VGG distances' equivalence margin, and
+#: the sample count FID, KID and ArtFID are defined on, with the column that holds each row's count.
+_BUILTIN_METRICS = "normbench.metrics.builtin"
+_SAMPLE_FLOOR: dict[str, object] = {"min_samples": 2048, "samples_column": "fid_n"}
+_BUILTIN_DECLARATIONS: dict[str, dict[str, object]] = {
+    **{name: {"equivalence_margin": 0.01} for name in ("content_distance", "style_gram", "style_meanstd")},
+    **{name: _SAMPLE_FLOOR for name in ("fid", "kid", "artfid")},
+}
+
+
+def _undeclared_builtin_columns(data: dict) -> list[str]:
+    """Built-in columns of ``data`` stored before they declared how reports test them."""
+    columns, metrics = data.get("columns") or {}, data.get("metrics") or {}
+    return [
+        name
+        for name, declared in _BUILTIN_DECLARATIONS.items()
+        if isinstance(columns.get(name), dict)
+        and (metrics.get(columns[name].get("metric")) or {}).get("plugin") == _BUILTIN_METRICS
+        and not set(declared) <= set(columns[name])
+    ]
+
+
+def _testing_declared(data: dict) -> dict:
+    """Runs stored before columns declared an equivalence margin or a sample floor get the built-in metrics' ones,
+    so that their reports test them as a run made today is tested."""
+    for name in _undeclared_builtin_columns(data):
+        data["columns"][name] = {**_BUILTIN_DECLARATIONS[name], **data["columns"][name]}
+    return data
+
+
 #: ``(what it makes up for, applies to this stored manifest, migration)``, applied in order when a manifest is read.
 MIGRATIONS: tuple[tuple[str, Callable[[dict], bool], Callable[[dict], dict]], ...] = (
     (
         "protocol without its networks",
         lambda data: isinstance(data.get("protocol"), dict) and "networks" not in data["protocol"],
         _networks_recorded,
+    ),
+    (
+        "built-in columns without how they are tested",
+        lambda data: bool(_undeclared_builtin_columns(data)),
+        _testing_declared,
     ),
 )
 
