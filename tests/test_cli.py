@@ -69,7 +69,11 @@ def test_run_writes_results_manifest_and_images(tmp_path):
         "label": "style distance (Gram)",
         "metric": "distances",
         "description": manifest["columns"]["style_gram"]["description"],
+        "equivalence_margin": 0.01,
+        "min_samples": None,
+        "samples_column": None,
     }
+    assert manifest["columns"]["fid"]["min_samples"] == 2048 and manifest["columns"]["fid"]["samples_column"] == "fid_n"
     assert manifest["protocol"]["profile"]["precision"] == "fp32" and manifest["protocol"]["data"]["digest"]
     assert manifest["environment"]["packages"]["torch"]
     for norm in ("in", "bn", "identity"):
