@@ -81,13 +81,9 @@ def norm_flags(run: tables.StoredRun) -> list[NormFlag]:
     columns = tables.metric_columns(run)
     flags = []
     for (norm, baseline, name, _), test in zip(found, adjusted):
-        if test.verdict(columns[name].higher_is_better) == "better" or _better_on_mean(test, columns[name]):
+        higher_is_better = columns[name].higher_is_better
+        if tables.better(test.difference.mean, 0.0, higher_is_better):  # NOTE: norm − baseline leans the norm's way
             continue
-        beyond = test.verdict(columns[name].higher_is_better) == "worse"
+        beyond = test.verdict(higher_is_better) == "worse"
         flags.append(NormFlag(norm, baseline, name, columns[name].label, test.difference, beyond))
     return flags
-
-
-def _better_on_mean(test: stats.PairedDifference, column) -> bool:
-    mean = test.difference.mean
-    return mean > 0 if column.higher_is_better else mean < 0
