@@ -210,8 +210,26 @@ def test_no_interval_that_excludes_zero_sits_beside_a_tie():
             seeded_run({"in": IN, **noisy}), analysis.paired_comparisons(seeded_run({"in": IN, **noisy}), "in")
         )
         excludes_zero = (frame.low > 0) | (frame.high < 0)
-        assert not (excludes_zero & (frame.verdict == "tied")).any()
+        assert (excludes_zero == frame.verdict.isin(["better", "worse"])).all()
         assert (frame.p_holm >= frame.p).all()
+
+
+def test_each_interval_is_at_its_holm_steps_level():
+    # NOTE: m = 4; the smallest p is corrected for 4 tests, the next for 3 once the first is rejected; from the first
+    # p Holm keeps (0.03 > 0.05 / 2), every larger p is corrected as that one
+    assert list(stats.holm_steps([0.03, 0.001, 0.2, 0.012, math.nan])) == [2, 4, 2, 3] + [
+        pytest.approx(math.nan, nan_ok=True)
+    ]
+    assert list(stats.holm_steps([0.04, 0.3])) == [2, 2]
+    differences = (0.12, 0.10, 0.15, 0.09)
+    comparisons = [
+        stats.PairedDifference("a", "r", "x", stats.mean_interval(d), p, 0, differences=d)
+        for d, p in ((differences, 0.001), ((0.2, -0.1, 0.3, 0.0), 0.3))
+    ]
+    first, second = stats.adjust(comparisons)
+    low, high = scipy_stats.ttest_1samp(differences, 0).confidence_interval(1 - 0.05 / 2)
+    assert (first.difference.low, first.difference.high) == pytest.approx((low, high))
+    assert "corrected for 2 tests" in first.difference.method
 
 
 def test_ranks_are_over_seeds_and_need_two_of_them():
@@ -336,14 +354,18 @@ def with_color_transfer(run: tables.StoredRun, style_gram: float) -> tables.Stor
 
 
 def test_each_norm_is_flagged_against_each_baseline_it_does_not_beat_with_its_interval():
-    from normbench.report.norm_flags import norm_flags
+    from normbench.report.norm_flags import contests, norm_flags
 
     run = with_color_transfer(seeded_run({"in": IN, "bn": BN}), 0.5)
     [flag] = norm_flags(run)  # IN beats both baselines; BN beats identity (2.0), not colour transfer (0.5)
     assert (flag.norm, flag.baseline, flag.column, flag.beyond_noise) == ("bn", "color_transfer", "style_gram", True)
     differences = [s - 0.5 for _, s in BN]
-    # NOTE: the family: 2 norms x 2 baselines on the one stylization column
-    low, high = scipy_stats.ttest_1samp(differences, 0).confidence_interval(1 - 0.05 / 4)
+    # NOTE: the family: 2 norms x 2 baselines on the one stylization column; bn's interval is at its Holm step's level
+    found = contests(run)
+    [index] = [i for i, (norm, baseline, *_) in enumerate(found) if (norm, baseline) == ("bn", "color_transfer")]
+    step = stats.holm_steps([test.p for *_, test in found])[index]
+    assert step == 1  # NOTE: the three other contests have smaller p and Holm rejects them first
+    low, high = scipy_stats.ttest_1samp(differences, 0).confidence_interval(1 - 0.05 / step)
     assert flag.difference.mean == pytest.approx(np.mean(differences))
     assert (flag.difference.low, flag.difference.high) == pytest.approx((low, high))
     assert flag.sentence.startswith("bn is worse than color_transfer on style distance (Gram) (+0.172 [+")

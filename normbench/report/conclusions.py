@@ -12,8 +12,8 @@ from normbench.store.directory import no_model_finished
 _FAMILY = (
     "Paired by training seed: a seed's difference is the mean over the styles both norms have; "
     "t-interval over seeds (BCa bootstrap from {min_boot} seeds), paired t-test, Holm's correction over every "
-    "column's comparisons with the reference together, and intervals at the same family's Bonferroni level, so an "
-    "interval that excludes 0 is always a difference found. Equal: an equivalence test (TOST) puts the difference "
+    "column's comparisons with the reference together, and each interval at its Holm step's level, so an interval "
+    "excludes 0 exactly where a difference is found. Equal: an equivalence test (TOST) puts the difference "
     "inside the column's declared margin. Anything else is a tie, given with its size."
 )
 
@@ -94,8 +94,9 @@ def paired_html(run: tables.StoredRun, comparisons: list[stats.PairedDifference]
     return (
         f"{part('heading', 2, f'Paired differences against {frame.reference.iloc[0]}')}"
         f'{sortable_table(headers, rows, "paired")}<p class="note">Also in paired.csv. '
-        "“seeds better”: seeds on which the norm beats the reference by the column's direction. Intervals are at "
-        "the Bonferroni level 1 − 0.05/m for the m comparisons tested together (95% when m = 1); “p_Holm equal” "
+        "“seeds better”: seeds on which the norm beats the reference by the column's direction. Each interval is at "
+        "its Holm step's level, 1 − 0.05/k with k the tests its p is corrected for (m for the smallest p of m, 95% "
+        "when m = 1), so it excludes 0 exactly where p_Holm < 0.05; “p_Holm equal” "
         "tests that the difference lies inside the column's equivalence margin, where it declares one.</p>"
     )
 

@@ -2,8 +2,8 @@
 over seeds and styles, flagged where the norm is no better than the baseline.
 
 A baseline does not train, so its value on a style is the same for every seed; a norm's difference from it on a seed
-is the mean over the training styles of (norm − baseline), and the difference's interval is over seeds, at the
-Bonferroni level of every (norm, baseline, column) contest of the run. A baseline's win on an axis it wins by
+is the mean over the training styles of (norm − baseline), and the difference's interval is over seeds, at its Holm
+step's level over every (norm, baseline, column) contest of the run. A baseline's win on an axis it wins by
 construction (the style image itself on style distance) is its job, not a flag; columns on too few samples to test
 (:func:`~normbench.report.tables.undersampled`) are left out.
 """

@@ -120,7 +120,7 @@ class PairedDifference:
 
     :param better_seeds: seeds on which ``norm`` is better than ``reference`` by the column's direction.
     :param p_holm: ``p`` adjusted for every comparison of its family (set by :func:`adjust`), which also widens
-        ``difference``'s interval to the family's Bonferroni level, so that an interval excluding 0 is always a
+        ``difference``'s interval to its Holm step's level, so that an interval excluding 0 is always a
         difference Holm finds.
     :param differences: the per-seed differences.
     :param margin: the column's equivalence margin (see :class:`~normbench.columns.Column`), ``None`` without one.
@@ -177,28 +177,44 @@ def paired_difference(
     )
 
 
+def holm_steps(p_values) -> np.ndarray:
+    """For each p-value, the number of tests ``k`` its interval is corrected for, so that the interval at level
+    ``1 - ALPHA / k`` excludes 0 exactly where Holm's step-down rejects (for intervals dual to the test): the
+    ``r``-th smallest p is tested at ``ALPHA / (m - r + 1)`` while every smaller one was rejected, and every p from
+    the first one kept on is corrected as that one was. ``nan`` entries get ``nan``."""
+    p_values = np.asarray(p_values, dtype=float)
+    steps = np.full(p_values.shape, np.nan)
+    tested = np.flatnonzero(np.isfinite(p_values))
+    order = tested[np.argsort(p_values[tested], kind="stable")]
+    m, kept = len(order), None
+    for rank, index in enumerate(order):
+        if kept is None and p_values[index] > ALPHA / (m - rank):
+            kept = rank  # NOTE: Holm stops here; this one and every larger p stay at this step's correction
+        steps[index] = m - (rank if kept is None else kept)
+    return steps
+
+
 def adjust(comparisons: list[PairedDifference]) -> list[PairedDifference]:
     """The same comparisons with Holm-adjusted p-values over the whole list (difference and equivalence tests
-    alike), and intervals at the Bonferroni level ``1 - ALPHA / m`` for the ``m`` tested ones: Holm's adjusted p is
-    at most Bonferroni's, so an interval that excludes 0 never sits beside ``tied``."""
-    adjusted = holm([comparison.p for comparison in comparisons])
-    equal = holm([comparison.p_equal for comparison in comparisons])
-    family = int(np.isfinite([comparison.p for comparison in comparisons]).sum())
+    alike), and each interval at its Holm step's level (:func:`holm_steps`): an interval excludes 0 where, and only
+    where, Holm finds the difference, so it never sits beside ``tied``, nor one that includes 0 beside ``better``."""
+    p_values = [comparison.p for comparison in comparisons]
+    adjusted, equal = holm(p_values), holm([comparison.p_equal for comparison in comparisons])
     found = []
-    for comparison, p, p_equal in zip(comparisons, adjusted, equal):
+    for comparison, p, p_equal, step in zip(comparisons, adjusted, equal, holm_steps(p_values)):
         difference = comparison.difference
-        if family > 1 and comparison.differences:
-            difference = family_interval(comparison.differences, family)
+        if step > 1 and comparison.differences:
+            difference = family_interval(comparison.differences, int(step))
         found.append(replace(comparison, p_holm=float(p), p_equal_holm=float(p_equal), difference=difference))
     return found
 
 
 def family_interval(differences, family: int) -> Interval:
-    """The interval of ``differences``' mean at the Bonferroni level for a family of ``family`` tests."""
+    """The interval of ``differences``' mean corrected for ``family`` tests (level ``1 - ALPHA / family``)."""
     interval = mean_interval(differences, 1 - ALPHA / family)
     if not interval.has_interval or interval.method == "no spread":
         return interval
-    return replace(interval, method=f"{interval.method}, Bonferroni over {family} tests")
+    return replace(interval, method=f"{interval.method}, corrected for {family} tests (Holm step)")
 
 
 def smallest_findable(n: int, family: int = 1) -> float:
