@@ -20,6 +20,7 @@ from normbench.columns import Column  # noqa: E402
 from normbench.markers import PROJECT_NAME, hookimpl  # noqa: E402
 from normbench.metrics.base import DerivedMetric, Metric, MetricContext, MetricSpec, StylizedSample  # noqa: E402
 from normbench.registry import (  # noqa: E402
+    BLEND_ALPHAS,
     CONDITIONINGS,
     ArchitectureRegistry,
     ArchitectureSpec,
@@ -68,6 +69,7 @@ __all__ = [
     "ArchitectureRegistry",
     "ArchitectureSpec",
     "BaselineSpec",
+    "BLEND_ALPHAS",
     "Column",
     "Conditioning",
     "DerivedMetric",

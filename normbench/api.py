@@ -71,10 +71,14 @@ class RunResult:
 
     def summary(self) -> pd.DataFrame:
         """Mean of every numeric metric column per norm (or baseline) and style split, over styles and seeds, for
-        rows that finished; ``models`` counts the rows behind each mean."""
+        rows that finished, at the operating point of a style-weight sweep (``results`` has every point of its
+        curves); ``models`` counts the rows behind each mean."""
+        from normbench.store.results import operating_point
+
         rows = self.results
         if rows.empty:
             return rows
+        rows = operating_point(rows)
         done = rows[rows["status"] == "ok"]
         measured = [name for name in self.columns if name in done and pd.api.types.is_numeric_dtype(done[name])]
         grouped = done.groupby(["norm", "kind", "style_split"], sort=False)

@@ -74,6 +74,7 @@ def normbench_register_baselines(registry):
             color_transfer,
             "the content with the style's colour mean and std (Reinhard et al. 2001)",
             aliases=("reinhard",),
+            curve=True,
         )
     )
     registry.add(

@@ -20,9 +20,13 @@ from normbench.registry import (
 PLACEMENT_SEPARATOR = "@"
 
 
-def training_settings(arch: ArchitectureSpec, profile: Profile) -> TrainingSettings:
-    """``arch``'s training settings with the run's overrides for it (``profile.training[arch.name]``)."""
-    return replace(arch.training, **profile.training.get(arch.name, {}))
+def training_settings(arch: ArchitectureSpec, profile: Profile, style_factor: float | None = None) -> TrainingSettings:
+    """``arch``'s training settings with the run's overrides for it (``profile.training[arch.name]``), and its style
+    weight times ``style_factor`` for one point of a style-weight sweep."""
+    settings = replace(arch.training, **profile.training.get(arch.name, {}))
+    if style_factor is None:
+        return settings
+    return replace(settings, style_weight=settings.style_weight * style_factor)
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,26 @@ _FIELDS = (
 
 #: Which row a number belongs to; written first in results.csv.
 ID_COLUMNS = ("norm", "kind", "style", "style_split", "seed", "status")
+#: Where a row lies on its curve, in a run that sweeps the style weight: the model's factor of its architecture's
+#: style weight (NaN for a baseline) and a baseline's blend with the content (1 for every model).
+CURVE_COLUMNS = ("style_weight", "alpha")
+
+
+#: How reports summarise a sweep's curves (:mod:`normbench.report.frontier`), written into its protocol.
+FRONTIER_SUMMARY = {
+    "summary": "hypervolume of each curve (its means over the training styles per style weight), per seed",
+    "space": "x = (content − content-winner's) / (style-winner's − content-winner's), y = (style − style-winner's) "
+    "/ (content-winner's − style-winner's) on the first content and style columns that verdicts test, where the "
+    "winners are the baselines that win each axis by construction; a norm's curve holds its style weights and, for "
+    "norms that take style features, its test-time content-style blends",
+    "reference": [1.0, 1.0],
+}
+
+
+def id_columns(sweep: bool) -> tuple[str, ...]:
+    """results.csv's first columns: the identity, with the curve columns after the seed in a sweep."""
+    return (*ID_COLUMNS[:5], *CURVE_COLUMNS, *ID_COLUMNS[5:]) if sweep else ID_COLUMNS
+
 
 #: What the run measures itself, outside any metric.
 RUN_COLUMNS = (

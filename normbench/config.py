@@ -39,6 +39,13 @@ class Profile:
     eval_draws: int = 3
     # Training seeds when none are given: the first ``seeds`` (0, 1, ...). One seed is an anecdote.
     seeds: int = 1
+    # Multipliers of each architecture's own style weight, one model per value (a trade-off curve per norm); empty:
+    # the architectures' own weights only. A sweep includes 1, the operating point the point verdicts compare.
+    style_weights: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        # NOTE: a study file or a stored manifest gives a list; the profile stays hashable and compares equal
+        object.__setattr__(self, "style_weights", tuple(float(weight) for weight in self.style_weights))
 
 
 MIN_IMAGE_SIZE = 32
@@ -62,6 +69,12 @@ PROFILES = {
 }
 # NOTE: the quick budget with three paired seeds: the smallest study whose paired t-intervals can exclude zero.
 PROFILES["study"] = replace(PROFILES["quick"], name="study", seeds=3)
+# NOTE: a trade-off curve per norm, three seeds, on a 2-core CPU within 30 minutes for in, bn and none (81 models at
+# half quick's steps; measured in the README); a quarter and four times the architectures' style weight span
+# content-heavy to style-heavy.
+PROFILES["frontier"] = replace(
+    PROFILES["study"], name="frontier", steps=80, timing_reps=3, style_weights=(0.25, 1.0, 4.0)
+)
 
 #: Profile fields that do not change a quality number, left out of the protocol (runs that differ only in
 #: them pool into one analysis: three seeds of ``study`` and seeds 0, 1, 2 run one by one with ``quick``).
@@ -147,6 +160,32 @@ def check_training(overrides: dict, label: str = "training.{arch}") -> dict:
     return checked
 
 
+def check_style_weights(weights, label: str | None = None) -> tuple[float, ...]:
+    """A style-weight sweep, checked: positive finite multipliers, none repeated, 1 among them (the operating point
+    that point verdicts, flags and ranks compare), in increasing order; empty means no sweep.
+
+    :raises ValueError: naming ``label`` (default ``--style-weights``) and the value.
+    """
+    flag = label or "--style-weights"
+    values = []
+    for weight in weights:
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or not (weight > 0 and math.isfinite(weight))
+        ):
+            raise ValueError(f"{flag} must be positive finite numbers, got {weight!r}")
+        values.append(float(weight))
+    if len(set(values)) < len(values):
+        raise ValueError(f"{flag} repeats a weight: {', '.join(f'{w:g}' for w in values)}")
+    if values and 1.0 not in values:
+        raise ValueError(
+            f"{flag} must include 1, the architectures' own style weight, which the point verdicts compare; "
+            f"got {', '.join(f'{w:g}' for w in values)}"
+        )
+    return tuple(sorted(values))
+
+
 def make_profile(name: str, precision: str | None = None, labels: dict[str, str] | None = None, **overrides) -> Profile:
     """``PROFILES[name]`` with the given fields replaced (``None`` values are ignored).
 
@@ -156,11 +195,13 @@ def make_profile(name: str, precision: str | None = None, labels: dict[str, str]
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; available: {', '.join(PROFILES)}")
     changes = {key: value for key, value in overrides.items() if value is not None}
+    if "style_weights" in changes:
+        changes["style_weights"] = check_style_weights(changes["style_weights"], (labels or {}).get("style_weights"))
     if "training" in changes:
         changes["training"] = check_training(changes["training"], (labels or {}).get("training", "training.{arch}"))
     for key, value in changes.items():
         flag = (labels or {}).get(key, f"--{key.replace('_', '-')}")
-        if isinstance(value, (str, dict)):
+        if isinstance(value, (str, dict, tuple)):
             continue
         if not (value > 0 and math.isfinite(value)):  # NOTE: also refuses NaN and infinity
             raise ValueError(f"{flag} must be a positive finite number, got {value}")

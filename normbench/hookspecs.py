@@ -83,6 +83,8 @@ Images are always RGB floats in [0, 1], channels first: ``(N, 3, H, W)``.
     - ``description``: str, one line.
     - ``wins_by_construction``: tuple of axes it wins by definition, never flagged.
     - ``aliases``: tuple of str.
+    - ``curve``: bool (default False): in a style-weight sweep, also measured blended with the content at
+      every alpha of ``normbench.BLEND_ALPHAS``, its own trade-off curve.
 
 ``ArchitectureSpec`` (a generator norms are placed in; frozen dataclass):
     - ``name``: str, the name after ``@`` in ``--norms in@msgnet``.
@@ -216,7 +218,11 @@ def normbench_register_baselines(registry: BaselineRegistry) -> None:
     style image (RGB in [0, 1]) to ``(N, 3, H, W)`` outputs in [0, 1]. Each
     baseline gets a row per style with ``kind=baseline``, measured by every
     metric. ``wins_by_construction`` names the axes it wins by definition (the
-    unchanged content wins ``content``), which are not flagged when it does.
+    unchanged content wins ``content``), which are not flagged when it does; in a
+    style-weight sweep, the baselines that win ``content`` and ``style`` by
+    construction are the corners of the box trade-off curves are summarised in.
+    ``curve=True`` measures it, in a sweep, blended with the content at every
+    alpha of ``normbench.BLEND_ALPHAS``: a curve every norm's must beat somewhere.
 
     :param registry: the registry to add to; a name already taken raises
         ``ValueError`` naming both plugins.

@@ -182,6 +182,11 @@ class NormRegistry(Registry):
     kind = "norm"
 
 
+#: Where a baseline's trade-off curve is measured (``BaselineSpec.curve``): its output blended with the content, from
+#: the content alone (0) to the output alone (1). Part of the protocol of a sweep.
+BLEND_ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
 @dataclass(frozen=True)
 class BaselineSpec:
     """A reference method that needs no training, measured by the same metrics as every norm.
@@ -195,6 +200,9 @@ class BaselineSpec:
         such as the unchanged content on content distance. A metric of such an axis is
         not flagged when this baseline wins it; any other win by a baseline is.
     :param aliases: other names that resolve to this one.
+    :param curve: in a run that sweeps the style weight (``--style-weights``), also measure it blended with the
+        content, ``alpha * stylize(content, style) + (1 - alpha) * content`` at every alpha of
+        ``normbench.BLEND_ALPHAS``: the baseline's own trade-off curve, which every norm's curve must beat somewhere.
     """
 
     name: str
@@ -202,6 +210,7 @@ class BaselineSpec:
     description: str = ""
     wins_by_construction: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    curve: bool = False
 
     def __post_init__(self) -> None:
         check_names("baseline", self.name, *self.aliases)

@@ -74,6 +74,8 @@ def test_a_study_file_sets_options_and_profile_fields_and_flags_override_it(tmp_
         ("[profile]\nstyle_wieght = 2.0\n", "[profile] has unknown field 'style_wieght'"),
         ("[profile]\nsteps = 'many'\n", "[profile] steps must be int"),
         ("[run]\nseeds = '3-1'\n", "empty seed range"),
+        ("[profile]\nstyle_weights = [0.5, 2.0]\n", "[profile] style_weights must include 1"),
+        ("[run]\nstyle_weights = [1, 'x']\n", "[run] style_weights: expected comma-separated numbers"),
         (
             "[profile.training.transformer]\nstyle_weight = -1.0\n",
             "[profile.training.transformer] style_weight must be a non-negative finite number, got -1.0",

@@ -26,6 +26,9 @@ TINY = tiny_args("--norms", "in")
         ),
         (["--norms", "in@unet"], "norm 'in': unknown architecture 'unet'; available: transformer, adain, msgnet"),
         (["--image-size", "100000"], "--image-size must be a multiple of 8 from 32 to 4096"),
+        (["--style-weights", "0.5,2"], "--style-weights must include 1, the architectures' own style weight"),
+        (["--style-weights", "1,-2"], "--style-weights must be positive finite numbers, got -2.0"),
+        (["--style-weights", "1,1"], "--style-weights repeats a weight: 1, 1"),
         (["--device", "meta"], "--device meta: normbench runs on cpu or cuda"),
         (["--device", "mps"], "--device mps: normbench runs on cpu or cuda"),
         (["--device", "cuda:7"], "--device cuda:7: CUDA is not available"),
@@ -45,6 +48,14 @@ def test_a_learning_rate_that_is_no_number_is_refused_by_the_parser(rate, tmp_pa
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["run", *TINY, "--out-dir", str(tmp_path / "runs"), "--lr", rate])
     assert exit_info.value.code == 2 and "expected a learning rate, or ARCHITECTURE=RATE" in capsys.readouterr().err
+
+
+def test_style_weights_that_are_no_numbers_are_refused_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", *TINY, "--out-dir", str(tmp_path / "runs"), "--style-weights", "1,x"])
+    assert exit_info.value.code == 2 and "expected comma-separated numbers like 0.25,1,4, got '1,x'" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize("run_id", ["../escape", "/abs/path", "a/b", "..", ""])

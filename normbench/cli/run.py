@@ -117,6 +117,7 @@ def report_run(args: argparse.Namespace, console: Console, planned, path: Path) 
     from normbench.report import tables
     from normbench.report.page import write_pages
     from normbench.store.directory import no_model_finished
+    from normbench.store.results import at_operating_point
 
     config, run_dir, run = planned.resolved.config, planned.run.run_dir, planned.run
     # NOTE: the stored run is read once for the page, the JSON and the verdicts (result.report() reads it again)
@@ -126,7 +127,9 @@ def report_run(args: argparse.Namespace, console: Console, planned, path: Path) 
         from normbench.report.summaries import run_summary, to_json
 
         print(to_json(run_summary(stored, config.reference, report)))
-    for table in [] if args.json else summary_tables(run_dir.rows, run.manifest.columns):
+    # NOTE: the terminal's means are at the operating point; a sweep's curves are the report's
+    rows = [row for row in run_dir.rows if at_operating_point(row)]
+    for table in [] if args.json else summary_tables(rows, run.manifest.columns):
         console.print(table)
     console.print(Text("networks: " + "; ".join(network_lines(run.manifest.networks))))
     if config.features == "random":
@@ -160,12 +163,15 @@ def print_conclusions(run, console: Console) -> None:
     """The report's verdicts against the reference and its flags (stylization metrics a baseline wins), for a
     stored run (:func:`normbench.report.tables.load_run`)."""
     from normbench.report import analysis, tables
+    from normbench.report.frontier_section import frontier_lines
     from normbench.report.norm_flags import norm_flags
     from normbench.report.problems import run_problems
 
     reference = analysis.reference_norm(run)
     for sentence in analysis.verdicts(run, reference):
         console.print(Text(f"verdict: {sentence}"))
+    for sentence in frontier_lines(run, reference):
+        console.print(Text(sentence, style="red" if sentence.startswith("flagged") else None))
     for flag in norm_flags(run):
         console.print(Text(f"flagged: {flag.sentence}", style="red"))
     for flag in tables.baseline_flags(run):

@@ -87,7 +87,7 @@ def _convert(path: Path, key: str, value, item: Field, flag: Flag):
             raise UserError(f"--config {path}: [run] {key} must be a name or a list of names")
         return list(items)
     if isinstance(value, list):
-        if not value or not all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
+        if not value or not all(isinstance(item, (str, int, float)) and not isinstance(item, bool) for item in value):
             raise UserError(f"--config {path}: [run] {key} must be a non-empty list of names or numbers")
         value = ",".join(map(str, value))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -133,6 +133,8 @@ def _profile_fields(path: Path, table: dict) -> dict:
         wanted = types[name]
         if wanted is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if wanted is tuple and isinstance(value, list):  # NOTE: TOML has arrays, the profile tuples
+            value = tuple(value)
         if type(value) is not wanted:
             raise UserError(f"--config {path}: [profile] {key} must be {wanted.__name__}, got {value!r}")
         checked[name] = value

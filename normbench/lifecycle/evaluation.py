@@ -23,6 +23,7 @@ from normbench import data
 from normbench.lifecycle import measure
 from normbench.metrics.base import DerivedMetric, Metric, MetricSpec, StylizedSample
 from normbench.metrics.contract import MetricContractError, built_metric, checked_values, metric_label
+from normbench.models.layers import content_style_alpha
 
 #: Evaluation images per chunk (one metric update each).
 CHUNK = 32
@@ -61,8 +62,11 @@ class EvaluationSet:
         return [Image.fromarray(self.pixels[i].permute(1, 2, 0).numpy()) for i in range(min(count, len(self)))]
 
 
-def model_stylizer(model: nn.Module, conditioning: Callable[[int], torch.Tensor | None], batch_size: int) -> Stylize:
-    """``stylize(images, statistics="eval")`` for a trained model, in fp32 and eagerly.
+def model_stylizer(
+    model: nn.Module, conditioning: Callable[[int], torch.Tensor | None], batch_size: int, alpha: float = 1.0
+) -> Stylize:
+    """``stylize(images, statistics="eval")`` for a trained model, in fp32 and eagerly, its conditioned norms at
+    test-time ``alpha`` (:func:`~normbench.models.layers.content_style_alpha`; 1: as trained).
 
     ``statistics="batch"`` runs a copy in training mode, so its layers normalize
     with the statistics of the batch given, as in training, and nothing the model
@@ -72,23 +76,26 @@ def model_stylizer(model: nn.Module, conditioning: Callable[[int], torch.Tensor 
 
     def stylize(images: torch.Tensor, statistics: str = "eval") -> torch.Tensor:
         if statistics == "eval":
-            return measure.stylize(model, images, conditioning(images.shape[0]), batch_size)
+            with content_style_alpha(model, alpha):
+                return measure.stylize(model, images, conditioning(images.shape[0]), batch_size)
         if statistics != "batch":
             raise ValueError(f"unknown statistics {statistics!r}; available: eval, batch")
         if not in_training_mode:
             in_training_mode.append(copy.deepcopy(model).train())
-        with torch.inference_mode():
+        with torch.inference_mode(), content_style_alpha(in_training_mode[0], alpha):
             return in_training_mode[0](images, conditioning(images.shape[0])).clamp(0, 1)
 
     return stylize
 
 
-def baseline_stylizer(method: Callable, style: torch.Tensor) -> Stylize:
-    """A baseline as a ``stylize`` function; it has no statistics, so both kinds give the same."""
+def baseline_stylizer(method: Callable, style: torch.Tensor, alpha: float = 1.0) -> Stylize:
+    """A baseline as a ``stylize`` function, its output blended with the content at ``alpha`` (1: the output
+    alone); it has no statistics, so both kinds give the same."""
 
     @torch.inference_mode()
     def stylize(images: torch.Tensor, statistics: str = "eval") -> torch.Tensor:
-        return method(images, style).clamp(0, 1)
+        output = method(images, style).clamp(0, 1)
+        return output if alpha == 1 else torch.lerp(images, output, alpha).clamp(0, 1)
 
     return stylize
 

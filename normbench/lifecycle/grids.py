@@ -34,7 +34,9 @@ def write_grids(plan: RunPlan, run_dir: RunDirectory, style_images: list, eval_s
         for cell in shown:
             paths = [store.path(cell.id) / cell_image(eval_set.names, style_name, i) for i in range(len(contents))]
             if all(path.is_file() for path in paths):
-                columns[cell.name] = [Image.open(path).convert("RGB") for path in paths]
+                # NOTE: "x", not "×": the grid's bitmap font has no multiplication sign
+                label = cell.name + ("" if cell.style_weight is None else f" x{cell.style_weight:g}")
+                columns[label] = [Image.open(path).convert("RGB") for path in paths]
         if columns:
             grid = style_grid(style_image, contents, columns, plan.profile.eval_size)
             run_dir.write_png(grid_path(style_name), grid)

@@ -41,6 +41,14 @@ def positive_ints(text: str) -> list[int]:
     return values
 
 
+def float_list(text: str) -> list[float]:
+    """``"0.25,1,4"`` -> ``[0.25, 1.0, 4.0]``; ranges are checked where the values are used."""
+    try:
+        return [float(item) for item in csv_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like 0.25,1,4, got {text!r}") from None
+
+
 def seed_list(text: str) -> list[int]:
     """``"0,1,2"`` or ``"0-2"`` (inclusive ranges, mixable: ``"0-2,7"``) -> ``[0, 1, 2]``."""
     seeds = []

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from normbench.config import PROFILES
-from normbench.lifecycle.option_values import csv_list, learning_rates, run_id, seed_list
+from normbench.lifecycle.option_values import csv_list, float_list, learning_rates, run_id, seed_list
 from normbench.runtime.precision import PRECISIONS
 from normbench.weights.imports import IMPORTABLE
 
@@ -64,8 +64,8 @@ class RunOptions:
     )
     profile: str | None = option(
         choices=tuple(sorted(PROFILES)),
-        help="budget preset: quick (default without a GPU), standard (default with one), or study (quick with seeds "
-        "0,1,2, for conclusions)",
+        help="budget preset: quick (default without a GPU), standard (default with one), study (quick with seeds "
+        "0,1,2, for conclusions) or frontier (study with --style-weights 0.25,1,4: a trade-off curve per norm)",
     )
     steps: int | None = option(type=int, help="optimizer steps per style (overrides the profile)")
     image_size: int | None = option(type=int, help="training crop size in pixels")
@@ -77,6 +77,13 @@ class RunOptions:
         metavar="RATE|ARCH=RATE,...",
         help="Adam learning rate of every architecture in the run, or of the named ones, e.g. adain=3e-5 (default: "
         "each architecture's own: transformer and msgnet 1e-3, adain 1e-4)",
+    )
+    style_weights: list[float] | None = option(
+        type=float_list,
+        metavar="LIST",
+        help="a trade-off curve per norm: multipliers of each architecture's own style weight, one model per value, "
+        "seed and norm, e.g. 0.25,1,4 (must include 1, the operating point the verdicts compare; default: the "
+        "profile's, none but frontier's 0.25,1,4)",
     )
     device: str = option("auto", resumable=True, help="auto (default: cuda when available), cpu, cuda or cuda:N")
     seeds: list[int] | None = option(

@@ -100,12 +100,14 @@ def models_of(spec: Placement, num_styles: int) -> list[list[int]]:
 def plan_cells(
     config: RunConfig, specs: list[Placement], baselines: list[BaselineSpec], styles: list[str], evaluated: list[str]
 ) -> list[Cell]:
-    """Every baseline (on the ``evaluated`` styles), then ``(seed, norm, styles)`` per model, seed by seed: a run
-    stopped after seed s has s whole pairs."""
+    """Every baseline (on the ``evaluated`` styles), then ``(seed, style weight, norm, styles)`` per model, seed by
+    seed: a run stopped after seed s has s whole pairs (whole curves, in a sweep)."""
     cells = [Cell("baseline", baseline.name, tuple(evaluated)) for baseline in baselines]
+    weights: list[float | None] = list(config.profile.style_weights) or [None]
     return cells + [
-        Cell("model", spec.name, tuple(styles[i] for i in served), seed)
+        Cell("model", spec.name, tuple(styles[i] for i in served), seed, weight)
         for seed in config.seeds
+        for weight in weights
         for spec in specs
         for served in models_of(spec, len(styles))
     ]
@@ -124,7 +126,7 @@ def cell_origin(config: RunConfig, catalog: Catalog, cell: Cell) -> dict | None:
     return {
         "norm": entry("norms", spec.norm.name),
         "architecture": entry("architectures", spec.architecture),
-        "training": asdict(training_settings(spec.arch, config.profile)),
+        "training": asdict(training_settings(spec.arch, config.profile)),  # NOTE: the sweep's factor is the key's
     }
 
 

@@ -22,6 +22,8 @@ from normbench.lifecycle import measure
 from normbench.lifecycle.evaluation import SAVED_IMAGES, baseline_stylizer, model_stylizer
 from normbench.lifecycle.grids import cell_image
 from normbench.lifecycle.rows import result_row
+from normbench.models.layers import conditioned_slots
+from normbench.registry import BLEND_ALPHAS
 from normbench.runtime.precision import precision_phase
 from normbench.runtime.switches import speed_phase
 from normbench.store.cells import Cell, StagedCell
@@ -75,10 +77,7 @@ class PreparedRun:
             if cell.kind == "baseline":
                 rows, log_rows, weights = self._run_baseline(self.baselines.get(cell.name), staged), [], None
             else:
-                indices = [plan.style_index(name) for name in cell.styles]
-                rows, log_rows, weights = self._run_model(
-                    self.catalog.get(cell.name), indices, cell.seed, progress, staged
-                )
+                rows, log_rows, weights = self._run_model(self.catalog.get(cell.name), cell, progress, staged)
             # NOTE: the thread count changes float sums, and so trained numbers: each cell says what it ran with
             staged.commit(
                 rows,
@@ -93,37 +92,46 @@ class PreparedRun:
         return rows, log_rows
 
     def _run_baseline(self, baseline: BaselineSpec, staged: StagedCell) -> list[dict]:
-        """A baseline's row on every style the run evaluates; no training, the same metrics."""
+        """A baseline's row on every style the run evaluates, and in a sweep one per blend of its curve; no
+        training, the same metrics."""
+        alphas = BLEND_ALPHAS if baseline.curve and self.plan.profile.style_weights else (1.0,)
         rows = []
         for index in range(len(self.plan.style_names)):
             name, _ = self.plan.style_at(index)
-            row = result_row(self.plan, baseline.name, "baseline", index, None, status="ok")
             target = self.styles.targets[index : index + 1]
-            values, notes = self.evaluation.evaluator.evaluate(
-                f"{baseline.name}/{name}",
-                baseline_stylizer(baseline.stylize, target),
-                target,
-                self._saver(staged, name),
-            )
-            rows.append({**row, **values, "error": "; ".join(notes)})
+            for alpha in alphas:
+                row = result_row(self.plan, baseline.name, "baseline", index, None, status="ok", alpha=alpha)
+                values, notes = self.evaluation.evaluator.evaluate(
+                    f"{baseline.name}/{name}" + ("" if alpha == 1 else f" α={alpha:g}"),
+                    baseline_stylizer(baseline.stylize, target, alpha),
+                    target,
+                    self._saver(staged, name) if alpha == 1 else None,
+                )
+                rows.append({**row, **values, "error": "; ".join(notes)})
         return rows
 
     def _run_model(
-        self, spec: Placement, style_indices: list[int], seed: int, progress, staged: StagedCell
+        self, spec: Placement, cell: Cell, progress, staged: StagedCell
     ) -> tuple[list[dict], list[dict], bytes | None]:
-        """Train one model: a row per style it is measured on, its training log and, when it trained, its weights
-        (safetensors); a failure becomes ``error`` rows."""
-        plan = self.plan
+        """Train the model of ``cell``: a row per style it is measured on, its training log and, when it trained, its
+        weights (safetensors); a failure becomes ``error`` rows."""
+        plan, seed = self.plan, cell.seed
+        style_indices = [plan.style_index(name) for name in cell.styles]
         label = spec.name if len(style_indices) > 1 else f"{spec.name}/{plan.style_at(style_indices[0])[0]}"
         label += f" seed {seed}" if len(plan.config.seeds) > 1 else ""
+        label += cell.weight_label
         measured = [(index, "train") for index in style_indices]
         if spec.conditioning.takes_arbitrary_styles:
             measured += [(index, "heldout") for index in range(len(plan.styles), len(plan.style_names))]
         if plan.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(plan.device)
         try:
-            model, outcome = self._train(spec, style_indices, seed, progress, label)
-            rows = [self._evaluate(spec, model, index, seed, outcome, staged) for index, _ in measured]
+            model, outcome = self._train(spec, cell, progress, label)
+            rows = [
+                self._evaluate(spec, model, index, cell, outcome, staged, alpha)
+                for alpha in self._test_time_alphas(spec, model, cell)
+                for index, _ in measured
+            ]
             weights = None
             if outcome.status == "ok":  # NOTE: speed does not depend on the style: timed once per model
                 speed = self._inference_speed(model, self.styles.conditioning(spec, style_indices[0]))
@@ -144,20 +152,22 @@ class PreparedRun:
                     outcome=outcome,
                     spec=spec,
                     error=f"{type(error).__name__}: {error}",
+                    style_weight=cell.style_weight,
                 )
                 for index, _ in measured
             ]
         log_rows = [{"norm": spec.name, "model": label, "seed": seed, **entry} for entry in outcome.log]
         return rows, log_rows, weights
 
-    def _train(
-        self, spec: Placement, style_indices: list[int], seed: int, progress, label: str
-    ) -> tuple[nn.Module, TrainOutcome]:
-        """A new generator of ``spec`` trained with ``seed`` on ``style_indices`` under the run's protocol."""
-        plan = self.plan
+    def _train(self, spec: Placement, cell: Cell, progress, label: str) -> tuple[nn.Module, TrainOutcome]:
+        """A new generator of ``spec`` trained as ``cell`` says (seed, styles, style weight) under the run's
+        protocol."""
+        plan, seed = self.plan, cell.seed
+        style_indices = [plan.style_index(name) for name in cell.styles]
         torch.manual_seed(seed)
         model = harness.build_generator(spec, len(plan.styles), self.nets).to(plan.device)
-        bank, training = self.styles.banks[spec.architecture], harness.training_settings(spec.arch, plan.profile)
+        bank = self.styles.banks[spec.architecture]
+        training = harness.training_settings(spec.arch, plan.profile, cell.style_weight)
         criterion = spec.arch.criterion(
             {name: self.styles.loss_nets[name] for name in spec.arch.feature_nets}, bank.images, training, plan.profile
         )
@@ -195,18 +205,48 @@ class PreparedRun:
             plan.config.deterministic,
         )
 
+    def _test_time_alphas(self, spec: Placement, model: nn.Module, cell: Cell) -> tuple[float, ...]:
+        """Where the model is measured: as trained (1) and, for a model at the sweep's operating point whose norms
+        take style features, at every test-time content-style blend too (no training cost)."""
+        sweep = self.plan.profile.style_weights
+        if not sweep or cell.style_weight != 1 or not spec.conditioning.takes_arbitrary_styles:
+            return (1.0,)
+        return BLEND_ALPHAS if conditioned_slots(model) else (1.0,)
+
     def _evaluate(
-        self, spec: Placement, model, style_index: int, seed: int, outcome: TrainOutcome, staged: StagedCell
+        self,
+        spec: Placement,
+        model,
+        style_index: int,
+        cell: Cell,
+        outcome: TrainOutcome,
+        staged: StagedCell,
+        alpha: float = 1.0,
     ) -> dict:
         name, _ = self.plan.style_at(style_index)
-        row = result_row(self.plan, spec.name, "norm", style_index, seed, outcome=outcome, spec=spec, model=model)
+        seed = cell.seed
+        row = result_row(
+            self.plan,
+            spec.name,
+            "norm",
+            style_index,
+            seed,
+            outcome=outcome,
+            spec=spec,
+            model=model,
+            style_weight=cell.style_weight,
+            alpha=alpha,
+        )
         if outcome.status != "ok":
             return row
-        stylize = model_stylizer(model, self.styles.conditioning(spec, style_index), self.plan.profile.batch_size)
+        conditioning = self.styles.conditioning(spec, style_index)
+        stylize = model_stylizer(model, conditioning, self.plan.profile.batch_size, alpha)
         target = self.styles.banks[spec.architecture].images[style_index : style_index + 1]
-        # NOTE: images and grids show the first seed; every seed's numbers are in the rows.
-        save = self._saver(staged, name) if seed == self.plan.config.seeds[0] else None
-        values, notes = self.evaluation.evaluator.evaluate(f"{spec.name}/{name}", stylize, target, save)
+        # NOTE: images and grids show the first seed at each style weight, unblended; every number is in the rows.
+        first = seed == self.plan.config.seeds[0] and alpha == 1
+        save = self._saver(staged, name) if first else None
+        label = f"{spec.name}/{name}" + ("" if alpha == 1 else f" α={alpha:g}")
+        values, notes = self.evaluation.evaluator.evaluate(label, stylize, target, save)
         return {**row, **values, "error": "; ".join(filter(None, [row["error"], *notes]))}
 
     def _saver(self, staged: StagedCell, style: str):

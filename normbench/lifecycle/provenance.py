@@ -15,7 +15,7 @@ from dataclasses import asdict, replace
 from PIL import Image
 
 from normbench import __version__, data
-from normbench.columns import RUN_COLUMNS, table_of
+from normbench.columns import FRONTIER_SUMMARY, RUN_COLUMNS, table_of
 from normbench.config import NON_PROTOCOL_FIELDS, RunConfig
 from normbench.data import ImageSet
 from normbench.errors import UserError
@@ -23,6 +23,7 @@ from normbench.imageio import ImageFile
 from normbench.lifecycle.evaluation import EVALUATION_SEED
 from normbench.metrics.base import MetricRegistry
 from normbench.models.vgg import RANDOM_FEATURES_SEED
+from normbench.registry import BLEND_ALPHAS
 from normbench.runtime import allocator
 from normbench.runtime.environment import environment, now
 from normbench.runtime.timing import MIN_REPS, WARMUP_REPS, WARMUP_SECONDS
@@ -65,6 +66,11 @@ def version_series(version: str) -> str:
 def protocol(config: RunConfig, data_info: dict, metrics: list[str], baselines: list[str]) -> Protocol:
     """What must match for two runs' quality numbers to be compared or pooled (seeds and norms need not)."""
     profile = {key: value for key, value in asdict(config.profile).items() if key not in NON_PROTOCOL_FIELDS}
+    # NOTE: a run without a sweep keeps the protocol it had before sweeps existed, so it still pools with old runs
+    if profile["style_weights"]:
+        profile["style_weights"] = list(profile["style_weights"])
+    else:
+        del profile["style_weights"]
     return Protocol(
         schema_version=SCHEMA_VERSION,
         normbench=version_series(__version__),
@@ -79,6 +85,15 @@ def protocol(config: RunConfig, data_info: dict, metrics: list[str], baselines: 
         metrics=sorted(metrics),
         baselines=sorted(baselines),
         stylization="fp32, eager, test-time statistics",
+        frontier=(
+            {
+                "style_weights": list(config.profile.style_weights),
+                "baseline_alphas": list(BLEND_ALPHAS),
+                **FRONTIER_SUMMARY,
+            }
+            if config.profile.style_weights
+            else None
+        ),
     )
 
 

@@ -28,20 +28,31 @@ def result_row(
     spec: Placement | None = None,
     model=None,
     error: str = "",
+    style_weight: float | None = None,
+    alpha: float = 1.0,
 ) -> dict:
     """The identity and provenance of one row of ``plan``; ``seed`` is None for a baseline, which does not train.
-    The metrics' values join it once measured."""
+    In a style-weight sweep a row also says where on its curve it lies: the model's ``style_weight`` factor (NaN for
+    a baseline) and ``alpha``, a baseline's blend with the content (1: its output alone). The metrics' values join it
+    once measured."""
     style, split = plan.style_at(style_index)
     config, profile = plan.config, plan.profile
     params, frozen = harness.count_parameters(model) if model is not None else (math.nan, math.nan)
     peak = torch.cuda.max_memory_allocated(plan.device) / 2**20 if plan.device.type == "cuda" else math.nan
     trained = outcome is not None
+    # NOTE: only a sweep has the curve columns, so a run without one writes the results.csv it always did
+    curve = (
+        {"style_weight": math.nan if style_weight is None else style_weight, "alpha": alpha}
+        if profile.style_weights
+        else {}
+    )
     return {
         "norm": name,
         "kind": kind,
         "style": style,
         "style_split": split,
         "seed": math.nan if seed is None else seed,
+        **curve,
         "status": outcome.status if trained else status,
         "params": params,
         "params_frozen": frozen,

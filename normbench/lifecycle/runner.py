@@ -8,7 +8,7 @@ import contextlib
 import torch
 
 from normbench.catalog import Catalog
-from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
+from normbench.columns import CONTEXT_COLUMNS, RUN_COLUMNS, id_columns
 from normbench.config import RunConfig
 from normbench.data import ImageSet
 from normbench.errors import OutputError, UserError
@@ -177,5 +177,10 @@ class Run:
             self.config, self.metric_registry, built.metrics, built.failed
         )
         metric_columns = [column.name for spec in self.metric_registry for column in spec.columns]
-        self.run_dir.columns = [*ID_COLUMNS, *metric_columns, *(c.name for c in RUN_COLUMNS), *CONTEXT_COLUMNS]
+        self.run_dir.columns = [
+            *id_columns(bool(self.plan.profile.style_weights)),
+            *metric_columns,
+            *(c.name for c in RUN_COLUMNS),
+            *CONTEXT_COLUMNS,
+        ]
         return prepared

@@ -172,6 +172,7 @@ def resolve_profile(options: RunOptions, specs: list[Placement], device: str):
         "image_size": options.image_size,
         "eval_size": options.eval_size,
         "batch_size": options.batch_size,
+        "style_weights": tuple(options.style_weights) if options.style_weights is not None else None,
     }
     overrides = {**from_file, **{key: value for key, value in flags.items() if value is not None}}
     overrides["training"] = training_overrides(from_file.get("training", {}), options.lr, specs, options.study_file)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -17,13 +18,39 @@ class NormSlot(nn.Module):
     the spec's declared conditioning.
     """
 
+    #: Content-style interpolation at test time (Huang & Belongie 2017, §7): a conditioned slot returns
+    #: ``alpha * layer(x, cond) + (1 - alpha) * x``. Not a parameter: it is never trained or stored.
+    alpha: float = 1.0
+
     def __init__(self, layer: nn.Module, conditioned: bool):
         super().__init__()
         self.layer = layer
         self.conditioned = conditioned
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
-        return self.layer(x, cond) if self.conditioned else self.layer(x)
+        if not self.conditioned:
+            return self.layer(x)
+        output = self.layer(x, cond)
+        return output if self.alpha == 1 else torch.lerp(x, output, self.alpha)
+
+
+def conditioned_slots(model: nn.Module) -> list[NormSlot]:
+    """The slots of ``model`` whose norm takes the conditioning: where test-time ``alpha`` applies."""
+    return [module for module in model.modules() if isinstance(module, NormSlot) and module.conditioned]
+
+
+@contextlib.contextmanager
+def content_style_alpha(model: nn.Module, alpha: float) -> Iterator[None]:
+    """Every conditioned slot of ``model`` at ``alpha`` (:attr:`NormSlot.alpha`) inside the block, then back."""
+    slots = conditioned_slots(model)
+    saved = [slot.alpha for slot in slots]
+    for slot in slots:
+        slot.alpha = alpha
+    try:
+        yield
+    finally:
+        for slot, value in zip(slots, saved):
+            slot.alpha = value
 
 
 def reflect_conv(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1) -> nn.Sequential:

@@ -51,6 +51,15 @@ def _bars(points: pd.DataFrame, column: str):
     return points[[f"{column}_lo", f"{column}_hi"]].fillna(0).to_numpy().T
 
 
+def _label_trade_off(axes, labels: tuple[str, str]) -> None:
+    """Axis names with their directions, the better corner, grid and legend of a style-against-content chart."""
+    axes.set_xlabel(f"{labels[0]} (lower keeps more of the content)")
+    axes.set_ylabel(f"{labels[1]} (lower matches the style more)")
+    axes.annotate("better", xy=(0.03, 0.04), xycoords="axes fraction", color="#2ca02c", fontweight="bold")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper right", fontsize=8)
+
+
 def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str, str]) -> str:
     """The headline: ``style`` against ``content`` distance, one point per norm and baseline.
 
@@ -97,11 +106,7 @@ def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str,
                     fontstyle="italic" if kind == "baseline" else "normal",
                 )
         axes.margins(x=0.14, y=0.08)  # NOTE: room for labels at the extremes (identity sits at x = 0)
-        axes.set_xlabel(f"{labels[0]} (lower keeps more of the content)")
-        axes.set_ylabel(f"{labels[1]} (lower matches the style more)")
-        axes.annotate("better", xy=(0.03, 0.04), xycoords="axes fraction", color="#2ca02c", fontweight="bold")
-        axes.grid(alpha=0.3)
-        axes.legend(loc="upper right", fontsize=8)
+        _label_trade_off(axes, labels)
         return _svg(figure)
 
 
@@ -188,4 +193,76 @@ def training_curves(log: pd.DataFrame) -> str:
         axes.set_yscale("log")
         axes.grid(alpha=0.3)
         axes.legend(fontsize=7, ncol=2, loc="upper right")
+        return _svg(figure)
+
+
+def frontier_curves(
+    curves: pd.DataFrame, baselines: dict[str, pd.DataFrame], ends: dict, labels: tuple[str, str]
+) -> str:
+    """The headline of a sweep: each norm's curve of style against content distance (mean per style weight over
+    seeds, 95% intervals over seeds as bars), each curved baseline's in grey, and the two do-nothing corners.
+
+    :param curves: rows with ``norm``, ``style_weight``, ``content``, ``style`` and ``<axis>_lo``/``_hi`` bar lengths.
+    :param baselines: ``{name: frame of content and style by alpha}``.
+    :param ends: ``{baseline name: (content, style)}`` of the baselines that span the box.
+    """
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(figsize=(5.6, 4.2))
+        for index, (norm, points) in enumerate(curves.groupby("norm", sort=False)):
+            colour = f"C{index}"
+            blends = points[points["alpha"] < 1].sort_values("alpha")
+            if not blends.empty:  # NOTE: a style_feat model's test-time blends, from its ×1 point towards the content
+                at_one = points[(points["alpha"] == 1) & (points["style_weight"] == 1)]
+                branch = pd.concat([blends, at_one])
+                axes.plot(branch["content"], branch["style"], ":", color=colour, marker=".", alpha=0.8)
+            curve = points[points["alpha"] == 1].sort_values("style_weight")
+            axes.errorbar(
+                curve["content"],
+                curve["style"],
+                xerr=_bars(curve, "content"),
+                yerr=_bars(curve, "style"),
+                fmt="o-",
+                color=colour,
+                markersize=4,
+                elinewidth=1,
+                capsize=2,
+                alpha=0.85,
+                label=str(norm),
+                zorder=3,
+            )
+            for _, row in curve.iterrows():
+                axes.annotate(
+                    f"×{row['style_weight']:g}",
+                    (row["content"], row["style"]),
+                    textcoords="offset points",
+                    xytext=(4, 3),
+                    fontsize=7,
+                    color=colour,
+                )
+        for name, curve in baselines.items():
+            axes.plot(curve["content"], curve["style"], "D--", color=BASELINE_COLOUR, markersize=3, label=f"{name} α")
+            for alpha, row in curve.iterrows():
+                axes.annotate(
+                    f"α={alpha:g}",
+                    (row["content"], row["style"]),
+                    textcoords="offset points",
+                    xytext=(-4, -10),
+                    ha="right",
+                    fontsize=7,
+                    color=BASELINE_COLOUR,
+                    fontstyle="italic",
+                )
+        axes.margins(x=0.1, y=0.08)
+        # NOTE: the curves set the view; a do-nothing corner far outside it (the style image's content distance) is
+        # named at the edge instead of squeezing every curve into a corner
+        (left, right), (bottom, top) = axes.get_xlim(), axes.get_ylim()
+        for name, (content, style) in ends.items():
+            inside = left <= content <= right and bottom <= style <= top
+            x, y = min(max(content, left), right), min(max(style, bottom), top)
+            axes.scatter([x], [y], marker="s" if inside else ">", s=26, color=BASELINE_COLOUR, zorder=3, clip_on=False)
+            text = name if inside else f"{name} ({content:.3g}, {style:.3g})"
+            axes.annotate(text, (x, y), textcoords="offset points", xytext=(-5, 5), ha="right", color=BASELINE_COLOUR)
+        axes.set_xlim(left, right)
+        axes.set_ylim(bottom, top)
+        _label_trade_off(axes, labels)
         return _svg(figure)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from normbench.report import analysis, conclusions, sections, tables
+from normbench.report.frontier_section import frontier_frame, frontier_html, frontier_lines
 from normbench.report.html import page
 from normbench.report.norm_flags import norm_flags
 
@@ -18,7 +19,8 @@ def render(
     if comparisons is None:
         comparisons = analysis.paired_comparisons(run, reference)
     body = (
-        f"{sections.banner(run)}{conclusions.verdict_html(run, reference, comparisons)}{sections.flags_html(run)}"
+        f"{sections.banner(run)}{conclusions.verdict_html(run, reference, comparisons)}"
+        f"{frontier_html(run, reference)}{sections.flags_html(run)}"
         f"<h2>Style against content, and speed</h2>{sections.headline_html(run, quality)}"
         f"<h2>Every norm and baseline, training styles</h2>{sections.summary_html(run, tables.headline(run))}"
         "<p>Mean over seeds of each seed's mean over styles, with its 95% interval over seeds (t; none for one "
@@ -40,8 +42,8 @@ def write_report(
 
 
 def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None, reference: str | None = None) -> Path:
-    """Write the page, and beside it ``summary.csv`` and ``paired.csv`` (prefixed by the page's name when it is
-    not ``report.html``); returns the page's path."""
+    """Write the page, and beside it ``summary.csv``, ``paired.csv`` and, for a style-weight sweep, ``frontier.csv``
+    (prefixed by the page's name when it is not ``report.html``); returns the page's path."""
     from normbench.fileio import atomic_write_text
 
     comparisons = analysis.paired_comparisons(run, analysis.reference_norm(run, reference))
@@ -57,6 +59,9 @@ def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None,
     atomic_write_text(
         output.parent / f"{prefix}paired.csv", analysis.paired_frame(run, comparisons).to_csv(index=False)
     )
+    curves = frontier_frame(run, analysis.reference_norm(run, reference))
+    if curves is not None:
+        atomic_write_text(output.parent / f"{prefix}frontier.csv", curves.to_csv(index=False))
     return output
 
 
@@ -64,6 +69,7 @@ def markdown(run: tables.StoredRun, reference: str | None = None) -> str:
     """Verdicts, flags, the per-norm summary (baselines after the norms), then every row, as Markdown."""
     reference = analysis.reference_norm(run, reference)
     verdicts = "".join(f"- {sentence}\n" for sentence in analysis.verdicts(run, reference))
+    curves = "".join(f"- {line}\n" for line in frontier_lines(run, reference))
     flags = "".join(f"> ⚑ {flag.sentence}\n" for flag in norm_flags(run))
     flags += "".join(f"> ⚑ {flag.sentence}\n" for flag in tables.baseline_flags(run))
     flags += "".join(
@@ -72,6 +78,7 @@ def markdown(run: tables.StoredRun, reference: str | None = None) -> str:
     leading = analysis.leading_norms(run, tables.summary(run))
     parts = [
         verdicts and f"Verdict against {reference}:\n\n{verdicts}",
+        curves and f"Trade-off curves:\n\n{curves}",
         flags,
         tables.display_summary(run, leading=leading).to_markdown(),
     ]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from normbench.columns import CURVE_COLUMNS
 from normbench.errors import UserError
 from normbench.report import tables
 
@@ -111,4 +112,12 @@ def _pool(runs: list[tables.StoredRun]) -> tables.StoredRun:
     manifest.wall_seconds = sum(run.manifest.wall_seconds or 0 for run in runs)
     train_log = pd.concat([run.train_log for run in runs], ignore_index=True)
     notes = [f"{run.path.name}: {note}" for run in runs for note in run.notes]
-    return tables.StoredRun(runs[0].path, results.drop_duplicates(CELL, keep="first"), manifest, train_log, notes)
+    curves = None
+    if all(run.curves is not None for run in runs):  # NOTE: equal protocols: all runs swept, or none did
+        curves = pd.concat(
+            [run.curves.assign(run_id=run.manifest.run_id or run.path.name) for run in runs if run.curves is not None],
+            ignore_index=True,
+        ).drop_duplicates([*CELL, *CURVE_COLUMNS], keep="first")
+    return tables.StoredRun(
+        runs[0].path, results.drop_duplicates(CELL, keep="first"), manifest, train_log, notes, curves
+    )

@@ -7,7 +7,8 @@ import math
 import pandas as pd
 
 from normbench.numbers import format_number
-from normbench.report import analysis, charts, tables
+from normbench.report import analysis, charts, frontier_section, tables
+from normbench.report.frontier import frontier
 from normbench.report.html import image_data_uri, part, sortable_table
 from normbench.report.norm_flags import norm_flags
 from normbench.report.problems import run_problems
@@ -115,8 +116,11 @@ def headline_html(run: tables.StoredRun, quality: str | None = None) -> str:
     if quality not in columns:
         raise ValueError(f"unknown quality column {quality!r}; available: {', '.join(columns)}")
     flagged = {flag.column for flag in tables.baseline_flags(run)}
-    trade = "<p>no content or style column was measured</p>"
-    if content and style:
+    trade, bars = "<p>no content or style column was measured</p>", _SPREAD
+    front = frontier(run, None)[0] if run.curves is not None else None
+    if front is not None:  # NOTE: a sweep's headline is its curves; a point chart would show one weight of many
+        trade = frontier_section.chart(run, front)
+    elif content and style:
         points, bars = _points(run, [content, style])
         points = points.dropna(subset=[content, style])
         trade = charts.trade_off(points, content, style, (columns[content].label, columns[style].label))
@@ -130,8 +134,15 @@ def headline_html(run: tables.StoredRun, quality: str | None = None) -> str:
         )
     notes = [
         f"Bottom left is better: a norm should sit nearer the ideal corner than every baseline. Error bars: "
-        f"{bars if content and style else _SPREAD}. Training styles only; held-out styles are below."
+        f"{bars}. Training styles only; held-out styles are below."
     ]
+    if front is not None:
+        notes[0] = (
+            "Bottom left is better: one curve per norm through its style weights (×1 is the architecture's own), "
+            "each point the mean over seeds of each seed's mean over the training styles, bars its 95% interval "
+            "over seeds; grey: a baseline blended with the content (α = 0 is the content), and the two ways of "
+            "doing nothing. Held-out styles are below."
+        )
     if style in flagged:
         notes.append(f"⚑ every style column is won by a baseline in this run; {columns[style].label} is shown anyway.")
     if quality in flagged and quality != style:

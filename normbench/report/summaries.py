@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from normbench.report import analysis, tables
+from normbench.report.frontier_section import frontier_summary
 from normbench.report.norm_flags import norm_flags
 from normbench.report.problems import run_problems
 
@@ -89,6 +90,7 @@ def run_summary(run: tables.StoredRun, reference: str | None = None, report: Pat
             }
             for flag in norm_flags(run)
         ],
+        "frontier": frontier_summary(run, reference),
         "notes": list(run.notes),
         "problems": run_problems(run),
     }

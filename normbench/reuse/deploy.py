@@ -44,7 +44,7 @@ class StoredModel:
 
 def stored_models(run: ReopenedRun, norm: str | None, style: str | None, seed: int | None) -> list[StoredModel]:
     """Every finished model of ``run`` (of ``norm``, for ``style``, of ``seed``: the first seed when None), one per
-    style it serves.
+    style it serves; in a style-weight sweep, those at the architectures' own weight (factor 1).
 
     :raises UserError: naming what the run has, when nothing matches.
     """
@@ -53,7 +53,7 @@ def stored_models(run: ReopenedRun, norm: str | None, style: str | None, seed: i
     spec = run.catalog.get(norm) if norm else None
     chosen = []
     for cell in plan.model_cells():
-        if (spec and cell.name != spec.name) or cell.seed != seed:
+        if (spec and cell.name != spec.name) or cell.seed != seed or cell.style_weight not in (None, 1.0):
             continue
         cell_spec = run.catalog.get(cell.name)
         # NOTE: a model of arbitrary styles serves the held-out styles too

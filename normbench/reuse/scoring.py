@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 
-from normbench.columns import CONTEXT_COLUMNS, ID_COLUMNS, RUN_COLUMNS
+from normbench.columns import CONTEXT_COLUMNS, RUN_COLUMNS, id_columns
 from normbench.lifecycle.evaluation import baseline_stylizer, model_stylizer
 from normbench.lifecycle.plan import cell_origin
 from normbench.lifecycle.prepared import PreparedRun
@@ -76,7 +76,8 @@ def table_columns(manifest: Manifest) -> list[str]:
     metric_columns = [
         column for name in manifest.config["metrics"] for column in manifest.metrics.get(name, {}).get("columns", [])
     ]
-    return [*ID_COLUMNS, *metric_columns, *(column.name for column in RUN_COLUMNS), *CONTEXT_COLUMNS]
+    sweep = bool(manifest.protocol.profile.get("style_weights"))
+    return [*id_columns(sweep), *metric_columns, *(column.name for column in RUN_COLUMNS), *CONTEXT_COLUMNS]
 
 
 def _rescore_cell(prepared: PreparedRun, cell, rows: list[dict], record: dict) -> list[dict]:
@@ -88,7 +89,7 @@ def _rescore_cell(prepared: PreparedRun, cell, rows: list[dict], record: dict) -
 
         def stylizer(row):
             target = prepared.style_target(row["style"])
-            return baseline_stylizer(method, target), target
+            return baseline_stylizer(method, target, row.get("alpha", 1.0)), target
     elif record.get("weights"):
         spec = prepared.catalog.get(cell.name)
         model, _ = load_generator(prepared.store.path(cell.id) / record["weights"], spec, prepared.nets)
@@ -96,7 +97,7 @@ def _rescore_cell(prepared: PreparedRun, cell, rows: list[dict], record: dict) -
 
         def stylizer(row):
             conditioning, target = prepared.conditioning_for(spec, row["style"])
-            return model_stylizer(model, conditioning, plan.profile.batch_size), target
+            return model_stylizer(model, conditioning, plan.profile.batch_size, row.get("alpha", 1.0)), target
     else:
         return rows
     return [_measured(prepared, cell, row, *stylizer(row)) if row["status"] == "ok" else row for row in rows]

@@ -36,16 +36,25 @@ KEPT_OUTCOMES = ("ok", "diverged")
 
 @dataclass(frozen=True)
 class Cell:
-    """One unit of work: ``kind`` "model" (a norm trained with ``seed`` for ``styles``) or "baseline" (measured
-    once on every style the run evaluates; ``seed`` None)."""
+    """One unit of work: ``kind`` "model" (a norm trained with ``seed`` for ``styles``, its architecture's style
+    weight times ``style_weight`` in a sweep) or "baseline" (measured once on every style the run evaluates; ``seed``
+    None)."""
 
     kind: str
     name: str
     styles: tuple[str, ...]
     seed: int | None = None
+    style_weight: float | None = None
 
     def key(self) -> dict:
-        return {"kind": self.kind, "name": self.name, "styles": list(self.styles), "seed": self.seed}
+        key: dict = {"kind": self.kind, "name": self.name, "styles": list(self.styles), "seed": self.seed}
+        if self.style_weight is not None:  # NOTE: so a cell outside a sweep keeps the id and fingerprint it had
+            key["style_weight"] = self.style_weight
+        return key
+
+    @property
+    def weight_label(self) -> str:
+        return "" if self.style_weight is None else f" style ×{self.style_weight:g}"
 
     @property
     def id(self) -> str:
@@ -55,6 +64,7 @@ class Cell:
         else:
             served = self.styles[0] if len(self.styles) == 1 else f"{len(self.styles)}styles"
             readable = f"{self.name}-s{self.seed}-{served}"
+            readable += "" if self.style_weight is None else f"-w{self.style_weight:g}"
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", readable)[:80].lstrip(".")
         return f"{slug}.{digest(self.key())[:8]}"
 
@@ -64,7 +74,7 @@ class Cell:
         if self.kind == "baseline":
             return f"{self.name} (baseline)"
         served = self.name if len(self.styles) > 1 else f"{self.name}/{self.styles[0]}"
-        return f"{served} seed {self.seed}"
+        return f"{served} seed {self.seed}{self.weight_label}"
 
 
 def digest(value) -> str:

@@ -74,6 +74,8 @@ class Protocol(_Record):
     metrics: list[str] = field(default_factory=list)
     baselines: list[str] = field(default_factory=list)
     stylization: str = ""
+    #: In a run that sweeps the style weight: the weights, the baselines' blends and how curves are summarised.
+    frontier: dict | None = None
     extra: dict = field(default_factory=dict)
 
 

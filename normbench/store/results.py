@@ -27,6 +27,9 @@ class StoredRun:
     manifest: Manifest
     train_log: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: In a run that sweeps the style weight, every row of every curve (``style_weight`` and ``alpha`` columns);
+    #: ``results`` then holds the operating point alone (factor 1, no blend), which point verdicts compare.
+    curves: pd.DataFrame | None = None
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -72,7 +75,27 @@ def load_run(path: Path) -> StoredRun:
     train_log = (
         read_csv(log_path, notes) if log_path.is_file() else pd.DataFrame(columns=["norm", "model", "step", "total"])
     )
-    return StoredRun(path, results, manifest, train_log, notes)
+    return StoredRun(path, operating_point(results), manifest, train_log, notes, curves_of(results))
+
+
+def curves_of(results: pd.DataFrame) -> pd.DataFrame | None:
+    """Every row of a sweep's curves, or None for a run that did not sweep the style weight."""
+    return results if "style_weight" in results and "alpha" in results else None
+
+
+def at_operating_point(row: dict) -> bool:
+    """Whether a result row (a dict) is at its architecture's own style weight and unblended; every row of a run
+    without a sweep is."""
+    weight, alpha = row.get("style_weight"), row.get("alpha", 1.0)
+    return (weight is None or weight != weight or weight == 1) and alpha == 1
+
+
+def operating_point(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows at each architecture's own style weight (factor 1; a baseline's, NaN) and unblended (alpha 1)."""
+    if curves_of(results) is None:
+        return results
+    at_point = (results.style_weight.isna() | (results.style_weight == 1)) & (results.alpha == 1)
+    return results[at_point].reset_index(drop=True)
 
 
 def read_run_manifest(path: Path, status_of_cells: bool = True) -> Manifest:
