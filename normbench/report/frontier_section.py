@@ -18,6 +18,8 @@ HYPERVOLUME = Column("hypervolume", True, "trade-off hypervolume", "composite")
 
 
 def _interval(interval) -> str:
+    if interval.method == "no spread":  # NOTE: the same value on every seed, e.g. 0: no curve point inside the box
+        return f"{format_number(interval.mean, 3)} on every seed"
     if not interval.has_interval:
         return format_number(interval.mean, 3)
     return f"{format_number(interval.mean, 3)} [{format_number(interval.low, 3)}, {format_number(interval.high, 3)}]"
@@ -37,10 +39,11 @@ def sentences(front: Frontier, reference: str | None) -> list[str]:
 
 
 def flag_sentences(front: Frontier) -> list[str]:
-    """``none's curve dominates color_transfer's nowhere (adds 0 of the box; per seed 0.002 [0, 0.004])``."""
+    """``none's trade-off curve dominates color_transfer's curve nowhere: ... (area added per seed: 0 on every
+    seed)``."""
     return [
         f"{norm}'s trade-off curve dominates {baseline}'s curve nowhere: its mean curve adds none of the box to it "
-        f"(per seed {_interval(front.added[(norm, baseline)])})"
+        f"(area added per seed: {_interval(front.added[(norm, baseline)])})"
         for norm, baseline in front.dominated
     ]
 
