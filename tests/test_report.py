@@ -47,6 +47,7 @@ def test_run_writes_a_report_and_a_summary(stored_runs):
     assert (stored_runs / "a" / "report.html").is_file()
     summary = pd.read_csv(stored_runs / "a" / "summary.csv", index_col=0)
     assert list(summary.index) == ["in", "bn", "identity", "color_transfer", "style_image"]
+    assert (stored_runs / "a" / "summary.csv").read_text().startswith("name,")  # NOTE: every column has a header
     assert "lpips_mean" in summary and "infer_img_per_s_low" in summary and "style_gram_mean" in summary
 
 

@@ -51,6 +51,7 @@ def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None,
     prefix = "" if output.name == "report.html" else f"{output.stem}_"
     flat = tables.summary(run)
     flat.columns = [f"{name}_{stat}" for name, stat in flat.columns]
+    flat.index.name = "name"  # NOTE: a header on every column, the first too (a norm or a baseline)
     failed = tables.failures(run)
     # NOTE: a norm's seeds that diverged or failed count, instead of vanishing from its mean
     flat["failed_seeds"] = [failed[name].failed if name in failed else float("nan") for name in flat.index]
