@@ -79,7 +79,7 @@ def untested_note(run: tables.StoredRun) -> str:
 
 def paired_comparisons(run: tables.StoredRun, reference: str | None) -> list[stats.PairedDifference]:
     """Every other norm against ``reference`` on every quality column, Holm-adjusted over all of them together (every
-    column times every comparison), the family the verdict sentences report; intervals at the same family's level."""
+    column times every comparison), the family the verdict sentences report; each interval at its Holm step's level."""
     if reference is None:
         return []
     found = []

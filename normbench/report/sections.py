@@ -66,7 +66,7 @@ def flags_html(run: tables.StoredRun) -> str:
             [flag.sentence for flag in by_norm],
             "Each norm against each baseline, paired over seeds (the mean over the training styles of norm − "
             "baseline); “worse than” where a paired test over seeds finds it, Holm over every such contest, with "
-            "intervals at the same family's level.",
+            "each interval at its Holm step's level.",
         )
     if flags:
         html += part(
