@@ -153,6 +153,10 @@ CONTEXT_COLUMNS = (
     "eval_size",
     "batch_size",
     "infer_batch",
+    "infer_img_per_s_q1",
+    "infer_img_per_s_q3",
+    "timing_load",
+    "timing_cpus",
     "peak_mem_mb",
     "device",
     "speed",
@@ -166,6 +170,10 @@ TIMING_COLUMNS = (
     *(column.name for column in RUN_COLUMNS if column.axis == "speed"),
     "train_seconds",
     "metrics_seconds",
+    "infer_img_per_s_q1",
+    "infer_img_per_s_q3",
+    "timing_load",
+    "timing_cpus",
     "peak_mem_mb",
 )
 

@@ -76,7 +76,9 @@ def test_rebuilding_gives_the_same_page(stored_runs, tmp_path):
 
 def test_random_features_are_flagged_in_red(stored_runs):
     page = (stored_runs / "a" / "report.html").read_text()
-    assert '<div class="warn">features=random' in page
+    # NOTE: in the caveats panel, open because random features change any quality answer, and listed first
+    panel = page[page.index('<details class="caveats" id="caveats" open>') :]
+    assert panel.index("features=random: random VGG features") < panel.index("features=random: every network")
 
 
 def test_report_command_prints_markdown_and_rejects_other_folders(stored_runs, tmp_path, capsys):

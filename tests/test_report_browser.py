@@ -65,3 +65,26 @@ def test_report_opens_from_disk_sorts_and_shows_every_image(tmp_path, browser):
     assert column() == sorted(column(), reverse=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "report.png"))
+
+
+def test_the_first_screen_at_1400_by_900_holds_the_answer_and_the_chart(tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    assert run_tiny(tmp_path, "--norms", "in,bn", metrics="distances", baselines=None) == 0
+    browser.set_window_size(1400, 900)
+    browser.get((tmp_path / "runs" / "r" / "report.html").as_uri())
+    height = browser.execute_script("return window.innerHeight")
+    answer = browser.find_element(By.CSS_SELECTOR, "#answer .answer-sentence")
+    charts = browser.find_elements(By.CSS_SELECTOR, "#headline svg")
+    assert answer.text and len(charts) == 2
+    for element in (answer, *charts):
+        box = browser.execute_script("return arguments[0].getBoundingClientRect().toJSON()", element)
+        assert box["top"] >= 0 and box["top"] + box["height"] / 2 < height, box  # at least half on screen
+    caveats = browser.find_element(By.ID, "caveats")
+    assert caveats.tag_name == "details" and "Caveats" in caveats.text
+    # NOTE: random features change any quality answer, so the panel opens itself
+    assert caveats.get_attribute("open") is not None
+    for link in browser.find_elements(By.CSS_SELECTOR, "nav.toc a"):
+        assert browser.find_elements(By.ID, link.get_attribute("href").split("#")[1]), link.text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "first_screen.png"))

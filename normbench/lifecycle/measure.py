@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import os
+
 import torch
 from torch import nn
 
@@ -31,14 +34,30 @@ def inference_speed(
     model.eval()
     device, batch = content.device, content.shape[0]
     call = inference_call(model, settings, device)
+    load_before = load_average()
     batch_timing = time_calls(lambda: call(content, cond), reps, device)
     single_cond = cond[:1] if cond is not None else None
     single_timing = time_calls(lambda: call(content[:1], single_cond), reps, device)
     return {
         "infer_img_per_s": batch / batch_timing.median_s,
+        "infer_img_per_s_q1": batch / batch_timing.q3_s,
+        "infer_img_per_s_q3": batch / batch_timing.q1_s,
         "infer_batch": batch,
         "latency_ms_p50": single_timing.median_s * 1000.0,
+        # NOTE: the larger of the samples either side of the timer: the 1-minute average lags, so a competitor
+        # that started during the timing shows in the later one, one that just stopped in the earlier
+        "timing_load": max(load_before, load_average()),
+        "timing_cpus": os.cpu_count() or math.nan,
     }
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (runnable threads, this process's included); NaN where the system does
+    not say (Windows)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return math.nan
 
 
 def inference_speeds(

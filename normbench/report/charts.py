@@ -111,16 +111,49 @@ def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str,
 
 
 def quality_vs_speed(
-    points: pd.DataFrame, quality: str, label: str, higher_is_better: bool, baselines: dict[str, float] | None = None
+    points: pd.DataFrame,
+    quality: tuple[str, str, bool],
+    reference: tuple[str, float],
+    front: list[tuple[str, str]],
+    baselines: dict[str, float] | None = None,
 ) -> str:
-    """One point per norm: ``quality`` against inference throughput, Pareto front drawn; baselines as lines."""
+    """One point per norm: quality against inference throughput as a ratio to the reference norm's, both with
+    their bars; the Pareto front only between neighbours whose speed intervals do not overlap; baselines as lines.
+
+    :param points: a :class:`~normbench.report.throughput.Throughput`'s points with ``quality``'s column and its
+        ``_lo``/``_hi`` bar lengths.
+    :param quality: ``(column, label, higher_is_better)``.
+    :param reference: ``(norm, its img/s)``: the 1 of the ratio axis.
+    :param front: the segments of :func:`~normbench.report.throughput.separated_front`.
+    """
+    column, label, higher_is_better = quality
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(figsize=(5.2, 4.0))
-        axes.scatter(points["infer_img_per_s"], points[quality], color=NORM_COLOUR, zorder=3, label="trained norm")
+        speed_bars = [points.ratio - points.ratio_low, points.ratio_high - points.ratio]
+        axes.errorbar(
+            points.ratio,
+            points[column],
+            xerr=pd.DataFrame(speed_bars).fillna(0).to_numpy(),
+            yerr=_bars(points, column),
+            fmt="o",
+            color=NORM_COLOUR,
+            ecolor=NORM_COLOUR,
+            alpha=0.8,
+            elinewidth=1,
+            capsize=2,
+            zorder=3,
+            label="trained norm",
+        )
         for norm, row in points.iterrows():
-            axes.annotate(norm, (row["infer_img_per_s"], row[quality]), textcoords="offset points", xytext=(5, 4))
-        front = pareto_front(points, "infer_img_per_s", quality, higher_is_better)
-        axes.plot(front["infer_img_per_s"], front[quality], color="#d62728", linestyle="--", label="Pareto front")
+            axes.annotate(norm, (row.ratio, row[column]), textcoords="offset points", xytext=(5, 4))
+        for index, (a, b) in enumerate(front):
+            axes.plot(
+                points.loc[[a, b], "ratio"],
+                points.loc[[a, b], column],
+                color="#d62728",
+                linestyle="--",
+                label="Pareto front (speeds separated)" if index == 0 else None,
+            )
         for index, (name, value) in enumerate((baselines or {}).items()):
             axes.axhline(
                 value,
@@ -139,7 +172,10 @@ def quality_vs_speed(
                 color=BASELINE_COLOUR,
                 fontstyle="italic",
             )
-        axes.set_xlabel("inference throughput (img/s, higher is better)")
+        axes.axvline(1.0, color="#bbbbbb", linewidth=0.8)
+        # NOTE: from 0, so that a few per cent between norms looks like a few per cent
+        axes.set_xlim(0, max(1.2, float(points[["ratio", "ratio_high"]].max().max()) * 1.1))
+        axes.set_xlabel(f"inference throughput ÷ {reference[0]}'s {reference[1]:.3g} img/s (higher is faster)")
         axes.set_ylabel(f"{label} ({'higher' if higher_is_better else 'lower'} is better)")
         axes.grid(alpha=0.3)
         axes.legend(loc="best", fontsize=8)

@@ -25,28 +25,31 @@ def verdict_html(run: tables.StoredRun, reference: str | None, comparisons: list
     unfinished = no_model_finished(run.results.to_dict("records"))
     if unfinished:
         return part("box", "verdict warn", "Verdict", [], f": {unfinished}.")
-    seeds = analysis.seed_count(run)
     sentences = analysis.verdicts(run, reference, comparisons)
     if not sentences:
         return part("box", "verdict", "Verdict", [], f": {reference} is the only trained norm.")
-    warning = (
-        []
-        if seeds >= 2
-        else [
-            "One training seed: every difference below is an anecdote, reported as a tie. Run several seeds "
-            "(--seeds 0-4, or --profile study for three) for conclusions."
-        ]
-    )
     return part(
         "verdict",
         reference,
         "(training styles; content, style and composite columns; ⚑ a baseline beats every norm on that column, so "
         "a norm better there than the reference is still no better than doing nothing)",
-        warning,
+        sample_caveats(run)[:1] if analysis.seed_count(run) < 2 else [],
         sentences,
         _FAMILY.format(min_boot=stats.BOOTSTRAP_MIN_SEEDS)
         + " `normbench report --reference NORM` picks another reference.",
     )
+
+
+def sample_caveats(run: tables.StoredRun) -> list[str]:
+    """What the run's sample sizes cannot tell: one training seed, columns too small a sample to test."""
+    found = []
+    if analysis.seed_count(run) < 2:
+        found.append(
+            "One training seed: every difference is an anecdote, reported as a tie. Run several seeds "
+            "(--seeds 0-4, or --profile study for three) for conclusions."
+        )
+    untested = analysis.untested_note(run)
+    return found + ([untested[0].upper() + untested[1:] + "."] if untested else [])
 
 
 def _number(value: float, signed: bool = False) -> tuple[str, float, bool]:

@@ -176,14 +176,15 @@ def chart(run: tables.StoredRun, front: Frontier) -> str:
 
 
 def frontier_html(run: tables.StoredRun, reference: str | None) -> str:
-    """The sweep's section: the verdict on curves, the flags, the table; empty for a run without a sweep."""
+    """The sweep's section: the verdict on curves and the table (its flags are in the caveats panel); empty for a
+    run without a sweep."""
     if run.curves is None:
         return ""
     front, why = frontier(run, reference)
     if front is None:
         return part("box", "verdict warn", "Trade-off curves", [], f": no summary, {why}.")
     weights = ", ".join(f"×{w:g}" for w in sorted(front.curves.style_weight.unique()))
-    html = part(
+    html = "<h2>Trade-off curves</h2>" + part(
         "box",
         "verdict",
         f"Trade-off curves (style weights {weights}): hypervolume against {reference}",
@@ -192,9 +193,6 @@ def frontier_html(run: tables.StoredRun, reference: str | None) -> str:
         "between the unchanged content and the style image that it dominates (higher is better); seeds pair, Holm "
         "over the norms compared.",
     )
-    flags = flag_sentences(front)
-    if flags:
-        html += part("box", "flags", "⚑ Curves a baseline's curve dominates everywhere", flags)
     frame = table(front)
     rows = [[(str(value), value, False) for value in record] for record in frame.itertuples(index=False)]
     return html + sortable_table(list(frame.columns), rows, "frontier")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import io
+import re
 from pathlib import Path
 
 import jinja2
@@ -50,6 +52,28 @@ def image_data_uri(path: Path, width: int = 1200) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=82, optimize=True)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+_SECTION = re.compile(r"<h2>(.*?)</h2>", re.S)
+
+
+def anchored(body: str, first: tuple[tuple[str, str], ...] = ()) -> str:
+    """``body`` with an id on every ``<h2>`` section and, before it, a table of contents linking ``first``
+    (``(anchor, label)`` of parts that are not sections) and then every section, labelled by its heading up to a
+    colon or comma."""
+    entries, used = list(first), {anchor for anchor, _ in first}
+
+    def with_id(match: re.Match) -> str:
+        label = html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).split(":")[0].split(",")[0].strip()
+        anchor = base = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "section"
+        while anchor in used:
+            anchor = f"{base}-{len(used)}"
+        used.add(anchor)
+        entries.append((anchor, label))
+        return f'<h2 id="{anchor}">{match.group(1)}</h2>'
+
+    body = _SECTION.sub(with_id, body)
+    return str(part("toc", entries)) + body  # NOTE: str first: Markup + str would escape the trusted body
 
 
 def page(title: str, body: str) -> str:

@@ -6,32 +6,36 @@ from pathlib import Path
 
 from normbench.report import analysis, conclusions, sections, tables
 from normbench.report.frontier_section import frontier_frame, frontier_html, frontier_lines
-from normbench.report.html import page
+from normbench.report.html import anchored, page
 from normbench.report.norm_flags import norm_flags
+from normbench.report.opening import opening
 
 
 def render(
     run: tables.StoredRun, quality: str | None = None, reference: str | None = None, comparisons: list | None = None
 ) -> str:
-    """The whole page: the verdict, flags, trade-off and speed views first, then tables, ranks, noise, the legend,
-    curves and images; ``comparisons`` are :func:`analysis.paired_comparisons` when already computed."""
+    """The whole page: a table of contents, the answer, the headline charts and the caveats panel first, then the
+    verdicts, tables, ranks, noise, the legend, curves, images and provenance; ``comparisons`` are
+    :func:`analysis.paired_comparisons` when already computed."""
     reference = analysis.reference_norm(run, reference)
     if comparisons is None:
         comparisons = analysis.paired_comparisons(run, reference)
+    first, _ = opening(run, reference, comparisons, quality)
     body = (
-        f"{sections.banner(run)}{conclusions.verdict_html(run, reference, comparisons)}"
-        f"{frontier_html(run, reference)}{sections.flags_html(run)}"
-        f"<h2>Style against content, and speed</h2>{sections.headline_html(run, quality)}"
+        f"{first}<h2>Verdicts against the reference</h2>{conclusions.verdict_html(run, reference, comparisons)}"
+        f"{frontier_html(run, reference)}"
         f"<h2>Every norm and baseline, training styles</h2>{sections.summary_html(run, tables.headline(run))}"
         "<p>Mean over seeds of each seed's mean over styles, with its 95% interval over seeds (t; none for one "
         "seed or for a baseline, which does not train). In bold: the best trained norm and every norm the paired "
         "test cannot tell from it (none with one seed, or when no norm is separated). ↑ higher is better, ↓ "
-        f"lower is better, ⚑ flagged above. Click a header to sort.</p>{sections.heldout_html(run)}"
+        f"lower is better, ⚑ flagged in the caveats. Click a header to sort.</p>{sections.heldout_html(run)}"
         f"{conclusions.paired_html(run, comparisons)}{conclusions.ranks_html(run)}{conclusions.spread_html(run)}"
         f"<h2>Every row</h2>{sections.detail_html(run)}<h2>What each number means</h2>{sections.legend_html(run)}"
         f"<h2>Training curves</h2>{sections.curves_html(run)}<h2>Images</h2>{sections.grids_html(run)}"
+        f'<h2>Provenance</h2><div class="banner">{sections.provenance(run)}</div>'
     )
-    return page(f"normbench report: {run.manifest.run_id or run.path.name}", body)
+    contents = (("answer", "Answer"), ("headline", "Charts"), ("caveats", "Caveats"))
+    return page(f"normbench report: {run.manifest.run_id or run.path.name}", anchored(body, contents))
 
 
 def write_report(

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
-import pandas as pd
-
 from normbench.numbers import format_number
-from normbench.report import analysis, charts, frontier_section, tables
-from normbench.report.frontier import frontier
+from normbench.report import analysis, charts, tables
 from normbench.report.html import image_data_uri, part, sortable_table
 from normbench.report.norm_flags import norm_flags
 from normbench.report.problems import run_problems
@@ -53,101 +48,39 @@ def detail_html(run: tables.StoredRun) -> str:
     return sortable_table(list(frame.columns), rows, "detail")
 
 
-def flags_html(run: tables.StoredRun) -> str:
-    """Red boxes naming every norm no better than a baseline on a stylization metric and every stylization metric a
-    baseline wins against all norms, then a note on the other columns baselines win."""
+def flag_groups(run: tables.StoredRun) -> list[tuple[str, list[str], str]]:
+    """``(title, sentences, note)``: every norm no better than a baseline on a stylization metric, every
+    stylization metric a baseline wins against all norms, and the other columns baselines win."""
     flags, notes, by_norm = tables.baseline_flags(run), tables.baseline_notes(run), norm_flags(run)
-    html = ""
+    groups = []
     if by_norm:
-        html += part(
-            "box",
-            "flags",
-            "⚑ Norms no better than doing nothing on a stylization metric",
-            [flag.sentence for flag in by_norm],
-            "Each norm against each baseline, paired over seeds (the mean over the training styles of norm − "
-            "baseline); “worse than” where a paired test over seeds finds it, Holm over every such contest, with "
-            "each interval at its Holm step's level.",
+        groups.append(
+            (
+                "⚑ Norms no better than doing nothing on a stylization metric",
+                [flag.sentence for flag in by_norm],
+                "Each norm against each baseline, paired over seeds (the mean over the training styles of norm − "
+                "baseline); “worse than” where a paired test over seeds finds it, Holm over every such contest, "
+                "with each interval at its Holm step's level.",
+            )
         )
     if flags:
-        html += part(
-            "box",
-            "flags",
-            "⚑ Metrics that do not separate stylization from doing nothing in this run",
-            [flag.sentence for flag in flags],
-            "These columns are reported but are never the headline.",
+        groups.append(
+            (
+                "⚑ Metrics that do not separate stylization from doing nothing in this run",
+                [flag.sentence for flag in flags],
+                "These columns are reported but are never the headline.",
+            )
         )
     if notes:
-        html += part(
-            "box",
-            "banner",
-            "Columns a baseline wins or ties that do not measure stylization",
-            notes,
-            "Content columns are one axis of the trade-off; invariance columns describe which statistics a layer "
-            "uses. Neither says which norm stylizes better.",
+        groups.append(
+            (
+                "Columns a baseline wins or ties that do not measure stylization",
+                notes,
+                "Content columns are one axis of the trade-off; invariance columns describe which statistics a "
+                "layer uses. Neither says which norm stylizes better.",
+            )
         )
-    return html
-
-
-def _points(run: tables.StoredRun, columns: list[str]) -> tuple[pd.DataFrame, str]:
-    """Per norm and baseline (training styles): each column's mean and error bars (``<column>_lo`` and
-    ``<column>_hi``, distances below and above), with what the bars are: the 95% interval over seeds where every
-    norm has two or more, else the sd over evaluation draws."""
-    table = tables.summary(run, "train")
-    over_seeds = analysis.seed_count(run) >= 2
-    rows = run.ok[run.ok.style_split == "train"]
-    draws = rows.groupby("norm", sort=False)[[f"{c}_sd" for c in columns if f"{c}_sd" in rows]].mean()
-    points = pd.DataFrame(index=table.index)
-    for column in columns:
-        mean = points[column] = table[(column, "mean")]
-        draw_sd = draws[f"{column}_sd"].reindex(points.index) if f"{column}_sd" in draws else math.nan
-        points[f"{column}_lo"] = (mean - table[(column, "low")]).fillna(draw_sd)
-        points[f"{column}_hi"] = (table[(column, "high")] - mean).fillna(draw_sd)
-    points["kind"] = [run.kinds()[name] for name in points.index]
-    return points, (_SEED_INTERVAL if over_seeds else _SPREAD)
-
-
-def headline_html(run: tables.StoredRun, quality: str | None = None) -> str:
-    """The trade-off chart (style against content) beside the speed view (``quality`` against throughput)."""
-    columns = tables.metric_columns(run)
-    content, style = tables.headline(run)
-    if not columns and quality is None:
-        return '<p class="warn">no metric column holds a number: no row was measured (every row is listed below)</p>'
-    quality = quality or style or content or next(iter(columns), None)
-    if quality not in columns:
-        raise ValueError(f"unknown quality column {quality!r}; available: {', '.join(columns)}")
-    flagged = {flag.column for flag in tables.baseline_flags(run)}
-    trade, bars = "<p>no content or style column was measured</p>", _SPREAD
-    front = frontier(run, None)[0] if run.curves is not None else None
-    if front is not None:  # NOTE: a sweep's headline is its curves; a point chart would show one weight of many
-        trade = frontier_section.chart(run, front)
-    elif content and style:
-        points, bars = _points(run, [content, style])
-        points = points.dropna(subset=[content, style])
-        trade = charts.trade_off(points, content, style, (columns[content].label, columns[style].label))
-    speed = '<p class="warn">no norm finished, so nothing is plotted against speed (every row is listed below)</p>'
-    if (run.ok.kind == "norm").any():
-        norms, _ = _points(run, [quality, "infer_img_per_s"])
-        baselines = norms[norms.kind == "baseline"][quality].dropna().to_dict()
-        speed_points = norms[norms.kind == "norm"][[quality, "infer_img_per_s"]].dropna()
-        speed = charts.quality_vs_speed(
-            speed_points, quality, columns[quality].label, columns[quality].higher_is_better, baselines
-        )
-    notes = [
-        f"Bottom left is better: a norm should sit nearer the ideal corner than every baseline. Error bars: "
-        f"{bars}. Training styles only; held-out styles are below."
-    ]
-    if front is not None:
-        notes[0] = (
-            "Bottom left is better: one curve per norm through its style weights (×1 is the architecture's own), "
-            "each point the mean over seeds of each seed's mean over the training styles, bars its 95% interval "
-            "over seeds; grey: a baseline blended with the content (α = 0 is the content), and the two ways of "
-            "doing nothing. Held-out styles are below."
-        )
-    if style in flagged:
-        notes.append(f"⚑ every style column is won by a baseline in this run; {columns[style].label} is shown anyway.")
-    if quality in flagged and quality != style:
-        notes.append(f"⚑ {columns[quality].label}, plotted against speed, is won by a baseline in this run.")
-    return f'<div class="answer"><div>{trade}</div><div>{speed}</div></div>{part("notes", notes)}'
+    return groups
 
 
 def heldout_html(run: tables.StoredRun) -> str:
@@ -202,6 +135,11 @@ def grids_html(run: tables.StoredRun) -> str:
 
 def banner(run: tables.StoredRun) -> str:
     """The provenance of every number on the page, with warnings in red."""
+    return part("banner", provenance(run), warnings(run))
+
+
+def provenance(run: tables.StoredRun) -> str:
+    """Where every number of the run came from: device, precision, versions, profile, seeds, networks."""
     manifest, profile = run.manifest, run.manifest.config["profile"]
     env, packages = manifest.environment, manifest.environment["packages"]
     speed = manifest.config.get("speed", {}).get("speed", "plain")
@@ -223,9 +161,28 @@ def banner(run: tables.StoredRun) -> str:
         )
     if manifest.networks:
         facts += " · networks: " + "; ".join(network_lines(manifest.networks))
-    warnings = []
+    return facts
+
+
+def short_provenance(run: tables.StoredRun) -> str:
+    """One line: the norms, seeds, profile, features, device and status."""
+    manifest, profile = run.manifest, run.manifest.config["profile"]
+    device = manifest.environment["device"]
+    norms = analysis.norms(run)
+    return (
+        f"{len(norms)} norm{'s' if len(norms) != 1 else ''} ({', '.join(norms)}) · training seeds {_seeds(run)} · "
+        f"profile {profile['name']} · features {manifest.features} · precision {profile['precision']} · "
+        f"{device['name']} ({device['type']}) · status {manifest.status}"
+    )
+
+
+def warnings(run: tables.StoredRun) -> list[str]:
+    """What qualifies every number of the run: random or mixed features, the instrument being the objective,
+    repeated cells, problems of the stored run, FID on few samples."""
+    manifest, profile = run.manifest, run.manifest.config["profile"]
+    found = []
     if manifest.features == "random":
-        warnings.append(
+        found.append(
             f"features=random: every network was randomly initialised; content and style distances are "
             f"means over {profile.get('eval_draws')} independently seeded "
             f"{manifest.config.get('eval_network', 'vgg13').upper()} draws. Numbers compare "
@@ -233,27 +190,25 @@ def banner(run: tables.StoredRun) -> str:
         )
     independence = str(manifest.metrics.get("distances", {}).get("independent_of_training", ""))
     if independence.startswith("the instrument is the objective"):
-        warnings.append(independence[0].upper() + independence[1:] + ".")
+        found.append(independence[0].upper() + independence[1:] + ".")
     if manifest.features == "mixed":
         random = [name for name, source in manifest.networks.items() if source.get("kind") == "random"]
-        warnings.append(
-            f"features=mixed: {', '.join(random)} seeded random, the others trained (see networks above). Numbers "
-            "compare norms within runs of the same networks only."
+        found.append(
+            f"features=mixed: {', '.join(random)} seeded random, the others trained (see the networks under "
+            "Provenance). Numbers compare norms within runs of the same networks only."
         )
     if manifest.repeated_cells:
-        warnings.append(
-            "cells in more than one run, counted once from the first: " + ", ".join(manifest.repeated_cells)
-        )
-    warnings += run.notes
-    warnings += run_problems(run)
+        found.append("cells in more than one run, counted once from the first: " + ", ".join(manifest.repeated_cells))
+    found += run.notes
+    found += run_problems(run)
     if "fid_n" in run.results and run.results.fid_n.notna().any():
         n, dims = int(run.results.fid_n.max()), int(run.results.fid_dims.max())
         if n < 2048 or dims < 2048:
-            warnings.append(
+            found.append(
                 f"FID from few samples: {n} patches per row with {dims}-d features, "
                 "not comparable with 2048-d FID on thousands of images."
             )
-    return part("banner", facts, warnings)
+    return found
 
 
 def _seeds(run: tables.StoredRun) -> str:

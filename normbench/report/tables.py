@@ -211,11 +211,13 @@ def baseline_notes(run: StoredRun) -> list[str]:
 
 def headline(run: StoredRun) -> tuple[str | None, str | None]:
     """``(content column, style column)`` for the headline chart: the first declared of each axis, skipping
-    style columns a baseline wins (a flagged column is used only when every one is flagged)."""
+    style columns a baseline wins (a flagged column is used only when every one is flagged) and those too
+    undersampled to test (FID on a few patches), which come last."""
     columns, flagged = metric_columns(run), {flag.column for flag in baseline_flags(run)}
+    untested = undersampled(run)
     content = [name for name, column in columns.items() if column.axis == "content"]
     style = [name for name, column in columns.items() if column.axis == "style"]
-    style = [name for name in style if name not in flagged] + [name for name in style if name in flagged]
+    style = sorted(style, key=lambda name: (name in untested, name in flagged))  # NOTE: stable: declared order next
     return (content[0] if content else None), (style[0] if style else None)
 
 
