@@ -16,35 +16,81 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING  # noqa: E402
+
 from normbench.columns import Column  # noqa: E402
 from normbench.markers import PROJECT_NAME, hookimpl  # noqa: E402
-from normbench.metrics.base import DerivedMetric, Metric, MetricContext, MetricSpec, StylizedSample  # noqa: E402
-from normbench.registry import (  # noqa: E402
-    BLEND_ALPHAS,
-    CONDITIONINGS,
-    ArchitectureRegistry,
-    ArchitectureSpec,
-    BaselineSpec,
-    Conditioning,
-    NormRegistry,
-    NormSpec,
-    TrainingSettings,
-)
-from normbench.tracking import Tracker, TrackerContext, TrackerRegistry, TrackerSpec  # noqa: E402
 
-#: Names that import torchvision (VGG), loaded on first use so ``import normbench`` stays light.
+if TYPE_CHECKING:  # NOTE: what type checkers and IDEs see; at run time these load on first use (below)
+    from normbench.api import (
+        RunOptions,
+        RunResult,
+        export,
+        list_architectures,
+        list_metrics,
+        list_norms,
+        load,
+        resume,
+        run,
+        score,
+        stylize,
+    )
+    from normbench.metrics.base import DerivedMetric, Metric, MetricContext, MetricSpec, StylizedSample
+    from normbench.models.layers import NormSlot
+    from normbench.registry import (
+        BLEND_ALPHAS,
+        CONDITIONINGS,
+        ArchitectureRegistry,
+        ArchitectureSpec,
+        BaselineSpec,
+        Conditioning,
+        NormRegistry,
+        NormSpec,
+        TrainingSettings,
+    )
+    from normbench.tracking import Tracker, TrackerContext, TrackerRegistry, TrackerSpec
+    from normbench.training.criteria import GramCriterion, MeanStdCriterion
+
+#: Every name but the light ones above, loaded on first use: ``import normbench`` (and so ``normbench --help``) does
+#: not import torch, which takes seconds; ``from normbench import NormSpec`` loads what it names.
 _LAZY = {
+    **dict.fromkeys(
+        ("DerivedMetric", "Metric", "MetricContext", "MetricSpec", "StylizedSample"), "normbench.metrics.base"
+    ),
+    **dict.fromkeys(
+        (
+            "BLEND_ALPHAS",
+            "CONDITIONINGS",
+            "ArchitectureRegistry",
+            "ArchitectureSpec",
+            "BaselineSpec",
+            "Conditioning",
+            "NormRegistry",
+            "NormSpec",
+            "TrainingSettings",
+        ),
+        "normbench.registry",
+    ),
+    **dict.fromkeys(("Tracker", "TrackerContext", "TrackerRegistry", "TrackerSpec"), "normbench.tracking"),
     "GramCriterion": "normbench.training.criteria",
     "MeanStdCriterion": "normbench.training.criteria",
     "NormSlot": "normbench.models.layers",
-    "run": "normbench.api",
-    "load": "normbench.api",
-    "resume": "normbench.api",
-    "score": "normbench.api",
-    "stylize": "normbench.api",
-    "export": "normbench.api",
-    "RunResult": "normbench.api",
-    "RunOptions": "normbench.api",
+    **dict.fromkeys(
+        (
+            "run",
+            "load",
+            "resume",
+            "score",
+            "stylize",
+            "export",
+            "RunResult",
+            "RunOptions",
+            "list_norms",
+            "list_metrics",
+            "list_architectures",
+        ),
+        "normbench.api",
+    ),
 }
 
 
@@ -57,6 +103,9 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "list_architectures",
+    "list_metrics",
+    "list_norms",
     "RunOptions",
     "RunResult",
     "export",

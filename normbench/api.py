@@ -30,10 +30,27 @@ from normbench.store.directory import RunDirectory, require_run_directory
 
 if TYPE_CHECKING:
     from normbench.lifecycle.progress import ProgressDisplay
+    from normbench.notebook import RunSummary
     from normbench.reuse.deploy import Exported
     from normbench.store.manifest import Manifest
 
-__all__ = ["PlannedRun", "RunResult", "RunOptions", "export", "load", "plan", "resume", "run", "score", "stylize"]
+from normbench.listing import list_architectures, list_metrics, list_norms  # noqa: E402
+
+__all__ = [
+    "PlannedRun",
+    "RunResult",
+    "RunOptions",
+    "export",
+    "list_architectures",
+    "list_metrics",
+    "list_norms",
+    "load",
+    "plan",
+    "resume",
+    "run",
+    "score",
+    "stylize",
+]
 
 
 @dataclass(frozen=True)
@@ -61,18 +78,46 @@ class RunResult:
 
     @property
     def status(self) -> str:
-        """``complete``, ``interrupted``, ``terminated``, ``failed`` or ``running``, as the manifest says."""
-        return self.manifest.get("status", "unknown")
+        """The state ``normbench status`` gives: ``complete``, ``running``, ``interrupted``, ``terminated``,
+        ``failed``, or ``incomplete`` for a run whose process died (its manifest still says running); derived from
+        its cells and lock each time it is read (``normbench status`` adds the cell counts)."""
+        from normbench.store.results import read_run_manifest
+
+        return str(read_run_manifest(self.path).status).split(":")[0]
 
     @property
     def columns(self) -> dict[str, dict]:
         """Every metric column's declaration (``higher_is_better``, ``axis``, ``metric``, ...), by name."""
         return self.manifest.get("columns", {})
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self) -> RunSummary:
+        """The answer sentence, each norm's means with their 95% intervals over seeds, the verdicts and the flags,
+        as the report and ``--json`` give them (:class:`~normbench.notebook.RunSummary`; shown as HTML with the
+        headline chart in a notebook)."""
+        from normbench.notebook import run_summary_of
+
+        return run_summary_of(self.path, self._means())
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.path} · {self.status}</p>" + self.summary()._repr_html_()
+
+    def plot(self):
+        """The headline chart (style against content, bars over seeds) as a matplotlib figure."""
+        from normbench.notebook import headline_figure
+
+        return headline_figure(self.path)
+
+    def generator(self, norm: str, style: str, seed: int | None = None):
+        """The trained generator of ``norm`` for ``style`` (``seed``: the run's first) as an ``nn.Module`` with
+        the style built in: ``module(images)`` stylizes (N, 3, H, W) images in [0, 1]."""
+        from normbench.notebook import generator
+
+        return generator(self.path, norm, style, seed)
+
+    def _means(self) -> pd.DataFrame:
         """Mean of every numeric metric column per norm (or baseline) and style split, over styles and seeds, for
-        rows that finished, at the operating point of a style-weight sweep (``results`` has every point of its
-        curves); ``models`` counts the rows behind each mean."""
+        rows that finished, at the operating point of a style-weight sweep; ``rows`` counts the rows behind each
+        mean: what ``summary()`` returned before 0.2, now its ``means``."""
         from normbench.store.results import operating_point
 
         rows = self.results

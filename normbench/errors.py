@@ -25,10 +25,11 @@ class ExitCode(enum.IntEnum):
 
 _MEANINGS = {
     ExitCode.OK: "done",
-    ExitCode.NO_RESULT: "a run ended but no model finished (all diverged or failed); its report shows why",
+    ExitCode.NO_RESULT: "a run ended but no model finished (all diverged or failed; its report shows why), or "
+    "`status` found a run not complete",
     ExitCode.USAGE_ERROR: "a bad flag, input file or stored result, named in the message",
     ExitCode.INTERNAL_ERROR: "a bug in normbench or a plugin; the traceback is worth a bug report",
-    ExitCode.MISSING_WEIGHTS: "pretrained weights missing or corrupt",
+    ExitCode.MISSING_WEIGHTS: "pretrained weights missing or corrupt (`weights check` too)",
     ExitCode.OUTPUT_ERROR: "results could not be written (disk full, directory removed); rows written are kept",
     ExitCode.INTERRUPTED: "Ctrl-C (SIGINT); finished rows, images and the manifest are kept",
     ExitCode.BROKEN_PIPE: "the output's reader stopped reading (`| head`), as for SIGPIPE; nothing else went wrong",

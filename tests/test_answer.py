@@ -10,7 +10,7 @@ from test_stats import BN, GN, IN, seeded_run
 from normbench.report import analysis, tables
 from normbench.report.answer import answer
 from normbench.report.html import anchored
-from normbench.report.throughput import throughput, separated_front
+from normbench.report.throughput import separated_front, throughput
 
 
 def with_speed(run: tables.StoredRun, speeds: dict[str, list[float]], load: float = 1.0) -> tables.StoredRun:

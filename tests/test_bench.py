@@ -35,7 +35,7 @@ def bench_dir(tmp_path_factory):
             "in,adain",
             "--modes",
             "plain,bf16,compile=aot_eager",
-            "--profile",
+            "--trace",
             "--out-dir",
             str(out),
             "--run-id",

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from tiny import tiny_args
 
+import normbench
 from normbench import cli
 from normbench.columns import TIMING_COLUMNS
 from normbench.errors import ExitCode
@@ -63,8 +64,12 @@ def test_a_run_killed_mid_cell_resumes_to_the_numbers_of_an_uninterrupted_run(un
     manifest = json.loads((killed / "manifest.json").read_text())
     assert manifest["status"] == "running"  # NOTE: kill -9 leaves no word; the cells tell
     assert run_status(killed, Manifest.from_dict(manifest)) == "incomplete: 2 of 4 cells"
-    assert cli.main(["status", str(killed)]) == 0
+    assert cli.main(["status", str(killed)]) == ExitCode.NO_RESULT  # NOTE: 1: a script waiting for it sees
     assert capsys.readouterr().out.strip() == f"{killed}: incomplete: 2 of 4 cells"
+    assert cli.main(["status", str(killed), "--json"]) == ExitCode.NO_RESULT
+    (state,) = json.loads(capsys.readouterr().out)
+    assert state["state"] == "incomplete" and len(state["unfinished"]) == 2
+    assert normbench.load(killed).status == "incomplete"  # NOTE: the API agrees with `normbench status`
 
     assert cli.main(["run", "--resume", str(killed)]) == 0
     assert "resuming: 2 of 4 cells finished earlier are kept" in capsys.readouterr().err

@@ -21,6 +21,18 @@ def test_check_reports_missing_ok_and_corrupt(stand_in_weights):
     assert weights.check(entry) == "missing"
 
 
+def test_weights_check_exits_4_when_a_needed_file_is_missing_or_corrupt(stand_in_weights, capsys):
+    from normbench import cli
+
+    entry = stand_in_weights("alexnet", {"w": torch.ones(3)})
+    assert cli.main(["weights", "check", "alexnet"]) == 0
+    assert cli.main(["weights", "check"]) == 4  # NOTE: every file is needed without names; the others are missing
+    entry.path.write_bytes(entry.path.read_bytes()[:-8] + b"corrupt!")
+    assert cli.main(["weights", "check", "alexnet"]) == 4
+    assert "missing or corrupt: alexnet" in capsys.readouterr().err
+    assert cli.main(["weights", "check", "resnet"]) == 2
+
+
 def test_require_names_the_file_the_folder_and_the_url():
     with pytest.raises(MissingWeightsError) as caught:
         weights.require(["inception_fid"])
@@ -67,7 +79,7 @@ def test_cli_check_exits_4_on_a_corrupt_file(stand_in_weights, capsys):
     from normbench import cli
 
     entry = stand_in_weights("vgg19", {"w": torch.zeros(2)})
-    assert cli.main(["weights", "check"]) == 0
+    assert cli.main(["weights", "check", "vgg19"]) == 0
     entry.path.write_bytes(b"truncated")
-    assert cli.main(["weights", "check"]) == 4
+    assert cli.main(["weights", "check", "vgg19"]) == 4
     assert "corrupt" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -12,12 +13,9 @@ import warnings
 from rich.console import Console
 
 from normbench import __version__
-from normbench.cli import bench, compare, export, plugins, report, run, score, status, stylize, weights
+from normbench.cli.commands import COMMANDS, finish
 from normbench.cli.console import make_console, say, show_warnings_on
 from normbench.errors import ExitCode, PluginDeprecationWarning, Terminated, UserError, stopped_by
-
-#: The commands in the order ``--help`` lists them.
-COMMANDS = (run, status, score, stylize, export, bench, report, compare, weights, plugins)
 
 
 def exit_codes_text() -> str:
@@ -34,7 +32,14 @@ class Parser(argparse.ArgumentParser):
             (file or sys.stderr).write(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_command(argv: list[str]) -> str | None:
+    """The command ``argv`` names (its first word that is not an option), or None."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
+    """The parser with ``command``'s sub-parser built in full (every command's for ``"*"``); the others are listed
+    with their summary only, so that their modules, and torch, are not imported (``normbench --help`` stays fast)."""
     parser = Parser(
         prog="normbench",
         description="Benchmark normalization layers in fast style-transfer generators.",
@@ -43,8 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"normbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        command.add_parser(commands)
+    for name, (module, summary, _) in COMMANDS.items():
+        if command in ("*", name):
+            importlib.import_module(module).add_parser(commands)
+            finish(commands.choices[name], name)
+        else:
+            commands.add_parser(name, help=summary)
     return parser
 
 
@@ -65,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
-    if not (sys.argv[1:] if argv is None else argv):  # NOTE: bare `normbench`: the help, as git and pip print it
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(chosen_command(words))
+    if not words:  # NOTE: bare `normbench`: the help, as git and pip print it
         parser.print_help()
         return ExitCode.USAGE_ERROR
     args = parser.parse_args(argv)

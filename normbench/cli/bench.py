@@ -10,12 +10,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from normbench.cli.argtypes import (
+    add_deprecated_flag,
     add_disable_plugin_argument,
     add_json_argument,
     add_output_arguments,
     csv_list,
     positive_ints,
 )
+from normbench.cli.commands import summary
 from normbench.cli.console import say
 from normbench.errors import ExitCode, UserError, stopped_by
 from normbench.lifecycle.progress import description_column
@@ -24,7 +26,7 @@ from normbench.lifecycle.progress import description_column
 def add_parser(commands) -> None:
     bench = commands.add_parser(
         "bench",
-        help="time inference and training steps of each norm under each set of speed switches",
+        help=summary("bench"),
         description="Speed only, no training to convergence: for each norm, inference throughput at each size "
         "and batch and the throughput of one training step (generator plus loss network, forward "
         "and backward), as median and IQR of timed repetitions after warm-up, beside the plain "
@@ -67,10 +69,12 @@ def add_parser(commands) -> None:
         help="VGG weights for the loss network and AdaIN encoder; speed does not depend on them (default random)",
     )
     bench.add_argument(
-        "--profile",
+        "--trace",
         action="store_true",
-        help="also profile one training step per norm and mode; tables go to profile_*.txt",
+        help="also trace one training step per norm and mode with torch.profiler; tables go to profile_*.txt",
     )
+    # NOTE: `--profile` is a budget in `run`; one meaning per flag across commands
+    add_deprecated_flag(bench, ("--profile",), "trace", "--trace", nargs=0)
     add_output_arguments(bench, Path("reports/bench"), "bench")
     add_disable_plugin_argument(bench)
     add_json_argument(bench, "the bench's summary (fastest mode per norm against plain, every timed row)")
@@ -119,7 +123,7 @@ def build_plan(args: argparse.Namespace):
         threads=torch.get_num_threads(),
         device=device,
         features=features,
-        profile_steps=args.profile,
+        profile_steps=args.trace,
     ), registry
 
 

@@ -8,14 +8,22 @@ from pathlib import Path
 from rich.console import Console
 
 from normbench.cli.argtypes import add_json_argument
+from normbench.cli.commands import summary
 from normbench.errors import ExitCode
 
 
 def add_parser(commands) -> None:
-    compare = commands.add_parser("compare", help="compare two stored runs side by side, with the change per metric")
+    compare = commands.add_parser(
+        "compare",
+        help=summary("compare"),
+        description="Compare RUN_B with RUN_A, both stored runs: per norm and metric, B − A with its interval "
+        "over the seeds both runs have and a verdict, as compare.html (sortable, self-contained) and, with "
+        "--json, as JSON. Runs of different protocols (profile, precision, features, data, metrics) are "
+        "refused, naming each difference, unless --allow-protocol-mismatch, which lists them in red.",
+    )
     compare.add_argument("run_a", type=Path, metavar="RUN_A")
     compare.add_argument("run_b", type=Path, metavar="RUN_B")
-    compare.add_argument("-o", "--output", type=Path, default=Path("compare.html"), help="default compare.html")
+    compare.add_argument("-o", "--output", type=Path, default=Path("compare.html"), help="the HTML file")
     compare.add_argument(
         "--allow-protocol-mismatch",
         action="store_true",

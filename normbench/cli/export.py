@@ -8,7 +8,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from normbench.cli.argtypes import add_disable_plugin_argument
+from normbench.cli.argtypes import add_disable_plugin_argument, add_out_dir_argument
+from normbench.cli.commands import summary
 from normbench.cli.console import say
 from normbench.errors import ExitCode
 
@@ -16,7 +17,7 @@ from normbench.errors import ExitCode
 def add_parser(commands) -> None:
     export = commands.add_parser(
         "export",
-        help="export a run's trained generators to ONNX or TorchScript, checked against eager",
+        help=summary("export"),
         description="Export each trained generator of RUN_DIR (first seed; --norm, --style and --seed choose) with "
         "its style built in: one file per (model, style) taking images (N, 3, H, W) in [0, 1] with H "
         "and W multiples of 4 and returning the stylized images. Each export is run on an evaluation "
@@ -27,9 +28,8 @@ def add_parser(commands) -> None:
     export.add_argument("--norm", help="only this norm's models")
     export.add_argument("--style", help="only this style")
     export.add_argument("--seed", type=int, help="the training seed of the models (default: the run's first)")
-    export.add_argument(
-        "-o", "--output", type=Path, metavar="OUT_DIR", help="where the files go (default RUN_DIR/export/FORMAT)"
-    )
+    add_out_dir_argument(export, "the folder the files go into (default RUN_DIR/export/FORMAT)")
+
     add_disable_plugin_argument(export)
     export.set_defaults(handler=command_export)
 
@@ -40,7 +40,7 @@ def command_export(args: argparse.Namespace, console: Console) -> ExitCode:
     exported = api.export(
         args.run_dir,
         args.format,
-        args.output,
+        args.out_dir,
         norm=args.norm,
         style=args.style,
         seed=args.seed,

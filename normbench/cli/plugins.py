@@ -10,13 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from normbench.cli.argtypes import add_disable_plugin_argument
+from normbench.cli.commands import summary
 from normbench.cli.console import make_console
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
         "plugins",
-        help="list every norm, architecture, metric, baseline and tracker with its plugin and distribution",
+        help=summary("plugins"),
         description="List the norms, architectures, metrics, baselines and trackers that built-in and installed "
         "plugins register, "
         "and any plugin that is disabled or failed to load.",

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from normbench.cli.argtypes import add_json_argument
+from normbench.cli.commands import summary
 from normbench.cli.console import say
 from normbench.errors import ExitCode, UserError
 
@@ -15,7 +16,7 @@ from normbench.errors import ExitCode, UserError
 def add_parser(commands) -> None:
     report = commands.add_parser(
         "report",
-        help="build the HTML report, summary CSV and Markdown table of stored runs or a bench",
+        help=summary("report"),
         description="Build RUN_DIR/report.html (one self-contained file), summary.csv and paired.csv only from "
         "what the run stored, and print the verdicts and summary as Markdown. Several run directories "
         "are analysed as one when their protocols match (their seeds pool; a (norm, style, seed) in "

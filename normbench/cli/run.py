@@ -12,6 +12,7 @@ from normbench import __version__
 from normbench.cli.argtypes import (
     add_json_argument,
 )
+from normbench.cli.commands import summary
 from normbench.cli.console import say
 from normbench.errors import ExitCode, OutputError, UserError, stopped_by
 from normbench.lifecycle.options import add_run_arguments
@@ -21,7 +22,7 @@ from normbench.weights.sources import network_lines
 def add_parser(commands) -> None:
     run = commands.add_parser(
         "run",
-        help="train and measure norms on the same data, budget and seeds",
+        help=summary("run"),
         description="Train one generator per norm (per style for single-style norms) on the same data, "
         "budget and seeds, measure each on held-out content, and write results under "
         "OUT_DIR/RUN_ID/.",
@@ -160,21 +161,20 @@ def report_run(args: argparse.Namespace, console: Console, planned, path: Path) 
 
 
 def print_conclusions(run, console: Console) -> None:
-    """The report's verdicts against the reference and its flags (stylization metrics a baseline wins), for a
-    stored run (:func:`normbench.report.tables.load_run`)."""
-    from normbench.report import analysis, tables
+    """The run's verdicts against the reference, its flags and, last, its answer with the caveats that change it,
+    for a stored run (:func:`normbench.report.tables.load_run`): the same summary as ``--json`` and the API."""
     from normbench.report.frontier_section import frontier_lines
-    from normbench.report.norm_flags import norm_flags
-    from normbench.report.problems import run_problems
+    from normbench.report.summaries import run_summary
 
-    reference = analysis.reference_norm(run)
-    for sentence in analysis.verdicts(run, reference):
+    summary = run_summary(run)
+    for sentence in summary["verdicts"]:
         console.print(Text(f"verdict: {sentence}"))
-    for sentence in frontier_lines(run, reference):
+    for sentence in frontier_lines(run, summary["reference"]):
         console.print(Text(sentence, style="red" if sentence.startswith("flagged") else None))
-    for flag in norm_flags(run):
-        console.print(Text(f"flagged: {flag.sentence}", style="red"))
-    for flag in tables.baseline_flags(run):
-        console.print(Text(f"flagged: {flag.sentence}", style="red"))
-    for sentence in run_problems(run):
+    for flag in [*summary["norm_flags"], *summary["flags"]]:
+        console.print(Text(f"flagged: {flag['sentence']}", style="red"))
+    for sentence in summary["problems"]:
         console.print(Text(f"plugin problem: {sentence}", style="red"))
+    console.print(Text(f"answer: {summary['answer']['sentence']}", style="bold"))
+    for change in summary["answer"]["changes"]:
+        console.print(Text(f"  ⚑ changes the answer: {change}", style="red"))

@@ -10,13 +10,14 @@ from rich.console import Console
 from rich.text import Text
 
 from normbench.cli.argtypes import add_disable_plugin_argument, csv_list
+from normbench.cli.commands import summary
 from normbench.errors import ExitCode
 
 
 def add_parser(commands) -> None:
     score = commands.add_parser(
         "score",
-        help="measure a run's trained generators with new or changed metrics, without training",
+        help=summary("score"),
         description="Load every finished cell's generator (and baseline) of RUN_DIR, measure it with --metrics on "
         "the run's evaluation images, and write the columns into its cells, results.csv, manifest and "
         "report; other columns are kept. The manifest records each scoring.",

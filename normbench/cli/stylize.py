@@ -8,14 +8,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from normbench.cli.argtypes import add_disable_plugin_argument
+from normbench.cli.argtypes import add_disable_plugin_argument, add_out_dir_argument
+from normbench.cli.commands import summary
 from normbench.errors import ExitCode, UserError
 
 
 def add_parser(commands) -> None:
     stylize = commands.add_parser(
         "stylize",
-        help="apply a run's trained generator to your images",
+        help=summary("stylize"),
         description="Stylize IMAGE files (PNG, JPEG, WebP) with the generator RUN_DIR trained for --norm and "
         "--style (seed: the run's first), in fp32 as the run measured it, into OUT_DIR as "
         "<image>.<norm>.<style>.png.",
@@ -35,7 +36,7 @@ def add_parser(commands) -> None:
         default=512,
         help="short side the images are stylized at, in pixels (default 512; 0 keeps each image's own size)",
     )
-    stylize.add_argument("-o", "--output", type=Path, required=True, metavar="OUT_DIR", help="where the PNGs go")
+    add_out_dir_argument(stylize, "the folder the PNGs go into (required)")
     stylize.add_argument("--device", default="auto", help="auto (default: the run's), cpu, cuda or cuda:N")
     add_disable_plugin_argument(stylize)
     stylize.set_defaults(handler=command_stylize)
@@ -45,13 +46,15 @@ def command_stylize(args: argparse.Namespace, console: Console) -> ExitCode:
     from normbench import api
     from normbench.runtime.threads import match_torch_threads
 
+    if args.out_dir is None:
+        raise UserError("stylize needs --out-dir: the folder the stylized PNGs go into")
     if args.size < 0 or args.size > 8192:
         raise UserError(f"--size must be from 0 (each image's own size) to 8192 pixels, got {args.size}")
     match_torch_threads()
     written = api.stylize(
         args.run_dir,
         args.images,
-        args.output,
+        args.out_dir,
         norm=args.norm,
         style=args.style,
         seed=args.seed,

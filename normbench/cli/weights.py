@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from normbench import weights
+from normbench.cli.commands import summary
 from normbench.cli.console import make_console, say
 from normbench.errors import ExitCode, MissingWeightsError, UserError
 from normbench.weights import imports
@@ -21,7 +22,7 @@ from normbench.weights.fetch import OFFLINE_VARIABLE, Downloads, offline_by_envi
 def add_parser(commands) -> None:
     parser = commands.add_parser(
         "weights",
-        help="list, download or check the pretrained weights files",
+        help=summary("weights"),
         description="Pretrained files live under $TORCH_HOME/hub/checkpoints/ with the first hex digits of "
         "their sha256 in the name. `run` downloads the ones it needs (unless --offline); `download` fetches them "
         "ahead of time; on an air-gapped machine, copy them there.",
@@ -36,7 +37,13 @@ def add_parser(commands) -> None:
         action="store_true",
         help="never touch the network; fail if a file is missing (NORMBENCH_OFFLINE=1 says the same)",
     )
-    actions.add_parser("check", help="verify the sha256 of the files already present, imported ones included")
+    checking = actions.add_parser(
+        "check",
+        help="verify the sha256 of the files, imported ones included; exit 4 when one is missing or corrupt",
+    )
+    checking.add_argument(
+        "names", nargs="*", help=f"the files needed (default: every one): {', '.join(weights.WEIGHT_FILES)}"
+    )
     importing = actions.add_parser(
         "import",
         help="convert a weights file you have into torchvision's layout and keep it in the cache",
@@ -58,7 +65,7 @@ def command_weights(args: argparse.Namespace, console: Console) -> int:
     if args.action == "list":
         return _list(args, console)
     if args.action == "check":
-        return _check(console)
+        return _check(args.names, console)
     if args.action == "import":
         return _import(args, console)
     return _download(args, console)
@@ -125,17 +132,24 @@ def _list(args, console: Console) -> int:
     return ExitCode.OK
 
 
-def _check(console: Console) -> int:
-    corrupt = 0
-    for entry in weights.WEIGHT_FILES.values():
+def _check(names: list[str], console: Console) -> int:
+    """Each needed file's state; exit 4 (missing weights) when one is missing or corrupt."""
+    unknown = [name for name in names if name not in weights.WEIGHT_FILES]
+    if unknown:
+        raise UserError(f"unknown weights {unknown[0]!r}; available: {', '.join(weights.WEIGHT_FILES)}")
+    bad = []
+    for entry in (weights.WEIGHT_FILES[name] for name in names or weights.WEIGHT_FILES):
         status = weights.check(entry)
-        corrupt += status.startswith("corrupt")
+        bad += [entry.name] if status != "ok" else []
         console.print(f"{entry.name:14} {status:10} {entry.path}", highlight=False)
     for record in imports.all_imported():
         status = imports.check_imported(record)
-        corrupt += status != "ok"
+        bad += [f"{record.network} (import)"] if status != "ok" else []
         console.print(f"{record.network + ' (import)':14} {status:10} {record.path}", highlight=False)
-    return ExitCode.MISSING_WEIGHTS if corrupt else ExitCode.OK
+    if bad:
+        say(console, "error", f"missing or corrupt: {', '.join(bad)}; `normbench weights download` fetches", "red")
+        return ExitCode.MISSING_WEIGHTS
+    return ExitCode.OK
 
 
 def _download(args, console: Console) -> int:

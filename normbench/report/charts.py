@@ -61,7 +61,14 @@ def _label_trade_off(axes, labels: tuple[str, str]) -> None:
 
 
 def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str, str]) -> str:
-    """The headline: ``style`` against ``content`` distance, one point per norm and baseline.
+    """:func:`trade_off_figure` as SVG."""
+    with plt.rc_context(STYLE):
+        return _svg(trade_off_figure(points, content, style, labels))
+
+
+def trade_off_figure(points: pd.DataFrame, content: str, style: str, labels: tuple[str, str]):
+    """The headline: ``style`` against ``content`` distance, one point per norm and baseline, as a matplotlib
+    figure.
 
     :param points: indexed by name, with ``content``, ``style``, ``kind`` and optional
         ``<column>_lo`` and ``<column>_hi`` error-bar lengths below and above each point.
@@ -107,7 +114,7 @@ def trade_off(points: pd.DataFrame, content: str, style: str, labels: tuple[str,
                 )
         axes.margins(x=0.14, y=0.08)  # NOTE: room for labels at the extremes (identity sits at x = 0)
         _label_trade_off(axes, labels)
-        return _svg(figure)
+        return figure
 
 
 def quality_vs_speed(

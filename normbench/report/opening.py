@@ -38,6 +38,15 @@ def caveats_html(groups: list[CaveatGroup], found: Answer) -> str:
     return part("caveats", count, list(found.changes), groups)
 
 
+def answer_and_caveats(
+    run: tables.StoredRun, reference: str | None, comparisons: list[stats.PairedDifference]
+) -> tuple[Answer, list[CaveatGroup]]:
+    """The answer and every caveat, as data."""
+    speed = throughput(run, reference)
+    front = frontier(run, reference)[0] if run.curves is not None else None
+    return answer(run, reference, comparisons, speed, front), caveat_groups(run, speed, front)
+
+
 def opening(
     run: tables.StoredRun, reference: str | None, comparisons: list[stats.PairedDifference], quality: str | None
 ) -> tuple[str, Answer]:

@@ -72,8 +72,12 @@ def write_pages(run: tables.StoredRun, output: Path, quality: str | None = None,
 
 def markdown(run: tables.StoredRun, reference: str | None = None) -> str:
     """Verdicts, flags, the per-norm summary (baselines after the norms), then every row, as Markdown."""
+    from normbench.report.opening import answer_and_caveats
+
     reference = analysis.reference_norm(run, reference)
-    verdicts = "".join(f"- {sentence}\n" for sentence in analysis.verdicts(run, reference))
+    comparisons = analysis.paired_comparisons(run, reference)
+    found, _ = answer_and_caveats(run, reference, comparisons)
+    verdicts = "".join(f"- {sentence}\n" for sentence in analysis.verdicts(run, reference, comparisons))
     curves = "".join(f"- {line}\n" for line in frontier_lines(run, reference))
     flags = "".join(f"> ⚑ {flag.sentence}\n" for flag in norm_flags(run))
     flags += "".join(f"> ⚑ {flag.sentence}\n" for flag in tables.baseline_flags(run))
@@ -81,7 +85,10 @@ def markdown(run: tables.StoredRun, reference: str | None = None) -> str:
         f"> baseline at least as good, not a stylization measure: {note}\n" for note in tables.baseline_notes(run)
     )
     leading = analysis.leading_norms(run, tables.summary(run))
+    changes = "".join(f"> ⚑ changes the answer: {change}\n" for change in found.changes)
     parts = [
+        f"**Answer:** {found.sentence}",
+        changes,
         verdicts and f"Verdict against {reference}:\n\n{verdicts}",
         curves and f"Trade-off curves:\n\n{curves}",
         flags,

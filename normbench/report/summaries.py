@@ -53,9 +53,14 @@ def _summary_rows(run: tables.StoredRun, split: str) -> list[dict]:
 
 def run_summary(run: tables.StoredRun, reference: str | None = None, report: Path | None = None) -> dict:
     """A run's (or pooled runs') summary: provenance, columns, per-norm means with intervals on training and
-    held-out styles, the verdicts and paired differences against ``reference``, and the flags."""
+    held-out styles, the answer sentence and its caveats, the verdicts and paired differences against
+    ``reference``, and the flags. The one summary: ``--json``, the terminal's answer and
+    :meth:`normbench.RunResult.summary` are this."""
+    from normbench.report.opening import answer_and_caveats
+
     manifest, reference = run.manifest, analysis.reference_norm(run, reference)
     comparisons = analysis.paired_comparisons(run, reference)
+    found, caveats = answer_and_caveats(run, reference, comparisons)
     splits = ["train"] + (["heldout"] if (run.ok.style_split == "heldout").any() else [])
     return {
         "schema": SUMMARY_SCHEMA,
@@ -73,6 +78,8 @@ def run_summary(run: tables.StoredRun, reference: str | None = None, report: Pat
         },
         "summary": [row for split in splits for row in _summary_rows(run, split)],
         "reference": reference,
+        "answer": {"sentence": found.sentence, "changes": list(found.changes)},
+        "caveats": [{"title": title, "items": items, "note": note} for title, items, note in caveats],
         "verdicts": analysis.verdicts(run, reference, comparisons) if reference else [],
         "paired": analysis.paired_frame(run, comparisons).to_dict("records"),
         "flags": [{"column": flag.column, "sentence": flag.sentence} for flag in tables.baseline_flags(run)],
