@@ -70,7 +70,7 @@ PROFILES = {
 # NOTE: the quick budget with three paired seeds: the smallest study whose paired t-intervals can exclude zero.
 PROFILES["study"] = replace(PROFILES["quick"], name="study", seeds=3)
 # NOTE: a trade-off curve per norm, three seeds, on a 2-core CPU within 30 minutes for in, bn and none (81 models at
-# half quick's steps; measured in the README); a quarter and four times the architectures' style weight span
+# half quick's steps; measured in docs/protocol.md); a quarter and four times the architectures' style weight span
 # content-heavy to style-heavy.
 PROFILES["frontier"] = replace(
     PROFILES["study"], name="frontier", steps=80, timing_reps=3, style_weights=(0.25, 1.0, 4.0)

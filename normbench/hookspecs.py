@@ -169,7 +169,7 @@ def normbench_register_norms(registry: NormRegistry) -> None:
 def normbench_register_metrics(registry: MetricRegistry) -> None:
     """Register quality metrics measured on every row of a run (every norm and baseline, every style).
 
-    Call ``registry.add(MetricSpec(name=..., factory=...))``. The metric contract (README.md quotes it):
+    Call ``registry.add(MetricSpec(name=..., factory=...))``. The metric contract (docs/plugins.md quotes it):
 
     - ``factory(context)`` is called once per run with a ``normbench.MetricContext`` and returns the metric;
       the factory is usually a ``normbench.Metric`` subclass, whose ``__init__(self, context)`` takes it.

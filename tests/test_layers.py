@@ -1,6 +1,6 @@
 """The package reads top-down: each module imports only from its own layer or the layers below it.
 
-The layers, lowest first, are the map in README's "Layout" section; a new module joins one of
+The layers, lowest first, are the map in docs/architecture.md; a new module joins one of
 them, and an import that goes up (a metric reaching into a run, the runtime into training) fails here.
 """
 
