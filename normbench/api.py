@@ -115,19 +115,10 @@ class RunResult:
         return generator(self.path, norm, style, seed)
 
     def _means(self) -> pd.DataFrame:
-        """Mean of every numeric metric column per norm (or baseline) and style split, over styles and seeds, for
-        rows that finished, at the operating point of a style-weight sweep; ``rows`` counts the rows behind each
-        mean: what ``summary()`` returned before 0.2, now its ``means``."""
-        from normbench.store.results import operating_point
+        """What ``summary()`` returned before 0.2, now its ``means``."""
+        from normbench.notebook import means_of
 
-        rows = self.results
-        if rows.empty:
-            return rows
-        rows = operating_point(rows)
-        done = rows[rows["status"] == "ok"]
-        measured = [name for name in self.columns if name in done and pd.api.types.is_numeric_dtype(done[name])]
-        grouped = done.groupby(["norm", "kind", "style_split"], sort=False)
-        return grouped[measured].mean().assign(rows=grouped.size()).reset_index()
+        return means_of(self.results, self.columns)
 
     def report(self) -> Path:
         """Write (or rewrite) the run's self-contained ``report.html`` and return its path."""
@@ -321,11 +312,13 @@ def export(
     style: str | None = None,
     seed: int | None = None,
     disable_plugin=(),
+    device: str = "cpu",
 ) -> list[Exported]:
     """Export the run's trained generators (those of ``norm``, ``style`` and ``seed``: the first seed by default)
     to ``format`` (onnx or torchscript) with the style built in, into ``output`` (default RUN_DIR/export/FORMAT),
-    like ``normbench export``. Each export is run on an evaluation image and kept only if it matches the eager
-    model within 1e-4; one that cannot be exported says why in its :class:`~normbench.reuse.deploy.Exported`.
+    like ``normbench export``, loaded, exported and checked on ``device`` (cpu, cuda or cuda:N). Each export is
+    run on an evaluation image and kept only if it matches the eager model within 1e-4; one that cannot be
+    exported says why in its :class:`~normbench.reuse.deploy.Exported`.
 
     :raises UserError: for a format normbench does not export, or a model the run does not have.
     """
@@ -333,5 +326,5 @@ def export(
 
     path = Path(run_dir)
     return export_models(
-        path, format, Path(output) if output else path / "export" / format, norm, style, seed, disable_plugin
+        path, format, Path(output) if output else path / "export" / format, (norm, style, seed), disable_plugin, device
     )

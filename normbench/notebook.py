@@ -37,7 +37,16 @@ class RunSummary:
 
     def __repr__(self) -> str:
         lines = [f"answer: {self.answer}", *(f"  ⚑ changes the answer: {c}" for c in self.changes)]
-        return "\n".join([*lines, "", self.table.to_string(), *(f"verdict: {v}" for v in self.verdicts)])
+        return "\n".join([*lines, "", self.shown().to_string(), *(f"verdict: {v}" for v in self.verdicts)])
+
+    def shown(self, limit: int = 4) -> pd.DataFrame:
+        """The first ``limit`` content, style and speed columns as ``mean [low, high]``: the table to read."""
+        axes = ("content", "style", "speed")
+        names = [n for n, c in self.document["columns"].items() if c["axis"] in axes][:limit]
+        shown = self.table[["seeds"]].astype("Int64")
+        for name in names:
+            shown[name] = [_cell(m, lo, hi) for m, lo, hi in self.table[[name, f"{name}_low", f"{name}_high"]].values]
+        return shown
 
     def _repr_html_(self) -> str:
         changes = "".join(f"<li>{html.escape(change)}</li>" for change in self.changes)
@@ -45,7 +54,7 @@ class RunSummary:
             f"<p><b>{html.escape(self.answer)}</b></p>"
             + (f'<ul style="color:#b00">{changes}</ul>' if changes else "")
             + self.chart
-            + self.table.to_html(float_format=lambda v: f"{v:.4g}")
+            + self.shown(limit=8).to_html()
         )
 
     # NOTE: the old return value was a DataFrame; code that indexes it keeps working for a minor release
@@ -58,6 +67,26 @@ class RunSummary:
             raise AttributeError(name)
         warnings.warn(_OLD_FRAME, DeprecationWarning, stacklevel=2)
         return getattr(self.means, name)
+
+
+def _cell(mean, low, high) -> str:
+    if mean is None or pd.isna(mean):
+        return "–"
+    return f"{mean:.4g}" if low is None or pd.isna(low) else f"{mean:.4g} [{low:.4g}, {high:.4g}]"
+
+
+def means_of(results: pd.DataFrame, columns: dict) -> pd.DataFrame:
+    """Mean of every numeric metric column per norm (or baseline) and style split, over styles and seeds, for rows
+    that finished, at the operating point of a style-weight sweep; ``rows`` counts the rows behind each mean."""
+    from normbench.store.results import operating_point
+
+    if results.empty:
+        return results
+    done = operating_point(results)
+    done = done[done["status"] == "ok"]
+    measured = [name for name in columns if name in done and pd.api.types.is_numeric_dtype(done[name])]
+    grouped = done.groupby(["norm", "kind", "style_split"], sort=False)
+    return grouped[measured].mean().assign(rows=grouped.size()).reset_index()
 
 
 def summary_table(document: dict) -> pd.DataFrame:

@@ -16,6 +16,16 @@ from normbench.plugins import collect_architectures, collect_norms, get_plugin_m
 pytest_plugins = ["pytester"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` are skipped where torch sees no GPU, with the reason."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch, tmp_path):
     # NOTE: an empty TORCH_HOME makes every test see "no pretrained weights", as CI does.

@@ -50,7 +50,7 @@ LAYERS = (
     ("lifecycle", ("normbench.lifecycle", "normbench.speedbench")),
     ("reuse", ("normbench.reuse",)),
     ("report", ("normbench.report",)),
-    ("api", ("normbench.api",)),
+    ("api", ("normbench.api", "normbench.listing", "normbench.notebook")),
     ("cli", ("normbench.cli", "normbench.__main__")),
 )
 PACKAGE = Path(normbench.__file__).parent

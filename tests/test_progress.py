@@ -16,6 +16,13 @@ from normbench.lifecycle.progress import RunProgress, plain_console, summary_tab
 AWKWARD = ("a[/x]/plain", "[bold]x[/bold]", "w:smile:s", "[red]")
 
 
+def entry(row: dict, **stats) -> dict:
+    """``row`` as an entry of ``run_summary``'s summary: every number a mean without interval, then ``stats``."""
+    numbers = {key: {"mean": value, "low": float("nan"), "high": float("nan")} for key, value in row.items()}
+    seeds = 1 if row.get("kind") == "norm" else None
+    return {**row, **{k: v for k, v in numbers.items() if isinstance(row[k], (int, float))}, "seeds": seeds, **stats}
+
+
 def test_the_terminal_summary_shows_every_metric_score_of_any_axis_and_no_provenance_column():
     columns = {
         "content_distance": {"metric": "distances", "axis": "content", "higher_is_better": False},
@@ -37,17 +44,18 @@ def test_the_terminal_summary_shows_every_metric_score_of_any_axis_and_no_proven
         "style_gram": 0.25,
         "train_img_per_s": 3.0,
     }
-    table = summary_table([row, {**row, "seed": 1, "sharpness": 4.0}], columns)
+    table = summary_table([entry(row, sharpness={"mean": 3.0, "low": 1.0, "high": 5.0})], columns)
     headers = [column.header for column in table.columns]
     assert headers[4:] == ["content_distance ↓", "style_gram ↓", "sharpness ↑", "train_img_per_s ↑"]
-    assert [str(cell) for cell in table.columns[6]._cells] == ["3"]  # the mean over seeds
+    assert [str(cell) for cell in table.columns[6]._cells] == ["3 [1, 5]"]  # the mean over seeds, its interval
+    assert [str(cell) for cell in table.columns[4]._cells] == ["0.5"]  # no interval: the mean alone
 
 
 def test_many_scores_are_split_over_tables_with_speed_in_the_first():
     columns = {f"m{index}": {"metric": "plugin", "axis": "other", "higher_is_better": True} for index in range(9)}
     columns["infer_img_per_s"] = {"axis": "speed", "higher_is_better": True}
     row = {"norm": "in", "kind": "norm", "style_split": "train", "seed": 0, "status": "ok"}
-    first, second = summary_tables([row], columns, per_table=5)
+    first, second = summary_tables([entry(row)], columns, per_table=5)
     assert [column.header for column in first.columns][4:] == [*(f"m{i} ↑" for i in range(5)), "infer_img_per_s ↑"]
     assert [column.header for column in second.columns][4:] == [f"m{i} ↑" for i in range(5, 9)]
 
@@ -60,7 +68,7 @@ def test_a_crowded_table_folds_its_headers_and_never_cuts_a_name():
     names = ("color_transfer", "gn_with_a_long_name@unet")
     rows = [{"norm": name, "kind": "baseline", "style_split": "heldout", "seed": 0, "status": "ok"} for name in names]
     stream = io.StringIO()
-    plain_console(file=stream, width=160).print(summary_table(rows, columns))
+    plain_console(file=stream, width=160).print(summary_table([entry(row) for row in rows], columns))
     shown = stream.getvalue()
     assert max(len(line) for line in shown.splitlines()) <= 160
     for name in (*names, "baseline", "heldout"):
@@ -90,7 +98,7 @@ def test_names_with_markup_reach_the_progress_display_and_the_table_as_they_are(
                 on_step(1, {"total": 0.5})
         display.model_done(rows)
         display.model_done([{**rows[0], "status": "error", "error": "[/y] broke"}])
-    console.print(summary_table(rows, columns))
+    console.print(summary_table([entry(row) for row in rows], columns))
     console.print(f"report: {AWKWARD[0]}/report.html")
     shown = stream.getvalue()
     for name in AWKWARD:

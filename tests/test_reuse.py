@@ -120,6 +120,19 @@ def test_export_reproduces_the_eager_model(runs, tmp_path, capsys, fmt):
     assert len(list(tmp_path.glob("*.onnx" if fmt == "onnx" else "*.pt"))) == 2
 
 
+@pytest.mark.cuda
+def test_export_on_the_gpu_is_traced_there_and_matches_eager(runs, tmp_path, capsys):
+    assert (
+        cli.main(
+            ["export", str(runs / "both"), "--format", "torchscript", "--device", "cuda", "--out-dir", str(tmp_path)]
+        )
+        == 0
+    )
+    assert capsys.readouterr().err.count("max |torchscript - eager|") == 2
+    loaded = torch.jit.load(str(next(tmp_path.glob("*.pt"))))
+    assert next(loaded.parameters()).is_cuda
+
+
 class ThroughNumpy(nn.Module):
     """A layer no tracer can follow: it leaves torch for numpy and back."""
 

@@ -82,9 +82,12 @@ def test_compare_of_seeded_runs_shows_paired_intervals(seeded_runs, tmp_path):
 
 def test_the_report_opens_with_a_verdict_and_takes_another_reference(seeded_runs, tmp_path, capsys):
     assert cli.main(["report", str(seeded_runs / "two"), "-o", str(tmp_path / "r.html"), "--reference", "bn"]) == 0
-    assert "in vs bn, 2 paired seeds" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("**Answer:** ") and "in vs bn, 2 paired seeds" in out
     page = (tmp_path / "r.html").read_text()
-    assert page.index('class="verdict"') < page.index("Style against content")
+    # NOTE: the answer, then the charts, then the caveats, then the verdicts
+    order = ['id="answer"', 'id="headline"', 'id="caveats"', 'class="verdict"']
+    assert [page.index(part) for part in order] == sorted(page.index(part) for part in order)
     assert "95% interval over training seeds" in page and 'id="paired"' in page and 'id="spread"' in page
     assert cli.main(["report", str(seeded_runs / "two"), "--reference", "none"]) == 2
 

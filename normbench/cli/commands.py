@@ -41,7 +41,7 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, str]]] = {
         "export a run's trained generators to ONNX or TorchScript, checked against eager",
         (
             "normbench export reports/runs/RUN --format onnx",
-            "normbench export reports/runs/RUN --format torchscript --norm in --seed 1 --out-dir ts",
+            "normbench export reports/runs/RUN --format torchscript --norm in --seed 1 --device cuda --out-dir ts",
         ),
     ),
     "bench": (

@@ -30,6 +30,12 @@ def add_parser(commands) -> None:
     export.add_argument("--seed", type=int, help="the training seed of the models (default: the run's first)")
     add_out_dir_argument(export, "the folder the files go into (default RUN_DIR/export/FORMAT)")
 
+    export.add_argument(
+        "--device",
+        default="cpu",
+        help="where each model is loaded, traced and checked against eager: cpu, cuda or cuda:N (a TorchScript "
+        "file traced on a GPU runs there; an ONNX file runs anywhere)",
+    )
     add_disable_plugin_argument(export)
     export.set_defaults(handler=command_export)
 
@@ -45,6 +51,7 @@ def command_export(args: argparse.Namespace, console: Console) -> ExitCode:
         style=args.style,
         seed=args.seed,
         disable_plugin=args.disable_plugin,
+        device=args.device,
     )
     for made in exported:
         if made.error is not None:

@@ -117,20 +117,18 @@ def report_run(args: argparse.Namespace, console: Console, planned, path: Path) 
     from normbench.lifecycle.progress import summary_tables
     from normbench.report import tables
     from normbench.report.page import write_pages
+    from normbench.report.summaries import run_summary, to_json
     from normbench.store.directory import no_model_finished
-    from normbench.store.results import at_operating_point
 
     config, run_dir, run = planned.resolved.config, planned.run.run_dir, planned.run
     # NOTE: the stored run is read once for the page, the JSON and the verdicts (result.report() reads it again)
     stored = tables.load_run(path)
     report = write_pages(stored, path / "report.html")
+    # NOTE: one summary behind the terminal's table and conclusions, --json and the API; at the operating point
+    summary = run_summary(stored, config.reference, report)
     if args.json:
-        from normbench.report.summaries import run_summary, to_json
-
-        print(to_json(run_summary(stored, config.reference, report)))
-    # NOTE: the terminal's means are at the operating point; a sweep's curves are the report's
-    rows = [row for row in run_dir.rows if at_operating_point(row)]
-    for table in [] if args.json else summary_tables(rows, run.manifest.columns):
+        print(to_json(summary))
+    for table in [] if args.json else summary_tables(summary["summary"], run.manifest.columns):
         console.print(table)
     console.print(Text("networks: " + "; ".join(network_lines(run.manifest.networks))))
     if config.features == "random":
@@ -146,7 +144,7 @@ def report_run(args: argparse.Namespace, console: Console, planned, path: Path) 
     console.print(Text(f"results: {run_dir.path / 'results.csv'}"))
     console.print(Text(f"report: {report}"))
     if not args.json:  # NOTE: the JSON holds them
-        print_conclusions(stored, console)
+        print_conclusions(stored, console, summary)
     minutes, seconds = divmod(round(run.manifest.wall_seconds), 60)
     console.print(
         f"wall time: {minutes} min {seconds} s for {len(run.plan.model_cells())} trained models "
@@ -160,13 +158,13 @@ def report_run(args: argparse.Namespace, console: Console, planned, path: Path) 
     return ExitCode.OK
 
 
-def print_conclusions(run, console: Console) -> None:
+def print_conclusions(run, console: Console, summary: dict | None = None) -> None:
     """The run's verdicts against the reference, its flags and, last, its answer with the caveats that change it,
     for a stored run (:func:`normbench.report.tables.load_run`): the same summary as ``--json`` and the API."""
     from normbench.report.frontier_section import frontier_lines
     from normbench.report.summaries import run_summary
 
-    summary = run_summary(run)
+    summary = summary or run_summary(run)
     for sentence in summary["verdicts"]:
         console.print(Text(f"verdict: {sentence}"))
     for sentence in frontier_lines(run, summary["reference"]):

@@ -177,45 +177,47 @@ def _direction(column: dict) -> str:
     return {True: " ↑", False: " ↓"}.get(column.get("higher_is_better"), "")
 
 
-def summary_tables(rows: list[dict], columns: dict[str, dict], per_table: int = 7) -> list[Table]:
+def summary_tables(entries: list[dict], columns: dict[str, dict], per_table: int = 7) -> list[Table]:
     """:func:`summary_table` over every metric score, ``per_table`` scores a table (speed in the first), so that a
     run with many metrics, a plugin's among them, stays legible in a terminal."""
     scores = metric_columns(columns)
     chunks = [scores[start : start + per_table] for start in range(0, len(scores), per_table)] or [[]]
     speed = [name for name in TABLE_SPEED if name in columns]
-    return [summary_table(rows, columns, chunk + (speed if index == 0 else [])) for index, chunk in enumerate(chunks)]
+    return [
+        summary_table(entries, columns, chunk + (speed if index == 0 else [])) for index, chunk in enumerate(chunks)
+    ]
 
 
-def summary_table(rows: list[dict], columns: dict[str, dict], shown: list[str] | None = None) -> Table:
-    """One line per norm and then per baseline: the mean over styles of each content, style and speed column.
+def summary_table(entries: list[dict], columns: dict[str, dict], shown: list[str] | None = None) -> Table:
+    """One line per norm and then per baseline, training styles first: each column's mean over seeds with its 95%
+    interval over seeds where there is one.
 
-    Held-out styles, where measured, get their own lines; rows that failed are left out (they are listed as
-    they finish).
+    :param entries: the ``summary`` of :func:`normbench.report.summaries.run_summary` (``norm``, ``kind``,
+        ``style_split``, ``seeds`` and per column ``{mean, low, high}``): the numbers the report and the API show.
     """
     if shown is None:
         shown = metric_columns(columns) + [name for name in TABLE_SPEED if name in columns]
     table = Table(
-        title="normbench summary: mean over styles and seeds (↓ lower is better, ↑ higher is better; "
-        "every row and column is in results.csv and report.html)"
+        title="normbench summary: mean over seeds [95% interval over seeds] (↓ lower is better, ↑ higher is "
+        "better; every row and column is in results.csv and report.html)"
     )
     # NOTE: labels never wrap, so a crowded table folds the score headers instead of cutting a norm's name
     for header in ("norm", "kind", "styles", "seeds"):
         table.add_column(header, justify="left", no_wrap=True)
     for name in shown:
         table.add_column(f"{name}{_direction(columns[name])}", justify="right", overflow="fold")
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        if row.get("status") == "ok":
-            groups.setdefault((row["norm"], row.get("kind", "norm"), row.get("style_split", "train")), []).append(row)
-    order = sorted(groups, key=lambda key: (key[2] != "train", key[1] != "norm"))
-    for norm, kind, split in order:
-        group = groups[(norm, kind, split)]
-        means = [_mean([row.get(name) for row in group]) for name in shown]
-        seeds = len({row["seed"] for row in group}) if kind == "norm" else "-"
-        table.add_row(*(Text(format_number(value)) for value in [norm, kind, split, seeds, *means]))
+    order = sorted(entries, key=lambda entry: (entry["style_split"] != "train", entry["kind"] != "norm"))
+    for entry in order:
+        seeds = entry.get("seeds") if entry["kind"] == "norm" else "-"
+        cells = [_cell(entry.get(name) or {}) for name in shown]
+        head = [entry["norm"], entry["kind"], entry["style_split"], format_number(seeds)]
+        table.add_row(*(Text(value) for value in [*head, *cells]))
     return table
 
 
-def _mean(values: list) -> float:
-    numbers = [value for value in values if isinstance(value, (int, float)) and not math.isnan(value)]
-    return sum(numbers) / len(numbers) if numbers else math.nan
+def _cell(stats: dict) -> str:
+    """``mean`` or ``mean [low, high]``."""
+    mean, low, high = (stats.get(key, math.nan) for key in ("mean", "low", "high"))
+    if low is None or high is None or math.isnan(low) or low == high:
+        return format_number(mean)
+    return f"{format_number(mean)} [{format_number(low)}, {format_number(high)}]"

@@ -132,7 +132,8 @@ def point_answer(
     columns = analysis.quality_columns(run)
     name = tables.headline(run)[1] or tables.headline(run)[0]
     if name not in columns:
-        return Answer(f"No quality column can be tested in this run; {analysis.untested_note(run)}.")
+        untested = analysis.untested_note(run)
+        return Answer("No quality column can be tested in this run" + (f"; {untested}." if untested else "."))
     if analysis.seed_count(run) < 2:
         return Answer(_one_seed(run, name, columns[name]) + ".", tuple(_caveats(run, name, [], speed)))
     sentence, winners = _column_sentence(comparisons, name, columns[name], reference, speed)
@@ -141,7 +142,7 @@ def point_answer(
         for other, column in columns.items():
             extra, found = _column_sentence(comparisons, other, column, reference, speed)
             if found:
-                sentence += f"; on {column.label}, {extra}"
+                sentence += f"; {extra}"
                 break
         else:
             sentence += f"; {speed.clause()}" if speed is not None else ""

@@ -110,9 +110,13 @@ class BakedStyle(nn.Module):
 
     def __init__(self, model: StoredModel):
         super().__init__()
-        self.generator = model.module.cpu().eval()
+        # NOTE: on the model's device: an export made on a GPU is traced and checked there
+        self.generator = model.module.eval()
         self.has_conditioning = model.conditioning is not None
-        self.register_buffer("conditioning", model.conditioning.cpu() if self.has_conditioning else torch.zeros(0))
+        device = next(model.module.parameters()).device
+        self.register_buffer(
+            "conditioning", model.conditioning if self.has_conditioning else torch.zeros(0, device=device)
+        )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         cond = (
@@ -128,7 +132,8 @@ def export_model(model: StoredModel, fmt: str, out_dir: Path, sample: torch.Tens
 
     :raises ValueError: when the norm cannot be exported or the export does not reproduce the eager outputs.
     """
-    module, sample = BakedStyle(model), sample.cpu()
+    module = BakedStyle(model)
+    sample = sample.to(next(module.generator.parameters()).device)
     # NOTE: another size (multiples of 4) and other pixels: mirrored, darkened and cropped
     other = sample.flip(-1)[..., 4:, : sample.shape[-1] - 8].mul(0.7)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -164,16 +169,22 @@ class Exported:
 
 
 def export_models(
-    run_dir: Path, fmt: str, out_dir: Path, norm: str | None, style: str | None, seed: int | None, disable_plugin=()
+    run_dir: Path,
+    fmt: str,
+    out_dir: Path,
+    choice: tuple[str | None, str | None, int | None],
+    disable_plugin=(),
+    device: str = "cpu",
 ) -> list[Exported]:
-    """Every chosen model of the run in ``run_dir`` exported to ``fmt`` (see :func:`export_model`), on the CPU."""
+    """Every chosen model (``choice``: norm, style, seed) of the run in ``run_dir`` exported to ``fmt`` (see
+    :func:`export_model`), loaded, traced and checked against eager on ``device``."""
     from normbench.lifecycle.evaluation import EvaluationSet
     from normbench.reuse.reopen import open_run
 
     if fmt not in FORMATS:
         raise UserError(f"unknown export format {fmt!r}; available: {', '.join(FORMATS)}")
-    run = open_run(run_dir, "cpu", disable_plugin=disable_plugin)
-    models = stored_models(run, norm, style, seed)
+    run = open_run(run_dir, device, disable_plugin=disable_plugin)
+    models = stored_models(run, *choice)
     _, sample = next(EvaluationSet(run.images.heldout[:2], run.plan.profile.eval_size, run.plan.device).chunks())
     exported = []
     for model in models:
@@ -189,7 +200,7 @@ def export_models(
 
 def _difference(exported: np.ndarray, module: nn.Module, batch: torch.Tensor) -> float:
     with torch.inference_mode():
-        eager = module(batch).numpy()
+        eager = module(batch).cpu().numpy()
     if exported.shape != eager.shape:
         raise ValueError(
             f"for a {tuple(batch.shape)} input it returns {exported.shape}, eager {eager.shape} (the "
@@ -228,7 +239,8 @@ def _to_onnx(module: nn.Module, sample: torch.Tensor, stem: Path):
             dynamic_shapes={"images": {0: batch, 2: 4 * height, 3: 4 * width}},
         )
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return path, lambda images: session.run(None, {"images": images.numpy()})[0]
+    # NOTE: onnxruntime's CPU provider runs the file, whatever device it was exported from
+    return path, lambda images: session.run(None, {"images": images.cpu().numpy()})[0]
 
 
 def _to_torchscript(module: nn.Module, sample: torch.Tensor, stem: Path):
@@ -241,6 +253,6 @@ def _to_torchscript(module: nn.Module, sample: torch.Tensor, stem: Path):
 
     def run(images: torch.Tensor) -> np.ndarray:
         with torch.inference_mode():
-            return loaded(images).numpy()
+            return loaded(images).cpu().numpy()
 
     return path, run
