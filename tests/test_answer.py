@@ -101,3 +101,15 @@ def test_every_section_gets_a_unique_anchor_listed_in_the_table_of_contents():
     anchors = [part.split('"')[0] for part in body.split('href="#')[1:]]
     ids = [part.split('"')[0] for part in body.split('id="')[1:]]
     assert anchors == ["answer", "images", "held-out", ids[-1]] and len(set(ids)) == 3
+
+
+def test_an_answer_on_a_column_a_baseline_wins_says_so_in_the_sentence():
+    run = seeded_run({"in": IN, "bn": BN})
+    transfer = run.results[run.results.norm == "identity"].assign(norm="color_transfer", style_gram=0.1)
+    baselines = [*run.manifest.baselines, {"name": "color_transfer", "wins_by_construction": []}]
+    rows = pd.concat([run.results, transfer], ignore_index=True)
+    flagged = tables.StoredRun(None, rows, dataclasses.replace(run.manifest, baselines=baselines), pd.DataFrame())
+    found = told(flagged)
+    assert found.sentence.startswith("in is better than bn on style distance (Gram)")
+    assert "; but color_transfer, doing nothing to train, beats every norm on style distance (Gram)" in found.sentence
+    assert any(change.startswith("a baseline beats every norm on this column") for change in found.changes)

@@ -110,6 +110,17 @@ def _counter_findings(
     return found
 
 
+def _doing_nothing(run: tables.StoredRun, name: str, column: Column, winners: list[str]) -> str:
+    """``; but color_transfer (a baseline) beats every norm on it``, or ``; but in is no better than
+    color_transfer on it``: a column a baseline wins is never an answer on its own."""
+    flag = next((flag for flag in tables.baseline_flags(run) if flag.column == name), None)
+    if flag is not None:
+        names = " and ".join(baseline for baseline, _ in flag.winners)
+        return f"; but {names}, doing nothing to train, beats every norm on {column.label}"
+    losers = [f for f in norm_flags(run) if f.column == name and f.norm in winners]
+    return "".join(f"; but {f.norm} is no better than {f.baseline} on {column.label}" for f in losers)
+
+
 def _caveats(run: tables.StoredRun, name: str, winners: list[str], speed: Throughput | None) -> list[str]:
     """The caveats that change an answer on ``name`` naming ``winners``."""
     changes = []
@@ -130,13 +141,16 @@ def point_answer(
     """The answer at one operating point, on the headline style column (the first verdicts test, unflagged first);
     when no norm is separated there, the first other column where one is."""
     columns = analysis.quality_columns(run)
-    name = tables.headline(run)[1] or tables.headline(run)[0]
+    content, style = tables.headline(run)
+    name = style or content
     if name not in columns:
         untested = analysis.untested_note(run)
         return Answer("No quality column can be tested in this run" + (f"; {untested}." if untested else "."))
     if analysis.seed_count(run) < 2:
-        return Answer(_one_seed(run, name, columns[name]) + ".", tuple(_caveats(run, name, [], speed)))
+        sentence = _one_seed(run, name, columns[name]) + _doing_nothing(run, name, columns[name], [])
+        return Answer(sentence + ".", tuple(_caveats(run, name, [], speed)))
     sentence, winners = _column_sentence(comparisons, name, columns[name], reference, speed)
+    sentence += _doing_nothing(run, name, columns[name], winners)
     sentence += "".join(f"; but {clause}" for clause in _counter_findings(comparisons, columns, name, winners))
     if not winners:
         for other, column in columns.items():
@@ -159,9 +173,7 @@ def curve_answer(run: tables.StoredRun, front: Frontier, speed: Throughput | Non
         f"{norm}'s curve dominates {baseline}'s nowhere" for norm, baseline in front.dominated if norm in winners
     ]
     if run.manifest.features == "random":
-        changes.insert(
-            0, "features=random: random VGG features check the pipeline; a quality answer needs trained ones"
-        )
+        changes.insert(0, RANDOM_FEATURES)
     return Answer(sentence + ".", tuple(changes))
 
 

@@ -3,6 +3,7 @@ to ONNX or TorchScript, checked against the eager module that produced the run's
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -104,6 +105,12 @@ def _common_root(paths: list[Path]) -> Path:
     return parents.pop() if len(parents) == 1 else Path("/")
 
 
+def device_of(module: nn.Module) -> torch.device:
+    """Where ``module``'s parameters (or buffers) are; the CPU for a module with neither."""
+    tensor = next(itertools.chain(module.parameters(), module.buffers()), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
+
+
 class BakedStyle(nn.Module):
     """A generator with its conditioning for one style built in: ``forward(images) -> stylized images`` in [0, 1],
     the one input an exported model takes."""
@@ -113,7 +120,7 @@ class BakedStyle(nn.Module):
         # NOTE: on the model's device: an export made on a GPU is traced and checked there
         self.generator = model.module.eval()
         self.has_conditioning = model.conditioning is not None
-        device = next(model.module.parameters()).device
+        device = device_of(model.module)
         self.register_buffer(
             "conditioning", model.conditioning if self.has_conditioning else torch.zeros(0, device=device)
         )
@@ -133,7 +140,7 @@ def export_model(model: StoredModel, fmt: str, out_dir: Path, sample: torch.Tens
     :raises ValueError: when the norm cannot be exported or the export does not reproduce the eager outputs.
     """
     module = BakedStyle(model)
-    sample = sample.to(next(module.generator.parameters()).device)
+    sample = sample.to(device_of(module.generator))
     # NOTE: another size (multiples of 4) and other pixels: mirrored, darkened and cropped
     other = sample.flip(-1)[..., 4:, : sample.shape[-1] - 8].mul(0.7)
     out_dir.mkdir(parents=True, exist_ok=True)
