@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from normbench.numbers import format_interval
+
 _OLD_FRAME = (
     "RunResult.summary() returns a RunSummary since normbench 0.2; the DataFrame of means it returned is "
     "RunResult.summary().means (the old form works until 0.3)"
@@ -45,7 +47,8 @@ class RunSummary:
         names = [n for n, c in self.document["columns"].items() if c["axis"] in axes][:limit]
         shown = self.table[["seeds"]].astype("Int64")
         for name in names:
-            shown[name] = [_cell(m, lo, hi) for m, lo, hi in self.table[[name, f"{name}_low", f"{name}_high"]].values]
+            bounds = self.table[[name, f"{name}_low", f"{name}_high"]].to_numpy(dtype=float)
+            shown[name] = [format_interval(mean, low, high) for mean, low, high in bounds]
         return shown
 
     def _repr_html_(self) -> str:
@@ -67,12 +70,6 @@ class RunSummary:
             raise AttributeError(name)
         warnings.warn(_OLD_FRAME, DeprecationWarning, stacklevel=2)
         return getattr(self.means, name)
-
-
-def _cell(mean, low, high) -> str:
-    if mean is None or pd.isna(mean):
-        return "–"
-    return f"{mean:.4g}" if low is None or pd.isna(low) else f"{mean:.4g} [{low:.4g}, {high:.4g}]"
 
 
 def means_of(results: pd.DataFrame, columns: dict) -> pd.DataFrame:

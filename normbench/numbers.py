@@ -21,3 +21,11 @@ def format_number(value, digits: int = 4, signed: bool = False) -> str:
     if abs(value) >= 1000 and math.isfinite(value):
         return f"{value:{sign},.0f}"
     return f"{value:{sign}.{digits}g}"
+
+
+def format_interval(mean, low, high) -> str:
+    """``mean [low, high]``, or the mean alone where there is no interval (one seed, a baseline, no spread: a
+    parameter count): how every table shows a mean with its interval over seeds."""
+    if low is None or high is None or (isinstance(low, float) and math.isnan(low)) or low == high:
+        return format_number(mean)
+    return f"{format_number(mean)} [{format_number(low)}, {format_number(high)}]"

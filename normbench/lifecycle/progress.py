@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import math
 from collections.abc import Callable
 from typing import Protocol
 
@@ -17,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from normbench.numbers import format_number
+from normbench.numbers import format_interval, format_number
 
 
 class ProgressDisplay(Protocol):
@@ -209,15 +208,7 @@ def summary_table(entries: list[dict], columns: dict[str, dict], shown: list[str
     order = sorted(entries, key=lambda entry: (entry["style_split"] != "train", entry["kind"] != "norm"))
     for entry in order:
         seeds = entry.get("seeds") if entry["kind"] == "norm" else "-"
-        cells = [_cell(entry.get(name) or {}) for name in shown]
+        cells = [format_interval(*((entry.get(name) or {}).get(k) for k in ("mean", "low", "high"))) for name in shown]
         head = [entry["norm"], entry["kind"], entry["style_split"], format_number(seeds)]
         table.add_row(*(Text(value) for value in [*head, *cells]))
     return table
-
-
-def _cell(stats: dict) -> str:
-    """``mean`` or ``mean [low, high]``."""
-    mean, low, high = (stats.get(key, math.nan) for key in ("mean", "low", "high"))
-    if low is None or high is None or math.isnan(low) or low == high:
-        return format_number(mean)
-    return f"{format_number(mean)} [{format_number(low)}, {format_number(high)}]"

@@ -6,13 +6,12 @@ a third-party metric is reported exactly like a built-in one.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from normbench.columns import STYLIZATION_AXES, Column
-from normbench.numbers import format_number
+from normbench.numbers import format_interval, format_number
 from normbench.report import stats
 from normbench.store.results import StoredRun, load_run
 
@@ -223,10 +222,7 @@ def headline(run: StoredRun) -> tuple[str | None, str | None]:
 
 def format_cell(table: pd.DataFrame, norm: str, column: str) -> str:
     """``mean [low, high]`` from a :func:`summary`, or the mean alone where there is no interval."""
-    mean, low, high = (table.loc[norm, (column, stat)] for stat in ("mean", "low", "high"))
-    if math.isnan(low) or low == high:  # NOTE: one seed, a baseline, or no spread (a parameter count)
-        return format_number(mean)
-    return f"{format_number(mean)} [{format_number(low)}, {format_number(high)}]"
+    return format_interval(*(table.loc[norm, (column, stat)] for stat in ("mean", "low", "high")))
 
 
 def seed_label(table: pd.DataFrame, norm: str, kinds: dict[str, str]) -> str:
