@@ -22,6 +22,7 @@ LAYERS = (
             "normbench.errors",
             "normbench.columns",
             "normbench.ops",
+            "normbench.thumbnail",
             "normbench.fileio",
             "normbench.registry",
             "normbench.tracking",

@@ -91,7 +91,9 @@ def test_adain_output_takes_the_style_channel_mean_and_std():
 class TestBuiltinNormsKeepTheContract(NormContract):
     """The built-ins go through the same kit (normbench.testing) a third-party plugin runs."""
 
-    @pytest.fixture(params=["none", "bn", "in", "cin", "adain", "comatch"])
+    @pytest.fixture(
+        params=["none", "bn", "in", "cin", "adain", "comatch", "efdm", "wct", "adalin", "switchable", "thumbnail_in"]
+    )
     def norm_spec(self, request, registry):
         return registry.get(request.param)
 

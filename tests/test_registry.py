@@ -13,7 +13,19 @@ def spec(name="gn", **kwargs):
 
 
 def test_builtins_are_registered_in_order(registry):
-    assert registry.names() == ["in", "bn", "none", "cin", "adain", "comatch"]
+    assert registry.names() == [
+        "in",
+        "bn",
+        "none",
+        "cin",
+        "adain",
+        "comatch",
+        "efdm",
+        "wct",
+        "adalin",
+        "switchable",
+        "thumbnail_in",
+    ]
 
 
 @pytest.mark.parametrize(
