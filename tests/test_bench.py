@@ -106,6 +106,17 @@ def test_the_speed_report_is_one_file_and_rebuilds_identically(bench_dir, capsys
     assert "fastest mode" in capsys.readouterr().out
 
 
+def test_bench_all_times_every_registered_norm(tmp_path):
+    from normbench.plugins import load_norms
+
+    sizes = ["--sizes", "32", "--batches", "1", "--train-batch", "0", "--reps", "5", "--device", "cpu"]
+    args = ["bench", "--norms", "all", "--modes", "plain", "--out-dir", str(tmp_path), "--run-id", "all", *sizes]
+    assert cli.main(args) == 0
+    rows = pd.read_csv(tmp_path / "all" / "bench.csv")
+    assert set(rows.norm) == set(load_norms().names())
+    assert (rows[rows.kind == "infer"].img_per_s > 0).all() and (rows.status == "ok").all()
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

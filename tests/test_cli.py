@@ -59,7 +59,16 @@ def test_run_writes_results_manifest_and_images(tmp_path):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["features"] == "random"
     assert manifest["config"]["profile"]["steps"] == 2 and manifest["seeds"]["training"] == [0]
-    assert set(manifest["metrics"]) == {"distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"}
+    assert set(manifest["metrics"]) == {
+        "distances",
+        "lpips",
+        "fid",
+        "artfid",
+        "contrast",
+        "batch_dependence",
+        "identity_check",
+        "patches",
+    }
     assert all(entry.get("weights", "random") == "random" for entry in manifest["metrics"].values())
     assert [draw["random_seed"] for draw in manifest["metrics"]["distances"]["draws"]] == [2001, 2002, 2003]
     assert manifest["columns"]["style_gram"] == {
@@ -259,8 +268,8 @@ def test_metrics_flag_selects_metrics_and_rejects_unknown_ones(tmp_path, capsys)
     assert table.contrast_sensitivity.notna().all() and "lpips" not in table
     assert cli.main(["run", "--metrics", "ssim", "--out-dir", str(tmp_path)]) == 2
     assert (
-        "unknown metric 'ssim'; available: distances, lpips, fid, artfid, contrast, batch_dependence"
-        in capsys.readouterr().err
+        "unknown metric 'ssim'; available: distances, lpips, fid, artfid, contrast, batch_dependence, "
+        "identity_check, patches" in capsys.readouterr().err
     )
     assert cli.main(["run", "--metrics", "artfid,lpips", "--out-dir", str(tmp_path)]) == 2
     assert "metric 'artfid' is computed from fid; add fid to --metrics" in capsys.readouterr().err

@@ -190,7 +190,9 @@ def test_a_plugin_that_loaded_in_part_is_reported_as_such(tmp_path, fake_distrib
 class TestBuiltinMetricsKeepTheContract(MetricContract):
     """The built-ins go through the kit (normbench.testing.MetricContract) a metric plugin's tests run."""
 
-    @pytest.fixture(params=["distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"])
+    @pytest.fixture(
+        params=["distances", "lpips", "fid", "artfid", "contrast", "batch_dependence", "identity_check", "patches"]
+    )
     def metric_spec(self, request, normbench_metrics, stub_inception):
         return normbench_metrics.get(request.param)
 

@@ -52,7 +52,7 @@ def test_misspelled_hook_fails_when_the_manager_is_built(fake_distribution):
 
 def test_builtins_register_through_the_public_hooks():
     pm = get_plugin_manager(entrypoints=False)
-    assert len(pm.hook.normbench_register_norms.get_hookimpls()) == len(collect_norms(pm)) == 6
+    assert len(pm.hook.normbench_register_norms.get_hookimpls()) == len(collect_norms(pm)) == 11
     assert [impl.plugin_name for impl in pm.hook.normbench_register_architectures.get_hookimpls()] == [
         "normbench.architectures.transformer",
         "normbench.architectures.adain",
@@ -62,5 +62,14 @@ def test_builtins_register_through_the_public_hooks():
     assert [impl.plugin_name for impl in pm.hook.normbench_register_metrics.get_hookimpls()] == [
         "normbench.metrics.builtin"
     ]
-    assert collect_metrics(pm).names() == ["distances", "lpips", "fid", "artfid", "contrast", "batch_dependence"]
+    assert collect_metrics(pm).names() == [
+        "distances",
+        "lpips",
+        "fid",
+        "artfid",
+        "contrast",
+        "batch_dependence",
+        "identity_check",
+        "patches",
+    ]
     assert collect_baselines(pm).names() == ["identity", "color_transfer", "style_image"]

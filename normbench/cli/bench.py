@@ -40,7 +40,7 @@ def add_parser(commands) -> None:
         type=csv_list,
         default=["in", "bn", "adain"],
         metavar="LIST",
-        help="comma-separated norms (default in,bn,adain)",
+        help="comma-separated norms, or all for every registered norm (default in,bn,adain)",
     )
     bench.add_argument(
         "--modes",
@@ -96,7 +96,7 @@ def build_plan(args: argparse.Namespace):
     loaded = load_catalog(args.disable_plugin)
     registry = loaded.catalog()
     with naming_broken_plugins(loaded):
-        specs = unique(map(registry.get, args.norms))
+        specs = unique(map(registry.get, registry.names() if args.norms == ["all"] else args.norms))
     device = resolve_device(args.device)
     check_out_dir(args.out_dir)
     defaults = default_plan(torch.device(device))

@@ -2,6 +2,7 @@
 
 from normbench.markers import hookimpl
 from normbench.metrics.base import MetricSpec
+from normbench.metrics.consistency import IdentityError, PatchConsistency
 from normbench.metrics.derived import ArtFID
 from normbench.metrics.distribution import InceptionDistance
 from normbench.metrics.features import FeatureDistances
@@ -45,5 +46,22 @@ def normbench_register_metrics(registry):
             "batch_dependence",
             BatchDependence,
             description="how much an image's output changes with the rest of its batch, in training and test mode",
+        )
+    )
+    registry.add(
+        MetricSpec(
+            "identity_check",
+            IdentityError,
+            aliases=("identity_error",),
+            description="how far G(s) is from s when the style image s is given as content",
+        )
+    )
+    registry.add(
+        MetricSpec(
+            "patches",
+            PatchConsistency,
+            aliases=("patch_difference", "seam_step"),
+            description="an image stylized whole against a 2 x 2 tiling of it (thumbnail statistics where the "
+            "layers take them): difference and seam step",
         )
     )
