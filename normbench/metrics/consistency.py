@@ -145,7 +145,8 @@ class PatchConsistency(Metric):
     def provenance(self) -> dict:
         return {
             "implementation": "normbench.metrics.consistency",
-            "tiling": f"2 x 2, borders at multiples of {PATCH_ALIGN} px; thumbnail at half size (bilinear, antialiased)",
+            "tiling": f"2 x 2, borders at multiples of {PATCH_ALIGN} px",
+            "thumbnail": "half size, bilinear with antialiasing",
             "images": PATCH_IMAGES,
         }
 
