@@ -8,8 +8,8 @@ generator, with the building blocks :class:`NormSlot` and :class:`GramCriterion`
 :class:`TrackerSpec`, :class:`Tracker` and :class:`TrackerContext` for an experiment tracker.
 
 Scripts and notebooks call :func:`run` (a study, returned as pandas objects), :func:`load` (a stored run),
-:func:`resume` (a stopped run continued), and :func:`score`, :func:`stylize` and :func:`export` (a run's trained
-models reused); see :mod:`normbench.api`, imported on first use.
+:func:`resume` (a stopped run continued), and :func:`score`, :func:`stylize`, :func:`check_tiles` and :func:`export`
+(a run's trained models reused); see :mod:`normbench.api`, imported on first use.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # NOTE: what type checkers and IDEs see; at run time these lo
     from normbench.api import (
         RunOptions,
         RunResult,
+        check_tiles,
         export,
         list_architectures,
         list_metrics,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # NOTE: what type checkers and IDEs see; at run time these lo
         NormSpec,
         TrainingSettings,
     )
+    from normbench.thumbnail import ThumbnailStatistics, thumbnail_or_own
     from normbench.tracking import Tracker, TrackerContext, TrackerRegistry, TrackerSpec
     from normbench.training.criteria import GramCriterion, MeanStdCriterion
 
@@ -75,6 +77,7 @@ _LAZY = {
     "GramCriterion": "normbench.training.criteria",
     "MeanStdCriterion": "normbench.training.criteria",
     "NormSlot": "normbench.models.layers",
+    **dict.fromkeys(("ThumbnailStatistics", "thumbnail_or_own"), "normbench.thumbnail"),
     **dict.fromkeys(
         (
             "run",
@@ -82,6 +85,7 @@ _LAZY = {
             "resume",
             "score",
             "stylize",
+            "check_tiles",
             "export",
             "RunResult",
             "RunOptions",
@@ -114,6 +118,7 @@ __all__ = [
     "run",
     "score",
     "stylize",
+    "check_tiles",
     "CONDITIONINGS",
     "ArchitectureRegistry",
     "ArchitectureSpec",
@@ -137,6 +142,8 @@ __all__ = [
     "TrackerRegistry",
     "TrackerSpec",
     "TrainingSettings",
+    "ThumbnailStatistics",
+    "thumbnail_or_own",
     "__version__",
     "hookimpl",
 ]

@@ -26,12 +26,12 @@ from normbench.errors import NoResultError, UserError
 from normbench.lifecycle.options import RunOptions
 from normbench.lifecycle.runner import Run
 from normbench.lifecycle.setup import Resolved, resolve_run, torch_state
+from normbench.reusing import check_tiles, export, stylize
 from normbench.store.directory import RunDirectory, require_run_directory
 
 if TYPE_CHECKING:
     from normbench.lifecycle.progress import ProgressDisplay
     from normbench.notebook import RunSummary
-    from normbench.reuse.deploy import Exported
     from normbench.store.manifest import Manifest
 
 from normbench.listing import list_architectures, list_metrics, list_norms  # noqa: E402
@@ -50,6 +50,7 @@ __all__ = [
     "run",
     "score",
     "stylize",
+    "check_tiles",
 ]
 
 
@@ -270,61 +271,3 @@ def score(
         raise NoResultError(f"{path} has no finished cell to score")
     write_report(path)
     return RunResult(path)
-
-
-def stylize(
-    run_dir: str | Path,
-    images: list[str | Path],
-    output: str | Path,
-    *,
-    norm: str,
-    style: str,
-    seed: int | None = None,
-    size: int | None = 512,
-    device: str = "auto",
-    disable_plugin=(),
-) -> list[Path]:
-    """Apply the generator the run in ``run_dir`` trained for ``norm`` and ``style`` (``seed``: the run's first) to
-    ``images`` at ``size`` pixels on the short side (None: each image's own size), in fp32 as the run measured it,
-    like ``normbench stylize``. Returns the PNGs written into ``output``.
-
-    :raises UserError: for an image that is not a file, a size out of range, or a model the run does not have.
-    """
-    from normbench.reuse.deploy import stored_models, stylize_files
-    from normbench.reuse.reopen import open_run
-
-    paths = [Path(image) for image in images]
-    if size is not None and not 0 < size <= 8192:
-        raise UserError(f"size must be from 1 to 8192 pixels, or None for each image's own size; got {size}")
-    for image in paths:
-        if not image.is_file():
-            raise UserError(f"image {str(image)!r} does not exist or is not a file")
-    [model] = stored_models(open_run(Path(run_dir), device, disable_plugin=disable_plugin), norm, style, seed)
-    return stylize_files(model, paths, Path(output), size)
-
-
-def export(
-    run_dir: str | Path,
-    format: str,
-    output: str | Path | None = None,
-    *,
-    norm: str | None = None,
-    style: str | None = None,
-    seed: int | None = None,
-    disable_plugin=(),
-    device: str = "cpu",
-) -> list[Exported]:
-    """Export the run's trained generators (those of ``norm``, ``style`` and ``seed``: the first seed by default)
-    to ``format`` (onnx or torchscript) with the style built in, into ``output`` (default RUN_DIR/export/FORMAT),
-    like ``normbench export``, loaded, exported and checked on ``device`` (cpu, cuda or cuda:N). Each export is
-    run on an evaluation image and kept only if it matches the eager model within 1e-4; one that cannot be
-    exported says why in its :class:`~normbench.reuse.deploy.Exported`.
-
-    :raises UserError: for a format normbench does not export, or a model the run does not have.
-    """
-    from normbench.reuse.deploy import export_models
-
-    path = Path(run_dir)
-    return export_models(
-        path, format, Path(output) if output else path / "export" / format, (norm, style, seed), disable_plugin, device
-    )

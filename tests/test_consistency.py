@@ -10,10 +10,11 @@ from normbench.metrics.base import MetricContext, StylizedSample
 from normbench.metrics.consistency import (
     IdentityError,
     PatchConsistency,
+    grid_borders,
     seam_step,
     split,
+    stylize_in_tiles,
     tile,
-    tile_borders,
 )
 from normbench.norms.thumbnail import ThumbnailInstanceNorm2d
 
@@ -35,9 +36,12 @@ def per_image_contrast(images, statistics="eval"):
 
 
 def test_tiles_are_cut_on_aligned_borders_and_tile_back():
-    assert [tile_borders(size) for size in (32, 40, 128, 8)] == [16, 16, 64, 8]
+    assert [grid_borders(size, 2) for size in (32, 40, 128, 8)] == [[16], [16], [64], []]
+    assert grid_borders(2048, 4) == [512, 1024, 1536] and grid_borders(100, 3) == [32, 64]
     image = torch.rand(2, 3, 40, 32)
-    assert torch.equal(tile(split(image, 16, 16)), image)
+    grid = split(image, [16, 32], [8])
+    assert [[piece.shape[2:] for piece in row] for row in grid][1] == [(16, 8), (16, 24)]
+    assert torch.equal(tile(grid), image)
 
 
 def test_seam_step_is_the_extra_step_at_the_borders():
@@ -45,8 +49,8 @@ def test_seam_step_is_the_extra_step_at_the_borders():
     tiled = whole.clone()
     tiled[..., :4, :4] += 0.2  # the top-left tile is brighter
     # 8 pairs across the row border (4 of them step 0.2) and 8 across the column border (4 step 0.2)
-    assert seam_step(tiled, whole, 4, 4) == pytest.approx(0.1)
-    assert seam_step(whole, whole, 4, 4) == 0
+    assert seam_step(tiled, whole, [4], [4]) == pytest.approx(0.1)
+    assert seam_step(whole, whole, [4], [4]) == 0
 
 
 def test_identity_error_is_zero_for_a_generator_that_changes_nothing_and_grows_with_the_change():
@@ -96,3 +100,17 @@ def test_a_generator_that_cannot_run_on_tiles_says_so():
     values = metric.compute()
     assert math.isnan(values["patch_difference"]) and math.isnan(values["seam_step"])
     assert values["patch_note"] == "cannot run in patches: ValueError: needs 32 pixels"
+
+
+def test_a_grid_of_tiles_replaying_a_thumbnail_of_a_flat_image_matches_the_whole_image():
+    """With every tile the image's own statistics (a flat image per channel), TIN tiles equal the whole output."""
+    layer = ThumbnailInstanceNorm2d(3)
+    image = torch.rand(1, 3, 1, 1).expand(1, 3, 64, 64).clone()
+
+    def generator(images, statistics="eval"):
+        with torch.no_grad():
+            return (0.5 + 0.2 * layer(images)).clamp(0, 1)
+
+    tiled, note = stylize_in_tiles(generator, image, parts=4)
+    assert note == "thumbnail statistics (1 layers)" and tiled.shape == image.shape
+    torch.testing.assert_close(tiled, generator(image))

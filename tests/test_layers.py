@@ -51,7 +51,7 @@ LAYERS = (
     ("lifecycle", ("normbench.lifecycle", "normbench.speedbench")),
     ("reuse", ("normbench.reuse",)),
     ("report", ("normbench.report",)),
-    ("api", ("normbench.api", "normbench.listing", "normbench.notebook")),
+    ("api", ("normbench.api", "normbench.listing", "normbench.notebook", "normbench.reusing")),
     ("cli", ("normbench.cli", "normbench.__main__")),
 )
 PACKAGE = Path(normbench.__file__).parent

@@ -29,7 +29,18 @@ def runs(tmp_path_factory):
     for run_id, metrics in (("lpips", "lpips"), ("both", "lpips,distances")):
         assert (
             cli.main(
-                ["run", "--norms", "in,cin", *TINY, "--metrics", metrics, "--out-dir", str(root), "--run-id", run_id]
+                [
+                    "run",
+                    "--norms",
+                    "in,cin,thumbnail_in",
+                    *TINY,
+                    "--metrics",
+                    metrics,
+                    "--out-dir",
+                    str(root),
+                    "--run-id",
+                    run_id,
+                ]
             )
             == 0
         )
@@ -43,7 +54,7 @@ def numbers(path):
 def test_score_adds_a_metric_with_the_numbers_a_run_measuring_it_gets(runs, capsys):
     run = runs / "lpips"
     assert cli.main(["score", str(run), "--metrics", "distances"]) == 0
-    assert "scored 3 cells" in capsys.readouterr().err
+    assert "scored 4 cells" in capsys.readouterr().err
     pd.testing.assert_frame_equal(numbers(run), numbers(runs / "both"))
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["protocol"]["metrics"] == ["distances", "lpips"]
@@ -89,6 +100,24 @@ def test_stylize_applies_the_stored_model_to_a_users_image(runs, tmp_path, capsy
     assert "no trained model of norm in for style candy" in capsys.readouterr().err
 
 
+def test_tiles_with_thumbnail_statistics_step_less_at_their_borders_than_tiles_with_their_own(runs, tmp_path, capsys):
+    ramp = np.linspace(0, 200, 64)[None, :, None] + np.linspace(0, 50, 64)[:, None, None]
+    photo = tmp_path / "ramp.png"
+    Image.fromarray((ramp + np.random.default_rng(0).integers(0, 5, (64, 64, 3))).astype(np.uint8)).save(photo)
+    out = tmp_path / "out"
+    for norm in ("in", "thumbnail_in"):
+        args = ["stylize", str(runs / "both"), str(photo), "--norm", norm, "--style", "waves", "--size", "0"]
+        assert cli.main([*args, "--tiles", "2", "--compare-whole", "--out-dir", str(out)]) == 0
+    assert "ramp.png (64x64, 2x2 tiles, own statistics per tile): patch difference" in capsys.readouterr().out
+    checks = pd.read_csv(out / "tiles.csv").set_index("norm")
+    assert checks.loc["in", "statistics"] == "own statistics per tile"
+    assert checks.loc["thumbnail_in", "statistics"].startswith("thumbnail statistics (")
+    assert checks.loc["thumbnail_in", "seam_step"] < checks.loc["in", "seam_step"]
+    assert {path.name for path in out.iterdir()} >= {"ramp.in.waves.png", "ramp.in.waves.tiles2.png", "tiles.csv"}
+    assert cli.main([*args, "--compare-whole", "--out-dir", str(out)]) == ExitCode.USAGE_ERROR
+    assert "give --tiles 2 or more" in capsys.readouterr().err
+
+
 def test_score_stylize_and_export_from_python(runs, tmp_path):
     import normbench
 
@@ -96,7 +125,7 @@ def test_score_stylize_and_export_from_python(runs, tmp_path):
     shutil.copytree(runs / "lpips", run)
     measured = []
     result = normbench.score(run, ["distances"], on_cell=lambda cell, rows: measured.append(cell.id))
-    assert len(measured) == 3 and "style_gram" in result.results and "style_gram" in result.columns
+    assert len(measured) == 4 and "style_gram" in result.results and "style_gram" in result.columns
     photo = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(photo)
     [written] = normbench.stylize(run, [photo], tmp_path / "out", norm="in", style="waves", size=32)

@@ -33,7 +33,8 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, str]]] = {
         "apply a run's trained generator to your images",
         (
             "normbench stylize reports/runs/RUN photo.jpg --norm in --style waves --out-dir stylized",
-            "normbench stylize reports/runs/RUN a.png b.png --norm bn --style waves --seed 1 --size 0 --out-dir out",
+            "normbench stylize reports/runs/RUN big.jpg --norm thumbnail_in --style waves --size 2048 --tiles 4 "
+            "--compare-whole --out-dir out",
         ),
     ),
     "export": (

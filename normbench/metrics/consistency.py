@@ -27,35 +27,55 @@ from normbench.thumbnail import ThumbnailStatistics
 PATCH_IMAGES, PATCH_ALIGN = 4, 8
 
 
-def tile_borders(size: int, align: int = PATCH_ALIGN) -> int:
-    """Where a side of ``size`` pixels is cut in two: the middle, rounded down to a multiple of ``align``."""
-    return max(align, size // 2 // align * align)
+def grid_borders(size: int, parts: int, align: int = PATCH_ALIGN) -> list[int]:
+    """Where a side of ``size`` pixels is cut into ``parts`` tiles: near each ``k * size / parts``, rounded down to
+    a multiple of ``align`` (so every tile keeps the sizes the generators need)."""
+    cuts = sorted({k * size // parts // align * align for k in range(1, parts)})
+    return [cut for cut in cuts if 0 < cut < size]
 
 
-def split(image: torch.Tensor, row: int, col: int) -> list[torch.Tensor]:
-    """``(N, C, H, W)`` cut at ``row`` and ``col`` into four tiles: top left, top right, bottom left, bottom right."""
+def split(image: torch.Tensor, rows: list[int], cols: list[int]) -> list[list[torch.Tensor]]:
+    """``(N, C, H, W)`` cut at the ``rows`` and ``cols`` borders: a grid of tiles, row by row."""
+    row_edges, col_edges = [0, *rows, image.shape[2]], [0, *cols, image.shape[3]]
     return [
-        image[..., rows, cols]
-        for rows in (slice(0, row), slice(row, None))
-        for cols in (slice(0, col), slice(col, None))
+        [image[..., top:bottom, left:right] for left, right in zip(col_edges, col_edges[1:])]
+        for top, bottom in zip(row_edges, row_edges[1:])
     ]
 
 
-def tile(pieces: list[torch.Tensor]) -> torch.Tensor:
+def tile(grid: list[list[torch.Tensor]]) -> torch.Tensor:
     """The inverse of :func:`split`."""
-    return torch.cat([torch.cat(pieces[:2], dim=3), torch.cat(pieces[2:], dim=3)], dim=2)
+    return torch.cat([torch.cat(row, dim=3) for row in grid], dim=2)
 
 
-def seam_step(tiled: torch.Tensor, whole: torch.Tensor, row: int, col: int) -> float:
+def seam_step(tiled: torch.Tensor, whole: torch.Tensor, rows: list[int], cols: list[int]) -> float:
     """Mean ``|step|`` across the tile borders of ``tiled`` less the mean ``|step|`` of ``whole`` at the same pixel
-    pairs (rows ``row - 1, row`` and columns ``col - 1, col``); 0 where the border is as smooth as the image."""
+    pairs (rows ``r - 1, r`` for each border ``r``, columns likewise); 0 where the borders are as smooth as the
+    image."""
 
     def steps(image: torch.Tensor) -> torch.Tensor:
-        across_rows = (image[..., row, :] - image[..., row - 1, :]).abs().flatten()
-        across_cols = (image[..., :, col] - image[..., :, col - 1]).abs().flatten()
-        return torch.cat([across_rows, across_cols]).double()
+        across_rows = [(image[..., row, :] - image[..., row - 1, :]).abs().flatten() for row in rows]
+        across_cols = [(image[..., :, col] - image[..., :, col - 1]).abs().flatten() for col in cols]
+        return torch.cat([*across_rows, *across_cols]).double()
 
     return float(steps(tiled).mean() - steps(whole).mean())
+
+
+def stylize_in_tiles(stylize, image: torch.Tensor, parts: int = 2) -> tuple[torch.Tensor, str]:
+    """``image`` stylized as a ``parts x parts`` grid of tiles, and which statistics the tiles used: those recorded
+    on a thumbnail of the tiles' size (URST) where the model's layers take them, else each tile's own."""
+    rows, cols = grid_borders(image.shape[2], parts), grid_borders(image.shape[3], parts)
+    size = (max(PATCH_ALIGN, image.shape[2] // parts), max(PATCH_ALIGN, image.shape[3] // parts))
+    thumbnail = F.interpolate(image, size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+    statistics = ThumbnailStatistics()
+    with statistics.recording():
+        stylize(thumbnail)
+    grid = split(image, rows, cols)
+    if not len(statistics):
+        return tile([[stylize(piece) for piece in row] for row in grid]), "own statistics per tile"
+    with statistics.replaying():
+        tiled = tile([[stylize(piece) for piece in row] for row in grid])
+    return tiled, f"thumbnail statistics ({len(statistics)} layers)"
 
 
 class IdentityError(Metric):
@@ -132,9 +152,9 @@ class PatchConsistency(Metric):
             except Exception as error:  # noqa: BLE001 - any failure of a model on tiles is what the note reports
                 self._note = f"cannot run in patches: {type(error).__name__}: {error}"
                 return
-            row, col = tile_borders(image.shape[2]), tile_borders(image.shape[3])
+            rows, cols = grid_borders(image.shape[2], 2), grid_borders(image.shape[3], 2)
             self._differences.append(float((tiled - whole).abs().mean()))
-            self._steps.append(seam_step(tiled, whole, row, col))
+            self._steps.append(seam_step(tiled, whole, rows, cols))
 
     def compute(self) -> dict:
         if not self._differences:
@@ -149,18 +169,3 @@ class PatchConsistency(Metric):
             "thumbnail": "half size, bilinear with antialiasing",
             "images": PATCH_IMAGES,
         }
-
-
-def stylize_in_tiles(stylize, image: torch.Tensor) -> tuple[torch.Tensor, str]:
-    """``image`` stylized as a 2 x 2 tiling, and which statistics the tiles used."""
-    row, col = tile_borders(image.shape[2]), tile_borders(image.shape[3])
-    thumbnail_size = (max(PATCH_ALIGN, image.shape[2] // 2), max(PATCH_ALIGN, image.shape[3] // 2))
-    thumbnail = F.interpolate(image, size=thumbnail_size, mode="bilinear", antialias=True, align_corners=False)
-    statistics = ThumbnailStatistics()
-    with statistics.recording():
-        stylize(thumbnail.clamp(0, 1))
-    if not len(statistics):
-        return tile([stylize(piece) for piece in split(image, row, col)]), "own statistics per tile"
-    with statistics.replaying():
-        pieces = [stylize(piece) for piece in split(image, row, col)]
-    return tile(pieces), f"thumbnail statistics ({len(statistics)} layers)"

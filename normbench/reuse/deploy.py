@@ -82,22 +82,39 @@ def stored_models(run: ReopenedRun, norm: str | None, style: str | None, seed: i
     return models
 
 
+def image_tensor(path: Path, size: int | None, device: torch.device) -> torch.Tensor:
+    """The image file as a ``(1, 3, H, W)`` tensor in [0, 1]: short side ``size`` (its own when None), sides cut
+    down to multiples of 4."""
+    image = imageio.open_image(path, size)
+    if size is not None:
+        image = data.resize_short_side(image, size)
+    # NOTE: the generators halve the size twice and upsample back; sides that are multiples of 4 come back whole
+    image = image.crop((0, 0, image.width - image.width % 4, image.height - image.height % 4))
+    return data.to_tensor(image).unsqueeze(0).to(device)
+
+
+def output_path(out_dir: Path, name: str, model: StoredModel, suffix: str = "") -> Path:
+    """``<out_dir>/<stem>.<norm>.<style><suffix>.png``, its folder made."""
+    target = out_dir / f"{Path(name).name}.{model.cell.name}.{model.style.replace('/', '_')}{suffix}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
 def stylize_files(model: StoredModel, paths: list[Path], out_dir: Path, size: int | None) -> list[Path]:
     """Stylize each image file (short side ``size``, the whole image when None), writing PNGs named
     ``<stem>.<norm>.<style>.png`` under ``out_dir``."""
     written = []
-    for path, name in zip(paths, imageio.image_names(paths, _common_root(paths))):
-        image = imageio.open_image(path, size)
-        if size is not None:
-            image = data.resize_short_side(image, size)
-        # NOTE: the generators halve the size twice and upsample back; sides that are multiples of 4 come back whole
-        image = image.crop((0, 0, image.width - image.width % 4, image.height - image.height % 4))
-        output = model(data.to_tensor(image).unsqueeze(0).to(next(model.module.parameters()).device))
-        target = out_dir / f"{Path(name).name}.{model.cell.name}.{model.style.replace('/', '_')}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
+    for path, name in zip(paths, image_names(paths)):
+        output = model(image_tensor(path, size, device_of(model.module)))
+        target = output_path(out_dir, name, model)
         data.to_image(output[0]).save(target)
         written.append(target)
     return written
+
+
+def image_names(paths: list[Path]) -> list[str]:
+    """Each file's name in the output folder: its path below the files' common folder."""
+    return imageio.image_names(paths, _common_root(paths))
 
 
 def _common_root(paths: list[Path]) -> Path:
