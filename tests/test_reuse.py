@@ -108,7 +108,7 @@ def test_tiles_with_thumbnail_statistics_step_less_at_their_borders_than_tiles_w
     for norm in ("in", "thumbnail_in"):
         args = ["stylize", str(runs / "both"), str(photo), "--norm", norm, "--style", "waves", "--size", "0"]
         assert cli.main([*args, "--tiles", "2", "--compare-whole", "--out-dir", str(out)]) == 0
-    assert "ramp.png (64x64, 2x2 tiles, own statistics per tile): patch difference" in capsys.readouterr().out
+    assert "ramp (64x64, 2x2 tiles, own statistics per tile): patch difference" in capsys.readouterr().err
     checks = pd.read_csv(out / "tiles.csv").set_index("norm")
     assert checks.loc["in", "statistics"] == "own statistics per tile"
     assert checks.loc["thumbnail_in", "statistics"].startswith("thumbnail statistics (")
@@ -145,8 +145,8 @@ def test_export_reproduces_the_eager_model(runs, tmp_path, capsys, fmt):
         pytest.importorskip("onnxruntime")
     assert cli.main(["export", str(runs / "both"), "--format", fmt, "--out-dir", str(tmp_path)]) == 0
     err = capsys.readouterr().err
-    assert err.count(f"max |{fmt} - eager|") == 2  # NOTE: in for waves, cin for waves
-    assert len(list(tmp_path.glob("*.onnx" if fmt == "onnx" else "*.pt"))) == 2
+    assert err.count(f"max |{fmt} - eager|") == 3  # NOTE: in, cin and thumbnail_in for waves
+    assert len(list(tmp_path.glob("*.onnx" if fmt == "onnx" else "*.pt"))) == 3
 
 
 @pytest.mark.cuda
@@ -157,7 +157,7 @@ def test_export_on_the_gpu_is_traced_there_and_matches_eager(runs, tmp_path, cap
         )
         == 0
     )
-    assert capsys.readouterr().err.count("max |torchscript - eager|") == 2
+    assert capsys.readouterr().err.count("max |torchscript - eager|") == 3
     loaded = torch.jit.load(str(next(tmp_path.glob("*.pt"))))
     assert next(loaded.parameters()).is_cuda
 
