@@ -65,7 +65,8 @@ def stylize_in_tiles(stylize, image: torch.Tensor, parts: int = 2) -> tuple[torc
     """``image`` stylized as a ``parts x parts`` grid of tiles, and which statistics the tiles used: those recorded
     on a thumbnail of the tiles' size (URST) where the model's layers take them, else each tile's own."""
     rows, cols = grid_borders(image.shape[2], parts), grid_borders(image.shape[3], parts)
-    size = (max(PATCH_ALIGN, image.shape[2] // parts), max(PATCH_ALIGN, image.shape[3] // parts))
+    # NOTE: the thumbnail is the size of a tile, rounded down to the sizes every generator takes
+    size = tuple(max(PATCH_ALIGN, side // parts // PATCH_ALIGN * PATCH_ALIGN) for side in image.shape[2:])
     thumbnail = F.interpolate(image, size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
     statistics = ThumbnailStatistics()
     with statistics.recording():
