@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from normbench.markers import hookimpl
+from normbench.ops import channel_mean_std
 from normbench.registry import NormSpec
 from normbench.thumbnail import thumbnail_or_own
 
@@ -29,8 +30,8 @@ class ThumbnailInstanceNorm2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(num_features))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean, var = thumbnail_or_own(lambda: torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)[::-1])
-        normalized = (x - mean) / (var + self.eps).sqrt()
+        mean, std = thumbnail_or_own(lambda: channel_mean_std(x, self.eps))
+        normalized = (x - mean) / std
         return normalized * self.weight[:, None, None] + self.bias[:, None, None]
 
 
