@@ -242,7 +242,8 @@ def normbench_register_architectures(registry: ArchitectureRegistry) -> None:
       ``num_styles`` for ``style_id``); ``conditioning`` is the norm's
       :class:`~normbench.Conditioning`, ``nets`` the frozen VGG trunks named in
       ``feature_nets``. It returns an ``nn.Module`` called as ``model(content, cond)``
-      with content ``(N, 3, H, W)`` in [0, 1], returning images of that shape in [0, 1].
+      with content ``(N, 3, H, W)`` in [0, 1], returning images of that shape in [0, 1]
+      in eval mode (a training-mode output only feeds the loss, and may leave [0, 1]).
       :class:`~normbench.NormSlot` passes ``cond`` on only to conditioned norms.
     - ``supports``: the conditionings its norm slots can feed; a norm declaring another
       is refused with this list.

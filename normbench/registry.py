@@ -265,8 +265,8 @@ class ArchitectureSpec:
     :param build: ``build(norm_layer, conditioning, nets) -> nn.Module``: the generator with its norm slots
         filled by ``norm_layer(num_features)``; ``conditioning`` is the norm's :class:`Conditioning`, ``nets`` the
         frozen VGG trunks of ``feature_nets`` by name. The module is called as ``model(content, cond)`` and
-        returns images in [0, 1] of the content's size; ``cond`` is None, style ids ``(N,)`` or the styles'
-        encoding (``encode_styles``), as the conditioning says.
+        returns images in [0, 1] of the content's size in eval mode (a training-mode output only feeds the loss);
+        ``cond`` is None, style ids ``(N,)`` or the styles' encoding (``encode_styles``), as the conditioning says.
     :param criterion: ``criterion(nets, styles, training, profile)`` called once per model, with the trunks of
         ``feature_nets`` (possibly compiled), the run's style images ``(S, 3, H, W)``, the
         :class:`TrainingSettings` and the run's profile; returns ``loss(model, content, style_ids, cond)`` giving a

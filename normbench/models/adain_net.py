@@ -1,41 +1,51 @@
-"""Huang & Belongie's arbitrary-style network: frozen VGG19 encoder, a norm at relu4_1, mirrored decoder."""
+"""Huang & Belongie's arbitrary-style network: a frozen VGG encoder to relu4_1, a norm there, a mirrored decoder."""
 
 from __future__ import annotations
 
 import torch
+import torchvision.models.vgg as vgg_models
 from torch import nn
 
 from normbench.models.layers import NormFactory, NormSlot, reflect_conv
 from normbench.models.vgg import VGGFeatures
 
 
-def _decoder() -> nn.Sequential:
-    """The encoder mirrored up to relu1_1, with nearest upsampling and no normalization (as in the paper)."""
+def encoder_convs(config: str) -> list[tuple[int, int] | str]:
+    """The convolutions ``(in, out)`` and poolings ``"M"`` of a torchvision VGG ``config`` up to conv4_1."""
+    layers: list[tuple[int, int] | str] = []
+    channels, pools = 3, 0
+    for entry in vgg_models.cfgs[config]:
+        if entry == "M":
+            layers.append("M")
+            pools += 1
+            continue
+        layers.append((channels, int(entry)))
+        channels = int(entry)
+        if pools == 3:
+            return layers
+    raise ValueError(f"VGG configuration {config!r} has no conv4_1")
+
+
+def decoder_for(config: str) -> nn.Sequential:
+    """The encoder of ``config`` mirrored from relu4_1 down to the image: each convolution reversed (a ReLU after all
+    but the last), nearest upsampling for each pooling, no normalization (as in the paper). For VGG19 this is the
+    paper's decoder; VGG16's has one 256-channel convolution fewer, as its encoder has."""
     layers: list[nn.Module] = []
-    plan = [
-        (512, 256, True),
-        (256, 256, False),
-        (256, 256, False),
-        (256, 256, False),
-        (256, 128, True),
-        (128, 128, False),
-        (128, 64, True),
-        (64, 64, False),
-    ]
-    for in_channels, out_channels, upsample_after in plan:
-        layers += [reflect_conv(in_channels, out_channels, 3), nn.ReLU(inplace=True)]
-        if upsample_after:
+    for entry in reversed(encoder_convs(config)):
+        if entry == "M":
             layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
-    layers.append(reflect_conv(64, 3, 3))
-    return nn.Sequential(*layers)
+        else:
+            in_channels, out_channels = entry
+            layers += [reflect_conv(out_channels, in_channels, 3), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers[:-1])
 
 
 class AdaINNet(nn.Module):
-    """Encode content and style with VGG19 to relu4_1, combine them in the norm layer, decode.
+    """Encode content and style with a VGG to relu4_1, combine them in the norm layer, decode.
 
     Only the decoder (and the norm's own parameters, if any) is trained.
 
-    :param encoder: frozen VGG19 features tapped at relu1_1 ... relu4_1.
+    :param encoder: frozen VGG features tapped at relu1_1 ... relu4_1 (VGG19 in the paper).
     :param norm_layer: ``norm_layer(512) -> nn.Module``, applied at relu4_1.
     :param conditioned: whether the norm takes the style features as second input.
     """
@@ -44,7 +54,7 @@ class AdaINNet(nn.Module):
         super().__init__()
         self.encoder = encoder
         self.norm = NormSlot(norm_layer(512), conditioned)
-        self.decoder = _decoder()
+        self.decoder = decoder_for(encoder.spec.config)
 
     def encode(self, image: torch.Tensor) -> torch.Tensor:
         """relu4_1 features of ``image``: what a ``style_feat`` norm takes, computed once per style."""
@@ -57,4 +67,8 @@ class AdaINNet(nn.Module):
         """
         target = self.norm(self.encode(content), cond)
         output = self.decoder(target)
+        if not self.training:
+            # NOTE: the decoder is unbounded, and trained so as in the paper (a clamp would stop the gradient of
+            # every pixel outside); what it gives as an image is clamped, as an architecture's images must be
+            output = output.clamp(0, 1)
         return (output, target) if return_target else output

@@ -76,6 +76,13 @@ def block_relus(name: str) -> dict[str, int]:
     return taps
 
 
+def retapped(net: VGGFeatures, taps: dict[str, int]) -> VGGFeatures:
+    """``net``'s trunk returning ``taps`` instead of its own, cut after the deepest: the same modules, not a copy,
+    so one loaded network serves two losses (VGG16's relu*_2 Gram layers and the AdaIN layers relu*_1)."""
+    spec = replace(net.spec, taps=taps, depth=max(taps.values()) + 1)
+    return VGGFeatures(spec, nn.Sequential(*list(net.trunk)[: spec.depth])).to(net.mean.device)
+
+
 def weights_path(name: str) -> Path:
     """Where torchvision's weights API caches ``name``'s ImageNet weights (under TORCH_HOME)."""
     return WEIGHT_FILES[name].path

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from normbench.config import Profile
-from normbench.models.vgg import VGGFeatures
+from normbench.models.vgg import VGGFeatures, block_relus, retapped
 from normbench.ops import channel_mean_std
 from normbench.registry import TrainingSettings
 from normbench.runtime.switches import original_module
@@ -26,6 +26,15 @@ def per_image_features(net: VGGFeatures, images: torch.Tensor) -> dict[str, torc
     with torch.no_grad():
         single = [net(image[None]) for image in images]
     return {layer: torch.cat([features[layer] for features in single]) for layer in single[0]}
+
+
+def adain_encoder(net: nn.Module) -> nn.Module:
+    """``net`` tapped at relu1_1 .. relu4_1, the AdaIN layers: ``net`` itself where those are its taps (VGG19, compiled
+    or not), else a view of its trunk (VGG16, whose own taps are Johnson's relu*_2 / relu*_3; the view is uncompiled).
+    """
+    base = original_module(net)
+    taps = block_relus(base.spec.name)
+    return net if base.spec.taps == taps else retapped(base, taps)
 
 
 class GramCriterion:
@@ -59,15 +68,22 @@ class GramCriterion:
 
 
 class MeanStdCriterion:
-    """Huang & Belongie's loss: content against the AdaIN target, mean/std style at relu1_1..relu4_1 of ``vgg19``.
+    """Huang & Belongie's loss: content against the AdaIN target, mean/std style at relu1_1..relu4_1 of ``network``.
 
     The model is called as ``model(content, cond, return_target=True)`` and returns the target features too.
+
+    :param network: the encoder's trunk in ``nets``: ``vgg19`` as in the paper, or ``vgg16``.
     """
 
     def __init__(
-        self, nets: dict[str, VGGFeatures], styles: torch.Tensor, training: TrainingSettings, profile: Profile
+        self,
+        nets: dict[str, VGGFeatures],
+        styles: torch.Tensor,
+        training: TrainingSettings,
+        profile: Profile,
+        network: str = "vgg19",
     ):
-        self.encoder, self.training = nets["vgg19"], training
+        self.encoder, self.training = adain_encoder(nets[network]), training
         targets = per_image_features(original_module(self.encoder), styles)
         self.target_stats = {k: channel_mean_std(f, 1e-5) for k, f in targets.items()}
 
