@@ -10,8 +10,8 @@ from normbench.testing import ArchitectureContract
 from normbench.training.criteria import adain_encoder
 from normbench.training.harness import build_generator, count_parameters, required_feature_nets, style_bank
 
-#: Huang & Belongie's decoder (their Sec. 6, "the decoder mostly mirrors the encoder"): (in, out) of each conv,
-#: "up" for each nearest upsampling, as their published decoder lists them.
+#: The decoder normbench has always built for Huang & Belongie's network (the encoder mirrored, nearest upsampling,
+#: no normalization): (in, out) of each conv, "up" for each upsampling.
 PAPER_DECODER = [(512, 256), "up", (256, 256), (256, 256), (256, 256), (256, 128), "up", (128, 128), (128, 64), "up"]
 PAPER_DECODER += [(64, 64), (64, 3)]
 

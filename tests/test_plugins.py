@@ -58,7 +58,7 @@ def test_builtins_register_through_the_public_hooks():
         "normbench.architectures.adain",
         "normbench.architectures.msgnet",
     ]
-    assert collect_architectures(pm).names() == ["transformer", "adain", "msgnet"]
+    assert collect_architectures(pm).names() == ["transformer", "adain", "adain16", "msgnet"]
     assert [impl.plugin_name for impl in pm.hook.normbench_register_metrics.get_hookimpls()] == [
         "normbench.metrics.builtin"
     ]

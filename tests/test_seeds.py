@@ -64,6 +64,16 @@ def test_runs_of_one_protocol_pool_into_one_analysis(seeded_runs, tmp_path, caps
     assert (tmp_path / "pooled_summary.csv").is_file()
 
 
+def test_a_report_of_some_norms_leaves_the_others_out_and_names_an_unknown_one(seeded_runs, tmp_path, capsys):
+    output = tmp_path / "in.html"
+    assert cli.main(["report", str(seeded_runs / "two"), "--norms", "in", "-o", str(output)]) == 0
+    assert "bn vs in" not in capsys.readouterr().out
+    assert set(pd.read_csv(tmp_path / "in_summary.csv").name) == {"in", "identity"}
+    assert "rows of bn left out (--norms)" in output.read_text()
+    assert cli.main(["report", str(seeded_runs / "two"), "--norms", "in,gn", "-o", str(tmp_path / "x.html")]) == 2
+    assert "no norm 'gn' in the run; its norms: in, bn" in capsys.readouterr().err
+
+
 def test_runs_of_different_protocols_are_refused_naming_the_field(seeded_runs, tmp_path, capsys):
     args = ["report", str(seeded_runs / "two"), str(seeded_runs / "bf16"), "-o", str(tmp_path / "x.html")]
     assert cli.main(args) == 2

@@ -385,3 +385,44 @@ def test_a_failed_seed_is_counted_in_the_summary_and_the_verdict():
     shown = tables.display_summary(run)
     assert shown.loc["bn", "failed seeds"] == "1/4 (diverged)" and shown.loc["in", "failed seeds"] == "0/4"
     assert "failed seeds" not in tables.display_summary(seeded_run({"in": IN, "bn": BN}))  # nothing failed
+
+
+def test_runs_pool_over_a_network_only_one_of_them_loaded_and_keep_every_network():
+    from normbench.report.pooling import _pool, protocol_differences
+
+    imported = {"kind": "import", "sha256": "372c", "seed": None}
+    random = {"kind": "random", "sha256": None, "seed": 1234}
+
+    def loading(run_id: str, norms: dict, networks: dict) -> tables.StoredRun:
+        run = seeded_run(norms)
+        run.manifest.run_id, run.manifest.networks = run_id, networks
+        run.manifest.protocol.networks = networks
+        return run
+
+    transformer = loading("a", {"in": IN}, {"vgg16": imported, "vgg19": random})
+    decoder = loading("b", {"adain@adain16": BN}, {"vgg16": imported})
+    assert protocol_differences(transformer, decoder) == []
+    assert protocol_differences(transformer, loading("c", {"in": IN}, {"vgg16": random})) == [
+        "networks.vgg16.kind: 'import' vs 'random'",
+        "networks.vgg16.seed: None vs 1234",
+        "networks.vgg16.sha256: '372c' vs None",
+    ]
+    pooled = _pool([decoder, transformer])
+    assert pooled.manifest.networks == pooled.manifest.protocol.networks == {"vgg16": imported, "vgg19": random}
+    assert set(pooled.results.norm) == {"in", "adain@adain16", "identity"}
+
+
+def test_a_report_of_some_norms_keeps_the_baselines_tests_only_those_shown_and_says_so():
+    from normbench.errors import UserError
+    from normbench.report.pooling import select_norms
+
+    run = seeded_run({"in": IN, "bn": BN, "gn": GN})
+    chosen = select_norms(run, ["in", "gn"])
+    assert list(chosen.kinds()) == ["in", "gn", "identity"]
+    assert {c.norm for c in analysis.paired_comparisons(chosen, "in")} == {"gn"}
+    assert chosen.notes == [
+        "rows of bn left out (--norms); the networks listed are those the runs loaded for all their norms"
+    ]
+    assert select_norms(run, ["in", "bn", "gn"]).notes == []
+    with pytest.raises(UserError, match="no norm 'ln' in the run; its norms: in, bn, gn"):
+        select_norms(run, ["in", "ln"])

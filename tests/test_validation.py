@@ -24,7 +24,10 @@ TINY = tiny_args("--norms", "in")
             "norm 'adain' needs style_feat conditioning, which architecture "
             "'transformer' cannot give; it takes none, style_id",
         ),
-        (["--norms", "in@unet"], "norm 'in': unknown architecture 'unet'; available: transformer, adain, msgnet"),
+        (
+            ["--norms", "in@unet"],
+            "norm 'in': unknown architecture 'unet'; available: transformer, adain, adain16, msgnet",
+        ),
         (["--image-size", "100000"], "--image-size must be a multiple of 8 from 32 to 4096"),
         (["--style-weights", "0.5,2"], "--style-weights must include 1, the architectures' own style weight"),
         (["--style-weights", "1,-2"], "--style-weights must be positive finite numbers, got -2.0"),

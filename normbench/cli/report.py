@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from normbench.cli.argtypes import add_json_argument
+from normbench.cli.argtypes import add_json_argument, csv_list
 from normbench.cli.commands import summary
 from normbench.cli.console import say
 from normbench.errors import ExitCode, UserError
@@ -37,6 +37,13 @@ def add_parser(commands) -> None:
         help="the norm every other norm is tested against (default: the run's --reference, else its first norm)",
     )
     report.add_argument(
+        "--norms",
+        type=csv_list,
+        metavar="LIST",
+        help="report these norms only, comma-separated as the rows name them (e.g. in,adain@adain16); every "
+        "baseline stays, and paired tests count only the comparisons shown (default: every norm of the runs)",
+    )
+    report.add_argument(
         "--quality",
         help="column plotted against speed (default: the headline style distance, a style column no baseline wins)",
     )
@@ -47,7 +54,7 @@ def add_parser(commands) -> None:
 def command_report(args: argparse.Namespace, console: Console) -> int:
     from normbench.report import speed
     from normbench.report.page import markdown, write_pages
-    from normbench.report.pooling import load_runs
+    from normbench.report.pooling import load_runs, select_norms
 
     first = args.run_dirs[0]
     if (first / "bench.csv").is_file():
@@ -58,6 +65,8 @@ def command_report(args: argparse.Namespace, console: Console) -> int:
         console.print(f"report: {output}", highlight=False, markup=False)
         return ExitCode.OK
     run = load_runs(args.run_dirs)
+    if args.norms:
+        run = select_norms(run, args.norms)
     for note in run.notes:
         say(console, "note", note, "yellow")
     default = first / "report.html" if len(args.run_dirs) == 1 else Path("analysis.html")

@@ -77,7 +77,7 @@ class RunOptions:
         type=learning_rates,
         metavar="RATE|ARCH=RATE,...",
         help="Adam learning rate of every architecture in the run, or of the named ones, e.g. adain=3e-5 (default: "
-        "each architecture's own: transformer and msgnet 1e-3, adain 1e-4)",
+        "each architecture's own: transformer and msgnet 1e-3, adain and adain16 1e-4)",
     )
     style_weights: list[float] | None = option(
         type=float_list,

@@ -3,7 +3,8 @@
 Runs pool when everything that decides a quality number matches (the manifest's
 ``protocol``: profile budget and sizes, precision, features, data, metrics,
 baselines, normbench series; and the device, torch version and torch thread count
-they ran with); they may differ in seeds, norms, profile name and speed switches.
+they ran with); they may differ in seeds, norms, profile name and speed switches, and in networks one run loaded and
+another did not.
 A (norm, style, seed) cell in two runs counts once, from the first run that has it:
 a seed is one replicate however often it was run.
 """
@@ -11,6 +12,7 @@ a seed is one replicate however often it was run.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +55,7 @@ def protocol_differences(run_a: tables.StoredRun, run_b: tables.StoredRun) -> li
     """``"field: A vs B"`` for every protocol field (profile, precision, features, data, metrics, ...) that differs,
     and for where the numbers were computed (:func:`execution`)."""
     a, b = ({**run.manifest.protocol.to_dict(), "execution": execution(run)} for run in (run_a, run_b))
+    a, b = _shared_networks(a, b)
     # NOTE: an entry one run recorded and the other could not (networks, before runs kept them) is one difference
     unlike = sorted(key for key in a.keys() | b.keys() if isinstance(a.get(key), dict) != isinstance(b.get(key), dict))
     whole = [f"{key}: {_short(a.get(key))} vs {_short(b.get(key))}" for key in unlike]
@@ -62,6 +65,19 @@ def protocol_differences(run_a: tables.StoredRun, run_b: tables.StoredRun) -> li
         for key in sorted(a.keys() | b.keys())
         if a.get(key) != b.get(key)
     ]
+
+
+def _shared_networks(a: dict, b: dict) -> tuple[dict, dict]:
+    """``a`` and ``b`` with only the networks both record: a network one run loaded and the other did not (a VGG19
+    for norms only the first trained) made none of the second's numbers, so it cannot disagree with them."""
+    networks_a, networks_b = a.get("networks"), b.get("networks")
+    if not (isinstance(networks_a, dict) and isinstance(networks_b, dict)):
+        return a, b
+    shared = networks_a.keys() & networks_b.keys()
+    return (
+        {**a, "networks": {name: networks_a[name] for name in shared}},
+        {**b, "networks": {name: networks_b[name] for name in shared}},
+    )
 
 
 def refusal(differences: list[str]) -> str:
@@ -89,6 +105,14 @@ def load_runs(paths: list[Path]) -> tables.StoredRun:
     return _pool(runs)
 
 
+def _first_of_each(mappings: list) -> dict:
+    merged: dict = {}
+    for mapping in mappings:
+        for key, value in mapping.items():
+            merged.setdefault(key, value)
+    return merged
+
+
 def _pool(runs: list[tables.StoredRun]) -> tables.StoredRun:
     results = pd.concat(
         [run.results.assign(run_id=run.manifest.run_id or run.path.name) for run in runs], ignore_index=True
@@ -96,6 +120,14 @@ def _pool(runs: list[tables.StoredRun]) -> tables.StoredRun:
     repeated = results[results.duplicated(CELL, keep="first") & (results.kind == "norm")]
     manifest = copy.deepcopy(runs[0].manifest)
     manifest.columns = {name: spec for run in runs for name, spec in run.manifest.columns.items()}
+    # NOTE: every network that made a number of the pool and every norm trained in it, the first run's where shared
+    # (their protocols agree on shared networks)
+    manifest.networks = _first_of_each([run.manifest.networks for run in runs])
+    if all(isinstance(run.manifest.protocol.networks, dict) for run in runs):
+        manifest.protocol.networks = _first_of_each([run.manifest.protocol.networks for run in runs])
+    manifest.norms = list(
+        _first_of_each([{entry.get("name"): entry for entry in run.manifest.norms} for run in runs]).values()
+    )
     manifest.run_id = " + ".join(run.manifest.run_id or run.path.name for run in runs)
     manifest.pooled_from = [
         {
@@ -120,4 +152,28 @@ def _pool(runs: list[tables.StoredRun]) -> tables.StoredRun:
         ).drop_duplicates([*CELL, *CURVE_COLUMNS], keep="first")
     return tables.StoredRun(
         runs[0].path, results.drop_duplicates(CELL, keep="first"), manifest, train_log, notes, curves
+    )
+
+
+def select_norms(run: tables.StoredRun, names: list[str]) -> tables.StoredRun:
+    """``run`` with the norm rows of ``names`` only (every baseline stays), and a note saying so.
+
+    :raises UserError: for a name that is no norm of the run, listing those it has.
+    """
+    norms = [name for name, kind in run.kinds().items() if kind == "norm"]
+    unknown = [name for name in names if name not in norms]
+    if unknown:
+        raise UserError(f"no norm {', '.join(map(repr, unknown))} in the run; its norms: {', '.join(norms)}")
+    keep = (run.results.kind != "norm") | run.results.norm.isin(names)
+    left_out = [name for name in norms if name not in names]
+    note = (
+        f"rows of {', '.join(left_out)} left out (--norms); the networks listed are those the runs loaded for all "
+        "their norms"
+    )
+    return replace(
+        run,
+        results=run.results[keep],
+        train_log=run.train_log[run.train_log.norm.isin(names)] if "norm" in run.train_log else run.train_log,
+        notes=[*run.notes, note] if left_out else run.notes,
+        curves=None if run.curves is None else run.curves[(run.curves.kind != "norm") | run.curves.norm.isin(names)],
     )
